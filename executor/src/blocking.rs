@@ -1,0 +1,206 @@
+//! The blocking pool: a capped set of threads for functions that block
+//! (asyncio's `run_in_executor` / `to_thread`).
+//!
+//! Threads are started on demand up to `max_threads` and exit after
+//! `keep_alive` without work. Jobs beyond the cap wait in a FIFO queue.
+//!
+//! Not here: async tasks (they never run on these threads).
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::task::{JoinError, JoinHandle, JoinSource, JoinState};
+
+/// Settings of the blocking pool.
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    /// At most this many threads run blocking functions at once.
+    pub max_threads: usize,
+    /// An idle thread exits after this long without a job.
+    pub keep_alive: Duration,
+    /// Prefix of the threads' names.
+    pub thread_name: String,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_threads: 64,
+            keep_alive: Duration::from_secs(10),
+            thread_name: "ferrio-blocking".into(),
+        }
+    }
+}
+
+/// A queued job: called with `true` to run it, `false` to cancel it unrun.
+type Job = Box<dyn FnOnce(bool) + Send>;
+
+pub(crate) struct BlockingPool {
+    inner: Arc<PoolInner>,
+}
+
+struct PoolInner {
+    state: Mutex<PoolState>,
+    /// Signalled when a job is queued or the pool shuts down.
+    work: Condvar,
+    config: PoolConfig,
+}
+
+#[derive(Default)]
+struct PoolState {
+    queue: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+    shutdown: bool,
+}
+
+static NEXT_BLOCKING_ID: AtomicU64 = AtomicU64::new(1 << 62);
+
+impl BlockingPool {
+    pub(crate) fn new(config: PoolConfig) -> Self {
+        let config = PoolConfig { max_threads: config.max_threads.max(1), ..config };
+        BlockingPool {
+            inner: Arc::new(PoolInner {
+                state: Mutex::new(PoolState::default()),
+                work: Condvar::new(),
+                config,
+            }),
+        }
+    }
+
+    pub(crate) fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let id = NEXT_BLOCKING_ID.fetch_add(1, Ordering::Relaxed);
+        let cell = Arc::new(BlockingCell { join: JoinState::new() });
+        let job_cell = cell.clone();
+        let job: Job = Box::new(move |run| {
+            if !run || job_cell.join.is_cancelled() {
+                job_cell.join.complete(Err(JoinError::cancelled(id)));
+                return;
+            }
+            let result = catch_unwind(AssertUnwindSafe(f)).map_err(|p| JoinError::panicked(id, p));
+            job_cell.join.complete(result);
+        });
+        self.submit(job);
+        JoinHandle::from_source(cell, id)
+    }
+
+    fn submit(&self, job: Job) {
+        let mut state = self.inner.lock();
+        if state.shutdown {
+            drop(state);
+            job(false);
+            return;
+        }
+        state.queue.push_back(job);
+        if state.idle > 0 {
+            drop(state);
+            self.inner.work.notify_one();
+        } else if state.threads < self.inner.config.max_threads {
+            state.threads += 1;
+            let n = state.threads;
+            drop(state);
+            let inner = self.inner.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}-{n}", self.inner.config.thread_name))
+                .spawn(move || inner.worker());
+            if let Err(e) = spawned {
+                log::warn!("could not start a blocking thread: {e}");
+                let mut state = self.inner.lock();
+                state.threads -= 1;
+                if state.threads == 0 {
+                    // No thread will ever run the queue: fail its jobs rather than hang.
+                    let jobs: Vec<Job> = state.queue.drain(..).collect();
+                    drop(state);
+                    jobs.into_iter().for_each(|job| job(false));
+                }
+            }
+        }
+    }
+
+    /// Cancels queued jobs and lets every thread exit once its current job is done.
+    pub(crate) fn shutdown(&self) {
+        let jobs: Vec<Job> = {
+            let mut state = self.inner.lock();
+            state.shutdown = true;
+            state.queue.drain(..).collect()
+        };
+        self.inner.work.notify_all();
+        jobs.into_iter().for_each(|job| job(false));
+    }
+}
+
+impl PoolInner {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn worker(&self) {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job(true);
+                state = self.lock();
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let (next, timeout) = self
+                .work
+                .wait_timeout(state, self.config.keep_alive)
+                .unwrap_or_else(|e| e.into_inner());
+            state = next;
+            state.idle -= 1;
+            if timeout.timed_out() && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.threads -= 1;
+        log::trace!("blocking thread exits ({} left)", state.threads);
+    }
+}
+
+/// The completion side of one blocking job.
+struct BlockingCell<T> {
+    join: JoinState<T>,
+}
+
+impl<T: Send> JoinSource<T> for BlockingCell<T> {
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        self.join.poll_join(cx)
+    }
+
+    fn abort(self: Arc<Self>) {
+        // A job that has not started will complete as cancelled; a running one runs on.
+        self.join.cancel();
+    }
+
+    fn is_finished(&self) -> bool {
+        self.join.is_complete()
+    }
+
+    fn drop_join_interest(&self) {
+        self.join.drop_join_interest();
+    }
+}
+
+impl std::fmt::Debug for BlockingPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.inner.lock();
+        f.debug_struct("BlockingPool")
+            .field("threads", &state.threads)
+            .field("idle", &state.idle)
+            .field("queued", &state.queue.len())
+            .finish()
+    }
+}

@@ -1,0 +1,71 @@
+//! A [`Park`] that blocks on a condvar: the executor without any reactor, for
+//! tests and for programs that only compute and use channels.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::scheduler::{Park, Unpark};
+
+/// Parks the executor's thread on a condvar until unparked or timed out.
+///
+/// ```
+/// use ferrio_executor::{Park, ThreadParker};
+/// let mut parker = ThreadParker::new();
+/// let unparker = parker.unparker();
+/// std::thread::spawn(move || unparker.unpark());
+/// parker.park(None); // returns once the other thread unparked it
+/// ```
+#[derive(Debug, Default)]
+pub struct ThreadParker {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// An unpark not yet consumed by a park.
+    notified: Mutex<bool>,
+    condvar: Condvar,
+}
+
+impl ThreadParker {
+    /// A new parker.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Park for ThreadParker {
+    fn park(&mut self, timeout: Option<Duration>) {
+        let mut notified = self.inner.notified.lock().unwrap_or_else(|e| e.into_inner());
+        match timeout {
+            Some(t) if t.is_zero() => {}
+            Some(t) => {
+                if !*notified {
+                    notified = self
+                        .inner
+                        .condvar
+                        .wait_timeout(notified, t)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+            None => {
+                while !*notified {
+                    notified = self.inner.condvar.wait(notified).unwrap_or_else(|e| e.into_inner());
+                }
+            }
+        }
+        *notified = false;
+    }
+
+    fn unparker(&self) -> Arc<dyn Unpark> {
+        self.inner.clone()
+    }
+}
+
+impl Unpark for Inner {
+    fn unpark(&self) {
+        *self.notified.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.condvar.notify_one();
+    }
+}

@@ -1,0 +1,515 @@
+//! The single-threaded scheduler: run queues, the registry of live tasks, and
+//! the loop that polls tasks and parks when there is nothing to do.
+//!
+//! Like asyncio's event loop, every task runs on the thread that drives the
+//! executor. Other threads reach it through a [`Spawner`] or a task's waker:
+//! both push to the remote queue and unpark the loop.
+//!
+//! Not here: what parks the loop (a [`Park`] implementation: the reactor in the
+//! runtime, a condvar in tests) or the task type (`task.rs`).
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use slab::Slab;
+
+use crate::blocking::{BlockingPool, PoolConfig};
+use crate::task::{JoinHandle, Runnable, Task, NO_SLOT};
+
+/// How many tasks run between two turns of the parker (the reactor, in the
+/// runtime). An always-ready task therefore delays I/O and timers by at most
+/// this many polls.
+pub const EVENT_INTERVAL: usize = 61;
+
+/// What parks the executor when no task is ready. In the runtime it is the
+/// reactor: parking means waiting for I/O events or the next timer.
+pub trait Park {
+    /// Blocks the thread until unparked, or until `timeout` passed
+    /// (`Some(Duration::ZERO)`: only collect what is ready, do not block).
+    /// Returning early is allowed (a spurious unpark).
+    fn park(&mut self, timeout: Option<Duration>);
+
+    /// A handle that ends a current or the next `park` from any thread. An
+    /// unpark that arrives before `park` is called is not lost.
+    fn unparker(&self) -> Arc<dyn Unpark>;
+}
+
+/// Ends a [`Park::park`], from any thread.
+pub trait Unpark: Send + Sync + 'static {
+    /// Wakes the parked thread (or makes its next park return at once).
+    fn unpark(&self);
+}
+
+static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_task_id() -> u64 {
+    NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The part of the executor other threads can reach.
+pub(crate) struct Shared {
+    /// Tasks woken or spawned from other threads, and whether the executor is closed.
+    remote: Mutex<Remote>,
+    /// Fast check that avoids locking `remote` when it is empty.
+    has_remote: AtomicBool,
+    /// The future passed to `block_on` was woken.
+    main_woken: AtomicBool,
+    unpark: Arc<dyn Unpark>,
+    pool: BlockingPool,
+}
+
+struct Remote {
+    queue: Vec<Arc<dyn Runnable>>,
+    /// Set at shutdown, under the same lock as pushes, so nothing is queued after
+    /// the last drain (a queued task would keep `Shared` alive in a cycle).
+    closed: bool,
+}
+
+/// The part of the executor only its own thread touches.
+pub(crate) struct Core {
+    shared: Arc<Shared>,
+    /// Tasks ready to run, in wake order.
+    local: RefCell<VecDeque<Arc<dyn Runnable>>>,
+    /// Every task that has run and not completed, so shutdown can drop the futures
+    /// of tasks that wait on something that will never come.
+    registry: RefCell<Slab<Arc<dyn Runnable>>>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Calls `f` with this thread's executor core, if it is inside one.
+fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
+    let mut f = Some(f);
+    // During thread-local destruction there is no current executor.
+    match CURRENT.try_with(|c| (f.take().unwrap())(c.borrow().as_ref())) {
+        Ok(r) => r,
+        Err(_) => (f.take().unwrap())(None),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    fn is_current(self: &Shared, core: &Core) -> bool {
+        std::ptr::eq(Arc::as_ptr(&core.shared), self)
+    }
+
+    /// Queues a woken task: on the local queue from the executor's own thread,
+    /// otherwise on the remote queue, unparking the executor.
+    pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
+        let task = with_current(|core| match core {
+            Some(core) if self.is_current(core) => {
+                core.local.borrow_mut().push_back(task);
+                None
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = task {
+            self.schedule_remote(task);
+        }
+    }
+
+    fn schedule_remote(&self, task: Arc<dyn Runnable>) {
+        {
+            let mut remote = lock(&self.remote);
+            if remote.closed {
+                return;
+            }
+            remote.queue.push(task);
+            self.has_remote.store(true, Ordering::Release);
+        }
+        self.unpark.unpark();
+    }
+
+    /// Removes a completed task from the registry. Only the executor thread runs
+    /// tasks, so this is always called there.
+    pub(crate) fn release(&self, slot: usize) {
+        if slot == NO_SLOT {
+            return;
+        }
+        with_current(|core| {
+            if let Some(core) = core.filter(|c| self.is_current(c)) {
+                if let Ok(mut registry) = core.registry.try_borrow_mut() {
+                    registry.try_remove(slot);
+                }
+            }
+        });
+    }
+
+    fn notify_main(&self) {
+        self.main_woken.store(true, Ordering::Release);
+        if !with_current(|core| core.is_some_and(|c| self.is_current(c))) {
+            self.unpark.unpark();
+        }
+    }
+}
+
+/// Wakes the future given to `block_on`, which is not a task.
+struct MainWaker {
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.shared.notify_main();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.shared.notify_main();
+    }
+}
+
+impl Core {
+    /// Pops the next ready task, refilling the local queue from the remote one
+    /// when it runs dry.
+    fn next_task(&self) -> Option<Arc<dyn Runnable>> {
+        if let Some(task) = self.local.borrow_mut().pop_front() {
+            return Some(task);
+        }
+        self.drain_remote();
+        self.local.borrow_mut().pop_front()
+    }
+
+    fn drain_remote(&self) {
+        if !self.shared.has_remote.load(Ordering::Acquire) {
+            return;
+        }
+        let drained = {
+            let mut remote = lock(&self.shared.remote);
+            self.shared.has_remote.store(false, Ordering::Release);
+            std::mem::take(&mut remote.queue)
+        };
+        self.local.borrow_mut().extend(drained);
+    }
+
+    /// Runs up to `budget` tasks; returns true if more are ready.
+    fn run_batch(&self, budget: usize) -> bool {
+        for _ in 0..budget {
+            let Some(task) = self.next_task() else { return false };
+            if task.slot().load(Ordering::Relaxed) == NO_SLOT && !task.is_complete() {
+                let slot = self.registry.borrow_mut().insert(task.clone());
+                task.slot().store(slot, Ordering::Relaxed);
+            }
+            task.run();
+        }
+        true
+    }
+
+    fn has_ready(&self) -> bool {
+        !self.local.borrow().is_empty()
+            || self.shared.has_remote.load(Ordering::Acquire)
+            || self.shared.main_woken.load(Ordering::Acquire)
+    }
+
+    fn spawn_task<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let task = Task::new(future, self.shared.clone(), next_task_id());
+        let handle = task.join_handle();
+        if lock(&self.shared.remote).closed {
+            // Spawned while the runtime shuts down: cancelled at once.
+            Runnable::shutdown(&*task);
+        } else {
+            // A new task starts NOTIFIED: it is queued exactly once here.
+            self.local.borrow_mut().push_back(task);
+        }
+        handle
+    }
+
+    /// Drops every task's future (their destructors run) and empties the queues.
+    /// Destructors may spawn or wake; repeat until nothing is left.
+    fn shutdown(&self) {
+        {
+            let mut remote = lock(&self.shared.remote);
+            remote.closed = true;
+        }
+        loop {
+            let mut tasks: Vec<Arc<dyn Runnable>> = self.registry.borrow_mut().drain().collect();
+            tasks.extend(self.local.borrow_mut().drain(..));
+            tasks.extend(std::mem::take(&mut lock(&self.shared.remote).queue));
+            if tasks.is_empty() {
+                break;
+            }
+            log::debug!("shutdown: dropping {} tasks", tasks.len());
+            for task in tasks {
+                task.shutdown();
+            }
+        }
+        self.shared.pool.shutdown();
+    }
+}
+
+/// Makes `core` the current executor of this thread while the guard lives.
+struct EnterGuard {
+    previous: Option<Rc<Core>>,
+}
+
+fn enter(core: Rc<Core>) -> EnterGuard {
+    let previous = CURRENT.with(|c| c.borrow_mut().replace(core));
+    EnterGuard { previous }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// Whether this thread is inside a running executor's `block_on`.
+pub fn in_runtime() -> bool {
+    with_current(|core| core.is_some())
+}
+
+/// A single-threaded executor that parks on `P` when no task is ready.
+///
+/// ```
+/// use ferrio_executor::{Executor, ThreadParker};
+/// let mut executor = Executor::new(ThreadParker::new());
+/// let out = executor.block_on(async {
+///     let task = ferrio_executor::spawn(async { 40 + 2 });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(out, 42);
+/// ```
+pub struct Executor<P: Park> {
+    core: Rc<Core>,
+    park: P,
+    event_interval: usize,
+}
+
+/// Settings of an [`Executor`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Tasks polled between two parks (see [`EVENT_INTERVAL`]).
+    pub event_interval: usize,
+    /// The blocking pool's settings.
+    pub blocking: PoolConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { event_interval: EVENT_INTERVAL, blocking: PoolConfig::default() }
+    }
+}
+
+impl<P: Park> Executor<P> {
+    /// An executor that parks on `park`, with default settings.
+    pub fn new(park: P) -> Self {
+        Self::with_config(park, Config::default())
+    }
+
+    /// An executor that parks on `park`.
+    pub fn with_config(park: P, config: Config) -> Self {
+        let shared = Arc::new(Shared {
+            remote: Mutex::new(Remote { queue: Vec::new(), closed: false }),
+            has_remote: AtomicBool::new(false),
+            main_woken: AtomicBool::new(false),
+            unpark: park.unparker(),
+            pool: BlockingPool::new(config.blocking),
+        });
+        let core = Rc::new(Core {
+            shared,
+            local: RefCell::new(VecDeque::new()),
+            registry: RefCell::new(Slab::new()),
+        });
+        Executor { core, park, event_interval: config.event_interval.max(1) }
+    }
+
+    /// The parker, e.g. to reach the reactor that drives this executor.
+    pub fn park_mut(&mut self) -> &mut P {
+        &mut self.park
+    }
+
+    /// A handle that spawns onto this executor from any thread.
+    pub fn spawner(&self) -> Spawner {
+        Spawner { shared: self.core.shared.clone() }
+    }
+
+    /// Runs `future` to completion on this thread, running spawned tasks
+    /// meanwhile, and returns its output. Tasks still pending when it returns
+    /// stay queued: they run in the next `block_on`, or are dropped with the executor.
+    ///
+    /// # Panics
+    ///
+    /// If this thread is already inside a runtime (`block_on` cannot nest).
+    pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+        if in_runtime() {
+            panic!("cannot start a ferrio runtime from within a runtime: `.await` the future, or `spawn` it, instead");
+        }
+        let _enter = enter(self.core.clone());
+        let shared = self.core.shared.clone();
+        let waker = Waker::from(Arc::new(MainWaker { shared: shared.clone() }));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        shared.main_woken.store(true, Ordering::Release);
+        loop {
+            if shared.main_woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+            }
+            self.core.run_batch(self.event_interval);
+            // Turn the parker without blocking when work is left (fairness: I/O
+            // and timers are collected at least every `event_interval` polls).
+            let timeout = if self.core.has_ready() { Some(Duration::ZERO) } else { None };
+            self.park.park(timeout);
+        }
+    }
+
+    /// Spawns a `Send` task; it starts running at the next `block_on`.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawner().spawn(future)
+    }
+
+    /// How many tasks are alive (queued, running or waiting). For diagnostics.
+    pub fn task_count(&self) -> usize {
+        self.core.registry.borrow().len() + self.core.local.borrow().len()
+    }
+}
+
+impl<P: Park> Drop for Executor<P> {
+    fn drop(&mut self) {
+        // Destructors of dropped futures may call `spawn`: keep the executor
+        // current while they run (unless this thread is inside another one).
+        let _enter = (!in_runtime()).then(|| enter(self.core.clone()));
+        self.core.shutdown();
+    }
+}
+
+impl<P: Park> std::fmt::Debug for Executor<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor").field("tasks", &self.task_count()).finish()
+    }
+}
+
+/// Spawns onto an executor from any thread. `Clone + Send + Sync`.
+#[derive(Clone)]
+pub struct Spawner {
+    shared: Arc<Shared>,
+}
+
+impl Spawner {
+    /// Spawns a `Send` task onto the executor this spawner belongs to.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let owner = with_current(|core| core.filter(|c| self.shared.is_current(c)).cloned());
+        match owner {
+            Some(core) => core.spawn_task(future),
+            None => {
+                let task = Task::new(future, self.shared.clone(), next_task_id());
+                let handle = task.join_handle();
+                self.shared.schedule_remote(task.clone());
+                if lock(&self.shared.remote).closed {
+                    Runnable::shutdown(&*task);
+                }
+                handle
+            }
+        }
+    }
+
+    /// Runs `f` on the blocking pool of this spawner's executor.
+    pub fn spawn_blocking<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.shared.pool.spawn(f)
+    }
+}
+
+impl std::fmt::Debug for Spawner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spawner").finish_non_exhaustive()
+    }
+}
+
+fn current_core(what: &str) -> Rc<Core> {
+    with_current(|core| core.cloned()).unwrap_or_else(|| {
+        panic!("`{what}` called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on")
+    })
+}
+
+/// Spawns a `Send` task on the current runtime (asyncio's `create_task`).
+///
+/// The task starts running when the caller next yields to the loop (awaits
+/// something pending), as in asyncio. Dropping the [`JoinHandle`] detaches it.
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    current_core("spawn").spawn_task(future)
+}
+
+/// Spawns a task that need not be `Send` on the current runtime; it always runs
+/// on this thread.
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    current_core("spawn_local").spawn_task(future)
+}
+
+/// Runs the blocking function `f` on the current runtime's blocking pool
+/// (asyncio's `to_thread` / `run_in_executor`) and returns a handle to await
+/// its result.
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    current_core("spawn_blocking").shared.pool.spawn(f)
+}
+
+/// A [`Spawner`] for the current runtime, if this thread is inside one.
+pub fn try_current() -> Option<Spawner> {
+    with_current(|core| core.map(|c| Spawner { shared: c.shared.clone() }))
+}
+
+/// Yields to the loop once, letting every other ready task run first
+/// (asyncio's `await asyncio.sleep(0)`).
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}

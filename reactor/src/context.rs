@@ -1,0 +1,56 @@
+//! The thread-local "current reactor": what sockets and timers created without
+//! an explicit [`Handle`] register with.
+//!
+//! The runtime enters it for the thread that drives the reactor; code on other
+//! threads can enter it too with [`enter`].
+
+use std::cell::RefCell;
+
+use crate::Handle;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous current reactor when dropped.
+#[must_use = "the reactor is current only while the guard lives"]
+#[derive(Debug)]
+pub struct EnterGuard {
+    previous: Option<Handle>,
+}
+
+/// Makes `handle` the current reactor of this thread until the guard drops.
+pub fn enter(handle: Handle) -> EnterGuard {
+    let previous = CURRENT.with(|c| c.borrow_mut().replace(handle));
+    EnterGuard { previous }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// The current reactor, if this thread entered one.
+pub fn try_current() -> Option<Handle> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// The current reactor.
+///
+/// # Panics
+///
+/// Outside a ferrio runtime, with a message that says so.
+pub fn current() -> Handle {
+    try_current().unwrap_or_else(|| {
+        panic!("there is no reactor running: this must be called from within a ferrio runtime (ferrio::run or Runtime::block_on)")
+    })
+}
+
+impl Handle {
+    /// Whether `self` is this thread's current reactor.
+    pub fn is_current(&self) -> bool {
+        CURRENT.with(|c| c.borrow().as_ref().is_some_and(|h| h.ptr_eq(self)))
+    }
+}

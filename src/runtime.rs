@@ -1,0 +1,214 @@
+//! The runtime: ferrio's executor parked on ferrio's reactor, and the
+//! thread-local context that `spawn`, `sleep` and sockets look up.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrio_executor::{Config, Executor, Park, Spawner, Unpark};
+use ferrio_reactor::{context, Handle as ReactorHandle, Reactor};
+
+use crate::JoinHandle;
+
+/// Parks the executor by turning the reactor: waiting for I/O events or the
+/// next timer is what "nothing to do" means in a runtime.
+struct ReactorPark {
+    reactor: Reactor,
+}
+
+struct ReactorUnpark(ReactorHandle);
+
+impl Unpark for ReactorUnpark {
+    fn unpark(&self) {
+        self.0.unpark();
+    }
+}
+
+impl Park for ReactorPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        if let Err(e) = self.reactor.turn(timeout) {
+            // Only EINTR is retried inside `turn`; anything else is an OS-level
+            // failure. Back off briefly instead of spinning on it.
+            log::error!("reactor turn failed: {e}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn unparker(&self) -> Arc<dyn Unpark> {
+        Arc::new(ReactorUnpark(self.reactor.handle()))
+    }
+}
+
+/// An event loop: a reactor and an executor on the current thread.
+///
+/// Most programs call [`crate::run`]; build a `Runtime` to keep one across
+/// several `block_on` calls or to tune it.
+///
+/// ```
+/// let mut rt = ferrio::Runtime::new().unwrap();
+/// let handle = rt.spawn(async { 1 + 1 });
+/// assert_eq!(rt.block_on(handle).unwrap(), 2);
+/// ```
+pub struct Runtime {
+    /// Always `Some` until dropped; taken in `drop` so it can be dropped
+    /// while the reactor is still the current one.
+    executor: Option<Executor<ReactorPark>>,
+    reactor: ReactorHandle,
+}
+
+impl Runtime {
+    /// A runtime with default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A builder to tune the runtime.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `future` to completion, running spawned tasks, I/O and timers
+    /// meanwhile, and returns its output. Tasks still pending afterwards stay
+    /// in the runtime (they run again at the next `block_on`, or are dropped
+    /// with the runtime).
+    ///
+    /// # Panics
+    ///
+    /// If called from within a runtime: `.await` the future instead.
+    pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+        let _reactor = context::enter(self.reactor.clone());
+        self.executor().block_on(future)
+    }
+
+    /// Spawns a task; it runs during `block_on`.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.executor_ref().spawn(future)
+    }
+
+    /// A handle that spawns onto this runtime from any thread.
+    pub fn spawner(&self) -> Spawner {
+        self.executor_ref().spawner()
+    }
+
+    /// How many tasks are alive. For diagnostics.
+    pub fn task_count(&self) -> usize {
+        self.executor_ref().task_count()
+    }
+
+    fn executor(&mut self) -> &mut Executor<ReactorPark> {
+        self.executor.as_mut().expect("runtime used during drop")
+    }
+
+    fn executor_ref(&self) -> &Executor<ReactorPark> {
+        self.executor.as_ref().expect("runtime used during drop")
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Dropping the executor drops every pending task's future. Their
+        // destructors (sockets deregistering, timers cancelling) may look up
+        // the current reactor, so it stays entered meanwhile.
+        let _reactor = context::enter(self.reactor.clone());
+        if let Some(executor) = self.executor.take() {
+            log::debug!("runtime shutting down with {} tasks", executor.task_count());
+            drop(executor);
+        }
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("executor", &self.executor)
+            .field("reactor", &self.reactor)
+            .finish()
+    }
+}
+
+/// Settings of a [`Runtime`].
+///
+/// ```
+/// use std::time::Duration;
+/// let mut rt = ferrio::Runtime::builder()
+///     .event_interval(32)
+///     .max_blocking_threads(4)
+///     .blocking_keep_alive(Duration::from_secs(1))
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 7 }), 7);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Builder {
+    /// Default settings: see each method.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Tasks polled between two reactor turns (default
+    /// [`ferrio_executor::EVENT_INTERVAL`], 61). Lower favours I/O latency,
+    /// higher favours throughput of ready tasks.
+    pub fn event_interval(mut self, n: usize) -> Self {
+        self.config.event_interval = n.max(1);
+        self
+    }
+
+    /// At most this many threads run `spawn_blocking` functions (default 64).
+    pub fn max_blocking_threads(mut self, n: usize) -> Self {
+        self.config.blocking.max_threads = n.max(1);
+        self
+    }
+
+    /// An idle blocking thread exits after this long (default 10 s).
+    pub fn blocking_keep_alive(mut self, d: Duration) -> Self {
+        self.config.blocking.keep_alive = d;
+        self
+    }
+
+    /// Builds the runtime: creates the OS poller.
+    pub fn build(self) -> io::Result<Runtime> {
+        let reactor = Reactor::new()?;
+        let handle = reactor.handle();
+        let executor = Executor::with_config(ReactorPark { reactor }, self.config);
+        Ok(Runtime { executor: Some(executor), reactor: handle })
+    }
+}
+
+/// Runs `main` on a new runtime and returns its output: asyncio's `asyncio.run`.
+///
+/// Tasks that `main` spawned and left running are cancelled (their futures
+/// dropped) before `run` returns.
+///
+/// ```
+/// let answer = ferrio::run(async {
+///     ferrio::time::sleep(std::time::Duration::from_millis(1)).await;
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+///
+/// # Panics
+///
+/// If called from within a runtime (like `asyncio.run` from a running loop),
+/// or if the OS poller cannot be created.
+pub fn run<F: Future>(main: F) -> F::Output {
+    if ferrio_executor::in_runtime() {
+        panic!("ferrio::run cannot be called from within a running runtime: `.await` the future, or `spawn` it, instead");
+    }
+    let mut rt = Runtime::new().unwrap_or_else(|e| panic!("ferrio::run could not create the event loop: {e}"));
+    rt.block_on(main)
+}
+
+/// Whether this thread is inside a runtime's `block_on`.
+pub fn in_runtime() -> bool {
+    ferrio_executor::in_runtime()
+}

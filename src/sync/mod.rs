@@ -1,0 +1,32 @@
+//! Synchronisation between tasks: asyncio's `Queue`, `Event`, `Lock`,
+//! `Semaphore`, and a one-shot channel.
+//!
+//! `Queue` and `Event` are ferrio's own (they follow asyncio's semantics
+//! exactly); `Mutex`, `RwLock`, `Semaphore` and `Barrier` are the well-kept
+//! runtime-neutral ones from `async-lock`; `oneshot` is `futures-channel`'s.
+//! All of them work across tasks and threads.
+
+mod event;
+mod queue;
+
+pub use event::Event;
+pub use queue::{Queue, QueueEmpty, QueueFull, TaskDoneError};
+
+pub use async_lock::{
+    Barrier, BarrierWaitResult, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    Semaphore, SemaphoreGuard, SemaphoreGuardArc,
+};
+
+/// A channel for a single value: the sender completes the receiver once.
+/// Awaiting the receiver gives `Err(Canceled)` if the sender was dropped.
+///
+/// ```
+/// ferrio::run(async {
+///     let (tx, rx) = ferrio::sync::oneshot::channel();
+///     ferrio::spawn(async move { tx.send("done").unwrap() });
+///     assert_eq!(rx.await, Ok("done"));
+/// });
+/// ```
+pub mod oneshot {
+    pub use futures_channel::oneshot::{channel, Canceled, Receiver, Sender};
+}

@@ -1,0 +1,222 @@
+//! Time: sleeping, intervals and timeouts (asyncio's `sleep` and `wait_for`).
+//!
+//! Every timer lives on the reactor of the runtime it was first polled in; a
+//! timer never completes before its deadline.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+pub use std::time::Instant;
+
+pub use ferrio_reactor::Sleep;
+
+/// Waits for `duration` (asyncio's `await asyncio.sleep(seconds)`).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// ferrio::run(async {
+///     let start = Instant::now();
+///     ferrio::time::sleep(Duration::from_millis(20)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(20));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(deadline_after(duration))
+}
+
+/// Waits until `deadline`.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::time::Instant;
+/// ferrio::run(async {
+///     let deadline = Instant::now() + Duration::from_millis(10);
+///     ferrio::time::sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// });
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::until(deadline)
+}
+
+/// `now + duration`, saturating far in the future instead of overflowing.
+fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
+}
+
+/// The error of [`timeout`]: the deadline passed first (asyncio's `TimeoutError`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed {
+    after: Duration,
+}
+
+impl Elapsed {
+    /// The timeout that elapsed.
+    pub fn duration(&self) -> Duration {
+        self.after
+    }
+}
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "deadline has elapsed after {:?}", self.after)
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+impl From<Elapsed> for std::io::Error {
+    fn from(e: Elapsed) -> Self {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, e)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`timeout`].
+    #[must_use = "futures do nothing unless awaited"]
+    #[derive(Debug)]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        #[pin]
+        delay: Sleep,
+        after: Duration,
+    }
+}
+
+/// Runs `future` for at most `duration` (asyncio's `wait_for`): its output, or
+/// [`Elapsed`] if the deadline passed first, in which case `future` is dropped
+/// (cancelled) with the `Timeout`.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::time::{sleep, timeout};
+/// ferrio::run(async {
+///     let slow = timeout(Duration::from_millis(10), sleep(Duration::from_secs(10))).await;
+///     assert!(slow.is_err());
+///     let fast = timeout(Duration::from_secs(10), async { 5 }).await;
+///     assert_eq!(fast, Ok(5));
+/// });
+/// ```
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout { future, delay: sleep(duration), after: duration }
+}
+
+/// Like [`timeout`], with a deadline instead of a duration.
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    let after = deadline.saturating_duration_since(Instant::now());
+    Timeout { future, delay: sleep_until(deadline), after }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // The inner future first: one that is ready at the deadline still wins.
+        if let Poll::Ready(v) = this.future.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        match this.delay.poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed { after: *this.after })),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// What an [`Interval`] does when ticks were missed because the task was busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// Fire the missed ticks at once, then keep the original schedule.
+    #[default]
+    Burst,
+    /// Fire one tick now and schedule the next a full period later.
+    Delay,
+    /// Fire one tick now and skip to the next tick of the original schedule.
+    Skip,
+}
+
+/// Ticks every `period`; see [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    delay: Pin<Box<Sleep>>,
+    period: Duration,
+    missed: MissedTickBehavior,
+}
+
+/// A stream of ticks `period` apart; the first tick completes at once.
+///
+/// ```
+/// use std::time::Duration;
+/// ferrio::run(async {
+///     let mut ticks = ferrio::time::interval(Duration::from_millis(5));
+///     let first = ticks.tick().await;
+///     let second = ticks.tick().await;
+///     assert!(second - first >= Duration::from_millis(5));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// If `period` is zero, or outside a runtime.
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Like [`interval`], with the first tick at `start`.
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(!period.is_zero(), "interval period must be non-zero");
+    Interval { delay: Box::pin(sleep_until(start)), period, missed: MissedTickBehavior::Burst }
+}
+
+impl Interval {
+    /// Waits for the next tick; returns the instant it was scheduled for.
+    pub async fn tick(&mut self) -> Instant {
+        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if self.delay.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let scheduled = self.delay.deadline();
+        let now = Instant::now();
+        let next = match self.missed {
+            MissedTickBehavior::Burst => scheduled + self.period,
+            MissedTickBehavior::Delay if now > scheduled + self.period => now + self.period,
+            MissedTickBehavior::Skip if now > scheduled + self.period => {
+                let behind = (now - scheduled).as_nanos() / self.period.as_nanos().max(1);
+                scheduled + self.period * (behind as u32 + 1)
+            }
+            _ => scheduled + self.period,
+        };
+        self.delay.as_mut().reset(next);
+        Poll::Ready(scheduled)
+    }
+
+    /// Sets what happens to missed ticks.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed = behavior;
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// Restarts the schedule: the next tick is one period from now.
+    pub fn reset(&mut self) {
+        let next = Instant::now() + self.period;
+        self.delay.as_mut().reset(next);
+    }
+}
