@@ -42,7 +42,8 @@
 mod runtime;
 
 pub mod sync;
-pub mod time;
+
+pub use ferrio_reactor::time;
 
 pub use ferrio_executor::{
     spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
@@ -136,3 +137,7 @@ where
 /// Sockets: TCP, UDP and name resolution (asyncio's `open_connection`,
 /// `start_server`, `create_datagram_endpoint`, `getaddrinfo`).
 pub use ferrio_net as net;
+
+/// The HTTP/1.1 client (aiohttp's `ClientSession` with `TCPConnector` limits)
+/// and a small server.
+pub use ferrio_net::http;

@@ -23,11 +23,13 @@
 //! - [`Registration`], [`PollIo`], [`Direction`], [`ReadyEvent`]: readiness of one source.
 //! - [`Sleep`]: a future that completes at a deadline, on the reactor's timers.
 //! - [`context`]: the thread-local "current reactor" that sockets and timers look up.
+//! - [`time`]: `sleep`, `timeout`, `interval` on the current reactor.
 
 mod io;
 mod timer;
 
 pub mod context;
+pub mod time;
 
 pub use io::{Direction, PollIo, ReadyEvent, Registration};
 pub use mio::Interest;

@@ -1,4 +1,5 @@
-//! Time: sleeping, intervals and timeouts (asyncio's `sleep` and `wait_for`).
+//! Time: sleeping, intervals and timeouts (asyncio's `sleep` and `wait_for`),
+//! re-exported by the facade as `ferrio::time`.
 //!
 //! Every timer lives on the reactor of the runtime it was first polled in; a
 //! timer never completes before its deadline.
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 pub use std::time::Instant;
 
-pub use ferrio_reactor::Sleep;
+pub use crate::Sleep;
 
 /// Waits for `duration` (asyncio's `await asyncio.sleep(seconds)`).
 ///
