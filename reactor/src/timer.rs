@@ -82,7 +82,10 @@ impl Timers {
 /// ```
 #[derive(Debug)]
 pub struct Sleep {
-    handle: Handle,
+    /// The reactor whose timers hold this sleep; looked up at the first poll
+    /// when the sleep was made without one, so a sleep (or a timeout) can be
+    /// built before the runtime that will drive it starts.
+    handle: Option<Handle>,
     deadline: Instant,
     /// The armed timer, if any. `None` before the first poll and after it fired.
     key: Option<Key>,
@@ -91,12 +94,17 @@ pub struct Sleep {
 impl Sleep {
     /// A sleep on `handle`'s timers until `deadline`.
     pub fn new(handle: Handle, deadline: Instant) -> Sleep {
-        Sleep { handle, deadline, key: None }
+        Sleep { handle: Some(handle), deadline, key: None }
     }
 
-    /// A sleep on the current thread's reactor (see [`crate::context`]).
+    /// A sleep on the reactor that is current on the thread that first polls
+    /// it (see [`crate::context`]).
+    ///
+    /// # Panics
+    ///
+    /// When polled on a thread with no current reactor, with a message that says so.
     pub fn until(deadline: Instant) -> Sleep {
-        Sleep::new(crate::context::current(), deadline)
+        Sleep { handle: None, deadline, key: None }
     }
 
     /// When this sleep completes.
@@ -116,8 +124,8 @@ impl Sleep {
     }
 
     fn cancel(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.handle.inner.timers().entries.remove(&key);
+        if let (Some(key), Some(handle)) = (self.key.take(), &self.handle) {
+            handle.inner.timers().entries.remove(&key);
         }
     }
 }
@@ -131,20 +139,20 @@ impl Future for Sleep {
             this.cancel();
             return Poll::Ready(());
         }
+        let handle = this.handle.get_or_insert_with(crate::context::current);
         if let Some(key) = this.key {
-            let mut timers = this.handle.inner.timers();
+            let mut timers = handle.inner.timers();
             if let Some(waker) = timers.entries.get_mut(&key) {
                 if !waker.will_wake(cx.waker()) {
                     *waker = cx.waker().clone();
                 }
                 return Poll::Pending;
             }
-            // Fired but the clock has not reached the deadline in our view is
-            // impossible (the reactor fires only when `now >= deadline`); a
-            // missing entry here means it fired for an earlier deadline
-            // before `reset`, so arm again below.
+            // The entry is gone although the deadline has not passed: the
+            // reactor only fires due timers, so this cannot happen; arming
+            // again below keeps the sleep correct regardless.
         }
-        this.key = Some(this.handle.insert_timer(this.deadline, cx.waker().clone()));
+        this.key = Some(handle.insert_timer(this.deadline, cx.waker().clone()));
         Poll::Pending
     }
 }

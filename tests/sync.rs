@@ -1,0 +1,211 @@
+//! asyncio's synchronisation primitives through the facade: Queue, Event,
+//! Semaphore, Mutex, oneshot.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrio::sync::{Event, Mutex, Queue, QueueEmpty, QueueFull, Semaphore, TaskDoneError};
+use ferrio::time::{sleep, timeout};
+
+#[test]
+fn a_full_bounded_queue_makes_put_wait_until_a_get() {
+    ferrio::run(async {
+        let queue = Queue::bounded(2);
+        queue.put(1).await;
+        queue.put(2).await;
+        assert!(queue.full());
+        assert_eq!(queue.put_nowait(3), Err(QueueFull(3)));
+
+        // put waits while full...
+        assert!(timeout(Duration::from_millis(30), queue.put(3)).await.is_err());
+        assert_eq!(queue.qsize(), 2, "a cancelled put must not have queued its item");
+
+        // ...and completes once a consumer makes room.
+        let putter = ferrio::spawn({
+            let queue = queue.clone();
+            async move { queue.put(3).await }
+        });
+        sleep(Duration::from_millis(10)).await;
+        assert!(!putter.is_finished());
+        assert_eq!(queue.get().await, 1);
+        timeout(Duration::from_secs(5), putter).await.unwrap().unwrap();
+        assert_eq!(queue.get_nowait(), Ok(2));
+        assert_eq!(queue.get_nowait(), Ok(3));
+        assert_eq!(queue.get_nowait(), Err(QueueEmpty));
+    });
+}
+
+#[test]
+fn join_returns_only_after_every_item_is_task_done() {
+    ferrio::run(async {
+        let queue = Queue::new();
+        for i in 0..5 {
+            queue.put_nowait(i).unwrap();
+        }
+        let processed = Arc::new(AtomicUsize::new(0));
+        let worker = ferrio::spawn({
+            let (queue, processed) = (queue.clone(), processed.clone());
+            async move {
+                loop {
+                    let _item = queue.get().await;
+                    sleep(Duration::from_millis(2)).await;
+                    processed.fetch_add(1, Ordering::SeqCst);
+                    queue.task_done().unwrap();
+                }
+            }
+        });
+        timeout(Duration::from_secs(5), queue.join()).await.unwrap();
+        assert_eq!(processed.load(Ordering::SeqCst), 5);
+        worker.abort();
+        assert!(worker.await.unwrap_err().is_cancelled());
+        assert_eq!(queue.task_done(), Err(TaskDoneError));
+    });
+}
+
+#[test]
+fn queue_get_waits_for_a_put_and_keeps_fifo_order() {
+    ferrio::run(async {
+        let queue: Queue<u32> = Queue::new();
+        let getter = ferrio::spawn({
+            let queue = queue.clone();
+            async move { (queue.get().await, queue.get().await) }
+        });
+        sleep(Duration::from_millis(5)).await;
+        queue.put(10).await;
+        queue.put(20).await;
+        assert_eq!(timeout(Duration::from_secs(5), getter).await.unwrap().unwrap(), (10, 20));
+    });
+}
+
+#[test]
+fn a_cancelled_get_loses_no_item() {
+    ferrio::run(async {
+        let queue: Queue<u32> = Queue::new();
+        assert!(timeout(Duration::from_millis(10), queue.get()).await.is_err());
+        queue.put(1).await;
+        assert_eq!(timeout(Duration::from_secs(1), queue.get()).await, Ok(1));
+    });
+}
+
+#[test]
+fn producers_and_consumers_move_every_item_through_a_bounded_queue() {
+    let total = ferrio::run(async {
+        let queue = Queue::bounded(3);
+        let sum = Arc::new(AtomicUsize::new(0));
+        let consumers: Vec<_> = (0..3)
+            .map(|_| {
+                let (queue, sum) = (queue.clone(), sum.clone());
+                ferrio::spawn(async move {
+                    loop {
+                        let n: usize = queue.get().await;
+                        sum.fetch_add(n, Ordering::SeqCst);
+                        queue.task_done().unwrap();
+                    }
+                })
+            })
+            .collect();
+        let producers: Vec<_> = (0..4)
+            .map(|p| {
+                let queue = queue.clone();
+                ferrio::spawn(async move {
+                    for i in 0..250 {
+                        queue.put(p * 1000 + i).await;
+                    }
+                })
+            })
+            .collect();
+        for p in producers {
+            p.await.unwrap();
+        }
+        timeout(Duration::from_secs(10), queue.join()).await.unwrap();
+        consumers.iter().for_each(|c| c.abort());
+        sum.load(Ordering::SeqCst)
+    });
+    let expected: usize = (0..4).flat_map(|p| (0..250).map(move |i| p * 1000 + i)).sum();
+    assert_eq!(total, expected);
+}
+
+#[test]
+fn event_wakes_every_waiter_when_set_and_clear_resets_it() {
+    ferrio::run(async {
+        let event = Event::new();
+        let waiters: Vec<_> = (0..3)
+            .map(|i| {
+                let event = event.clone();
+                ferrio::spawn(async move {
+                    event.wait().await;
+                    i
+                })
+            })
+            .collect();
+        sleep(Duration::from_millis(5)).await;
+        assert!(waiters.iter().all(|w| !w.is_finished()));
+        event.set();
+        assert!(event.is_set());
+        let out = timeout(Duration::from_secs(5), ferrio::gather(waiters)).await.unwrap();
+        assert_eq!(out.into_iter().map(Result::unwrap).collect::<Vec<_>>(), [0, 1, 2]);
+        event.clear();
+        assert!(timeout(Duration::from_millis(10), event.wait()).await.is_err());
+    });
+}
+
+#[test]
+fn semaphore_bounds_concurrency() {
+    ferrio::run(async {
+        let semaphore = Arc::new(Semaphore::new(2));
+        let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let (semaphore, now, peak) = (semaphore.clone(), now.clone(), peak.clone());
+                ferrio::spawn(async move {
+                    let _permit = semaphore.acquire().await;
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(n, Ordering::SeqCst);
+                    sleep(Duration::from_millis(3)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+    });
+}
+
+#[test]
+fn mutex_serialises_access_across_awaits() {
+    let value = ferrio::run(async {
+        let counter = Arc::new(Mutex::new(0u32));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let counter = counter.clone();
+                ferrio::spawn(async move {
+                    let mut guard = counter.lock().await;
+                    let read = *guard;
+                    ferrio::yield_now().await;
+                    *guard = read + 1;
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let value = *counter.lock().await;
+        value
+    });
+    assert_eq!(value, 20);
+}
+
+#[test]
+fn oneshot_delivers_a_value_or_reports_a_dropped_sender() {
+    ferrio::run(async {
+        let (tx, rx) = ferrio::sync::oneshot::channel::<u8>();
+        ferrio::spawn(async move { tx.send(3).unwrap() });
+        assert_eq!(rx.await, Ok(3));
+        let (tx, rx) = ferrio::sync::oneshot::channel::<u8>();
+        drop(tx);
+        assert!(rx.await.is_err());
+    });
+}
