@@ -108,7 +108,10 @@ impl Random {
     /// values of `i64`.
     pub fn randint(&mut self, a: i64, b: i64) -> i64 {
         assert!(a <= b, "empty range for randint({a}, {b})");
-        let width = b.abs_diff(a).checked_add(1).expect("randint range too wide");
+        let width = b
+            .abs_diff(a)
+            .checked_add(1)
+            .expect("randint range too wide");
         a.wrapping_add_unsigned(self.randbelow(width))
     }
 }
@@ -120,7 +123,9 @@ const fn init_genrand(s: u32) -> [u32; N] {
     let mut i = 1;
     while i < N {
         let prev = state[i - 1];
-        state[i] = 1_812_433_253u32.wrapping_mul(prev ^ (prev >> 30)).wrapping_add(i as u32);
+        state[i] = 1_812_433_253u32
+            .wrapping_mul(prev ^ (prev >> 30))
+            .wrapping_add(i as u32);
         i += 1;
     }
     state
@@ -173,21 +178,30 @@ mod tests {
     fn randint_matches_python_for_seed_444() {
         let mut random = Random::new(444);
         let drawn: Vec<i64> = (0..20).map(|_| random.randint(0, 10)).collect();
-        assert_eq!(drawn, [4, 4, 0, 4, 7, 4, 4, 8, 10, 7, 8, 4, 7, 1, 6, 9, 3, 9, 7, 10]);
+        assert_eq!(
+            drawn,
+            [4, 4, 0, 4, 7, 4, 4, 8, 10, 7, 8, 4, 7, 1, 6, 9, 3, 9, 7, 10]
+        );
     }
 
     #[test]
     fn raw_words_match_python_getrandbits_32() {
         let mut random = Random::new(444);
         let words: Vec<u64> = (0..5).map(|_| random.getrandbits(32)).collect();
-        assert_eq!(words, [1326692461, 1236154736, 56854717, 1327727452, 2080643381]);
+        assert_eq!(
+            words,
+            [1326692461, 1236154736, 56854717, 1327727452, 2080643381]
+        );
     }
 
     #[test]
     fn words_after_the_state_is_regenerated_match_python() {
         let mut random = Random::new(444);
         let words: Vec<u32> = (0..700).map(|_| random.next_u32()).collect();
-        assert_eq!((words[623], words[624], words[699]), (3604634309, 1761918868, 1405746827));
+        assert_eq!(
+            (words[623], words[624], words[699]),
+            (3604634309, 1761918868, 1405746827)
+        );
     }
 
     #[test]
@@ -214,15 +228,39 @@ mod tests {
     #[test]
     fn getrandbits_of_any_width_up_to_64_matches_python() {
         let mut random = Random::new(444);
-        let drawn: Vec<u64> = [1, 7, 31, 33, 40, 64].iter().map(|&k| random.getrandbits(k)).collect();
-        assert_eq!(drawn, [0, 36, 28427358, 1327727452, 946079103584, 13699284257632214754]);
+        let drawn: Vec<u64> = [1, 7, 31, 33, 40, 64]
+            .iter()
+            .map(|&k| random.getrandbits(k))
+            .collect();
+        assert_eq!(
+            drawn,
+            [
+                0,
+                36,
+                28427358,
+                1327727452,
+                946079103584,
+                13699284257632214754
+            ]
+        );
     }
 
     #[test]
     fn randint_over_a_range_wider_than_32_bits_matches_python() {
         let mut random = Random::new(12345);
-        let drawn: Vec<i64> = (0..5).map(|_| random.randint(0, 1_000_000_000_000)).collect();
-        assert_eq!(drawn, [804948253063, 897691841093, 884012530637, 937585518914, 297184512596]);
+        let drawn: Vec<i64> = (0..5)
+            .map(|_| random.randint(0, 1_000_000_000_000))
+            .collect();
+        assert_eq!(
+            drawn,
+            [
+                804948253063,
+                897691841093,
+                884012530637,
+                937585518914,
+                297184512596
+            ]
+        );
     }
 
     #[test]
