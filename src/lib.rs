@@ -134,6 +134,10 @@ where
     futures_util::future::select_all(futures).await
 }
 
+/// Async I/O traits and helpers (`read_exact`, `write_all`, `copy`,
+/// `BufReader`, `lines`, ...), from futures-util, for ferrio's sockets.
+pub use ferrio_net::io;
+
 /// Sockets: TCP, UDP and name resolution (asyncio's `open_connection`,
 /// `start_server`, `create_datagram_endpoint`, `getaddrinfo`).
 pub use ferrio_net as net;

@@ -1,3 +1,40 @@
-//! ferrio-net: TCP, UDP, DNS and an HTTP/1.1 client on ferrio's reactor.
+//! ferrio-net: TCP, UDP, DNS and an HTTP/1.1 client on ferrio's reactor,
+//! re-exported by the facade as `ferrio::net` (and `ferrio::io`, `ferrio::http`).
+//!
+//! Sockets are made non-blocking and close-on-exec with socket2, registered
+//! with the current reactor through mio, and driven by readiness: an
+//! operation runs when the socket may be ready, is retried until the OS says
+//! `WouldBlock`, and only then waits for the next event. Nothing busy-loops;
+//! an idle socket costs no CPU.
+//!
+//! Every socket must be created inside a ferrio runtime (`ferrio::run`).
+//!
+//! # Contents
+//!
+//! - [`TcpStream`], [`TcpListener`] and the halves of a split stream: TCP
+//!   (asyncio's `open_connection` / `start_server`).
+//! - [`UdpSocket`]: UDP.
+//! - [`lookup_host`], [`Resolver`], [`ToSocketAddrs`]: name resolution
+//!   (asyncio's `getaddrinfo`) on the blocking pool, with a timeout.
+//! - [`io`]: the async read/write traits and helpers (`read_exact`,
+//!   `write_all`, `copy`, `BufReader`, `lines`).
+//! - [`http`]: the HTTP/1.1 client.
+
+mod addr;
+mod dns;
+mod socket;
+mod tcp;
+mod udp;
 
 pub mod http;
+pub mod io;
+
+pub use addr::ToSocketAddrs;
+pub use dns::{
+    lookup_host, lookup_host_timeout, Resolve, Resolver, SystemResolver, DEFAULT_RESOLVE_TIMEOUT,
+};
+pub use tcp::{
+    Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream,
+    WriteHalf, DEFAULT_BACKLOG,
+};
+pub use udp::UdpSocket;

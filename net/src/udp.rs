@@ -1,0 +1,235 @@
+//! UDP on the reactor (asyncio's `create_datagram_endpoint`): [`UdpSocket`].
+//!
+//! Each datagram is sent or received whole by one syscall; like TCP, every
+//! operation retries until `WouldBlock` before it waits for readiness, and a
+//! receive future dropped before it completed took no datagram.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+
+use ferrio_reactor::{Direction, PollIo};
+use socket2::Type;
+
+use crate::dns::Resolver;
+use crate::socket::new_socket;
+use crate::ToSocketAddrs;
+
+/// A UDP socket.
+///
+/// ```
+/// use ferrio::net::UdpSocket;
+/// ferrio::run(async {
+///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+///     a.send_to(b"ping", b.local_addr()?).await?;
+///     let mut buf = [0; 16];
+///     let (n, from) = b.recv_from(&mut buf).await?;
+///     assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr()?));
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
+pub struct UdpSocket {
+    io: PollIo<mio::net::UdpSocket>,
+}
+
+impl UdpSocket {
+    /// Binds a socket to `addr` (port 0 picks a free port). A host name is
+    /// resolved first; the first address that binds wins.
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let socket = ferrio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     assert_ne!(socket.local_addr().unwrap().port(), 0);
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The last bind error if no address binds, or the resolver's errors.
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        let addrs = Resolver::system().lookup(addr).await?;
+        let mut last_error = None;
+        for addr in addrs {
+            match UdpSocket::bind_addr(addr) {
+                Ok(socket) => return Ok(socket),
+                Err(e) => {
+                    log::debug!("bind to {addr} failed: {e}");
+                    last_error = Some(io::Error::new(e.kind(), format!("bind to {addr}: {e}")));
+                }
+            }
+        }
+        Err(last_error
+            .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
+    }
+
+    fn bind_addr(addr: SocketAddr) -> io::Result<UdpSocket> {
+        let socket = new_socket(&addr, Type::DGRAM)?;
+        socket.bind(&addr.into())?;
+        let io = PollIo::new_current(mio::net::UdpSocket::from_std(socket.into()))?;
+        log::debug!("UDP socket bound to {:?}", io.get_ref().local_addr());
+        Ok(UdpSocket { io })
+    }
+
+    /// Connects the socket to `addr`: [`send`](UdpSocket::send) goes there,
+    /// and only datagrams from there are received. A host name is resolved
+    /// first; the first address that connects wins.
+    ///
+    /// ```
+    /// use ferrio::net::UdpSocket;
+    /// ferrio::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.connect(b.local_addr().unwrap()).await.unwrap();
+    ///     assert_eq!(a.peer_addr().unwrap(), b.local_addr().unwrap());
+    /// });
+    /// ```
+    pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let addrs = Resolver::system().lookup(addr).await?;
+        let mut last_error = None;
+        for addr in addrs {
+            match self.io.get_ref().connect(addr) {
+                Ok(()) => return Ok(()),
+                Err(e) => last_error = Some(io::Error::new(e.kind(), format!("connect to {addr}: {e}"))),
+            }
+        }
+        Err(last_error
+            .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")))
+    }
+
+    /// Sends one datagram to `target` and returns how many bytes were sent.
+    /// A host name is resolved first, and the datagram goes to its first address.
+    ///
+    /// ```
+    /// use ferrio::net::UdpSocket;
+    /// ferrio::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let n = a.send_to(b"hello", a.local_addr().unwrap()).await.unwrap();
+    ///     assert_eq!(n, 5);
+    /// });
+    /// ```
+    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
+        let addrs = Resolver::system().lookup(target).await?;
+        let target = *addrs.first().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to send to")
+        })?;
+        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send_to(buf, target))).await
+    }
+
+    /// Receives one datagram into `buf`, returning its length and sender. A
+    /// datagram longer than `buf` is cut to fit (the rest is lost).
+    ///
+    /// ```
+    /// use ferrio::net::UdpSocket;
+    /// ferrio::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.send_to(b"to myself", a.local_addr().unwrap()).await.unwrap();
+    ///     let mut buf = [0; 64];
+    ///     let (n, from) = a.recv_from(&mut buf).await.unwrap();
+    ///     assert_eq!((&buf[..n], from), (&b"to myself"[..], a.local_addr().unwrap()));
+    /// });
+    /// ```
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))).await
+    }
+
+    /// Sends one datagram to the connected peer.
+    ///
+    /// ```
+    /// use ferrio::net::UdpSocket;
+    /// ferrio::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.connect(b.local_addr().unwrap()).await.unwrap();
+    ///     a.send(b"hi").await.unwrap();
+    ///     let mut buf = [0; 2];
+    ///     assert_eq!(b.recv_from(&mut buf).await.unwrap().0, 2);
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` if [`connect`](UdpSocket::connect) was not called;
+    /// `ConnectionRefused` if an earlier datagram found no one listening.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send(buf))).await
+    }
+
+    /// Receives one datagram from the connected peer.
+    ///
+    /// ```
+    /// use ferrio::net::UdpSocket;
+    /// ferrio::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     b.connect(a.local_addr().unwrap()).await.unwrap();
+    ///     a.send_to(b"yo", b.local_addr().unwrap()).await.unwrap();
+    ///     let mut buf = [0; 8];
+    ///     let n = b.recv(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"yo");
+    /// });
+    /// ```
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv(buf))).await
+    }
+
+    /// The address the socket is bound to.
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let socket = ferrio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     assert!(socket.local_addr().unwrap().ip().is_loopback());
+    /// });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The address the socket is connected to (`NotConnected` if none).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let socket = ferrio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     assert_eq!(socket.peer_addr().unwrap_err().kind(), std::io::ErrorKind::NotConnected);
+    /// });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Allows sending to broadcast addresses (`SO_BROADCAST`).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let socket = ferrio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     socket.set_broadcast(true).unwrap();
+    ///     assert!(socket.broadcast().unwrap());
+    /// });
+    /// ```
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_broadcast(on)
+    }
+
+    /// Whether `SO_BROADCAST` is set.
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let socket = ferrio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     assert!(!socket.broadcast().unwrap());
+    /// });
+    /// ```
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.io.get_ref().broadcast()
+    }
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UdpSocket")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .finish()
+    }
+}
