@@ -93,7 +93,10 @@ pub struct Builder {
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder { latency: DEFAULT_LATENCY, server: server::Builder::new() }
+        Builder {
+            latency: DEFAULT_LATENCY,
+            server: server::Builder::new(),
+        }
     }
 }
 
@@ -119,17 +122,26 @@ impl Builder {
     pub async fn bind<A: crate::ToSocketAddrs>(self, addr: A) -> io::Result<Server> {
         let api = Arc::new(Api::new());
         let latency = self.latency;
-        let handle = self.server.bind(addr).await?.spawn(move |request: Request| {
-            let api = api.clone();
-            async move {
-                if !latency.is_zero() {
-                    sleep(latency).await;
+        let handle = self
+            .server
+            .bind(addr)
+            .await?
+            .spawn(move |request: Request| {
+                let api = api.clone();
+                async move {
+                    if !latency.is_zero() {
+                        sleep(latency).await;
+                    }
+                    let response = api.respond(&request);
+                    log::debug!(
+                        "{} {} -> {}",
+                        request.method(),
+                        request.uri(),
+                        response.status().as_u16()
+                    );
+                    response
                 }
-                let response = api.respond(&request);
-                log::debug!("{} {} -> {}", request.method(), request.uri(), response.status().as_u16());
-                response
-            }
-        });
+            });
         Ok(Server { handle })
     }
 }
@@ -264,9 +276,10 @@ impl Api {
         let body = serde_json::to_vec_pretty(&value).unwrap_or_else(|_| b"{}".to_vec());
         let mut response = Response::new(body);
         *response.status_mut() = status;
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         response
     }
 
@@ -277,9 +290,14 @@ impl Api {
         let read = method == Method::GET || method == Method::HEAD;
 
         match segments[..] {
-            [] if read => (StatusCode::OK, json!({ "resources": RESOURCES.map(|r| format!("/{r}")) })),
+            [] if read => (
+                StatusCode::OK,
+                json!({ "resources": RESOURCES.map(|r| format!("/{r}")) }),
+            ),
             [name] => {
-                let Some(items) = self.resource(name) else { return not_found };
+                let Some(items) = self.resource(name) else {
+                    return not_found;
+                };
                 if read {
                     (StatusCode::OK, filter(items, &query, None))
                 } else if method == Method::POST {
@@ -295,8 +313,12 @@ impl Api {
                 }
             }
             [name, id] => {
-                let Some(items) = self.resource(name) else { return not_found };
-                let Some(item) = find(items, id) else { return not_found };
+                let Some(items) = self.resource(name) else {
+                    return not_found;
+                };
+                let Some(item) = find(items, id) else {
+                    return not_found;
+                };
                 match *method {
                     Method::GET | Method::HEAD => (StatusCode::OK, item.clone()),
                     Method::DELETE => (StatusCode::OK, json!({})),
@@ -323,7 +345,9 @@ impl Api {
                     ("users", "posts" | "albums" | "todos") => "userId",
                     _ => return not_found,
                 };
-                let Some(items) = self.resource(child) else { return not_found };
+                let Some(items) = self.resource(child) else {
+                    return not_found;
+                };
                 (StatusCode::OK, filter(items, &query, Some((key, id))))
             }
             _ => not_found,
@@ -338,8 +362,14 @@ fn parse_object(body: &[u8]) -> Result<Map<String, Value>, (StatusCode, Value)> 
     }
     match serde_json::from_slice(body) {
         Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err((StatusCode::BAD_REQUEST, json!({ "error": "the body is not a JSON object" }))),
-        Err(e) => Err((StatusCode::BAD_REQUEST, json!({ "error": format!("invalid JSON: {e}") }))),
+        Ok(_) => Err((
+            StatusCode::BAD_REQUEST,
+            json!({ "error": "the body is not a JSON object" }),
+        )),
+        Err(e) => Err((
+            StatusCode::BAD_REQUEST,
+            json!({ "error": format!("invalid JSON: {e}") }),
+        )),
     }
 }
 
@@ -404,15 +434,13 @@ fn percent_decode(s: &str) -> String {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -451,61 +479,255 @@ impl Rng {
     /// `min..=max` lorem words separated by spaces.
     fn words(&mut self, min: u64, max: u64) -> String {
         let n = self.range(min, max);
-        (0..n).map(|_| self.pick(LOREM)).collect::<Vec<_>>().join(" ")
+        (0..n)
+            .map(|_| self.pick(LOREM))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Four lines of lorem words, like the real site's bodies.
     fn paragraph(&mut self) -> String {
-        (0..4).map(|_| self.words(6, 11)).collect::<Vec<_>>().join("\n")
+        (0..4)
+            .map(|_| self.words(6, 11))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + (self.next() % 10) as u8)).collect()
+        (0..n)
+            .map(|_| char::from(b'0' + (self.next() % 10) as u8))
+            .collect()
     }
 }
 
 const LOREM: &[&str] = &[
-    "lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipisci", "velit", "sed", "quia", "non",
-    "numquam", "eius", "modi", "tempora", "incidunt", "ut", "labore", "et", "dolore", "magnam", "aliquam",
-    "quaerat", "voluptatem", "enim", "ad", "minima", "veniam", "quis", "nostrum", "exercitationem", "ullam",
-    "corporis", "suscipit", "laboriosam", "nisi", "aliquid", "ex", "ea", "commodi", "consequatur", "autem",
-    "vel", "eum", "iure", "reprehenderit", "qui", "in", "voluptate", "esse", "quam", "nihil", "molestiae",
-    "illum", "fugiat", "quo", "voluptas", "nulla", "pariatur", "at", "vero", "accusamus", "iusto", "odio",
-    "dignissimos", "ducimus", "blanditiis", "praesentium", "deleniti", "atque", "corrupti", "quos", "dolores",
-    "quas", "molestias", "excepturi", "sint", "occaecati", "cupiditate", "provident", "similique", "sunt",
-    "culpa", "officia", "deserunt", "mollitia", "animi", "id", "est", "laborum", "dolorum", "fuga", "harum",
-    "rerum", "facilis", "expedita", "distinctio", "nam", "libero", "tempore", "soluta", "nobis", "eligendi",
-    "optio", "cumque", "impedit", "placeat", "facere", "possimus", "omnis", "assumenda", "repellendus",
+    "lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "consectetur",
+    "adipisci",
+    "velit",
+    "sed",
+    "quia",
+    "non",
+    "numquam",
+    "eius",
+    "modi",
+    "tempora",
+    "incidunt",
+    "ut",
+    "labore",
+    "et",
+    "dolore",
+    "magnam",
+    "aliquam",
+    "quaerat",
+    "voluptatem",
+    "enim",
+    "ad",
+    "minima",
+    "veniam",
+    "quis",
+    "nostrum",
+    "exercitationem",
+    "ullam",
+    "corporis",
+    "suscipit",
+    "laboriosam",
+    "nisi",
+    "aliquid",
+    "ex",
+    "ea",
+    "commodi",
+    "consequatur",
+    "autem",
+    "vel",
+    "eum",
+    "iure",
+    "reprehenderit",
+    "qui",
+    "in",
+    "voluptate",
+    "esse",
+    "quam",
+    "nihil",
+    "molestiae",
+    "illum",
+    "fugiat",
+    "quo",
+    "voluptas",
+    "nulla",
+    "pariatur",
+    "at",
+    "vero",
+    "accusamus",
+    "iusto",
+    "odio",
+    "dignissimos",
+    "ducimus",
+    "blanditiis",
+    "praesentium",
+    "deleniti",
+    "atque",
+    "corrupti",
+    "quos",
+    "dolores",
+    "quas",
+    "molestias",
+    "excepturi",
+    "sint",
+    "occaecati",
+    "cupiditate",
+    "provident",
+    "similique",
+    "sunt",
+    "culpa",
+    "officia",
+    "deserunt",
+    "mollitia",
+    "animi",
+    "id",
+    "est",
+    "laborum",
+    "dolorum",
+    "fuga",
+    "harum",
+    "rerum",
+    "facilis",
+    "expedita",
+    "distinctio",
+    "nam",
+    "libero",
+    "tempore",
+    "soluta",
+    "nobis",
+    "eligendi",
+    "optio",
+    "cumque",
+    "impedit",
+    "placeat",
+    "facere",
+    "possimus",
+    "omnis",
+    "assumenda",
+    "repellendus",
 ];
 
 const FIRST_NAMES: &[&str] = &[
-    "Ada", "Bertram", "Celia", "Dorian", "Edda", "Fennimore", "Greta", "Hollis", "Ines", "Jasper", "Kirsten",
-    "Leopold", "Mirela", "Nestor", "Odile", "Pascal", "Quilla", "Rosalind", "Silas", "Thea",
+    "Ada",
+    "Bertram",
+    "Celia",
+    "Dorian",
+    "Edda",
+    "Fennimore",
+    "Greta",
+    "Hollis",
+    "Ines",
+    "Jasper",
+    "Kirsten",
+    "Leopold",
+    "Mirela",
+    "Nestor",
+    "Odile",
+    "Pascal",
+    "Quilla",
+    "Rosalind",
+    "Silas",
+    "Thea",
 ];
 
 const LAST_NAMES: &[&str] = &[
-    "Abernathy", "Brightwater", "Castellan", "Dunmore", "Ellery", "Fairbrook", "Galloway", "Hartwell",
-    "Ingersoll", "Jessup", "Kettering", "Lindqvist", "Marchetti", "Northcott", "Oakley", "Pemberton",
+    "Abernathy",
+    "Brightwater",
+    "Castellan",
+    "Dunmore",
+    "Ellery",
+    "Fairbrook",
+    "Galloway",
+    "Hartwell",
+    "Ingersoll",
+    "Jessup",
+    "Kettering",
+    "Lindqvist",
+    "Marchetti",
+    "Northcott",
+    "Oakley",
+    "Pemberton",
 ];
 
-const STREET_KINDS: &[&str] = &["Street", "Avenue", "Lane", "Road", "Way", "Court", "Terrace", "Crossing"];
+const STREET_KINDS: &[&str] = &[
+    "Street", "Avenue", "Lane", "Road", "Way", "Court", "Terrace", "Crossing",
+];
 const CITY_ENDINGS: &[&str] = &["ville", "burgh", "ton", "haven", "port", "field", "mouth"];
 const TLDS: &[&str] = &["com", "net", "org", "io", "biz", "info", "tv", "me"];
 const COMPANY_SUFFIXES: &[&str] = &["Group", "LLC", "and Sons", "Inc", "Holdings"];
 const CATCH_PHRASE: [&[&str]; 3] = [
-    &["Adaptive", "Balanced", "Configurable", "Distributed", "Ergonomic", "Focused", "Integrated", "Robust"],
-    &["asynchronous", "client-driven", "event-based", "fault-tolerant", "modular", "real-time", "scalable"],
-    &["framework", "interface", "middleware", "pipeline", "protocol", "service-desk", "throughput"],
+    &[
+        "Adaptive",
+        "Balanced",
+        "Configurable",
+        "Distributed",
+        "Ergonomic",
+        "Focused",
+        "Integrated",
+        "Robust",
+    ],
+    &[
+        "asynchronous",
+        "client-driven",
+        "event-based",
+        "fault-tolerant",
+        "modular",
+        "real-time",
+        "scalable",
+    ],
+    &[
+        "framework",
+        "interface",
+        "middleware",
+        "pipeline",
+        "protocol",
+        "service-desk",
+        "throughput",
+    ],
 ];
 const BS: [&[&str]; 3] = [
-    &["aggregate", "deploy", "embrace", "harness", "orchestrate", "streamline", "synthesize"],
-    &["cross-platform", "end-to-end", "frictionless", "next-generation", "turn-key", "zero-copy"],
-    &["architectures", "channels", "ecosystems", "event loops", "markets", "networks", "workflows"],
+    &[
+        "aggregate",
+        "deploy",
+        "embrace",
+        "harness",
+        "orchestrate",
+        "streamline",
+        "synthesize",
+    ],
+    &[
+        "cross-platform",
+        "end-to-end",
+        "frictionless",
+        "next-generation",
+        "turn-key",
+        "zero-copy",
+    ],
+    &[
+        "architectures",
+        "channels",
+        "ecosystems",
+        "event loops",
+        "markets",
+        "networks",
+        "workflows",
+    ],
 ];
 
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The id of the parent of the `id`th child when each parent has `per` children.
@@ -526,7 +748,12 @@ fn post(id: u64) -> Value {
 fn comment(id: u64) -> Value {
     let mut rng = Rng::new(2, id);
     let name = rng.words(3, 7);
-    let email = format!("{}@{}.{}", rng.pick(FIRST_NAMES), rng.pick(LOREM), rng.pick(TLDS));
+    let email = format!(
+        "{}@{}.{}",
+        rng.pick(FIRST_NAMES),
+        rng.pick(LOREM),
+        rng.pick(TLDS)
+    );
     json!({
         "postId": parent_of(id, COMMENTS / POSTS),
         "id": id,
@@ -566,7 +793,11 @@ fn user(id: u64) -> Value {
     let first = FIRST_NAMES[((id - 1) * 2 + rng.range(0, 1)) as usize];
     let last = rng.pick(LAST_NAMES);
     let domain = format!("{}.{}", rng.pick(LOREM), rng.pick(TLDS));
-    let suite = format!("{} {}", if rng.next() % 2 == 0 { "Apt." } else { "Suite" }, rng.range(100, 999));
+    let suite = format!(
+        "{} {}",
+        if rng.next() % 2 == 0 { "Apt." } else { "Suite" },
+        rng.range(100, 999)
+    );
     let lat = rng.range(0, 1_800_000) as f64 / 10_000.0 - 90.0;
     let lng = rng.range(0, 3_600_000) as f64 / 10_000.0 - 180.0;
     json!({
@@ -600,10 +831,20 @@ mod tests {
     }
 
     fn send(api: &Api, method: Method, path: &str, body: &str) -> (StatusCode, Value) {
-        let request = http::Request::builder().method(method).uri(path).body(body.as_bytes().to_vec()).unwrap();
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(body.as_bytes().to_vec())
+            .unwrap();
         let response = api.respond(&request);
-        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json; charset=utf-8");
-        (response.status(), serde_json::from_slice(response.body()).unwrap())
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/json; charset=utf-8"
+        );
+        (
+            response.status(),
+            serde_json::from_slice(response.body()).unwrap(),
+        )
     }
 
     fn len(value: &Value) -> usize {
@@ -613,7 +854,14 @@ mod tests {
     #[test]
     fn collections_have_the_real_sites_sizes() {
         let api = Api::new();
-        for (path, n) in [("/posts", 100), ("/comments", 500), ("/albums", 100), ("/photos", 5000), ("/todos", 200), ("/users", 10)] {
+        for (path, n) in [
+            ("/posts", 100),
+            ("/comments", 500),
+            ("/albums", 100),
+            ("/photos", 5000),
+            ("/todos", 200),
+            ("/users", 10),
+        ] {
             let (status, list) = get(&api, path);
             assert_eq!((status, len(&list)), (StatusCode::OK, n), "{path}");
             assert_eq!(list[0]["id"], 1, "{path}");
@@ -624,14 +872,30 @@ mod tests {
     #[test]
     fn items_have_the_real_sites_fields_in_order() {
         let api = Api::new();
-        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>().join(",");
+        let keys = |v: &Value| {
+            v.as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         assert_eq!(keys(&get(&api, "/posts/1").1), "userId,id,title,body");
-        assert_eq!(keys(&get(&api, "/comments/1").1), "postId,id,name,email,body");
+        assert_eq!(
+            keys(&get(&api, "/comments/1").1),
+            "postId,id,name,email,body"
+        );
         assert_eq!(keys(&get(&api, "/albums/1").1), "userId,id,title");
-        assert_eq!(keys(&get(&api, "/photos/1").1), "albumId,id,title,url,thumbnailUrl");
+        assert_eq!(
+            keys(&get(&api, "/photos/1").1),
+            "albumId,id,title,url,thumbnailUrl"
+        );
         assert_eq!(keys(&get(&api, "/todos/1").1), "userId,id,title,completed");
         let user = get(&api, "/users/1").1;
-        assert_eq!(keys(&user), "id,name,username,email,address,phone,website,company");
+        assert_eq!(
+            keys(&user),
+            "id,name,username,email,address,phone,website,company"
+        );
         assert_eq!(keys(&user["address"]), "street,suite,city,zipcode,geo");
         assert_eq!(keys(&user["address"]["geo"]), "lat,lng");
         assert_eq!(keys(&user["company"]), "name,catchPhrase,bs");
@@ -647,12 +911,20 @@ mod tests {
         assert_eq!(get(&api, "/photos/5000").1["albumId"], 100);
         let (_, comments) = get(&api, "/posts/7/comments");
         assert_eq!(len(&comments), 5);
-        assert!(comments.as_array().unwrap().iter().all(|c| c["postId"] == 7));
+        assert!(comments
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["postId"] == 7));
         assert_eq!(comments, get(&api, "/comments?postId=7").1);
         assert_eq!(len(&get(&api, "/users/3/todos").1), 20);
         assert_eq!(len(&get(&api, "/albums/2/photos").1), 50);
         assert_eq!(len(&get(&api, "/comments?postId=1&postId=2").1), 10);
-        assert_eq!(len(&get(&api, "/todos?userId=1&completed=true").1) + len(&get(&api, "/todos?userId=1&completed=false").1), 20);
+        assert_eq!(
+            len(&get(&api, "/todos?userId=1&completed=true").1)
+                + len(&get(&api, "/todos?userId=1&completed=false").1),
+            20
+        );
         assert_eq!(len(&get(&api, "/comments?postId=999").1), 0);
         assert_eq!(len(&get(&api, "/posts?_limit=3").1), 100);
     }
@@ -660,25 +932,57 @@ mod tests {
     #[test]
     fn unknown_ids_and_paths_are_404_with_an_empty_object() {
         let api = Api::new();
-        for path in ["/posts/0", "/posts/101", "/posts/abc", "/users/11", "/nope", "/posts/1/nope", "/a/b/c/d"] {
-            assert_eq!(get(&api, path), (StatusCode::NOT_FOUND, json!({})), "{path}");
+        for path in [
+            "/posts/0",
+            "/posts/101",
+            "/posts/abc",
+            "/users/11",
+            "/nope",
+            "/posts/1/nope",
+            "/a/b/c/d",
+        ] {
+            assert_eq!(
+                get(&api, path),
+                (StatusCode::NOT_FOUND, json!({})),
+                "{path}"
+            );
         }
     }
 
     #[test]
     fn writes_are_echoed_and_not_kept() {
         let api = Api::new();
-        let (status, created) = send(&api, Method::POST, "/posts", r#"{"title":"t","body":"b","userId":1}"#);
+        let (status, created) = send(
+            &api,
+            Method::POST,
+            "/posts",
+            r#"{"title":"t","body":"b","userId":1}"#,
+        );
         assert_eq!(status, StatusCode::CREATED);
-        assert_eq!(created, json!({"title": "t", "body": "b", "userId": 1, "id": 101}));
+        assert_eq!(
+            created,
+            json!({"title": "t", "body": "b", "userId": 1, "id": 101})
+        );
         let (status, patched) = send(&api, Method::PATCH, "/posts/1", r#"{"title":"new"}"#);
-        assert_eq!((status, &patched["title"], &patched["userId"]), (StatusCode::OK, &json!("new"), &json!(1)));
+        assert_eq!(
+            (status, &patched["title"], &patched["userId"]),
+            (StatusCode::OK, &json!("new"), &json!(1))
+        );
         let (_, put) = send(&api, Method::PUT, "/posts/1", r#"{"title":"only"}"#);
         assert_eq!(put, json!({"title": "only", "id": 1}));
-        assert_eq!(send(&api, Method::DELETE, "/posts/1", ""), (StatusCode::OK, json!({})));
+        assert_eq!(
+            send(&api, Method::DELETE, "/posts/1", ""),
+            (StatusCode::OK, json!({}))
+        );
         assert_ne!(get(&api, "/posts/1").1["title"], "new");
-        assert_eq!(send(&api, Method::POST, "/posts", "{nope").0, StatusCode::BAD_REQUEST);
-        assert_eq!(send(&api, Method::POST, "/posts", "[1]").0, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            send(&api, Method::POST, "/posts", "{nope").0,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            send(&api, Method::POST, "/posts", "[1]").0,
+            StatusCode::BAD_REQUEST
+        );
     }
 
     #[test]
@@ -688,16 +992,31 @@ mod tests {
         assert_eq!(get(&a, "/photos/4321").1, get(&b, "/photos/4321").1);
         let (_, post) = get(&a, "/posts/1");
         let title = post["title"].as_str().unwrap();
-        assert!(title.split(' ').count() >= 3 && title.split(' ').all(|w| LOREM.contains(&w)), "{title}");
+        assert!(
+            title.split(' ').count() >= 3 && title.split(' ').all(|w| LOREM.contains(&w)),
+            "{title}"
+        );
         assert_eq!(post["body"].as_str().unwrap().lines().count(), 4);
-        let names: std::collections::HashSet<_> =
-            get(&a, "/users").1.as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap().to_owned()).collect();
+        let names: std::collections::HashSet<_> = get(&a, "/users")
+            .1
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["name"].as_str().unwrap().to_owned())
+            .collect();
         assert_eq!(names.len(), 10);
     }
 
     #[test]
     fn queries_are_percent_decoded() {
-        assert_eq!(parse_query("a=1&b=x%20y+z&c"), [("a".into(), "1".into()), ("b".into(), "x y z".into()), ("c".into(), "".into())]);
+        assert_eq!(
+            parse_query("a=1&b=x%20y+z&c"),
+            [
+                ("a".into(), "1".into()),
+                ("b".into(), "x y z".into()),
+                ("c".into(), "".into())
+            ]
+        );
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%4"), "%4");
         assert_eq!(percent_decode("%zz%41"), "%zzA");

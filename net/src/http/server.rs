@@ -238,14 +238,20 @@ pub struct Server {
 
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Server").field("local_addr", &self.local_addr).finish()
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .finish()
     }
 }
 
 impl Server {
     fn from_listener(listener: TcpListener, builder: Builder) -> io::Result<Server> {
         let local_addr = listener.local_addr()?;
-        Ok(Server { listener, local_addr, config: builder.config })
+        Ok(Server {
+            listener,
+            local_addr,
+            config: builder.config,
+        })
     }
 
     /// The address the server is bound to (with the port picked for port 0).
@@ -286,7 +292,10 @@ impl Server {
         let handler = Arc::new(handler);
         ferrio_executor::spawn(accept_loop(self.listener, handler, shared.clone()));
         log::debug!("http server listening on {}", self.local_addr);
-        Handle { shared, local_addr: self.local_addr }
+        Handle {
+            shared,
+            local_addr: self.local_addr,
+        }
     }
 }
 
@@ -415,7 +424,9 @@ impl Handle {
     /// Starts a new measurement of [`max_open_connections`](Handle::max_open_connections)
     /// from the connections open now.
     pub fn reset_max_open_connections(&self) {
-        self.shared.max_open.store(self.open_connections(), Ordering::Release);
+        self.shared
+            .max_open
+            .store(self.open_connections(), Ordering::Release);
     }
 
     /// Connections accepted since the start.
@@ -444,7 +455,10 @@ impl Handle {
         }
         shared.stop.notify(usize::MAX);
 
-        if timeout(shared.config.shutdown_grace, shared.drained()).await.is_ok() {
+        if timeout(shared.config.shutdown_grace, shared.drained())
+            .await
+            .is_ok()
+        {
             return 0;
         }
         let forced = shared.open.load(Ordering::Acquire);
@@ -456,7 +470,10 @@ impl Handle {
         shared.forced.store(true, Ordering::Release);
         shared.force.notify(usize::MAX);
         if timeout(FORCED_CLOSE_WAIT, shared.drained()).await.is_err() {
-            log::warn!("http server {}: connections did not close after a forced shutdown", self.local_addr);
+            log::warn!(
+                "http server {}: connections did not close after a forced shutdown",
+                self.local_addr
+            );
         }
         forced
     }
@@ -501,7 +518,9 @@ where
 fn is_per_connection_error(e: &io::Error) -> bool {
     matches!(
         e.kind(),
-        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
     )
 }
 
@@ -546,7 +565,13 @@ struct Connection<'a, S> {
 
 impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
     fn new(io: S, peer: SocketAddr, shared: &'a Shared) -> Self {
-        Connection { io, peer, buf: Vec::new(), shared, accepted_at: Instant::now() }
+        Connection {
+            io,
+            peer,
+            buf: Vec::new(),
+            shared,
+            accepted_at: Instant::now(),
+        }
     }
 
     fn config(&self) -> &'a Config {
@@ -580,11 +605,16 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             let method = request.method().clone();
             let version = request.version();
             let client_keep_alive = wants_keep_alive(version, request.headers());
-            let (response, panicked) = match AssertUnwindSafe(handler(request)).catch_unwind().await {
+            let (response, panicked) = match AssertUnwindSafe(handler(request)).catch_unwind().await
+            {
                 Ok(response) => (response, false),
                 Err(_) => {
                     log::warn!("{}: the request handler panicked; answering 500", self.peer);
-                    (Reject::new(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked").response(), true)
+                    (
+                        Reject::new(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked")
+                            .response(),
+                        true,
+                    )
                 }
             };
             let close = panicked
@@ -609,7 +639,11 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
         let config = self.config();
         if self.buf.is_empty() {
             let wait = if first {
-                timeout_at(self.accepted_at + config.header_read_timeout, self.wait_for_data()).await
+                timeout_at(
+                    self.accepted_at + config.header_read_timeout,
+                    self.wait_for_data(),
+                )
+                .await
             } else {
                 timeout(config.keep_alive_timeout, self.wait_for_data()).await
             };
@@ -623,7 +657,11 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             }
         }
 
-        let deadline = if first { self.accepted_at } else { Instant::now() } + config.header_read_timeout;
+        let deadline = if first {
+            self.accepted_at
+        } else {
+            Instant::now()
+        } + config.header_read_timeout;
         let head = loop {
             if let Some(head) = parse_head(&self.buf, config.max_header_bytes)? {
                 break head;
@@ -631,12 +669,20 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             match timeout_at(deadline, self.read_more()).await {
                 Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
                 Ok(Ok(_)) => {}
-                Err(_) => return Err(Reject::new(StatusCode::REQUEST_TIMEOUT, "request head too slow")),
+                Err(_) => {
+                    return Err(Reject::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request head too slow",
+                    ))
+                }
             }
         };
 
         if head.content_length > config.max_body_bytes as u64 {
-            return Err(Reject::new(StatusCode::PAYLOAD_TOO_LARGE, "body over the limit"));
+            return Err(Reject::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body over the limit",
+            ));
         }
         // Fits in usize: it is at most `max_body_bytes`.
         let body_len = head.content_length as usize;
@@ -650,7 +696,12 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
                 match timeout_at(deadline, self.read_more()).await {
                     Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
                     Ok(Ok(_)) => {}
-                    Err(_) => return Err(Reject::new(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
+                    Err(_) => {
+                        return Err(Reject::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "request body too slow",
+                        ))
+                    }
                 }
             }
         }
@@ -754,9 +805,10 @@ impl Reject {
     fn response(&self) -> Response {
         let mut response = Response::new(format!("{}\n", self.reason).into_bytes());
         *response.status_mut() = self.status;
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         response
     }
 }
@@ -802,7 +854,12 @@ pub struct Head {
 /// assert_eq!(parse_head(b"\x16\x03\x01 hello\r\n\r\n", 1024).unwrap_err().status, 400);
 /// ```
 pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, Reject> {
-    let too_large = || Reject::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "request head over the limit");
+    let too_large = || {
+        Reject::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request head over the limit",
+        )
+    };
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
     let len = match parsed.parse(buf) {
@@ -810,7 +867,10 @@ pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, R
         Ok(httparse::Status::Partial) if buf.len() > max_header_bytes => return Err(too_large()),
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => {
-            return Err(Reject::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers"))
+            return Err(Reject::new(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "too many headers",
+            ))
         }
         Err(httparse::Error::Version) => return Err(Reject::bad("not an HTTP/1.x request")),
         Err(_) => return Err(Reject::bad("malformed request head")),
@@ -822,7 +882,12 @@ pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, R
     let version = match parsed.version {
         Some(0) => Version::HTTP_10,
         Some(1) => Version::HTTP_11,
-        _ => return Err(Reject::new(StatusCode::HTTP_VERSION_NOT_SUPPORTED, "unsupported HTTP version")),
+        _ => {
+            return Err(Reject::new(
+                StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+                "unsupported HTTP version",
+            ))
+        }
     };
     let method = parsed
         .method
@@ -835,8 +900,10 @@ pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, R
 
     let mut map = HeaderMap::with_capacity(parsed.headers.len());
     for h in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| Reject::bad("invalid header name"))?;
-        let value = HeaderValue::from_bytes(h.value).map_err(|_| Reject::bad("invalid header value"))?;
+        let name = HeaderName::from_bytes(h.name.as_bytes())
+            .map_err(|_| Reject::bad("invalid header name"))?;
+        let value =
+            HeaderValue::from_bytes(h.value).map_err(|_| Reject::bad("invalid header value"))?;
         map.append(name, value);
     }
 
@@ -845,7 +912,10 @@ pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, R
     }
     if map.contains_key(header::TRANSFER_ENCODING) {
         return Err(if version == Version::HTTP_11 {
-            Reject::new(StatusCode::NOT_IMPLEMENTED, "Transfer-Encoding request bodies are not supported")
+            Reject::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "Transfer-Encoding request bodies are not supported",
+            )
         } else {
             Reject::bad("Transfer-Encoding in an HTTP/1.0 request")
         });
@@ -854,7 +924,12 @@ pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, R
     let expect_continue = match map.get(header::EXPECT) {
         None => false,
         Some(v) if v.as_bytes().eq_ignore_ascii_case(b"100-continue") => true,
-        Some(_) => return Err(Reject::new(StatusCode::EXPECTATION_FAILED, "unsupported expectation")),
+        Some(_) => {
+            return Err(Reject::new(
+                StatusCode::EXPECTATION_FAILED,
+                "unsupported expectation",
+            ))
+        }
     };
 
     let mut request = http::Request::new(());
@@ -862,7 +937,12 @@ pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, R
     *request.uri_mut() = uri;
     *request.version_mut() = version;
     *request.headers_mut() = map;
-    Ok(Some(Head { request, len, content_length, expect_continue }))
+    Ok(Some(Head {
+        request,
+        len,
+        content_length,
+        expect_continue,
+    }))
 }
 
 /// The body length from every `Content-Length` value (which must agree, as
@@ -870,13 +950,17 @@ pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, R
 fn content_length(headers: &HeaderMap) -> Result<u64, Reject> {
     let mut length = None;
     for value in headers.get_all(header::CONTENT_LENGTH) {
-        let value = value.to_str().map_err(|_| Reject::bad("invalid Content-Length"))?;
+        let value = value
+            .to_str()
+            .map_err(|_| Reject::bad("invalid Content-Length"))?;
         for part in value.split(',') {
             let part = part.trim();
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(Reject::bad("invalid Content-Length"));
             }
-            let n: u64 = part.parse().map_err(|_| Reject::new(StatusCode::PAYLOAD_TOO_LARGE, "body over the limit"))?;
+            let n: u64 = part
+                .parse()
+                .map_err(|_| Reject::new(StatusCode::PAYLOAD_TOO_LARGE, "body over the limit"))?;
             if length.is_some_and(|l| l != n) {
                 return Err(Reject::bad("conflicting Content-Length values"));
             }
@@ -935,7 +1019,10 @@ fn encode_response(response: &Response, version: Version, head_only: bool, close
         out.extend_from_slice(b"\r\n");
     }
     for (name, value) in response.headers() {
-        if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING || name == header::CONNECTION {
+        if name == header::CONTENT_LENGTH
+            || name == header::TRANSFER_ENCODING
+            || name == header::CONNECTION
+        {
             continue;
         }
         out.extend_from_slice(name.as_str().as_bytes());
@@ -958,8 +1045,13 @@ fn encode_response(response: &Response, version: Version, head_only: bool, close
 /// Formats `time` as an HTTP date (IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`.
 fn http_date(time: SystemTime) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let secs = time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = secs / 86_400;
     let (hour, minute, second) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -989,7 +1081,9 @@ mod tests {
 
     #[test]
     fn parses_a_complete_get() {
-        let h = head(b"GET /posts/1?x=y HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n").unwrap().unwrap();
+        let h = head(b"GET /posts/1?x=y HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(h.request.method(), Method::GET);
         assert_eq!(h.request.uri().path(), "/posts/1");
         assert_eq!(h.request.uri().query(), Some("x=y"));
@@ -1017,9 +1111,17 @@ mod tests {
 
     #[test]
     fn garbage_is_a_bad_request() {
-        for garbage in [&b"\x00\x01\x02\x03\r\n\r\n"[..], b"hello world\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"G\x7fT / HTTP/1.1\r\n\r\n"]
-        {
-            assert_eq!(head(garbage).unwrap_err().status, StatusCode::BAD_REQUEST, "{garbage:?}");
+        for garbage in [
+            &b"\x00\x01\x02\x03\r\n\r\n"[..],
+            b"hello world\r\n\r\n",
+            b"GET / HTTP/9.9\r\n\r\n",
+            b"G\x7fT / HTTP/1.1\r\n\r\n",
+        ] {
+            assert_eq!(
+                head(garbage).unwrap_err().status,
+                StatusCode::BAD_REQUEST,
+                "{garbage:?}"
+            );
         }
     }
 
@@ -1031,7 +1133,10 @@ mod tests {
 
     #[test]
     fn too_many_header_bytes_is_431_complete_or_not() {
-        let long = format!("GET / HTTP/1.1\r\nHost: h\r\nX-Big: {}\r\n", "a".repeat(2000));
+        let long = format!(
+            "GET / HTTP/1.1\r\nHost: h\r\nX-Big: {}\r\n",
+            "a".repeat(2000)
+        );
         assert_eq!(head(long.as_bytes()).unwrap_err().status, 431);
         let complete = format!("{long}\r\n");
         assert_eq!(head(complete.as_bytes()).unwrap_err().status, 431);
@@ -1049,14 +1154,42 @@ mod tests {
 
     #[test]
     fn content_length_must_be_digits_and_agree() {
-        let with = |cl: &str| head(format!("POST / HTTP/1.1\r\nHost: h\r\n{cl}\r\n\r\n").as_bytes());
-        assert_eq!(with("Content-Length: 12").unwrap().unwrap().content_length, 12);
-        assert_eq!(with("Content-Length: 5, 5").unwrap().unwrap().content_length, 5);
-        assert_eq!(with("Content-Length: 5\r\nContent-Length: 5").unwrap().unwrap().content_length, 5);
-        for bad in ["Content-Length: -1", "Content-Length: +3", "Content-Length: 1 2", "Content-Length: 5, 6", "Content-Length: 5\r\nContent-Length: 6", "Content-Length:"] {
+        let with =
+            |cl: &str| head(format!("POST / HTTP/1.1\r\nHost: h\r\n{cl}\r\n\r\n").as_bytes());
+        assert_eq!(
+            with("Content-Length: 12").unwrap().unwrap().content_length,
+            12
+        );
+        assert_eq!(
+            with("Content-Length: 5, 5")
+                .unwrap()
+                .unwrap()
+                .content_length,
+            5
+        );
+        assert_eq!(
+            with("Content-Length: 5\r\nContent-Length: 5")
+                .unwrap()
+                .unwrap()
+                .content_length,
+            5
+        );
+        for bad in [
+            "Content-Length: -1",
+            "Content-Length: +3",
+            "Content-Length: 1 2",
+            "Content-Length: 5, 6",
+            "Content-Length: 5\r\nContent-Length: 6",
+            "Content-Length:",
+        ] {
             assert_eq!(with(bad).unwrap_err().status, 400, "{bad}");
         }
-        assert_eq!(with("Content-Length: 99999999999999999999999").unwrap_err().status, 413);
+        assert_eq!(
+            with("Content-Length: 99999999999999999999999")
+                .unwrap_err()
+                .status,
+            413
+        );
     }
 
     #[test]
@@ -1067,7 +1200,8 @@ mod tests {
 
     #[test]
     fn expect_continue_is_recognised_and_others_refused() {
-        let ok = head(b"PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nExpect: 100-Continue\r\n\r\n");
+        let ok =
+            head(b"PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nExpect: 100-Continue\r\n\r\n");
         assert!(ok.unwrap().unwrap().expect_continue);
         let other = head(b"PUT / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\n\r\n");
         assert_eq!(other.unwrap_err().status, 417);
@@ -1097,10 +1231,14 @@ mod tests {
     fn responses_carry_length_date_and_the_handlers_headers() {
         let mut r = Response::new(b"hi".to_vec());
         r.headers_mut().insert("x-a", HeaderValue::from_static("1"));
-        r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
         let out = text(encode_response(&r, Version::HTTP_11, false, false));
         assert!(out.starts_with("HTTP/1.1 200 OK\r\ndate: "), "{out}");
-        assert!(out.contains("\r\ncontent-length: 2\r\nx-a: 1\r\n\r\nhi"), "{out}");
+        assert!(
+            out.contains("\r\ncontent-length: 2\r\nx-a: 1\r\n\r\nhi"),
+            "{out}"
+        );
         assert!(!out.contains("999") && !out.contains("connection"), "{out}");
     }
 
@@ -1112,22 +1250,32 @@ mod tests {
         let mut r = Response::new(b"ignored".to_vec());
         *r.status_mut() = StatusCode::NO_CONTENT;
         let out = text(encode_response(&r, Version::HTTP_11, false, false));
-        assert!(out.starts_with("HTTP/1.1 204 No Content\r\n") && out.ends_with("\r\n\r\n"), "{out}");
-        assert!(!out.contains("content-length") && !out.contains("ignored"), "{out}");
+        assert!(
+            out.starts_with("HTTP/1.1 204 No Content\r\n") && out.ends_with("\r\n\r\n"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("content-length") && !out.contains("ignored"),
+            "{out}"
+        );
     }
 
     #[test]
     fn connection_header_says_close_or_keep_alive_for_http_1_0() {
         let r = Response::new(Vec::new());
-        assert!(text(encode_response(&r, Version::HTTP_11, false, true)).contains("\r\nconnection: close\r\n"));
-        assert!(text(encode_response(&r, Version::HTTP_10, false, false)).contains("\r\nconnection: keep-alive\r\n"));
+        assert!(text(encode_response(&r, Version::HTTP_11, false, true))
+            .contains("\r\nconnection: close\r\n"));
+        assert!(text(encode_response(&r, Version::HTTP_10, false, false))
+            .contains("\r\nconnection: keep-alive\r\n"));
     }
 
     #[test]
     fn a_final_response_never_has_an_informational_status() {
         let mut r = Response::new(Vec::new());
         *r.status_mut() = StatusCode::CONTINUE;
-        assert!(text(encode_response(&r, Version::HTTP_11, false, false)).starts_with("HTTP/1.1 500 "));
+        assert!(
+            text(encode_response(&r, Version::HTTP_11, false, false)).starts_with("HTTP/1.1 500 ")
+        );
     }
 
     #[test]
