@@ -59,3 +59,16 @@ fn is_protocol_errno(code: i32) -> bool {
     let _ = code;
     false
 }
+
+/// `send` on an unconnected datagram socket: `EDESTADDRREQ` on Unix, which std
+/// does not classify, reported as `NotConnected` with a hint.
+pub(crate) fn not_connected_hint(e: io::Error) -> io::Error {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::EDESTADDRREQ) {
+        return io::Error::new(
+            io::ErrorKind::NotConnected,
+            "the UDP socket is not connected: call connect first, or use send_to",
+        );
+    }
+    e
+}

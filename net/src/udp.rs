@@ -13,7 +13,7 @@ use ferrio_reactor::{Direction, PollIo};
 use socket2::Type;
 
 use crate::dns::Resolver;
-use crate::socket::new_socket;
+use crate::socket::{new_socket, not_connected_hint};
 use crate::ToSocketAddrs;
 
 /// A UDP socket.
@@ -154,7 +154,9 @@ impl UdpSocket {
     /// `NotConnected` if [`connect`](UdpSocket::connect) was not called;
     /// `ConnectionRefused` if an earlier datagram found no one listening.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send(buf))).await
+        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send(buf)))
+            .await
+            .map_err(not_connected_hint)
     }
 
     /// Receives one datagram from the connected peer.
