@@ -763,14 +763,18 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
 
     /// Closes the write side, then (if `linger`) reads and discards what the
     /// client still sends for a moment, so that our last response is not
-    /// destroyed by a reset.
+    /// destroyed by a reset. A shutdown cuts the lingering short.
     async fn close(mut self, linger: bool) {
         let _ = timeout(LINGER, self.io.close()).await;
         if !linger {
             return;
         }
+        let stop = self.shared.stop.listen();
+        if self.shared.is_stopping() {
+            return;
+        }
         let io = &mut self.io;
-        let _ = timeout(LINGER, async {
+        let drain = timeout(LINGER, async {
             let mut chunk = [0u8; READ_CHUNK];
             let mut discarded = 0;
             while discarded < LINGER_BYTES {
@@ -779,8 +783,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
                     Ok(n) => discarded += n,
                 }
             }
-        })
-        .await;
+        });
+        select(pin!(drain), stop).await;
     }
 }
 
