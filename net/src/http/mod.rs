@@ -1,6 +1,93 @@
-//! HTTP/1.1 client (aiohttp's `ClientSession` with `TCPConnector` limits) and a small server.
+//! HTTP/1.1: a client with aiohttp's connection limits (its `ClientSession`
+//! with a `TCPConnector`), and a small server. Re-exported by the facade as
+//! `ferrio::http`.
+//!
+//! ```
+//! use ferrio::http::Client;
+//! # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+//! ferrio::run(async {
+//!     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//!     # let addr = listener.local_addr().unwrap();
+//!     # ferrio::spawn(async move {
+//!     #     loop {
+//!     #         let (mut s, _) = listener.accept().await.unwrap();
+//!     #         ferrio::spawn(async move {
+//!     #             let mut buf = [0; 1024];
+//!     #             let _ = s.read(&mut buf).await;
+//!     #             let _ = s.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 11\r\n\r\n{\"id\": 100}").await;
+//!     #         });
+//!     #     }
+//!     # });
+//!     // At most 10 connections open at once, like TCPConnector(limit=10).
+//!     let client = Client::builder().limit(10).build().unwrap();
+//!     let requests = (1..=20).map(|i| {
+//!         let client = client.clone();
+//!         let url = format!("http://{addr}/posts/{i}");
+//!         async move { client.get(url).send().await?.json::<serde_json::Value>().await }
+//!     });
+//!     for post in ferrio::gather(requests).await {
+//!         assert_eq!(post.unwrap()["id"], 100);
+//!     }
+//! });
+//! ```
+//!
+//! # The client
+//!
+//! - **Limits.** [`ClientBuilder::limit`] caps the connections open at once
+//!   (connecting, in use or idle) to all hosts, [`ClientBuilder::limit_per_host`]
+//!   to one host. Requests beyond a limit wait and are served in the order
+//!   they came; a request that times out or is dropped while it waits,
+//!   connects or reads gives its slot back. An idle connection to another host
+//!   is closed to make room for a waiting request.
+//! - **Keep-alive.** A connection goes back to the pool once a response's body
+//!   was read to its end, and is reused for the same scheme, host and port
+//!   until it sat idle for [`ClientBuilder::pool_idle_timeout`]. A request on
+//!   a reused connection that the server had closed, failing before any byte
+//!   of a response, is sent once more on a new connection, if its method is
+//!   idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE).
+//! - **Timeouts**, each its own [`ErrorKind`]: connect (DNS, TCP and TLS),
+//!   read (each read), total (the whole request, body included), pool (waiting
+//!   for a connection).
+//! - **Bodies**: Content-Length, chunked (with trailers) and close-delimited;
+//!   gzip asked for with `Accept-Encoding` and decoded transparently.
+//! - **Redirects** 301, 302, 303, 307, 308: 303 (and 301/302 after POST)
+//!   become GET without a body; `Authorization`, `Proxy-Authorization` and
+//!   `Cookie` are dropped when the scheme, host or port changes; a loop or
+//!   more than [`ClientBuilder::max_redirects`] hops is an error.
+//! - **HTTPS** with rustls (ring), Mozilla's roots and any added with
+//!   [`ClientBuilder::add_root_certificate`]; SNI and ALPN `http/1.1`.
+//! - **Errors**: one [`Error`] with an [`ErrorKind`] and the URL. A response
+//!   that breaks HTTP/1.1 in any way is an error within its timeout, never a
+//!   panic or a hang.
+//!
+//! URLs are [`url::Url`]s (re-exported as [`Url`]); methods, status codes,
+//! header maps and versions are the `http` crate's.
+//!
+//! # Contents
+//!
+//! - [`Client`], [`ClientBuilder`], [`RequestBuilder`], [`Response`]: the client.
+//! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
+//! - [`Certificate`]: an extra root for HTTPS.
+//! - [`server`], [`jsonplaceholder`]: a small server, and the fake REST API on it.
 
-/// A small HTTP/1.1 server: an async handler over a `TcpListener`, with limits and graceful shutdown.
-pub mod server;
+mod client;
+mod conn;
+mod error;
+mod pool;
+mod proto;
+mod response;
+mod tls;
+
 /// The embedded jsonplaceholder (the fake REST API of seed 004), served locally.
 pub mod jsonplaceholder;
+/// A small HTTP/1.1 server: an async handler over a `TcpListener`, with limits and graceful shutdown.
+pub mod server;
+
+pub use bytes::Bytes;
+pub use client::{Client, ClientBuilder, RequestBuilder, DEFAULT_USER_AGENT};
+pub use error::{Error, ErrorKind, TimeoutKind};
+pub use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+pub use http::{Method, StatusCode, Version};
+pub use response::Response;
+pub use tls::Certificate;
+pub use url::Url;

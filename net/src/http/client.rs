@@ -1,0 +1,991 @@
+//! The client (aiohttp's `ClientSession` with its `TCPConnector`): settings,
+//! request building, and one request's life: a pooled or new connection, the
+//! request written, the response head read, one retry on a stale keep-alive
+//! connection, and redirects.
+//!
+//! Not here: parsing (`proto.rs`), the limits (`pool.rs`), the body (`response.rs`).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ferrio_reactor::time::timeout_at;
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH,
+    CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING, USER_AGENT,
+};
+use http::{Method, StatusCode};
+use serde::Serialize;
+use url::Url;
+
+use super::conn::{bounded, connect, Conn};
+use super::error::{Error, ErrorKind, TimeoutKind};
+use super::pool::{Key, Limits, Pool};
+use super::proto::{self, BodyDecoder, ResponseHead};
+use super::response::{BodyOptions, Response};
+use super::tls::{client_config, Certificate};
+
+/// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("ferrio/", env!("CARGO_PKG_VERSION"));
+
+/// Request bodies up to this size are written with the head in one write.
+const COALESCE_BODY: usize = 16 * 1024;
+
+/// The most of a redirect response's body read (and dropped) to keep its
+/// connection; a longer one closes the connection instead.
+const REDIRECT_DRAIN: usize = 64 * 1024;
+
+/// An HTTP/1.1 client with a pool of keep-alive connections (aiohttp's
+/// `ClientSession` with a `TCPConnector`).
+///
+/// It is cheap to clone: clones share one pool and one configuration, so make
+/// one and pass it around. It is `Send + Sync`.
+///
+/// ```
+/// use ferrio::http::Client;
+/// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+/// ferrio::run(async {
+///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     # let addr = listener.local_addr().unwrap();
+///     # ferrio::spawn(async move {
+///     #     let (mut s, _) = listener.accept().await.unwrap();
+///     #     let mut buf = [0; 1024];
+///     #     let _ = s.read(&mut buf).await;
+///     #     s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi").await.unwrap();
+///     # });
+///     let client = Client::builder().limit(10).build().unwrap();
+///     let text = client.get(format!("http://{addr}/")).send().await.unwrap().text().await.unwrap();
+///     assert_eq!(text, "hi");
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool<Conn>,
+    tls: Arc<rustls::ClientConfig>,
+    /// Sent with every request unless the request sets the same name.
+    headers: HeaderMap,
+    /// Whether `headers` asks for gzip (so a gzip body is decoded).
+    gunzip: bool,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    pool_timeout: Option<Duration>,
+    max_redirects: usize,
+    max_header_bytes: usize,
+    max_body_bytes: Option<u64>,
+}
+
+impl Client {
+    /// A client with the default settings (see [`ClientBuilder`]).
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::new();
+    /// let again = client.clone(); // the same pool
+    /// # drop(again);
+    /// ```
+    pub fn new() -> Client {
+        // The defaults add no certificate, and ring supports the default
+        // protocol versions: nothing here can fail.
+        ClientBuilder::new()
+            .build()
+            .expect("the default client configuration is valid")
+    }
+
+    /// A builder to set limits, timeouts and defaults.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = ferrio::http::Client::builder()
+    ///     .limit(10)
+    ///     .limit_per_host(2)
+    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .timeout(Duration::from_secs(30))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A GET request to `url`; see [`request`](Client::request).
+    pub fn get(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+
+    /// A POST request to `url`; see [`request`](Client::request).
+    pub fn post(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+
+    /// A PUT request to `url`; see [`request`](Client::request).
+    pub fn put(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+
+    /// A PATCH request to `url`; see [`request`](Client::request).
+    pub fn patch(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
+
+    /// A DELETE request to `url`; see [`request`](Client::request).
+    pub fn delete(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+
+    /// A HEAD request to `url`; see [`request`](Client::request).
+    pub fn head(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+
+    /// A request with any method to `url` (`http` or `https`). A URL that
+    /// does not parse is reported by [`send`](RequestBuilder::send).
+    ///
+    /// ```
+    /// use ferrio::http::{Client, Method};
+    /// let request = Client::new()
+    ///     .request(Method::OPTIONS, "http://127.0.0.1:8080/")
+    ///     .header("x-trace", "1");
+    /// # drop(request);
+    /// ```
+    pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
+        let url = url.as_ref();
+        let request = Url::parse(url)
+            .map_err(|e| Error::with_source(ErrorKind::InvalidUrl, format!("{url:?}"), e))
+            .map(|url| Request {
+                method,
+                url,
+                headers: HeaderMap::new(),
+                body: None,
+                timeout: None,
+            });
+        RequestBuilder {
+            client: self.clone(),
+            request,
+        }
+    }
+}
+
+impl Default for Client {
+    fn default() -> Client {
+        Client::new()
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("headers", &inner.headers)
+            .field("connect_timeout", &inner.connect_timeout)
+            .field("read_timeout", &inner.read_timeout)
+            .field("timeout", &inner.timeout)
+            .field("pool_timeout", &inner.pool_timeout)
+            .field("max_redirects", &inner.max_redirects)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`Client`]; from [`Client::builder`].
+///
+/// | setting | default |
+/// |---|---|
+/// | [`limit`](ClientBuilder::limit) | 100 open connections |
+/// | [`limit_per_host`](ClientBuilder::limit_per_host) | none |
+/// | [`connect_timeout`](ClientBuilder::connect_timeout) | 30 s |
+/// | [`read_timeout`](ClientBuilder::read_timeout) | none |
+/// | [`timeout`](ClientBuilder::timeout) | 300 s (as aiohttp) |
+/// | [`pool_timeout`](ClientBuilder::pool_timeout) | none (the total timeout still applies) |
+/// | [`pool_idle_timeout`](ClientBuilder::pool_idle_timeout) | 15 s |
+/// | [`max_redirects`](ClientBuilder::max_redirects) | 10 |
+/// | [`user_agent`](ClientBuilder::user_agent) | `ferrio/<version>` |
+/// | [`max_header_bytes`](ClientBuilder::max_header_bytes) | 64 KiB |
+/// | [`max_body_bytes`](ClientBuilder::max_body_bytes) | none |
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::http::Client;
+/// let client = Client::builder()
+///     .limit(10)
+///     .read_timeout(Duration::from_secs(5))
+///     .max_redirects(0)
+///     .user_agent("my-crawler/1.0")
+///     .build()
+///     .unwrap();
+/// # drop(client);
+/// ```
+#[must_use]
+pub struct ClientBuilder {
+    limit: usize,
+    limit_per_host: Option<usize>,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    pool_timeout: Option<Duration>,
+    pool_idle_timeout: Duration,
+    max_redirects: usize,
+    user_agent: HeaderValue,
+    headers: HeaderMap,
+    max_header_bytes: usize,
+    max_body_bytes: Option<u64>,
+    roots: Vec<Certificate>,
+    /// The first invalid setting, reported by `build`.
+    error: Option<Error>,
+}
+
+impl ClientBuilder {
+    fn new() -> ClientBuilder {
+        ClientBuilder {
+            limit: 100,
+            limit_per_host: None,
+            connect_timeout: Some(Duration::from_secs(30)),
+            read_timeout: None,
+            timeout: Some(Duration::from_secs(300)),
+            pool_timeout: None,
+            pool_idle_timeout: Duration::from_secs(15),
+            max_redirects: 10,
+            user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
+            headers: HeaderMap::new(),
+            max_header_bytes: 64 * 1024,
+            max_body_bytes: None,
+            roots: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The most connections open at once, to all hosts together (connecting,
+    /// in use or idle; aiohttp's `limit`). Requests beyond it wait, first
+    /// come first served. At least 1.
+    pub fn limit(mut self, n: usize) -> ClientBuilder {
+        self.limit = n.max(1);
+        self
+    }
+
+    /// The most connections open at once to one host (scheme, host and port;
+    /// aiohttp's `limit_per_host`). At least 1.
+    pub fn limit_per_host(mut self, n: usize) -> ClientBuilder {
+        self.limit_per_host = Some(n.max(1));
+        self
+    }
+
+    /// How long opening a connection may take: DNS, TCP connect and TLS
+    /// handshake together. Fires as [`TimeoutKind::Connect`].
+    pub fn connect_timeout(mut self, d: Duration) -> ClientBuilder {
+        self.connect_timeout = Some(d);
+        self
+    }
+
+    /// How long one read from the server may wait, for the head or any part
+    /// of the body. Fires as [`TimeoutKind::Read`].
+    pub fn read_timeout(mut self, d: Duration) -> ClientBuilder {
+        self.read_timeout = Some(d);
+        self
+    }
+
+    /// How long a whole request may take, from `send` to the end of the body,
+    /// redirects included. Fires as [`TimeoutKind::Total`].
+    pub fn timeout(mut self, d: Duration) -> ClientBuilder {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// How long a request may wait for a connection when the limits are
+    /// reached. Fires as [`ErrorKind::PoolTimeout`].
+    pub fn pool_timeout(mut self, d: Duration) -> ClientBuilder {
+        self.pool_timeout = Some(d);
+        self
+    }
+
+    /// How long an idle keep-alive connection is kept for reuse.
+    pub fn pool_idle_timeout(mut self, d: Duration) -> ClientBuilder {
+        self.pool_idle_timeout = d;
+        self
+    }
+
+    /// How many redirects are followed; 0 returns 3xx responses as they are.
+    pub fn max_redirects(mut self, n: usize) -> ClientBuilder {
+        self.max_redirects = n;
+        self
+    }
+
+    /// The `User-Agent` sent with every request.
+    pub fn user_agent(mut self, value: impl AsRef<str>) -> ClientBuilder {
+        match HeaderValue::from_str(value.as_ref()) {
+            Ok(v) => self.user_agent = v,
+            Err(e) => self.fail(Error::with_source(
+                ErrorKind::InvalidRequest,
+                "user agent",
+                e,
+            )),
+        }
+        self
+    }
+
+    /// Header fields sent with every request (a request's own field of the
+    /// same name replaces it).
+    ///
+    /// ```
+    /// use ferrio::http::{Client, HeaderMap, HeaderValue};
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-api-key", HeaderValue::from_static("secret"));
+    /// let client = Client::builder().default_headers(headers).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn default_headers(mut self, headers: HeaderMap) -> ClientBuilder {
+        for (name, value) in headers {
+            if let Some(name) = name {
+                self.headers.insert(name, value);
+            }
+        }
+        self
+    }
+
+    /// The most bytes a response head (status line and fields) may take.
+    pub fn max_header_bytes(mut self, n: usize) -> ClientBuilder {
+        self.max_header_bytes = n.max(16);
+        self
+    }
+
+    /// The most bytes (after gzip decoding) that [`Response::bytes`],
+    /// [`Response::text`] and [`Response::json`] accept.
+    pub fn max_body_bytes(mut self, n: u64) -> ClientBuilder {
+        self.max_body_bytes = Some(n);
+        self
+    }
+
+    /// Trusts `cert` as a root for HTTPS, besides Mozilla's roots.
+    pub fn add_root_certificate(mut self, cert: Certificate) -> ClientBuilder {
+        self.roots.push(cert);
+        self
+    }
+
+    fn fail(&mut self, e: Error) {
+        self.error.get_or_insert(e);
+    }
+
+    /// The client.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Tls`] for a root certificate that does not parse;
+    /// [`ErrorKind::InvalidRequest`] for an invalid user agent.
+    pub fn build(self) -> Result<Client, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, self.user_agent);
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        let gunzip = headers.get(ACCEPT_ENCODING).is_some_and(|v| v == "gzip");
+        let limits = Limits {
+            total: self.limit,
+            per_host: self.limit_per_host.unwrap_or(usize::MAX),
+            idle_timeout: self.pool_idle_timeout,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                pool: Pool::new(limits),
+                tls: client_config(&self.roots)?,
+                headers,
+                gunzip,
+                connect_timeout: self.connect_timeout,
+                read_timeout: self.read_timeout,
+                timeout: self.timeout,
+                pool_timeout: self.pool_timeout,
+                max_redirects: self.max_redirects,
+                max_header_bytes: self.max_header_bytes,
+                max_body_bytes: self.max_body_bytes,
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("limit", &self.limit)
+            .field("limit_per_host", &self.limit_per_host)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Request {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    timeout: Option<Duration>,
+}
+
+/// A request being built; from [`Client::get`] and friends. Nothing is sent
+/// until [`send`](RequestBuilder::send); an invalid URL or header is reported
+/// there.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::http::Client;
+/// let request = Client::new()
+///     .post("http://127.0.0.1:8080/posts")
+///     .query([("draft", "true")])
+///     .header("x-request-id", "42")
+///     .json(&serde_json::json!({"title": "hello"}))
+///     .timeout(Duration::from_secs(5));
+/// # drop(request);
+/// ```
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestBuilder {
+    client: Client,
+    request: Result<Request, Error>,
+}
+
+impl RequestBuilder {
+    fn map(mut self, f: impl FnOnce(&mut Request) -> Result<(), Error>) -> RequestBuilder {
+        if let Ok(request) = &mut self.request {
+            if let Err(e) = f(request) {
+                self.request = Err(e);
+            }
+        }
+        self
+    }
+
+    /// Adds a header field (replacing the client's default of that name).
+    pub fn header<K, V>(self, name: K, value: V) -> RequestBuilder
+    where
+        K: TryInto<HeaderName>,
+        K::Error: std::error::Error + Send + Sync + 'static,
+        V: TryInto<HeaderValue>,
+        V::Error: std::error::Error + Send + Sync + 'static,
+    {
+        self.map(|request| {
+            let name = name.try_into().map_err(|e| {
+                Error::with_source(ErrorKind::InvalidRequest, "invalid header name", e)
+            })?;
+            let value = value.try_into().map_err(|e| {
+                Error::with_source(
+                    ErrorKind::InvalidRequest,
+                    format!("invalid value for {name}"),
+                    e,
+                )
+            })?;
+            request.headers.append(name, value);
+            Ok(())
+        })
+    }
+
+    /// Adds every field of `headers`.
+    pub fn headers(self, headers: HeaderMap) -> RequestBuilder {
+        self.map(|request| {
+            for (name, value) in &headers {
+                request.headers.append(name.clone(), value.clone());
+            }
+            Ok(())
+        })
+    }
+
+    /// Appends `name=value` pairs to the URL's query, percent-encoded.
+    ///
+    /// ```
+    /// let request = ferrio::http::Client::new()
+    ///     .get("http://127.0.0.1:8080/comments")
+    ///     .query([("postId", "1")]);
+    /// # drop(request);
+    /// ```
+    pub fn query<I, K, V>(self, pairs: I) -> RequestBuilder
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.map(|request| {
+            request.url.query_pairs_mut().extend_pairs(pairs);
+            Ok(())
+        })
+    }
+
+    /// The request body.
+    pub fn body(self, body: impl Into<Bytes>) -> RequestBuilder {
+        self.map(|request| {
+            request.body = Some(body.into());
+            Ok(())
+        })
+    }
+
+    /// `value` as a JSON body, with `Content-Type: application/json` unless
+    /// one is set.
+    ///
+    /// # Errors
+    ///
+    /// At [`send`](RequestBuilder::send), [`ErrorKind::Json`] if `value` does
+    /// not serialise.
+    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> RequestBuilder {
+        self.map(|request| {
+            let body = serde_json::to_vec(value)
+                .map_err(|e| Error::with_source(ErrorKind::Json, "serialising the body", e))?;
+            if !request.headers.contains_key(CONTENT_TYPE) {
+                request
+                    .headers
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            request.body = Some(body.into());
+            Ok(())
+        })
+    }
+
+    /// The whole-request timeout for this request, instead of the client's
+    /// [`timeout`](ClientBuilder::timeout).
+    pub fn timeout(self, d: Duration) -> RequestBuilder {
+        self.map(|request| {
+            request.timeout = Some(d);
+            Ok(())
+        })
+    }
+
+    /// Sends the request and waits for the response head (the body is read
+    /// from the [`Response`]).
+    ///
+    /// # Errors
+    ///
+    /// Any [`ErrorKind`]; a status such as 404 or 500 is a response, not an
+    /// error.
+    pub async fn send(self) -> Result<Response, Error> {
+        let request = self.request?;
+        let deadline = request
+            .timeout
+            .or(self.client.inner.timeout)
+            .and_then(|d| Instant::now().checked_add(d));
+        let url = request.url.clone();
+        let exchange = self.client.inner.execute(request, deadline);
+        match deadline {
+            None => exchange.await,
+            Some(deadline) => match timeout_at(deadline, exchange).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::timeout(TimeoutKind::Total).at(&url)),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.request {
+            Ok(r) => f
+                .debug_struct("RequestBuilder")
+                .field("method", &r.method)
+                .field("url", &r.url.as_str())
+                .field("headers", &r.headers)
+                .finish_non_exhaustive(),
+            Err(e) => f.debug_tuple("RequestBuilder").field(e).finish(),
+        }
+    }
+}
+
+/// The pool key of `url`, which must be `http` or `https` with a host.
+fn key_of(url: &Url) -> Result<Key, Error> {
+    let https = match url.scheme() {
+        "http" => false,
+        "https" => true,
+        other => {
+            return Err(Error::new(
+                ErrorKind::InvalidUrl,
+                format!("unsupported scheme {other:?}"),
+            ))
+        }
+    };
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) if !d.is_empty() => d.to_owned(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        _ => return Err(Error::new(ErrorKind::InvalidUrl, "no host")),
+    };
+    let port = url
+        .port_or_known_default()
+        .unwrap_or(if https { 443 } else { 80 });
+    Ok(Key {
+        https,
+        host: host.into(),
+        port,
+    })
+}
+
+/// Methods that can be sent twice with the effect of once (RFC 9110, 9.2.2).
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// A failed exchange, and whether the server may never have seen the request.
+struct Failed {
+    error: Error,
+    /// The connection failed before any byte of a response arrived.
+    before_response: bool,
+}
+
+impl Inner {
+    /// Sends `request`, following redirects.
+    async fn execute(
+        &self,
+        request: Request,
+        deadline: Option<Instant>,
+    ) -> Result<Response, Error> {
+        let Request {
+            mut method,
+            mut url,
+            headers,
+            mut body,
+            ..
+        } = request;
+        let mut headers = self.merged_headers(headers);
+        let gunzip =
+            self.gunzip && headers.get(ACCEPT_ENCODING) == self.headers.get(ACCEPT_ENCODING);
+        let mut visited: Vec<Url> = Vec::new();
+        loop {
+            let response = self
+                .send_once(&method, &url, &headers, body.as_ref(), gunzip, deadline)
+                .await
+                .map_err(|e| e.at(&url))?;
+            let status = response.status();
+            if self.max_redirects == 0 || !is_redirect(status) {
+                return Ok(response);
+            }
+            let Some(location) = response.headers().get(LOCATION) else {
+                return Ok(response);
+            };
+            let next = location
+                .to_str()
+                .ok()
+                .and_then(|l| url.join(l).ok())
+                .filter(|next| matches!(next.scheme(), "http" | "https"))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Redirect,
+                        format!("invalid Location {location:?}"),
+                    )
+                    .at(&url)
+                })?;
+            visited.push(url.clone());
+            if visited.contains(&next) {
+                return Err(Error::new(
+                    ErrorKind::Redirect,
+                    format!("redirect loop back to {next}"),
+                )
+                .at(&url));
+            }
+            if visited.len() > self.max_redirects {
+                return Err(Error::new(
+                    ErrorKind::Redirect,
+                    format!("more than {} redirects", self.max_redirects),
+                )
+                .at(&url));
+            }
+            log::debug!("{status} redirect from {url} to {next}");
+            response.discard(REDIRECT_DRAIN).await;
+            let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
+                || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
+                    && method == Method::POST;
+            if to_get {
+                method = Method::GET;
+                body = None;
+                headers.remove(CONTENT_TYPE);
+                headers.remove(CONTENT_LENGTH);
+                headers.remove(TRANSFER_ENCODING);
+            }
+            if key_of(&url).ok() != key_of(&next).ok() {
+                headers.remove(AUTHORIZATION);
+                headers.remove(PROXY_AUTHORIZATION);
+                headers.remove(COOKIE);
+            }
+            url = next;
+        }
+    }
+
+    /// The client's default fields under the request's own.
+    fn merged_headers(&self, own: HeaderMap) -> HeaderMap {
+        let mut headers = self.headers.clone();
+        for name in own.keys() {
+            headers.remove(name);
+            for value in own.get_all(name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        headers
+    }
+
+    /// One request and its response head, with no redirect following.
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: Option<&Bytes>,
+        gunzip: bool,
+        deadline: Option<Instant>,
+    ) -> Result<Response, Error> {
+        let key = key_of(url)?;
+        let head = self.encode_head(method, url, headers, body);
+        let acquire = self.pool.acquire(key.clone());
+        let checkout = match self.pool_timeout {
+            None => acquire.await,
+            Some(d) => match Instant::now().checked_add(d) {
+                Some(at) => timeout_at(at, acquire).await.map_err(|_| {
+                    Error::new(
+                        ErrorKind::PoolTimeout,
+                        format!("no connection free after {d:?}"),
+                    )
+                })?,
+                None => acquire.await,
+            },
+        };
+        let permit = checkout.permit;
+        let reusable = checkout
+            .idle
+            .and_then(|mut idle| idle.is_alive().then_some(idle));
+        let mut conn = match reusable {
+            Some(idle) => idle,
+            None => self.connect(&key).await?,
+        };
+        loop {
+            match self
+                .exchange(&mut conn, &head, body, method, deadline)
+                .await
+            {
+                Ok((head_in, decoder, keep_alive)) => {
+                    let options = BodyOptions {
+                        keep_alive,
+                        gunzip,
+                        read_timeout: self.read_timeout,
+                        deadline,
+                        max_body_bytes: self.max_body_bytes,
+                    };
+                    return Ok(Response::new(
+                        head_in,
+                        url.clone(),
+                        conn,
+                        permit,
+                        decoder,
+                        options,
+                    ));
+                }
+                Err(failed)
+                    if failed.before_response && conn.is_reused() && is_idempotent(method) =>
+                {
+                    log::debug!(
+                        "kept-alive connection to {key} failed before a response ({}); retrying on a new one",
+                        failed.error
+                    );
+                    // The same slot, a new connection.
+                    conn = self.connect(&key).await?;
+                }
+                Err(failed) => return Err(failed.error),
+            }
+        }
+    }
+
+    fn encode_head(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: Option<&Bytes>,
+    ) -> Vec<u8> {
+        let mut headers = std::borrow::Cow::Borrowed(headers);
+        let framed =
+            headers.contains_key(CONTENT_LENGTH) || headers.contains_key(TRANSFER_ENCODING);
+        let length = match body {
+            Some(body) => Some(body.len()),
+            None if matches!(*method, Method::POST | Method::PUT | Method::PATCH) => Some(0),
+            None => None,
+        };
+        if let (false, Some(length)) = (framed, length) {
+            headers
+                .to_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        let mut out = Vec::with_capacity(256);
+        proto::encode_request_head(method, url, &headers, &mut out);
+        if let Some(body) = body.filter(|b| b.len() <= COALESCE_BODY) {
+            out.extend_from_slice(body);
+        }
+        out
+    }
+
+    /// Opens a new connection for `key` within the connect timeout.
+    async fn connect(&self, key: &Key) -> Result<Conn, Error> {
+        let step = self.connect_timeout.map(|d| (d, TimeoutKind::Connect));
+        bounded(connect(key, &self.tls), step, None).await?
+    }
+
+    /// Writes the request and reads the response head; skips 1xx heads.
+    async fn exchange(
+        &self,
+        conn: &mut Conn,
+        head: &[u8],
+        body: Option<&Bytes>,
+        method: &Method,
+        deadline: Option<Instant>,
+    ) -> Result<(ResponseHead, BodyDecoder, bool), Failed> {
+        let early = |error: Error| Failed {
+            before_response: error_is_connection(&error),
+            error,
+        };
+        conn.write_all(head, deadline).await.map_err(early)?;
+        if let Some(body) = body.filter(|b| b.len() > COALESCE_BODY) {
+            conn.write_all(body, deadline).await.map_err(early)?;
+        }
+        let mut received = false;
+        loop {
+            match proto::parse_response_head(conn.buffered(), self.max_header_bytes) {
+                Ok(Some((head, len))) => {
+                    conn.consume(len);
+                    if head.status.is_informational()
+                        && head.status != StatusCode::SWITCHING_PROTOCOLS
+                    {
+                        continue;
+                    }
+                    let framing = proto::framing(method, &head).map_err(|e| Failed {
+                        error: Error::with_source(ErrorKind::MalformedResponse, "", e),
+                        before_response: false,
+                    })?;
+                    let decoder = BodyDecoder::new(framing.kind, self.max_header_bytes);
+                    return Ok((head, decoder, framing.keep_alive));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let kind = if e.is_too_large() {
+                        ErrorKind::TooLarge
+                    } else {
+                        ErrorKind::MalformedResponse
+                    };
+                    return Err(Failed {
+                        error: Error::with_source(kind, "", e),
+                        before_response: false,
+                    });
+                }
+            }
+            match conn.fill(self.read_timeout, deadline).await {
+                Ok(0) => {
+                    return Err(Failed {
+                        error: Error::new(
+                            ErrorKind::Io,
+                            "connection closed before a complete response head",
+                        ),
+                        before_response: !received,
+                    })
+                }
+                Ok(_) => received = true,
+                Err(error) => {
+                    let before_response = !received && error_is_connection(&error);
+                    return Err(Failed {
+                        error,
+                        before_response,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Whether `e` is the connection failing (not a timeout or a bad response).
+fn error_is_connection(e: &Error) -> bool {
+    e.kind() == ErrorKind::Io
+}
+
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::SEE_OTHER
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_send_sync_and_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<Client>();
+    }
+
+    #[test]
+    fn keys_name_scheme_host_and_port() {
+        let key = key_of(&Url::parse("https://Example.COM/x").unwrap()).unwrap();
+        assert_eq!(
+            (key.https, &*key.host, key.port),
+            (true, "example.com", 443)
+        );
+        let key = key_of(&Url::parse("http://[::1]:8080/").unwrap()).unwrap();
+        assert_eq!((key.https, &*key.host, key.port), (false, "::1", 8080));
+        assert_eq!(
+            key_of(&Url::parse("ftp://example.com/").unwrap())
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidUrl
+        );
+        assert_eq!(
+            key_of(&Url::parse("file:///etc/passwd").unwrap())
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidUrl
+        );
+    }
+
+    #[test]
+    fn request_headers_replace_defaults_of_the_same_name() {
+        let client = Client::builder().user_agent("a/1").build().unwrap();
+        let mut own = HeaderMap::new();
+        own.append(USER_AGENT, HeaderValue::from_static("b/2"));
+        own.append("x-many", HeaderValue::from_static("1"));
+        own.append("x-many", HeaderValue::from_static("2"));
+        let merged = client.inner.merged_headers(own);
+        assert_eq!(merged[USER_AGENT], "b/2");
+        assert_eq!(merged.get_all("x-many").iter().count(), 2);
+        assert_eq!(merged[ACCEPT_ENCODING], "gzip");
+    }
+
+    #[test]
+    fn bodies_get_a_content_length() {
+        let client = Client::new();
+        let url = Url::parse("http://h/p").unwrap();
+        let head = client
+            .inner
+            .encode_head(&Method::POST, &url, &HeaderMap::new(), None);
+        let text = String::from_utf8(head).unwrap();
+        assert!(
+            text.starts_with("POST /p HTTP/1.1\r\nhost: h\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("content-length: 0\r\n"), "{text}");
+        let body = Bytes::from_static(b"abc");
+        let head = client
+            .inner
+            .encode_head(&Method::PUT, &url, &HeaderMap::new(), Some(&body));
+        assert!(head.ends_with(b"content-length: 3\r\n\r\nabc"));
+        let head = client
+            .inner
+            .encode_head(&Method::GET, &url, &HeaderMap::new(), None);
+        assert!(!String::from_utf8(head).unwrap().contains("content-length"));
+    }
+
+    #[test]
+    fn invalid_header_is_reported_at_send() {
+        let builder = Client::new().get("http://h/").header("bad name", "v");
+        assert!(matches!(&builder.request, Err(e) if e.kind() == ErrorKind::InvalidRequest));
+        let builder = Client::new().get("http://h/").header("x", "bad\nvalue");
+        assert!(matches!(&builder.request, Err(e) if e.kind() == ErrorKind::InvalidRequest));
+    }
+}

@@ -1,0 +1,282 @@
+//! One HTTP/1.1 connection: a byte stream (plain TCP or TLS) with a read
+//! buffer, every wait on it bounded by the request's timeouts; and how a new
+//! one is opened (DNS, TCP, TLS, all under the connect timeout).
+//!
+//! Not here: what the bytes mean (`proto.rs`), or which connection to use
+//! (`pool.rs`).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use ferrio_reactor::time::timeout_at;
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_util::io::AsyncWriteExt;
+use futures_util::task::noop_waker_ref;
+
+use super::error::{Error, ErrorKind, TimeoutKind};
+use super::pool::Key;
+use crate::{lookup_host, TcpStream};
+
+/// A byte stream a connection can run over.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
+/// How much free room a read asks for; the buffer grows to keep this much.
+const READ_SIZE: usize = 16 * 1024;
+
+/// Runs `future` until the earlier of `step` (a duration from now, and the
+/// timeout it stands for) and the request's `total` deadline.
+pub(crate) async fn bounded<F: Future>(
+    future: F,
+    step: Option<(Duration, TimeoutKind)>,
+    total: Option<Instant>,
+) -> Result<F::Output, Error> {
+    let step = step.and_then(|(d, kind)| Instant::now().checked_add(d).map(|at| (at, kind)));
+    let limit = match (step, total) {
+        (Some((at, kind)), Some(total)) if at < total => Some((at, kind)),
+        (_, Some(total)) => Some((total, TimeoutKind::Total)),
+        (step, None) => step,
+    };
+    match limit {
+        None => Ok(future.await),
+        Some((at, kind)) => timeout_at(at, future)
+            .await
+            .map_err(|_| Error::timeout(kind)),
+    }
+}
+
+/// A connection and the bytes read from it that were not used yet.
+pub(crate) struct Conn {
+    stream: Box<dyn Stream>,
+    /// `buf[start..end]` is read but not yet used; the rest is room to read into.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// How many responses were read from this connection.
+    served: u32,
+}
+
+impl Conn {
+    pub(crate) fn new(stream: Box<dyn Stream>) -> Conn {
+        Conn {
+            stream,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            served: 0,
+        }
+    }
+
+    /// The bytes read and not yet consumed.
+    pub(crate) fn buffered(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Marks the first `n` buffered bytes as used.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.start += n;
+        debug_assert!(self.start <= self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Whether a response was read from this connection before.
+    pub(crate) fn is_reused(&self) -> bool {
+        self.served > 0
+    }
+
+    /// Counts one more response read from this connection.
+    pub(crate) fn mark_served(&mut self) {
+        self.served = self.served.saturating_add(1);
+    }
+
+    /// Makes at least [`READ_SIZE`] bytes of room after the buffered bytes.
+    fn make_room(&mut self) {
+        if self.buf.len() - self.end >= READ_SIZE {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < READ_SIZE {
+            let len = (self.end + READ_SIZE).max(self.buf.len() * 2);
+            self.buf.resize(len, 0);
+        }
+    }
+
+    /// Reads more bytes into the buffer, waiting at most `read_timeout` (and
+    /// never past `total`). Returns how many; 0 means the server closed.
+    pub(crate) async fn fill(
+        &mut self,
+        read_timeout: Option<Duration>,
+        total: Option<Instant>,
+    ) -> Result<usize, Error> {
+        self.make_room();
+        let Conn {
+            stream, buf, end, ..
+        } = self;
+        let room = &mut buf[*end..];
+        let read = std::future::poll_fn(|cx| Pin::new(&mut **stream).poll_read(cx, room));
+        let n = bounded(read, read_timeout.map(|d| (d, TimeoutKind::Read)), total)
+            .await?
+            .map_err(Error::io)?;
+        self.end += n;
+        log::trace!("read {n} bytes");
+        Ok(n)
+    }
+
+    /// Writes all of `bytes` and flushes, never past `total`.
+    pub(crate) async fn write_all(
+        &mut self,
+        bytes: &[u8],
+        total: Option<Instant>,
+    ) -> Result<(), Error> {
+        let stream = &mut self.stream;
+        let write = async move {
+            stream.write_all(bytes).await?;
+            stream.flush().await
+        };
+        bounded(write, None, total).await?.map_err(Error::io)
+    }
+
+    /// Whether an idle connection can still carry a request: the server has
+    /// not closed it and sent nothing unasked. Never waits.
+    pub(crate) fn is_alive(&mut self) -> bool {
+        if !self.buffered().is_empty() {
+            return false;
+        }
+        self.make_room();
+        let mut cx = Context::from_waker(noop_waker_ref());
+        let room = &mut self.buf[self.end..];
+        match Pin::new(&mut *self.stream).poll_read(&mut cx, room) {
+            Poll::Pending => true,
+            Poll::Ready(Ok(0)) => false,
+            Poll::Ready(Ok(n)) => {
+                log::debug!("idle connection had {n} unasked bytes; closing it");
+                false
+            }
+            Poll::Ready(Err(e)) => {
+                log::debug!("idle connection failed: {e}");
+                false
+            }
+        }
+    }
+}
+
+/// Opens a connection to `key`: DNS, TCP and (for https) TLS with `tls`.
+/// The caller bounds it with the connect timeout.
+pub(crate) async fn connect(key: &Key, tls: &Arc<rustls::ClientConfig>) -> Result<Conn, Error> {
+    let addrs = lookup_host((&*key.host, key.port))
+        .await
+        .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {}", key.host), e))?;
+    let mut last_error = None;
+    let mut stream = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) => {
+                log::debug!("connect to {addr} for {key} failed: {e}");
+                last_error = Some(Error::with_source(ErrorKind::Connect, addr.to_string(), e));
+            }
+        }
+    }
+    let stream = match stream {
+        Some(s) => s,
+        None => {
+            return Err(last_error.unwrap_or_else(|| {
+                Error::new(ErrorKind::Dns, format!("{} has no address", key.host))
+            }))
+        }
+    };
+    if let Err(e) = stream.set_nodelay(true) {
+        log::debug!("set_nodelay on a connection to {key}: {e}");
+    }
+    log::debug!("connected to {key}");
+    if !key.https {
+        return Ok(Conn::new(Box::new(stream)));
+    }
+    let name = rustls::pki_types::ServerName::try_from(key.host.to_string()).map_err(|e| {
+        Error::with_source(
+            ErrorKind::Tls,
+            format!("{} is not a valid TLS server name", key.host),
+            e,
+        )
+    })?;
+    let tls = futures_rustls::TlsConnector::from(tls.clone())
+        .connect(name, stream)
+        .await
+        .map_err(|e| tls_error(key, e))?;
+    Ok(Conn::new(Box::new(tls)))
+}
+
+/// A failed handshake: rustls's own error when there is one, as the source.
+fn tls_error(key: &Key, e: io::Error) -> Error {
+    let message = format!("handshake with {}", key.host);
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(tls) => Error::with_source(ErrorKind::Tls, message, tls.clone()),
+        None => Error::with_source(ErrorKind::Tls, message, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::io::Cursor;
+
+    /// Drives a future that never waits on a timer or socket (in-memory streams).
+    pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = Context::from_waker(noop_waker_ref());
+        loop {
+            if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn fill_appends_and_consume_drops() {
+        let mut conn = Conn::new(Box::new(Cursor::new(b"hello world".to_vec())));
+        let n = block_on(conn.fill(None, None)).unwrap();
+        assert_eq!(n, 11);
+        conn.consume(6);
+        assert_eq!(conn.buffered(), b"world");
+        conn.consume(5);
+        assert_eq!(block_on(conn.fill(None, None)).unwrap(), 0);
+        assert!(conn.buffered().is_empty());
+    }
+
+    #[test]
+    fn buffer_grows_past_one_read_when_nothing_is_consumed() {
+        let data = vec![7u8; 3 * READ_SIZE];
+        let mut conn = Conn::new(Box::new(Cursor::new(data.clone())));
+        while block_on(conn.fill(None, None)).unwrap() > 0 {}
+        assert_eq!(conn.buffered(), &data[..]);
+    }
+
+    #[test]
+    fn a_connection_with_unread_bytes_is_not_alive() {
+        let mut conn = Conn::new(Box::new(Cursor::new(b"junk".to_vec())));
+        assert!(
+            !conn.is_alive(),
+            "a cursor with bytes left reads them at once"
+        );
+        let mut closed = Conn::new(Box::new(Cursor::new(Vec::new())));
+        assert!(!closed.is_alive(), "EOF means closed");
+    }
+}

@@ -1,0 +1,265 @@
+//! The one error type of the HTTP client: what went wrong ([`ErrorKind`]), for
+//! which URL, and the underlying cause.
+//!
+//! Not here: the wire parser's own error ([`super::proto::ProtoError`]), which
+//! becomes an [`Error`] with the URL of the request it broke.
+
+use std::fmt;
+use std::io;
+
+use url::Url;
+
+/// Which timeout fired; see [`ErrorKind::Timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeoutKind {
+    /// [`connect_timeout`](super::ClientBuilder::connect_timeout): DNS, TCP
+    /// connect and TLS handshake of one new connection.
+    Connect,
+    /// [`read_timeout`](super::ClientBuilder::read_timeout): one read from the
+    /// server took too long.
+    Read,
+    /// [`timeout`](super::ClientBuilder::timeout) (or
+    /// [`RequestBuilder::timeout`](super::RequestBuilder::timeout)): the whole
+    /// request, body included.
+    Total,
+}
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The URL could not be parsed, or is not `http`/`https` with a host.
+    InvalidUrl,
+    /// The request could not be built: an invalid header name or value, or a
+    /// body that failed to serialise.
+    InvalidRequest,
+    /// The host name did not resolve.
+    Dns,
+    /// No TCP connection could be made to any address of the host.
+    Connect,
+    /// The TLS handshake failed (certificate not trusted, wrong name, ...).
+    Tls,
+    /// A timeout fired; which one says which limit was hit.
+    Timeout(TimeoutKind),
+    /// No connection became free within
+    /// [`pool_timeout`](super::ClientBuilder::pool_timeout).
+    PoolTimeout,
+    /// The connection failed while the request was under way (reset, closed
+    /// early, broken pipe).
+    Io,
+    /// The server's response broke HTTP/1.1: bad status line, bad header,
+    /// bad chunk size, a body shorter than its `Content-Length`, ...
+    MalformedResponse,
+    /// The response head was over
+    /// [`max_header_bytes`](super::ClientBuilder::max_header_bytes) or its body
+    /// over [`max_body_bytes`](super::ClientBuilder::max_body_bytes).
+    TooLarge,
+    /// A redirect loop, too many redirects, or a redirect without a usable
+    /// `Location`.
+    Redirect,
+    /// The body could not be decoded: invalid gzip, text that is not valid in
+    /// its charset, an unknown charset.
+    BodyDecode,
+    /// JSON that did not (de)serialise.
+    Json,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::InvalidUrl => "invalid URL",
+            ErrorKind::InvalidRequest => "invalid request",
+            ErrorKind::Dns => "DNS lookup failed",
+            ErrorKind::Connect => "connect failed",
+            ErrorKind::Tls => "TLS handshake failed",
+            ErrorKind::Timeout(TimeoutKind::Connect) => "connect timed out",
+            ErrorKind::Timeout(TimeoutKind::Read) => "read timed out",
+            ErrorKind::Timeout(TimeoutKind::Total) => "request timed out",
+            ErrorKind::PoolTimeout => "timed out waiting for a free connection",
+            ErrorKind::Io => "connection error",
+            ErrorKind::MalformedResponse => "malformed response",
+            ErrorKind::TooLarge => "response too large",
+            ErrorKind::Redirect => "redirect error",
+            ErrorKind::BodyDecode => "body decode error",
+            ErrorKind::Json => "JSON error",
+        })
+    }
+}
+
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An HTTP client error: its [`kind`](Error::kind), the [`url`](Error::url)
+/// of the request, a message, and the underlying [`source`](std::error::Error::source).
+///
+/// ```
+/// use ferrio::http::{Client, ErrorKind};
+/// ferrio::run(async {
+///     let err = Client::new().get("not a url").send().await.unwrap_err();
+///     assert_eq!(err.kind(), ErrorKind::InvalidUrl);
+///     assert!(err.to_string().starts_with("invalid URL"));
+/// });
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    url: Option<Url>,
+    message: String,
+    source: Option<Source>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                url: None,
+                message: message.into(),
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn with_source(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        source: impl Into<Source>,
+    ) -> Error {
+        let mut err = Error::new(kind, message);
+        err.inner.source = Some(source.into());
+        err
+    }
+
+    pub(crate) fn timeout(which: TimeoutKind) -> Error {
+        Error::new(ErrorKind::Timeout(which), "")
+    }
+
+    /// An I/O failure on an established connection.
+    pub(crate) fn io(err: io::Error) -> Error {
+        Error::with_source(ErrorKind::Io, "", err)
+    }
+
+    /// Sets the URL if none is set yet (the innermost context wins).
+    pub(crate) fn at(mut self, url: &Url) -> Error {
+        if self.inner.url.is_none() {
+            self.inner.url = Some(url.clone());
+        }
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The URL of the request that failed (after redirects, the one being
+    /// fetched when it failed), if the error came from a request.
+    pub fn url(&self) -> Option<&Url> {
+        self.inner.url.as_ref()
+    }
+
+    /// Whether any timeout (connect, read, total or pool) fired.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self.inner.kind,
+            ErrorKind::Timeout(_) | ErrorKind::PoolTimeout
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.inner.kind)?;
+        if let Some(url) = &self.inner.url {
+            write!(f, " for {url}")?;
+        }
+        if !self.inner.message.is_empty() {
+            write!(f, ": {}", self.inner.message)?;
+        }
+        if let Some(source) = &self.inner.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(url) = &self.inner.url {
+            d.field("url", &url.as_str());
+        }
+        if !self.inner.message.is_empty() {
+            d.field("message", &self.inner.message);
+        }
+        if let Some(source) = &self.inner.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_ref()
+            .map(|s| &**s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(err: Error) -> io::Error {
+        let kind = match err.kind() {
+            ErrorKind::Timeout(_) | ErrorKind::PoolTimeout => io::ErrorKind::TimedOut,
+            ErrorKind::Connect => io::ErrorKind::ConnectionRefused,
+            ErrorKind::MalformedResponse | ErrorKind::BodyDecode | ErrorKind::Json => {
+                io::ErrorKind::InvalidData
+            }
+            ErrorKind::InvalidUrl | ErrorKind::InvalidRequest => io::ErrorKind::InvalidInput,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_kind_url_message_and_source() {
+        let url = Url::parse("http://example.com/a").unwrap();
+        let err = Error::with_source(
+            ErrorKind::Io,
+            "while reading the head",
+            io::Error::new(io::ErrorKind::ConnectionReset, "reset"),
+        )
+        .at(&url);
+        assert_eq!(
+            err.to_string(),
+            "connection error for http://example.com/a: while reading the head: reset"
+        );
+        assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[test]
+    fn the_first_url_set_is_kept() {
+        let a = Url::parse("http://a.example/").unwrap();
+        let b = Url::parse("http://b.example/").unwrap();
+        let err = Error::timeout(TimeoutKind::Read).at(&a).at(&b);
+        assert_eq!(err.url(), Some(&a));
+        assert!(err.is_timeout());
+        assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Read));
+    }
+
+    #[test]
+    fn error_is_send_sync_and_small() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+}

@@ -1,0 +1,664 @@
+//! The connection pool: aiohttp's `TCPConnector` limits. A total limit on open
+//! connections and an optional per-host limit, idle connections kept for reuse,
+//! and the requests waiting for a connection served first come, first served.
+//!
+//! A [`Permit`] is one slot of the limit, bound to one host. It lives exactly
+//! as long as its connection: while connecting, in use, or idle in the pool
+//! (as aiohttp's limit counts open connections). Dropping a permit frees the
+//! slot; [`Permit::put_idle`] keeps it, with the connection, for the next
+//! request to that host. An idle connection to another host is closed to make
+//! room for a waiter when the total limit is reached.
+//!
+//! Not here: I/O. The pool is generic over the connection type `C` and never
+//! looks inside it, so every rule here is tested with plain integers. Timeouts
+//! are the caller's: it drops the [`Acquire`] future, which frees whatever it
+//! was given.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// Which origin a connection talks to: connections are only reused for the
+/// same scheme, host and port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    pub(crate) https: bool,
+    pub(crate) host: Arc<str>,
+    pub(crate) port: u16,
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.https { "https" } else { "http" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+/// The pool's limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Open connections in all (connecting, in use or idle).
+    pub(crate) total: usize,
+    /// Open connections to one [`Key`].
+    pub(crate) per_host: usize,
+    /// How long a connection may sit idle before it is closed instead of reused.
+    pub(crate) idle_timeout: Duration,
+}
+
+/// A pool of connections of type `C`. Cheap to clone; all clones share one pool.
+pub(crate) struct Pool<C> {
+    shared: Arc<Shared<C>>,
+}
+
+impl<C> Clone for Pool<C> {
+    fn clone(&self) -> Self {
+        Pool {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+struct Shared<C> {
+    limits: Limits,
+    state: Mutex<State<C>>,
+}
+
+struct State<C> {
+    /// Slots taken: permits alive, whether their connection is connecting, in
+    /// use or idle. Never more than `limits.total`.
+    open: usize,
+    /// `open`, per key. A key with no slot has no entry.
+    per_host: HashMap<Key, usize>,
+    /// Idle connections per key, the most recently used last (reused first,
+    /// so the others age out).
+    idle: HashMap<Key, Vec<Idle<C>>>,
+    /// Idle connections in all: the sum over `idle`, so "none idle" is cheap.
+    idle_count: usize,
+    /// Waiting requests, first come first; ids into `waiters`.
+    queue: VecDeque<u64>,
+    waiters: HashMap<u64, Waiter<C>>,
+    next_id: u64,
+}
+
+struct Idle<C> {
+    conn: C,
+    since: Instant,
+}
+
+struct Waiter<C> {
+    key: Key,
+    /// Set by `dispatch` when the waiter is served; taken by its `Acquire`.
+    grant: Option<Option<C>>,
+    waker: Option<Waker>,
+}
+
+impl<C> State<C> {
+    fn host_count(&self, key: &Key) -> usize {
+        self.per_host.get(key).copied().unwrap_or(0)
+    }
+
+    fn take_slot(&mut self, key: &Key) {
+        self.open += 1;
+        *self.per_host.entry(key.clone()).or_insert(0) += 1;
+    }
+
+    fn free_slot(&mut self, key: &Key) {
+        self.open -= 1;
+        if let Some(n) = self.per_host.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_host.remove(key);
+            }
+        }
+    }
+
+    fn pop_idle(&mut self, key: &Key) -> Option<C> {
+        let list = self.idle.get_mut(key)?;
+        let idle = list.pop()?;
+        if list.is_empty() {
+            self.idle.remove(key);
+        }
+        self.idle_count -= 1;
+        Some(idle.conn)
+    }
+
+    /// Removes the connection idle the longest, whatever its host, and frees its slot.
+    fn evict_oldest_idle(&mut self) -> Option<C> {
+        let key = self
+            .idle
+            .iter()
+            .filter_map(|(key, list)| list.first().map(|idle| (key, idle.since)))
+            .min_by_key(|&(_, since)| since)
+            .map(|(key, _)| key.clone())?;
+        let list = self.idle.get_mut(&key)?;
+        let idle = list.remove(0);
+        if list.is_empty() {
+            self.idle.remove(&key);
+        }
+        self.idle_count -= 1;
+        self.free_slot(&key);
+        Some(idle.conn)
+    }
+
+    /// Closes idle connections older than `timeout` (into `closed`, to drop
+    /// after the lock is released).
+    fn prune(&mut self, timeout: Duration, now: Instant, closed: &mut Vec<C>) {
+        if self.idle_count == 0 {
+            return;
+        }
+        let mut freed = Vec::new();
+        self.idle.retain(|key, list| {
+            let stale = list
+                .iter()
+                .take_while(|i| now.duration_since(i.since) >= timeout)
+                .count();
+            for idle in list.drain(..stale) {
+                closed.push(idle.conn);
+                freed.push(key.clone());
+            }
+            !list.is_empty()
+        });
+        self.idle_count -= freed.len();
+        for key in &freed {
+            self.free_slot(key);
+        }
+    }
+
+    /// Serves waiters in queue order: each gets an idle connection to its
+    /// host, or a free slot, or the slot of the oldest idle connection (closed
+    /// into `closed`). A waiter that only its host's limit holds back does not
+    /// hold back the waiters behind it. Returns the wakers to wake once the
+    /// lock is released.
+    fn dispatch(&mut self, limits: &Limits, closed: &mut Vec<C>) -> Vec<Waker> {
+        self.prune(limits.idle_timeout, Instant::now(), closed);
+        let mut wake = Vec::new();
+        let mut i = 0;
+        while i < self.queue.len() {
+            if self.open >= limits.total && self.idle_count == 0 {
+                break;
+            }
+            let id = self.queue[i];
+            let Some(waiter) = self.waiters.get(&id) else {
+                self.queue.remove(i);
+                continue;
+            };
+            let key = waiter.key.clone();
+            let grant = if let Some(conn) = self.pop_idle(&key) {
+                Some(Some(conn))
+            } else if self.host_count(&key) >= limits.per_host {
+                None
+            } else if self.open < limits.total {
+                self.take_slot(&key);
+                Some(None)
+            } else {
+                // The total is reached and the only idle connections are to
+                // other hosts: close the oldest to make room.
+                let evicted = self.evict_oldest_idle();
+                evicted.map(|conn| {
+                    closed.push(conn);
+                    self.take_slot(&key);
+                    None
+                })
+            };
+            match grant {
+                Some(grant) => {
+                    self.queue.remove(i);
+                    if let Some(waiter) = self.waiters.get_mut(&id) {
+                        waiter.grant = Some(grant);
+                        wake.extend(waiter.waker.take());
+                    }
+                }
+                None => i += 1,
+            }
+        }
+        wake
+    }
+}
+
+impl<C> Pool<C> {
+    pub(crate) fn new(limits: Limits) -> Pool<C> {
+        let limits = Limits {
+            total: limits.total.max(1),
+            per_host: limits.per_host.max(1),
+            idle_timeout: limits.idle_timeout,
+        };
+        Pool {
+            shared: Arc::new(Shared {
+                limits,
+                state: Mutex::new(State {
+                    open: 0,
+                    per_host: HashMap::new(),
+                    idle: HashMap::new(),
+                    idle_count: 0,
+                    queue: VecDeque::new(),
+                    waiters: HashMap::new(),
+                    next_id: 0,
+                }),
+            }),
+        }
+    }
+
+    /// Queues a request for a connection to `key`. The future resolves to a
+    /// [`Checkout`] in queue order; dropping it gives back whatever it got.
+    pub(crate) fn acquire(&self, key: Key) -> Acquire<C> {
+        let mut closed = Vec::new();
+        let (id, wake) = {
+            let mut state = self.shared.lock();
+            let id = state.next_id;
+            state.next_id += 1;
+            state.waiters.insert(
+                id,
+                Waiter {
+                    key: key.clone(),
+                    grant: None,
+                    waker: None,
+                },
+            );
+            state.queue.push_back(id);
+            let wake = state.dispatch(&self.shared.limits, &mut closed);
+            (id, wake)
+        };
+        wake_all(wake);
+        drop(closed);
+        Acquire {
+            shared: self.shared.clone(),
+            key,
+            id: Some(id),
+        }
+    }
+
+    /// Connections open now (connecting, in use or idle), and of those, idle.
+    #[cfg(test)]
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let state = self.shared.lock();
+        (state.open, state.idle_count)
+    }
+}
+
+impl<C> Shared<C> {
+    fn lock(&self) -> MutexGuard<'_, State<C>> {
+        // The state is consistent between statements that can panic, so a
+        // poisoned lock is still a usable one.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the state, then dispatches; wakes and closes outside the lock.
+    fn update(&self, f: impl FnOnce(&mut State<C>)) {
+        let mut closed = Vec::new();
+        let wake = {
+            let mut state = self.lock();
+            f(&mut state);
+            state.dispatch(&self.limits, &mut closed)
+        };
+        wake_all(wake);
+        drop(closed);
+    }
+}
+
+fn wake_all(wakers: Vec<Waker>) {
+    for waker in wakers {
+        waker.wake();
+    }
+}
+
+/// The future of [`Pool::acquire`].
+pub(crate) struct Acquire<C> {
+    shared: Arc<Shared<C>>,
+    key: Key,
+    /// The waiter's id while it is registered.
+    id: Option<u64>,
+}
+
+/// What a served request gets: a slot, and maybe an idle connection to reuse.
+pub(crate) struct Checkout<C> {
+    pub(crate) permit: Permit<C>,
+    /// An idle connection to the host, or `None`: connect a new one.
+    pub(crate) idle: Option<C>,
+}
+
+impl<C> Future for Acquire<C> {
+    type Output = Checkout<C>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Checkout<C>> {
+        let Some(id) = self.id else {
+            panic!("Acquire polled after completion");
+        };
+        let grant = {
+            let mut state = self.shared.lock();
+            let Some(waiter) = state.waiters.get_mut(&id) else {
+                unreachable!("a registered waiter is in the map")
+            };
+            match waiter.grant.take() {
+                Some(grant) => {
+                    state.waiters.remove(&id);
+                    grant
+                }
+                None => {
+                    if !waiter
+                        .waker
+                        .as_ref()
+                        .is_some_and(|w| w.will_wake(cx.waker()))
+                    {
+                        waiter.waker = Some(cx.waker().clone());
+                    }
+                    return Poll::Pending;
+                }
+            }
+        };
+        self.id = None;
+        let permit = Permit {
+            shared: Some(self.shared.clone()),
+            key: self.key.clone(),
+        };
+        Poll::Ready(Checkout {
+            permit,
+            idle: grant,
+        })
+    }
+}
+
+impl<C> Drop for Acquire<C> {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        let key = &self.key;
+        self.shared.update(|state| {
+            let Some(waiter) = state.waiters.remove(&id) else {
+                return;
+            };
+            match waiter.grant {
+                // Still queued: `dispatch` drops ids with no waiter.
+                None => {}
+                // Served but never polled again: give the grant back.
+                Some(Some(conn)) => {
+                    state.idle.entry(key.clone()).or_default().push(Idle {
+                        conn,
+                        since: Instant::now(),
+                    });
+                    state.idle_count += 1;
+                }
+                Some(None) => state.free_slot(key),
+            }
+        });
+    }
+}
+
+/// One slot of the pool's limits, held by one connection for its whole life.
+pub(crate) struct Permit<C> {
+    /// `None` once the slot was handed back with a connection.
+    shared: Option<Arc<Shared<C>>>,
+    key: Key,
+}
+
+impl<C> Permit<C> {
+    /// The host this slot is for.
+    #[cfg(test)]
+    pub(crate) fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// Keeps `conn` (with this slot) for the next request to the same host.
+    pub(crate) fn put_idle(mut self, conn: C) {
+        let Some(shared) = self.shared.take() else {
+            return;
+        };
+        let key = self.key.clone();
+        shared.update(move |state| {
+            state.idle.entry(key).or_default().push(Idle {
+                conn,
+                since: Instant::now(),
+            });
+            state.idle_count += 1;
+        });
+    }
+}
+
+impl<C> Drop for Permit<C> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            shared.update(|state| state.free_slot(&self.key));
+        }
+    }
+}
+
+impl<C> fmt::Debug for Permit<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit").field("key", &self.key).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn key(host: &str) -> Key {
+        Key {
+            https: false,
+            host: host.into(),
+            port: 80,
+        }
+    }
+
+    fn limits(total: usize, per_host: usize) -> Limits {
+        Limits {
+            total,
+            per_host,
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// Polls once with a waker that counts its wakes.
+    fn poll<C>(acquire: &mut Acquire<C>, waker: &Arc<CountingWaker>) -> Option<Checkout<C>> {
+        let waker = Waker::from(waker.clone());
+        match Pin::new(acquire).poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(c) => Some(c),
+            Poll::Pending => None,
+        }
+    }
+
+    fn waker() -> Arc<CountingWaker> {
+        Arc::new(CountingWaker(AtomicUsize::new(0)))
+    }
+
+    #[test]
+    fn slots_up_to_the_total_then_waiters_queue() {
+        let pool: Pool<u32> = Pool::new(limits(2, usize::MAX));
+        let w = waker();
+        let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        let b = poll(&mut pool.acquire(key("b")), &w).unwrap();
+        assert!(a.idle.is_none() && b.idle.is_none());
+        let mut c = pool.acquire(key("c"));
+        assert!(poll(&mut c, &w).is_none());
+        assert_eq!(pool.counts(), (2, 0));
+        drop(a);
+        assert_eq!(w.0.load(Ordering::SeqCst), 1);
+        let c = poll(&mut c, &w).unwrap();
+        assert_eq!(c.permit.key(), &key("c"));
+        assert_eq!(pool.counts(), (2, 0));
+    }
+
+    #[test]
+    fn waiters_are_served_in_order() {
+        let pool: Pool<u32> = Pool::new(limits(1, usize::MAX));
+        let w = waker();
+        let first = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        let mut queued: Vec<_> = (0..5).map(|_| pool.acquire(key("a"))).collect();
+        for q in &mut queued {
+            assert!(poll(q, &w).is_none());
+        }
+        first.permit.put_idle(7);
+        for i in 0..queued.len() {
+            let got = poll(&mut queued[i], &w).expect("head of queue is served");
+            assert_eq!(got.idle, Some(7), "the idle connection is handed on");
+            if let Some(next) = queued.get_mut(i + 1) {
+                assert!(poll(next, &w).is_none(), "the rest still wait");
+            }
+            got.permit.put_idle(7);
+        }
+        assert_eq!(pool.counts(), (1, 1));
+    }
+
+    #[test]
+    fn later_waiters_do_not_overtake_earlier_ones() {
+        let pool: Pool<u32> = Pool::new(limits(1, usize::MAX));
+        let w = waker();
+        let first = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        let mut second = pool.acquire(key("a"));
+        let mut third = pool.acquire(key("a"));
+        assert!(poll(&mut third, &w).is_none());
+        assert!(poll(&mut second, &w).is_none());
+        drop(first);
+        assert!(poll(&mut third, &w).is_none(), "third must wait for second");
+        let second = poll(&mut second, &w).unwrap();
+        drop(second);
+        assert!(poll(&mut third, &w).is_some());
+    }
+
+    #[test]
+    fn per_host_limit_does_not_block_other_hosts() {
+        let pool: Pool<u32> = Pool::new(limits(10, 1));
+        let w = waker();
+        let a1 = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        let mut a2 = pool.acquire(key("a"));
+        assert!(poll(&mut a2, &w).is_none());
+        let b1 = poll(&mut pool.acquire(key("b")), &w);
+        assert!(b1.is_some(), "b is not held back by a's limit");
+        drop(a1);
+        assert!(poll(&mut a2, &w).is_some());
+    }
+
+    #[test]
+    fn idle_connection_is_reused_for_its_host_only() {
+        let pool: Pool<u32> = Pool::new(limits(10, usize::MAX));
+        let w = waker();
+        let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        a.permit.put_idle(1);
+        let b = poll(&mut pool.acquire(key("b")), &w).unwrap();
+        assert_eq!(b.idle, None);
+        let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        assert_eq!(a.idle, Some(1));
+        assert_eq!(pool.counts(), (2, 0));
+    }
+
+    #[test]
+    fn idle_connection_to_another_host_is_closed_to_make_room() {
+        let pool: Pool<u32> = Pool::new(limits(1, usize::MAX));
+        let w = waker();
+        let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        a.permit.put_idle(1);
+        let b = poll(&mut pool.acquire(key("b")), &w).unwrap();
+        assert_eq!(b.idle, None);
+        assert_eq!(pool.counts(), (1, 0));
+    }
+
+    #[test]
+    fn expired_idle_connections_are_not_reused() {
+        let pool: Pool<u32> = Pool::new(Limits {
+            total: 5,
+            per_host: 5,
+            idle_timeout: Duration::ZERO,
+        });
+        let w = waker();
+        let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        a.permit.put_idle(1);
+        let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        assert_eq!(a.idle, None);
+        assert_eq!(pool.counts(), (1, 0));
+    }
+
+    #[test]
+    fn dropped_waiter_leaves_the_queue() {
+        let pool: Pool<u32> = Pool::new(limits(1, usize::MAX));
+        let w = waker();
+        let first = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        let mut gone = pool.acquire(key("a"));
+        assert!(poll(&mut gone, &w).is_none());
+        let mut next = pool.acquire(key("a"));
+        assert!(poll(&mut next, &w).is_none());
+        drop(gone);
+        drop(first);
+        assert!(poll(&mut next, &w).is_some());
+    }
+
+    #[test]
+    fn waiter_dropped_after_being_served_gives_the_slot_back() {
+        let pool: Pool<u32> = Pool::new(limits(1, usize::MAX));
+        let w = waker();
+        let first = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        let mut served = pool.acquire(key("a"));
+        assert!(poll(&mut served, &w).is_none());
+        let mut next = pool.acquire(key("a"));
+        assert!(poll(&mut next, &w).is_none());
+        drop(first);
+        // `served` got the slot but is cancelled before it looks.
+        drop(served);
+        let next = poll(&mut next, &w);
+        assert!(next.is_some());
+        assert_eq!(pool.counts(), (1, 0));
+    }
+
+    #[test]
+    fn waiter_dropped_after_being_handed_an_idle_connection_returns_it() {
+        let pool: Pool<u32> = Pool::new(limits(1, usize::MAX));
+        let w = waker();
+        let first = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        let mut served = pool.acquire(key("a"));
+        assert!(poll(&mut served, &w).is_none());
+        first.permit.put_idle(9);
+        drop(served);
+        assert_eq!(pool.counts(), (1, 1));
+        let again = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        assert_eq!(again.idle, Some(9));
+    }
+
+    #[test]
+    fn no_slot_leaks_under_churn() {
+        let pool: Pool<u32> = Pool::new(limits(3, 2));
+        let w = waker();
+        let mut held = Vec::new();
+        let mut waiting = Vec::new();
+        for i in 0..200u32 {
+            let host = ["a", "b", "c"][(i % 3) as usize];
+            let mut acq = pool.acquire(key(host));
+            match poll(&mut acq, &w) {
+                Some(c) => held.push(c),
+                None if i % 2 == 0 => waiting.push(acq),
+                None => drop(acq),
+            }
+            if i % 5 == 0 {
+                if let Some(c) = held.pop() {
+                    if i % 10 == 0 {
+                        c.permit.put_idle(i);
+                    }
+                }
+            }
+            waiting.retain_mut(|acq| match poll(acq, &w) {
+                Some(c) => {
+                    held.push(c);
+                    false
+                }
+                None => true,
+            });
+            let (open, idle) = pool.counts();
+            assert!(open <= 3 && idle <= open);
+        }
+        drop(waiting);
+        drop(held);
+        let (open, _) = pool.counts();
+        let idle_only = pool.shared.lock().idle_count;
+        assert_eq!(open, idle_only, "only idle connections hold slots");
+    }
+}

@@ -1,0 +1,505 @@
+//! A response: its head, and its body read from the connection on demand,
+//! de-framed (`proto.rs`), un-gzipped, and turned into bytes, text or JSON.
+//!
+//! The connection goes back to the pool only once the body was read to its
+//! end; a response dropped before that closes its connection (the unread
+//! rest of the body would otherwise be taken for the next response).
+
+use std::fmt;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use flate2::write::GzDecoder;
+use http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{StatusCode, Version};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::conn::Conn;
+use super::error::{Error, ErrorKind};
+use super::pool::Permit;
+use super::proto::{BodyDecoder, ProtoError, ResponseHead};
+
+/// How many compressed bytes go into the gzip decoder at once, which bounds
+/// what one step can inflate to (about a thousand times this).
+const GZIP_STEP: usize = 4 * 1024;
+
+/// A response to a request sent with [`RequestBuilder::send`](super::RequestBuilder::send).
+///
+/// The head is here as soon as `send` returns; the body is read on demand,
+/// all at once ([`bytes`](Response::bytes), [`text`](Response::text),
+/// [`json`](Response::json)) or piece by piece ([`chunk`](Response::chunk)).
+///
+/// ```
+/// use ferrio::http::{Client, StatusCode};
+/// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+/// ferrio::run(async {
+///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     # let addr = listener.local_addr().unwrap();
+///     # ferrio::spawn(async move {
+///     #     let (mut s, _) = listener.accept().await.unwrap();
+///     #     let mut buf = [0; 1024];
+///     #     let _ = s.read(&mut buf).await;
+///     #     s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nhello").await.unwrap();
+///     # });
+///     let url = format!("http://{addr}/greeting");
+///     let response = Client::new().get(&url).send().await.unwrap();
+///     assert_eq!(response.status(), StatusCode::OK);
+///     assert_eq!(response.headers()["content-type"], "text/plain");
+///     assert_eq!(response.url().path(), "/greeting");
+///     assert_eq!(response.text().await.unwrap(), "hello");
+/// });
+/// ```
+pub struct Response {
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    url: Url,
+    body: Body,
+}
+
+/// Where a response's body is read from, and what is done with it.
+pub(crate) struct Body {
+    /// The connection and its pool slot, until the body is done with them.
+    conn: Option<(Conn, Permit<Conn>)>,
+    decoder: BodyDecoder,
+    /// Whether the connection may carry another request once the body is read.
+    keep_alive: bool,
+    /// Present when the body is gzip and the client decodes it.
+    gzip: Option<Gzip>,
+    read_timeout: Option<Duration>,
+    /// The request's total deadline: it covers the body too.
+    deadline: Option<Instant>,
+    max_body_bytes: Option<u64>,
+    trailers: Option<HeaderMap>,
+    /// The body was read to its end (and decoded to its end).
+    done: bool,
+}
+
+struct Gzip {
+    decoder: GzDecoder<Vec<u8>>,
+    /// Compressed bytes seen: an empty body is empty, not broken gzip.
+    seen: u64,
+}
+
+/// What [`Response::new`] needs besides the head and the connection.
+pub(crate) struct BodyOptions {
+    pub(crate) keep_alive: bool,
+    pub(crate) gunzip: bool,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) max_body_bytes: Option<u64>,
+}
+
+impl Response {
+    pub(crate) fn new(
+        mut head: ResponseHead,
+        url: Url,
+        conn: Conn,
+        permit: Permit<Conn>,
+        decoder: BodyDecoder,
+        options: BodyOptions,
+    ) -> Response {
+        let gzip = (options.gunzip && !decoder.is_done() && is_gzip(&head.headers)).then(|| {
+            // The body the user sees is the decoded one; these described the other.
+            head.headers.remove(CONTENT_ENCODING);
+            head.headers.remove(CONTENT_LENGTH);
+            Gzip {
+                decoder: GzDecoder::new(Vec::new()),
+                seen: 0,
+            }
+        });
+        let mut body = Body {
+            conn: Some((conn, permit)),
+            decoder,
+            keep_alive: options.keep_alive,
+            gzip,
+            read_timeout: options.read_timeout,
+            deadline: options.deadline,
+            max_body_bytes: options.max_body_bytes,
+            trailers: None,
+            done: false,
+        };
+        if body.decoder.is_done() {
+            body.wire_done();
+            body.done = true;
+        }
+        Response {
+            status: head.status,
+            version: head.version,
+            headers: head.headers,
+            url,
+            body,
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The HTTP version the server answered with.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The header fields. When the client decoded a gzip body, its
+    /// `Content-Encoding` and `Content-Length` are removed.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The URL of this response: the request's, or the last redirect's.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The body's length from `Content-Length`, if the server sent one (and
+    /// the body is not being un-gzipped).
+    pub fn content_length(&self) -> Option<u64> {
+        let value = self.headers.get(CONTENT_LENGTH)?.to_str().ok()?;
+        value.trim().parse().ok()
+    }
+
+    /// The trailer fields of a chunked body, once the body was read to its end.
+    pub fn trailers(&self) -> Option<&HeaderMap> {
+        self.body.trailers.as_ref()
+    }
+
+    /// The next piece of the body, or `None` at its end. Pieces come as the
+    /// server sends them; gzip is already decoded. `max_body_bytes` does not
+    /// apply here: the caller decides what to keep.
+    ///
+    /// ```
+    /// use ferrio::http::Client;
+    /// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").await.unwrap();
+    ///     # });
+    ///     let mut response = Client::new().get(format!("http://{addr}/")).send().await.unwrap();
+    ///     let mut body = Vec::new();
+    ///     while let Some(piece) = response.chunk().await.unwrap() {
+    ///         body.extend_from_slice(&piece);
+    ///     }
+    ///     assert_eq!(body, b"abcde");
+    /// });
+    /// ```
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        self.body.next_chunk().await.map_err(|e| e.at(&self.url))
+    }
+
+    /// The whole body, at most `max_body_bytes` of it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TooLarge`] over the limit; the errors of [`chunk`](Response::chunk).
+    pub async fn bytes(mut self) -> Result<Bytes, Error> {
+        let limit = self.body.max_body_bytes;
+        let too_large = |limit: u64| {
+            Error::new(
+                ErrorKind::TooLarge,
+                format!("body over the {limit}-byte limit"),
+            )
+        };
+        if let (Some(limit), Some(length)) = (limit, self.content_length()) {
+            if length > limit {
+                return Err(too_large(limit).at(&self.url));
+            }
+        }
+        let first = match self.chunk().await? {
+            None => return Ok(Bytes::new()),
+            Some(first) => first,
+        };
+        let mut all = Vec::with_capacity(
+            self.content_length()
+                .map_or(first.len(), |n| n.min(1 << 24) as usize),
+        );
+        let mut piece = Some(first);
+        while let Some(p) = piece {
+            all.extend_from_slice(&p);
+            if let Some(limit) = limit {
+                if all.len() as u64 > limit {
+                    return Err(too_large(limit).at(&self.url));
+                }
+            }
+            piece = self.chunk().await?;
+        }
+        Ok(Bytes::from(all))
+    }
+
+    /// The body as text, decoded with the `charset` of `Content-Type` (UTF-8
+    /// when there is none).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::BodyDecode`] for bytes that are not valid in the charset
+    /// (UTF-8 is checked strictly) or a charset nobody knows; the errors of
+    /// [`bytes`](Response::bytes).
+    pub async fn text(self) -> Result<String, Error> {
+        let charset = charset(&self.headers).map(str::to_owned);
+        let url = self.url.clone();
+        let bytes = self.bytes().await?;
+        decode_text(&bytes, charset.as_deref()).map_err(|e| e.at(&url))
+    }
+
+    /// The body parsed as JSON into `T`.
+    ///
+    /// ```
+    /// use ferrio::http::Client;
+    /// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 23\r\n\r\n{\"id\": 1, \"title\": \"a\"}").await.unwrap();
+    ///     # });
+    ///     let post: serde_json::Value =
+    ///         Client::new().get(format!("http://{addr}/posts/1")).send().await.unwrap().json().await.unwrap();
+    ///     assert_eq!(post["title"], "a");
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Json`] when the body is not JSON of that shape; the errors
+    /// of [`bytes`](Response::bytes).
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        let url = self.url.clone();
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::with_source(ErrorKind::Json, "", e).at(&url))
+    }
+
+    /// Reads and drops what is left of a small body, so that the connection
+    /// can be reused; gives up (closing it) past `max` bytes or on any error.
+    pub(crate) async fn discard(mut self, max: usize) {
+        let mut seen = 0;
+        while let Ok(Some(piece)) = self.body.next_chunk().await {
+            seen += piece.len();
+            if seen > max {
+                return;
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("url", &self.url.as_str())
+            .field("status", &self.status)
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+impl Body {
+    /// The wire body ended: the connection goes back to the pool if it can
+    /// carry another request and nothing unasked follows the body.
+    fn wire_done(&mut self) {
+        self.trailers = self.decoder.take_trailers();
+        if let Some((mut conn, permit)) = self.conn.take() {
+            conn.mark_served();
+            if self.keep_alive && conn.buffered().is_empty() {
+                permit.put_idle(conn);
+            }
+        }
+    }
+
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let Some((conn, _)) = self.conn.as_mut() else {
+                // The wire body ended without `done`: only a gzip tail is left.
+                self.done = true;
+                return self.finish_gzip();
+            };
+            let decoded = self.decoder.decode(conn.buffered()).map_err(malformed)?;
+            let progress = decoded.consumed > 0 || !decoded.data.is_empty();
+            let data = (!decoded.data.is_empty()).then(|| Bytes::copy_from_slice(decoded.data));
+            conn.consume(decoded.consumed);
+            if self.decoder.is_done() {
+                self.wire_done();
+            }
+            if let Some(data) = data {
+                let out = self.content(data)?;
+                if !out.is_empty() {
+                    return Ok(Some(out));
+                }
+                continue;
+            }
+            if self.decoder.is_done() {
+                continue;
+            }
+            if !progress {
+                let (read_timeout, deadline) = (self.read_timeout, self.deadline);
+                let Some((conn, _)) = self.conn.as_mut() else {
+                    continue;
+                };
+                if conn.fill(read_timeout, deadline).await? == 0 {
+                    self.decoder.end_of_input().map_err(malformed)?;
+                    // A close-delimited body: the connection is spent.
+                    self.keep_alive = false;
+                    self.wire_done();
+                }
+            }
+        }
+    }
+
+    /// Un-gzips `data` (wire body bytes) if the body is gzip.
+    fn content(&mut self, data: Bytes) -> Result<Bytes, Error> {
+        let Some(gzip) = self.gzip.as_mut() else {
+            return Ok(data);
+        };
+        gzip.seen += data.len() as u64;
+        for step in data.chunks(GZIP_STEP) {
+            gzip.decoder.write_all(step).map_err(gzip_error)?;
+        }
+        Ok(Bytes::from(std::mem::take(gzip.decoder.get_mut())))
+    }
+
+    /// The end of a gzip body: checks its trailer (CRC and length).
+    fn finish_gzip(&mut self) -> Result<Option<Bytes>, Error> {
+        let Some(mut gzip) = self.gzip.take() else {
+            return Ok(None);
+        };
+        if gzip.seen == 0 {
+            return Ok(None);
+        }
+        gzip.decoder.try_finish().map_err(gzip_error)?;
+        let rest = std::mem::take(gzip.decoder.get_mut());
+        Ok((!rest.is_empty()).then(|| Bytes::from(rest)))
+    }
+}
+
+fn malformed(e: ProtoError) -> Error {
+    let kind = if e.is_too_large() {
+        ErrorKind::TooLarge
+    } else {
+        ErrorKind::MalformedResponse
+    };
+    Error::with_source(kind, "", e)
+}
+
+fn gzip_error(e: std::io::Error) -> Error {
+    Error::with_source(ErrorKind::BodyDecode, "invalid gzip", e)
+}
+
+/// Whether the body is gzip and nothing else.
+fn is_gzip(headers: &HeaderMap) -> bool {
+    let mut codings = headers
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"));
+    matches!(
+        (codings.next(), codings.next()),
+        (Some(c), None) if c.eq_ignore_ascii_case("gzip") || c.eq_ignore_ascii_case("x-gzip")
+    )
+}
+
+/// The `charset` parameter of `Content-Type`, unquoted.
+fn charset(headers: &HeaderMap) -> Option<&str> {
+    let content_type = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// `bytes` as text in `charset` (UTF-8 if `None`).
+fn decode_text(bytes: &[u8], charset: Option<&str>) -> Result<String, Error> {
+    let label = charset.unwrap_or("utf-8");
+    let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
+        return Err(Error::new(
+            ErrorKind::BodyDecode,
+            format!("unknown charset {label:?}"),
+        ));
+    };
+    if encoding == encoding_rs::UTF_8 {
+        return String::from_utf8(bytes.to_vec())
+            .map_err(|e| Error::with_source(ErrorKind::BodyDecode, "invalid UTF-8", e));
+    }
+    let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+    if had_errors {
+        return Err(Error::new(
+            ErrorKind::BodyDecode,
+            format!("bytes not valid in {}", encoding.name()),
+        ));
+    }
+    Ok(text.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn charset_is_read_from_content_type() {
+        assert_eq!(
+            charset(&headers(&[(
+                "content-type",
+                "text/html; charset=\"ISO-8859-1\""
+            )])),
+            Some("ISO-8859-1")
+        );
+        assert_eq!(
+            charset(&headers(&[("content-type", "text/plain;Charset=utf-8")])),
+            Some("utf-8")
+        );
+        assert_eq!(
+            charset(&headers(&[("content-type", "application/json")])),
+            None
+        );
+        assert_eq!(charset(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn text_decodes_in_its_charset() {
+        assert_eq!(decode_text(b"caf\xe9", Some("latin1")).unwrap(), "café");
+        assert_eq!(decode_text("café".as_bytes(), None).unwrap(), "café");
+        assert_eq!(
+            decode_text(b"caf\xe9", None).unwrap_err().kind(),
+            ErrorKind::BodyDecode
+        );
+        assert_eq!(
+            decode_text(b"x", Some("klingon")).unwrap_err().kind(),
+            ErrorKind::BodyDecode
+        );
+    }
+
+    #[test]
+    fn gzip_is_recognised_alone_only() {
+        assert!(is_gzip(&headers(&[("content-encoding", "gzip")])));
+        assert!(is_gzip(&headers(&[("content-encoding", "X-GZIP")])));
+        assert!(is_gzip(&headers(&[("content-encoding", "identity, gzip")])));
+        assert!(!is_gzip(&headers(&[("content-encoding", "gzip, br")])));
+        assert!(!is_gzip(&headers(&[("content-encoding", "br")])));
+        assert!(!is_gzip(&HeaderMap::new()));
+    }
+}
