@@ -256,7 +256,7 @@ fn connection_keep_alive(head: &ResponseHead) -> bool {
 
 /// The last comma-separated token over every value of `name`.
 fn last_token<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
-    let last = headers.get_all(name).iter().last()?;
+    let last = headers.get_all(name).iter().next_back()?;
     let text = last.to_str().ok()?;
     text.rsplit(',').map(str::trim).find(|t| !t.is_empty())
 }
