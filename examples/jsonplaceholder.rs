@@ -1,0 +1,101 @@
+//! The embedded jsonplaceholder on its own: the fake REST API of seed 004
+//! (`/posts`, `/comments`, `/albums`, `/photos`, `/todos`, `/users`), served
+//! by ferrio's HTTP server with a latency per request, like a real network.
+//!
+//! ```text
+//! $ cargo run --release --example jsonplaceholder -- --addr 127.0.0.1:3000 --latency-ms 100
+//! jsonplaceholder on http://127.0.0.1:3000 (100 ms latency per request); try
+//!   curl http://127.0.0.1:3000/posts/1
+//! $ cargo run --release --example fetch_posts -- --base-url http://127.0.0.1:3000
+//! ```
+//!
+//! Options: `--addr HOST:PORT` (default 127.0.0.1:3000; port 0 picks one),
+//! `--latency-ms MS` (default 100), `--seconds S` (stop gracefully after S
+//! seconds; default: run until killed). Once a second with traffic, it prints
+//! the requests served and the connections open (now and at most at once).
+
+use std::time::Duration;
+
+use ferrio::http::jsonplaceholder;
+use ferrio::time::{sleep, timeout};
+
+const USAGE: &str = "usage: jsonplaceholder [--addr HOST:PORT] [--latency-ms MS] [--seconds S]";
+
+struct Options {
+    addr: String,
+    latency: Duration,
+    seconds: Option<u64>,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options {
+        addr: "127.0.0.1:3000".into(),
+        latency: jsonplaceholder::DEFAULT_LATENCY,
+        seconds: None,
+    };
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or(format!("{flag} needs a value\n{USAGE}"));
+        let number = |text: String| {
+            text.parse::<u64>()
+                .map_err(|_| format!("not a number: {text:?}\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--addr" => options.addr = value()?,
+            "--latency-ms" => options.latency = Duration::from_millis(number(value()?)?),
+            "--seconds" => options.seconds = Some(number(value()?)?),
+            _ => return Err(USAGE.into()),
+        }
+    }
+    Ok(options)
+}
+
+async fn serve(options: Options) -> std::io::Result<()> {
+    let server = jsonplaceholder::Server::builder()
+        .latency(options.latency)
+        .bind(options.addr.as_str())
+        .await?;
+    println!(
+        "jsonplaceholder on {} ({} ms latency per request); try\n  curl {}/posts/1",
+        server.base_url(),
+        options.latency.as_millis(),
+        server.base_url()
+    );
+    let report = async {
+        let mut served = 0;
+        loop {
+            sleep(Duration::from_secs(1)).await;
+            if server.requests_served() != served {
+                served = server.requests_served();
+                println!(
+                    "{served} requests served; {} connection(s) open, at most {} at once",
+                    server.open_connections(),
+                    server.max_open_connections()
+                );
+            }
+        }
+    };
+    match options.seconds {
+        Some(s) => {
+            let _ = timeout(Duration::from_secs(s), report).await;
+        }
+        None => report.await,
+    }
+    let forced = server.shutdown().await;
+    println!("stopped ({forced} connection(s) closed forcibly)");
+    Ok(())
+}
+
+fn main() {
+    env_logger::init();
+    let options = match parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = ferrio::run(serve(options)) {
+        eprintln!("jsonplaceholder: {e}");
+        std::process::exit(1);
+    }
+}
