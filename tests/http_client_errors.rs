@@ -1,0 +1,350 @@
+//! Every way a request can fail, through the facade: each timeout as its own
+//! error, and every kind of malformed response an error within its timeout,
+//! never a panic or a hang.
+
+mod http_client_support;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use ferrio::http::{Client, Error, ErrorKind, Response, TimeoutKind};
+use http_client_support::{gzip, raw, response, run, serve, Action, Server};
+
+/// A client whose reads give up after 2 s: no test here should come near it.
+fn client() -> Client {
+    Client::builder()
+        .read_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
+/// Asserts `future` fails with `kind` in well under the read timeout.
+async fn fails_fast<T: std::fmt::Debug>(
+    kind: ErrorKind,
+    future: impl Future<Output = Result<T, Error>>,
+) -> Error {
+    let started = Instant::now();
+    let err = future.await.expect_err("should fail");
+    assert_eq!(err.kind(), kind, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+    err
+}
+
+/// A server that answers every request with `wire`, then closes.
+async fn answering(wire: impl AsRef<[u8]>) -> Server {
+    let wire = wire.as_ref().to_vec();
+    serve(move |_| Action::ReplyClose(wire.clone())).await
+}
+
+async fn get(server: &Server) -> Result<Response, Error> {
+    client().get(server.url("/")).send().await
+}
+
+#[test]
+fn connect_timeout_fires_when_the_tls_handshake_stalls() {
+    run(async {
+        // Accepts, then says nothing: the TLS ServerHello never comes.
+        let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        ferrio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            ferrio::time::sleep(Duration::from_secs(5)).await;
+            drop(stream);
+        });
+        let client = Client::builder()
+            .connect_timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = client
+            .get(format!("https://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Timeout(TimeoutKind::Connect),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
+    });
+}
+
+#[test]
+fn connect_timeout_fires_when_the_accept_backlog_is_full() {
+    run(async {
+        let listener = ferrio::net::TcpListener::bind_with_backlog("127.0.0.1:0", 1)
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Fill the queue of a listener that never accepts; the kernel then
+        // drops further SYNs and connecting hangs.
+        let mut fillers = Vec::new();
+        for _ in 0..8 {
+            match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+                Ok(s) => fillers.push(s),
+                Err(_) => break,
+            }
+        }
+        let client = Client::builder()
+            .connect_timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = client
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Timeout(TimeoutKind::Connect),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
+        drop(listener);
+    });
+}
+
+#[test]
+fn connection_refused_is_a_connect_error() {
+    run(async {
+        let addr = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap()
+        };
+        let err = fails_fast(
+            ErrorKind::Connect,
+            client().get(format!("http://{addr}/")).send(),
+        )
+        .await;
+        assert!(err.url().is_some());
+        assert!(std::error::Error::source(&err).is_some());
+    });
+}
+
+#[test]
+fn read_timeout_fires_when_the_head_stalls() {
+    run(async {
+        let server =
+            serve(|_| Action::Stall(raw("HTTP/1.1 200 OK\r\n"), Duration::from_secs(5))).await;
+        let client = Client::builder()
+            .read_timeout(Duration::from_millis(150))
+            .build()
+            .unwrap();
+        let err = client.get(server.url("/")).send().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Read), "{err}");
+    });
+}
+
+#[test]
+fn read_timeout_fires_when_the_body_stalls_midway() {
+    run(async {
+        let server = serve(|_| {
+            Action::Stall(
+                raw("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nhalf"),
+                Duration::from_secs(5),
+            )
+        })
+        .await;
+        let client = Client::builder()
+            .read_timeout(Duration::from_millis(150))
+            .build()
+            .unwrap();
+        let response = client.get(server.url("/")).send().await.unwrap();
+        let started = Instant::now();
+        let err = response.bytes().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Read), "{err}");
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        assert!(started.elapsed() < Duration::from_secs(2));
+    });
+}
+
+#[test]
+fn total_timeout_fires_on_a_body_that_trickles() {
+    run(async {
+        let server = serve(|_| {
+            // One byte every 20 ms: each read is quick, the whole is not.
+            let mut bytes = raw("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n");
+            bytes.extend_from_slice(&[b'x'; 100]);
+            Action::Trickle(bytes, Duration::from_millis(20))
+        })
+        .await;
+        let client = Client::builder()
+            .read_timeout(Duration::from_secs(1))
+            .timeout(Duration::from_millis(400))
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = match client.get(server.url("/")).send().await {
+            Ok(response) => response.bytes().await.unwrap_err(),
+            Err(e) => e,
+        };
+        assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Total), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    });
+}
+
+#[test]
+fn bad_status_lines_are_malformed() {
+    run(async {
+        for wire in [
+            "HTTP/1.1 abc OK\r\n\r\n",
+            "SSH-2.0-OpenSSH_9.0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\n",
+        ] {
+            let server = answering(wire).await;
+            fails_fast(ErrorKind::MalformedResponse, get(&server)).await;
+        }
+    });
+}
+
+#[test]
+fn header_bytes_over_the_cap_are_too_large() {
+    run(async {
+        let big = format!("x-big: {}", "a".repeat(2000));
+        let server = answering(response("200 OK", &[&big], "")).await;
+        let client = Client::builder().max_header_bytes(1024).build().unwrap();
+        fails_fast(ErrorKind::TooLarge, client.get(server.url("/")).send()).await;
+        // A head that never ends is cut off at the cap, not read forever.
+        let server = serve(|_| {
+            let mut endless = raw("HTTP/1.1 200 OK\r\n");
+            endless.extend(std::iter::repeat_n(b"x-more: yes\r\n", 10_000).flatten());
+            Action::Stall(endless, Duration::from_secs(5))
+        })
+        .await;
+        let client = Client::builder().max_header_bytes(4096).build().unwrap();
+        fails_fast(ErrorKind::TooLarge, client.get(server.url("/")).send()).await;
+    });
+}
+
+#[test]
+fn invalid_chunk_size_is_malformed() {
+    run(async {
+        let server =
+            answering("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n")
+                .await;
+        let response = get(&server).await.unwrap();
+        fails_fast(ErrorKind::MalformedResponse, response.bytes()).await;
+    });
+}
+
+#[test]
+fn body_shorter_than_content_length_is_malformed() {
+    run(async {
+        let server = answering("HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\nonly this").await;
+        let response = get(&server).await.unwrap();
+        fails_fast(ErrorKind::MalformedResponse, response.text()).await;
+        let server =
+            answering("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhel").await;
+        let response = get(&server).await.unwrap();
+        fails_fast(ErrorKind::MalformedResponse, response.bytes()).await;
+    });
+}
+
+#[test]
+fn body_over_max_body_bytes_is_too_large() {
+    run(async {
+        let client = Client::builder().max_body_bytes(100).build().unwrap();
+        // Known from Content-Length before reading.
+        let server = answering(response("200 OK", &[], [b'a'; 1000])).await;
+        let reply = client.get(server.url("/")).send().await.unwrap();
+        fails_fast(ErrorKind::TooLarge, reply.bytes()).await;
+        // Found while reading a chunked body.
+        let server = answering(format!(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3e8\r\n{}\r\n0\r\n\r\n",
+            "b".repeat(1000)
+        ))
+        .await;
+        let reply = client.get(server.url("/")).send().await.unwrap();
+        fails_fast(ErrorKind::TooLarge, reply.text()).await;
+        // A small gzip body that inflates past the cap.
+        let bomb = gzip(&[0u8; 1_000_000]);
+        let server = answering(response("200 OK", &["content-encoding: gzip"], &bomb)).await;
+        let reply = client.get(server.url("/")).send().await.unwrap();
+        fails_fast(ErrorKind::TooLarge, reply.bytes()).await;
+    });
+}
+
+#[test]
+fn invalid_gzip_is_a_body_decode_error() {
+    run(async {
+        let server = answering(response(
+            "200 OK",
+            &["content-encoding: gzip"],
+            "this is not gzip",
+        ))
+        .await;
+        let reply = get(&server).await.unwrap();
+        fails_fast(ErrorKind::BodyDecode, reply.bytes()).await;
+        // Valid gzip, cut short: the missing trailer is noticed at the end.
+        let mut truncated = gzip(b"some text that gets cut short");
+        truncated.truncate(truncated.len() - 6);
+        let server = answering(response("200 OK", &["content-encoding: gzip"], &truncated)).await;
+        let reply = get(&server).await.unwrap();
+        fails_fast(ErrorKind::BodyDecode, reply.bytes()).await;
+    });
+}
+
+#[test]
+fn invalid_json_is_a_json_error() {
+    run(async {
+        let server = answering(response(
+            "200 OK",
+            &["content-type: application/json"],
+            "{\"id\": 1,",
+        ))
+        .await;
+        let response = get(&server).await.unwrap();
+        fails_fast(ErrorKind::Json, response.json::<serde_json::Value>()).await;
+    });
+}
+
+#[test]
+fn non_utf8_text_is_a_body_decode_error() {
+    run(async {
+        let server = answering(response(
+            "200 OK",
+            &["content-type: text/plain"],
+            b"caf\xe9",
+        ))
+        .await;
+        let response = get(&server).await.unwrap();
+        fails_fast(ErrorKind::BodyDecode, response.text()).await;
+    });
+}
+
+#[test]
+fn server_closing_before_answering_a_fresh_connection_is_an_io_error() {
+    run(async {
+        let server = serve(|_| Action::Close).await;
+        let err = fails_fast(ErrorKind::Io, get(&server)).await;
+        assert_eq!(
+            server.stats.requests().len(),
+            1,
+            "a fresh connection is not retried"
+        );
+        assert!(err.to_string().contains(&server.url("/")), "{err}");
+    });
+}
+
+#[test]
+fn invalid_urls_are_errors_before_any_io() {
+    run(async {
+        for url in [
+            "not a url",
+            "ftp://127.0.0.1/",
+            "file:///etc/hosts",
+            "http://",
+        ] {
+            let err = client().get(url).send().await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidUrl, "{url}: {err}");
+        }
+    });
+}
