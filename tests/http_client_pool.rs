@@ -337,3 +337,82 @@ fn cancelled_and_timed_out_requests_give_their_slots_back() {
         }
     });
 }
+
+#[test]
+fn idle_connection_to_one_host_is_closed_to_make_room_for_another() {
+    run(async {
+        let (a, b) = (
+            serve(|_| Action::Reply(ok("a"))).await,
+            serve(|_| Action::Reply(ok("b"))).await,
+        );
+        let client = Client::builder()
+            .limit(1)
+            .pool_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            assert_eq!(
+                client
+                    .get(a.url("/"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap(),
+                "a"
+            );
+            assert_eq!(
+                client
+                    .get(b.url("/"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap(),
+                "b"
+            );
+        }
+        assert_eq!((a.stats.accepted(), b.stats.accepted()), (3, 3));
+        assert_eq!(a.stats.max_open() + b.stats.max_open(), 2);
+    });
+}
+
+#[test]
+fn connections_idle_past_pool_idle_timeout_are_not_reused() {
+    run(async {
+        let server = serve(|_| Action::Reply(ok("x"))).await;
+        let client = Client::builder()
+            .pool_idle_timeout(Duration::from_millis(50))
+            .build()
+            .unwrap();
+        client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(server.stats.accepted(), 1);
+        ferrio::time::sleep(Duration::from_millis(100)).await;
+        client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(server.stats.accepted(), 2);
+    });
+}

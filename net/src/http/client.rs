@@ -755,10 +755,7 @@ impl Inner {
             None => self.connect(&key).await?,
         };
         loop {
-            match self
-                .exchange(&mut conn, &head, body, method, deadline)
-                .await
-            {
+            match self.exchange(&mut conn, &head, body, method).await {
                 Ok((head_in, decoder, keep_alive)) => {
                     let options = BodyOptions {
                         keep_alive,
@@ -832,15 +829,16 @@ impl Inner {
         head: &[u8],
         body: Option<&Bytes>,
         method: &Method,
-        deadline: Option<Instant>,
     ) -> Result<(ResponseHead, BodyDecoder, bool), Failed> {
         let early = |error: Error| Failed {
             before_response: error_is_connection(&error),
             error,
         };
-        conn.write_all(head, deadline).await.map_err(early)?;
+        // `send` bounds this whole exchange by the total deadline; only the
+        // read timeout needs a timer of its own here.
+        conn.write_all(head, None).await.map_err(early)?;
         if let Some(body) = body.filter(|b| b.len() > COALESCE_BODY) {
-            conn.write_all(body, deadline).await.map_err(early)?;
+            conn.write_all(body, None).await.map_err(early)?;
         }
         let mut received = false;
         loop {
@@ -872,7 +870,7 @@ impl Inner {
                     });
                 }
             }
-            match conn.fill(self.read_timeout, deadline).await {
+            match conn.fill(self.read_timeout, None).await {
                 Ok(0) => {
                     return Err(Failed {
                         error: Error::new(
