@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
 use ferrio::net::TcpStream;
 
-const USAGE: &str = "usage: echo_client [--addr HOST:PORT] [--connections N] [--messages M] [--size S]
+const USAGE: &str =
+    "usage: echo_client [--addr HOST:PORT] [--connections N] [--messages M] [--size S]
 
   --addr HOST:PORT   echo server (default 127.0.0.1:7000)
   --connections N    concurrent connections (default 100)
@@ -31,7 +32,12 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { addr: "127.0.0.1:7000".into(), connections: 100, messages: 1000, size: 64 };
+    let mut args = Args {
+        addr: "127.0.0.1:7000".into(),
+        connections: 100,
+        messages: 1000,
+        size: 64,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -41,7 +47,9 @@ fn parse_args() -> Result<Args, String> {
         if matches!(flag.as_str(), "-h" | "--help") {
             return Err(String::new());
         }
-        let value = inline.or_else(|| it.next()).ok_or(format!("{flag} needs a value"))?;
+        let value = inline
+            .or_else(|| it.next())
+            .ok_or(format!("{flag} needs a value"))?;
         let number = || {
             value
                 .parse::<usize>()
@@ -120,7 +128,12 @@ async fn load(args: &Args) -> io::Result<()> {
 
 /// One connection: send, wait for the echo, verify it, `messages` times.
 /// Returns each round trip's latency.
-async fn client(id: usize, mut stream: TcpStream, messages: usize, size: usize) -> io::Result<Vec<Duration>> {
+async fn client(
+    id: usize,
+    mut stream: TcpStream,
+    messages: usize,
+    size: usize,
+) -> io::Result<Vec<Duration>> {
     let mut sent = vec![0u8; size];
     let mut got = vec![0u8; size];
     let mut latencies = Vec::with_capacity(messages);

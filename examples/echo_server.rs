@@ -29,7 +29,10 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { addr: "127.0.0.1:7000".into(), threaded: false };
+    let mut args = Args {
+        addr: "127.0.0.1:7000".into(),
+        threaded: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -60,7 +63,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = if args.threaded { threaded(&args.addr) } else { ferrio::run(serve(&args.addr)) };
+    let result = if args.threaded {
+        threaded(&args.addr)
+    } else {
+        ferrio::run(serve(&args.addr))
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -73,7 +80,10 @@ fn main() -> ExitCode {
 /// The async server: one task per connection, all on one thread.
 async fn serve(addr: &str) -> io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
-    println!("echo server (async) listening on {}", listener.local_addr()?);
+    println!(
+        "echo server (async) listening on {}",
+        listener.local_addr()?
+    );
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
@@ -102,7 +112,10 @@ async fn echo(stream: TcpStream, peer: SocketAddr) {
 /// The threaded server: blocking sockets, one OS thread per connection.
 fn threaded(addr: &str) -> io::Result<()> {
     let listener = std::net::TcpListener::bind(addr)?;
-    println!("echo server (threaded) listening on {}", listener.local_addr()?);
+    println!(
+        "echo server (threaded) listening on {}",
+        listener.local_addr()?
+    );
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(conn) => conn,
@@ -112,14 +125,16 @@ fn threaded(addr: &str) -> io::Result<()> {
                 continue;
             }
         };
-        let spawned = std::thread::Builder::new().stack_size(64 << 10).spawn(move || {
-            log::info!("{peer} connected");
-            let _ = stream.set_nodelay(true);
-            match io::copy(&mut &stream, &mut &stream) {
-                Ok(n) => log::info!("{peer} disconnected after {n} bytes"),
-                Err(e) => log::info!("{peer} disconnected: {e}"),
-            }
-        });
+        let spawned = std::thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn(move || {
+                log::info!("{peer} connected");
+                let _ = stream.set_nodelay(true);
+                match io::copy(&mut &stream, &mut &stream) {
+                    Ok(n) => log::info!("{peer} disconnected after {n} bytes"),
+                    Err(e) => log::info!("{peer} disconnected: {e}"),
+                }
+            });
         if let Err(e) = spawned {
             log::error!("could not start a thread for {peer}: {e}");
         }

@@ -22,8 +22,15 @@ fn localhost_resolves_to_loopback_addresses() {
     run(async {
         let addrs = lookup_host("localhost:4242").await.unwrap();
         assert!(!addrs.is_empty());
-        assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 4242), "{addrs:?}");
-        let same = lookup_host_timeout(("localhost", 4242), Duration::from_secs(5)).await.unwrap();
+        assert!(
+            addrs
+                .iter()
+                .all(|a| a.ip().is_loopback() && a.port() == 4242),
+            "{addrs:?}"
+        );
+        let same = lookup_host_timeout(("localhost", 4242), Duration::from_secs(5))
+            .await
+            .unwrap();
         assert_eq!(addrs, same);
     });
 }
@@ -41,8 +48,17 @@ fn ip_literals_never_reach_the_resolver() {
         let v6: SocketAddr = "[fe80::1]:443".parse().unwrap();
         assert_eq!(resolver.lookup("10.1.2.3:80").await.unwrap(), [v4]);
         assert_eq!(resolver.lookup(("10.1.2.3", 80)).await.unwrap(), [v4]);
-        assert_eq!(resolver.lookup(String::from("[fe80::1]:443")).await.unwrap(), [v6]);
-        assert_eq!(resolver.lookup(("fe80::1".to_string(), 443)).await.unwrap(), [v6]);
+        assert_eq!(
+            resolver
+                .lookup(String::from("[fe80::1]:443"))
+                .await
+                .unwrap(),
+            [v6]
+        );
+        assert_eq!(
+            resolver.lookup(("fe80::1".to_string(), 443)).await.unwrap(),
+            [v6]
+        );
         assert_eq!(resolver.lookup(v4).await.unwrap(), [v4]);
         assert_eq!(resolver.lookup(&[v4, v6][..]).await.unwrap(), [v4, v6]);
         assert_eq!(calls.load(Ordering::SeqCst), 0);
@@ -65,7 +81,11 @@ fn a_slow_resolver_is_reported_as_timed_out() {
         let start = Instant::now();
         let err = slow.lookup("slow.example:80").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-        assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            start.elapsed()
+        );
     });
 }
 
@@ -81,7 +101,14 @@ fn a_resolver_that_finds_nothing_is_not_found() {
 #[test]
 fn malformed_addresses_are_invalid_input_not_panics() {
     run(async {
-        for bad in ["localhost", "localhost:http", "host:70000", ":80", "[::1:80", ""] {
+        for bad in [
+            "localhost",
+            "localhost:http",
+            "host:70000",
+            ":80",
+            "[::1:80",
+            "",
+        ] {
             let err = lookup_host(bad).await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}: {err}");
             let err = TcpStream::connect(bad).await.unwrap_err();

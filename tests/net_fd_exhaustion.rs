@@ -27,15 +27,17 @@ fn accept_survives_descriptor_exhaustion_and_serves_again() {
         return;
     }
 
-    let mut child = KillOnDrop(Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "1")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap());
+    let mut child = KillOnDrop(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, "1")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let port = read_port(&mut child);
     let stderr = drain(child.stderr.take().unwrap());
 
@@ -48,21 +50,31 @@ fn accept_survives_descriptor_exhaustion_and_serves_again() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(500));
-    let (served, waiting): (Vec<_>, Vec<_>) =
-        clients.drain(..).partition(|(i, c)| echoed_within(c, *i, Duration::from_millis(20)));
+    let (served, waiting): (Vec<_>, Vec<_>) = clients
+        .drain(..)
+        .partition(|(i, c)| echoed_within(c, *i, Duration::from_millis(20)));
     assert!(!served.is_empty(), "the server accepted nobody");
-    assert!(!waiting.is_empty(), "the server never ran out of descriptors: the test proves nothing");
+    assert!(
+        !waiting.is_empty(),
+        "the server never ran out of descriptors: the test proves nothing"
+    );
 
     // Out of descriptors, the accept loop backs off instead of spinning.
     let cpu_before = cpu_time(child.id());
     std::thread::sleep(Duration::from_secs(1));
     let cpu = cpu_time(child.id()) - cpu_before;
-    assert!(cpu < Duration::from_millis(200), "the server used {cpu:?} of CPU in 1 s while out of descriptors");
+    assert!(
+        cpu < Duration::from_millis(200),
+        "the server used {cpu:?} of CPU in 1 s while out of descriptors"
+    );
 
     // Descriptors freed: every waiting client is served.
     drop(served);
     for (i, client) in waiting {
-        assert!(echoed_within(&client, i, Duration::from_secs(10)), "client {i} was never served");
+        assert!(
+            echoed_within(&client, i, Duration::from_secs(10)),
+            "client {i} was never served"
+        );
     }
 
     drop(child.stdin.take());
@@ -76,7 +88,10 @@ fn accept_survives_descriptor_exhaustion_and_serves_again() {
     };
     let log = stderr.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(status.success(), "server failed: {status}\n{log}");
-    assert!(log.contains("retrying in"), "no warning about running out of descriptors:\n{log}");
+    assert!(
+        log.contains("retrying in"),
+        "no warning about running out of descriptors:\n{log}"
+    );
 }
 
 /// The child: an echo server with few descriptors, until stdin closes.
@@ -140,7 +155,8 @@ fn read_port(child: &mut Child) -> u16 {
             }
         }
     });
-    rx.recv_timeout(Duration::from_secs(30)).expect("the server did not start")
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the server did not start")
 }
 
 /// Reads all of `stderr` on a thread; the text arrives when it closes.

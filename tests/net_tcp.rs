@@ -113,7 +113,11 @@ fn a_64_mib_stream_is_echoed_whole_while_both_halves_work_in_separate_tasks() {
             rd.read_exact(&mut got).await.unwrap();
             assert!(got == want, "chunk {i} differs");
         }
-        assert_eq!(rd.read(&mut got).await.unwrap(), 0, "the server closes after the half-close");
+        assert_eq!(
+            rd.read(&mut got).await.unwrap(),
+            0,
+            "the server closes after the half-close"
+        );
         writer.await.unwrap().unwrap();
     });
 }
@@ -122,7 +126,9 @@ fn a_64_mib_stream_is_echoed_whole_while_both_halves_work_in_separate_tasks() {
 fn writes_are_partial_under_back_pressure_and_complete_once_the_peer_reads() {
     run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
 
         // Fill the socket buffers while the server does not read.
@@ -139,7 +145,10 @@ fn writes_are_partial_under_back_pressure_and_complete_once_the_peer_reads() {
             }
         }
         assert!(partial, "the kernel accepted every megabyte whole");
-        assert_eq!(client.try_write(&big).unwrap_err().kind(), ErrorKind::WouldBlock);
+        assert_eq!(
+            client.try_write(&big).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
 
         // A write now has to wait for the reader.
         let (_rd, mut wr) = client.into_split();
@@ -148,7 +157,10 @@ fn writes_are_partial_under_back_pressure_and_complete_once_the_peer_reads() {
             wr.close().await
         });
         sleep(Duration::from_millis(50)).await;
-        assert!(!writer.is_finished(), "write_all finished although nobody read");
+        assert!(
+            !writer.is_finished(),
+            "write_all finished although nobody read"
+        );
 
         let mut all = Vec::new();
         server.read_to_end(&mut all).await.unwrap();
@@ -182,7 +194,10 @@ fn connecting_to_a_closed_port_is_refused() {
         drop(listener);
         let err = TcpStream::connect(addr).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
-        assert!(err.to_string().contains(&addr.to_string()), "the error names the address: {err}");
+        assert!(
+            err.to_string().contains(&addr.to_string()),
+            "the error names the address: {err}"
+        );
     });
 }
 
@@ -210,7 +225,9 @@ fn connect_timeout_gives_up_when_the_server_never_answers() {
     run(async {
         // Linux drops SYNs to a listener whose accept queue is full, so a
         // connect to it hangs until its timeout.
-        let listener = TcpListener::bind_with_backlog("127.0.0.1:0", 0).await.unwrap();
+        let listener = TcpListener::bind_with_backlog("127.0.0.1:0", 0)
+            .await
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let mut held = Vec::new();
         let mut timed_out = None;
@@ -232,7 +249,9 @@ fn connect_timeout_gives_up_when_the_server_never_answers() {
 fn a_peer_reset_mid_stream_is_an_error_not_a_hang() {
     run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
         server.write_all(b"partial answer").await.unwrap();
         let mut first = [0; 14];
@@ -259,7 +278,9 @@ fn a_peer_reset_mid_stream_is_an_error_not_a_hang() {
 fn reading_after_the_peer_closed_gives_zero_every_time() {
     run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
         server.write_all(b"bye").await.unwrap();
         drop(server);
@@ -277,12 +298,16 @@ fn reading_after_the_peer_closed_gives_zero_every_time() {
 fn a_cancelled_read_loses_no_bytes() {
     run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
 
         // A read that is pending when it is dropped...
         let mut buf = [0; 16];
-        assert!(timeout(Duration::from_millis(20), client.read(&mut buf)).await.is_err());
+        assert!(timeout(Duration::from_millis(20), client.read(&mut buf))
+            .await
+            .is_err());
         server.write_all(b"first").await.unwrap();
         // ...takes nothing: the next read gets every byte.
         let mut first = [0; 5];
@@ -319,7 +344,10 @@ fn a_cancelled_read_loses_no_bytes() {
             }
         }
         sender.await.unwrap().unwrap();
-        assert!(cancelled > 0, "no read was cancelled: the test proved nothing");
+        assert!(
+            cancelled > 0,
+            "no read was cancelled: the test proved nothing"
+        );
         assert!(got == expected, "bytes were lost or reordered");
     });
 }
@@ -328,7 +356,9 @@ fn a_cancelled_read_loses_no_bytes() {
 fn a_readable_then_try_read_loop_waits_instead_of_spinning() {
     run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (server, _) = listener.accept().await.unwrap();
         let sender = ferrio::spawn(async move {
             sleep(Duration::from_millis(100)).await;
@@ -339,7 +369,10 @@ fn a_readable_then_try_read_loop_waits_instead_of_spinning() {
         let mut woken = 0;
         let n = loop {
             woken += 1;
-            assert!(woken < 10, "readable() keeps returning although nothing arrives");
+            assert!(
+                woken < 10,
+                "readable() keeps returning although nothing arrives"
+            );
             server.readable().await.unwrap();
             match server.try_read(&mut buf) {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
@@ -378,7 +411,10 @@ fn an_idle_listener_with_idle_connections_uses_no_cpu() {
         let before = thread_cpu();
         sleep(Duration::from_millis(500)).await;
         let used = thread_cpu() - before;
-        assert!(used < Duration::from_millis(50), "idle runtime used {used:?} of CPU in 500 ms");
+        assert!(
+            used < Duration::from_millis(50),
+            "idle runtime used {used:?} of CPU in 500 ms"
+        );
     });
 }
 
@@ -408,9 +444,14 @@ fn incoming_yields_each_connection() {
     run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let clients: Vec<_> = (0..5).map(|_| ferrio::spawn(TcpStream::connect(addr))).collect();
+        let clients: Vec<_> = (0..5)
+            .map(|_| ferrio::spawn(TcpStream::connect(addr)))
+            .collect();
         let accepted: Vec<_> = listener.incoming().take(5).collect().await;
-        let mut peers: Vec<_> = accepted.into_iter().map(|s| s.unwrap().peer_addr().unwrap()).collect();
+        let mut peers: Vec<_> = accepted
+            .into_iter()
+            .map(|s| s.unwrap().peer_addr().unwrap())
+            .collect();
         let mut locals = Vec::new();
         for c in clients {
             locals.push(c.await.unwrap().unwrap().local_addr().unwrap());

@@ -18,7 +18,10 @@ fn serve_echo(socket: UdpSocket) {
         let mut buf = vec![0; 65_536];
         loop {
             let (n, from) = socket.recv_from(&mut buf).await.expect("recv_from failed");
-            socket.send_to(&buf[..n], from).await.expect("send_to failed");
+            socket
+                .send_to(&buf[..n], from)
+                .await
+                .expect("send_to failed");
         }
     });
 }
@@ -37,7 +40,10 @@ fn datagrams_round_trip_through_an_echo_socket() {
             assert_eq!(client.send_to(&msg, server_addr).await.unwrap(), size);
             let (n, from) = client.recv_from(&mut buf).await.unwrap();
             assert_eq!(from, server_addr);
-            assert!(buf[..n] == msg[..], "datagram of {size} bytes came back different");
+            assert!(
+                buf[..n] == msg[..],
+                "datagram of {size} bytes came back different"
+            );
         }
     });
 }
@@ -76,7 +82,9 @@ fn a_cancelled_recv_loses_no_datagram() {
         let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let mut buf = [0; 16];
-        assert!(timeout(Duration::from_millis(20), b.recv_from(&mut buf)).await.is_err());
+        assert!(timeout(Duration::from_millis(20), b.recv_from(&mut buf))
+            .await
+            .is_err());
         a.send_to(b"kept", b.local_addr().unwrap()).await.unwrap();
         let (n, from) = b.recv_from(&mut buf).await.unwrap();
         assert_eq!((&buf[..n], from), (&b"kept"[..], a.local_addr().unwrap()));

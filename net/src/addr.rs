@@ -51,7 +51,10 @@ pub enum Target {
 }
 
 fn invalid(what: &str, why: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, format!("invalid socket address {what:?}: {why}"))
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("invalid socket address {what:?}: {why}"),
+    )
 }
 
 /// A host and port: an IP literal is taken as is, anything else is a name.
@@ -59,10 +62,15 @@ fn host_port(host: &str, port: u16) -> io::Result<Target> {
     if host.is_empty() {
         return Err(invalid(host, "empty host"));
     }
-    let literal = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
     match literal.parse::<IpAddr>() {
         Ok(ip) => Ok(Target::Addrs(vec![SocketAddr::new(ip, port)])),
-        Err(_) if host.contains([':', '[', ']']) => Err(invalid(host, "not an IP address nor a host name")),
+        Err(_) if host.contains([':', '[', ']']) => {
+            Err(invalid(host, "not an IP address nor a host name"))
+        }
         Err(_) => Ok(Target::Host(host.to_owned(), port)),
     }
 }
@@ -72,8 +80,12 @@ fn host_and_port_str(s: &str) -> io::Result<Target> {
     if let Ok(addr) = s.parse::<SocketAddr>() {
         return Ok(Target::Addrs(vec![addr]));
     }
-    let (host, port) = s.rsplit_once(':').ok_or_else(|| invalid(s, "expected host:port"))?;
-    let port = port.parse::<u16>().map_err(|_| invalid(s, "the port is not a number from 0 to 65535"))?;
+    let (host, port) = s
+        .rsplit_once(':')
+        .ok_or_else(|| invalid(s, "expected host:port"))?;
+    let port = port
+        .parse::<u16>()
+        .map_err(|_| invalid(s, "the port is not a number from 0 to 65535"))?;
     host_port(host, port)
 }
 
@@ -190,18 +202,35 @@ mod tests {
         assert_eq!("[::1]:80".to_target().unwrap(), addr("[::1]:80"));
         assert_eq!(("::1", 80).to_target().unwrap(), addr("[::1]:80"));
         assert_eq!(("[::1]", 80).to_target().unwrap(), addr("[::1]:80"));
-        assert_eq!((String::from("10.0.0.1"), 1).to_target().unwrap(), addr("10.0.0.1:1"));
+        assert_eq!(
+            (String::from("10.0.0.1"), 1).to_target().unwrap(),
+            addr("10.0.0.1:1")
+        );
     }
 
     #[test]
     fn host_names_are_left_to_the_resolver() {
-        assert_eq!("localhost:443".to_target().unwrap(), Target::Host("localhost".into(), 443));
-        assert_eq!(("example.org", 80).to_target().unwrap(), Target::Host("example.org".into(), 80));
+        assert_eq!(
+            "localhost:443".to_target().unwrap(),
+            Target::Host("localhost".into(), 443)
+        );
+        assert_eq!(
+            ("example.org", 80).to_target().unwrap(),
+            Target::Host("example.org".into(), 80)
+        );
     }
 
     #[test]
     fn malformed_addresses_are_invalid_input() {
-        for bad in ["localhost", "localhost:", "localhost:99999", ":80", "::1:80x", "[zz]:80", "a:b:c"] {
+        for bad in [
+            "localhost",
+            "localhost:",
+            "localhost:99999",
+            ":80",
+            "::1:80x",
+            "[zz]:80",
+            "a:b:c",
+        ] {
             let err = bad.to_target().unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{bad}");
         }

@@ -108,7 +108,10 @@ impl Resolver {
     /// assert_eq!(err.kind(), io::ErrorKind::NotFound);
     /// ```
     pub fn new(resolve: impl Resolve) -> Resolver {
-        Resolver { resolve: Arc::new(resolve), timeout: DEFAULT_RESOLVE_TIMEOUT }
+        Resolver {
+            resolve: Arc::new(resolve),
+            timeout: DEFAULT_RESOLVE_TIMEOUT,
+        }
     }
 
     /// Gives up on a lookup after `timeout`, with `ErrorKind::TimedOut`.
@@ -165,10 +168,15 @@ impl Resolver {
                 ))
             }
             Ok(Err(join)) => {
-                return Err(io::Error::other(format!("the resolver for {host:?} failed: {join}")))
+                return Err(io::Error::other(format!(
+                    "the resolver for {host:?} failed: {join}"
+                )))
             }
             Ok(Ok(Err(e))) => {
-                return Err(io::Error::new(e.kind(), format!("failed to resolve {host:?}: {e}")))
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("failed to resolve {host:?}: {e}"),
+                ))
             }
             Ok(Ok(Ok(addrs))) => addrs,
         };
@@ -191,7 +199,9 @@ impl Default for Resolver {
 
 impl fmt::Debug for Resolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Resolver").field("timeout", &self.timeout).finish_non_exhaustive()
+        f.debug_struct("Resolver")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }
 

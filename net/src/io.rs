@@ -23,7 +23,7 @@
 
 pub use futures_util::io::{
     copy, copy_buf, empty, repeat, sink, AllowStdIo, AsyncBufRead, AsyncBufReadExt, AsyncRead,
-    AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter,
-    Cursor, Lines, ReadHalf, WriteHalf,
+    AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, Cursor,
+    Lines, ReadHalf, WriteHalf,
 };
 pub use std::io::{Error, ErrorKind, Result};

@@ -13,7 +13,7 @@
 //!
 //! - [`TcpStream`], [`TcpListener`] and the halves of a split stream: TCP
 //!   (asyncio's `open_connection` / `start_server`).
-//! - [`UdpSocket`]: UDP.
+//! - [`UdpSocket`] for UDP.
 //! - [`lookup_host`], [`Resolver`], [`ToSocketAddrs`]: name resolution
 //!   (asyncio's `getaddrinfo`) on the blocking pool, with a timeout.
 //! - [`io`]: the async read/write traits and helpers (`read_exact`,

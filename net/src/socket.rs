@@ -11,7 +11,11 @@ use socket2::{Domain, Protocol, Socket, Type};
 /// A non-blocking, close-on-exec socket of `ty` for `addr`'s family.
 /// (socket2 sets close-on-exec on every socket it creates on Unix.)
 pub(crate) fn new_socket(addr: &SocketAddr, ty: Type) -> io::Result<Socket> {
-    let protocol = if ty == Type::STREAM { Protocol::TCP } else { Protocol::UDP };
+    let protocol = if ty == Type::STREAM {
+        Protocol::TCP
+    } else {
+        Protocol::UDP
+    };
     let socket = Socket::new(Domain::for_address(*addr), ty, Some(protocol))?;
     socket.set_nonblocking(true)?;
     Ok(socket)
@@ -32,7 +36,10 @@ pub(crate) fn connect_in_progress(e: &io::Error) -> bool {
 pub(crate) fn is_resource_exhaustion(e: &io::Error) -> bool {
     #[cfg(unix)]
     if let Some(code) = e.raw_os_error() {
-        return matches!(code, libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM);
+        return matches!(
+            code,
+            libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM
+        );
     }
     e.kind() == io::ErrorKind::OutOfMemory
 }
@@ -40,14 +47,26 @@ pub(crate) fn is_resource_exhaustion(e: &io::Error) -> bool {
 /// Whether an `accept` error concerns only the connection being accepted
 /// (it was reset or aborted before we took it): skip it and accept the next.
 pub(crate) fn is_connection_error(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset)
-        || matches!(e.raw_os_error(), Some(code) if is_protocol_errno(code))
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    ) || matches!(e.raw_os_error(), Some(code) if is_protocol_errno(code))
 }
 
 #[cfg(target_os = "linux")]
 fn is_protocol_errno(code: i32) -> bool {
     // accept(2) on Linux passes on these errors of the pending connection.
-    matches!(code, libc::EPROTO | libc::ENETDOWN | libc::ENOPROTOOPT | libc::EHOSTDOWN | libc::ENONET | libc::EHOSTUNREACH | libc::EOPNOTSUPP | libc::ENETUNREACH)
+    matches!(
+        code,
+        libc::EPROTO
+            | libc::ENETDOWN
+            | libc::ENOPROTOOPT
+            | libc::EHOSTDOWN
+            | libc::ENONET
+            | libc::EHOSTUNREACH
+            | libc::EOPNOTSUPP
+            | libc::ENETUNREACH
+    )
 }
 
 #[cfg(not(target_os = "linux"))]

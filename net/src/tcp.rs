@@ -181,7 +181,11 @@ impl TcpStream {
     }
 
     fn from_poll_io(io: PollIo<mio::net::TcpStream>) -> TcpStream {
-        TcpStream { io, read_event: Mutex::new(None), write_event: Mutex::new(None) }
+        TcpStream {
+            io,
+            read_event: Mutex::new(None),
+            write_event: Mutex::new(None),
+        }
     }
 
     /// The address of the other end.
@@ -436,13 +440,13 @@ impl TcpStream {
     /// Reads what is there now, without waiting: `ErrorKind::WouldBlock` if
     /// nothing is, `Ok(0)` at end-of-stream. See [`readable`](TcpStream::readable).
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_io(Direction::Read, || (&*self.io.get_ref()).read(buf))
+        self.try_io(Direction::Read, || self.io.get_ref().read(buf))
     }
 
     /// Writes what fits now, without waiting: `ErrorKind::WouldBlock` if
     /// nothing does. See [`writable`](TcpStream::writable).
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.try_io(Direction::Write, || (&*self.io.get_ref()).write(buf))
+        self.try_io(Direction::Write, || self.io.get_ref().write(buf))
     }
 
     fn try_io<R>(&self, direction: Direction, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
@@ -511,8 +515,13 @@ impl TcpStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         let stream = Arc::new(self);
         (
-            OwnedReadHalf { stream: stream.clone() },
-            OwnedWriteHalf { stream, shutdown_on_drop: true },
+            OwnedReadHalf {
+                stream: stream.clone(),
+            },
+            OwnedWriteHalf {
+                stream,
+                shutdown_on_drop: true,
+            },
         )
     }
 
@@ -533,7 +542,8 @@ impl TcpStream {
         if bufs.iter().all(|b| b.is_empty()) {
             return Poll::Ready(Ok(0));
         }
-        self.io.poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
+        self.io
+            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
     }
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
@@ -553,7 +563,8 @@ impl TcpStream {
         if bufs.iter().all(|b| b.is_empty()) {
             return Poll::Ready(Ok(0));
         }
-        self.io.poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+        self.io
+            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
     }
 
     /// `poll_close`: half-close. A peer that is already gone is no error here.
@@ -666,7 +677,7 @@ pub struct ReadHalf<'a>(&'a TcpStream);
 #[derive(Debug)]
 pub struct WriteHalf<'a>(&'a TcpStream);
 
-impl ReadHalf<'_> {
+impl AsRef<TcpStream> for ReadHalf<'_> {
     /// The stream this half belongs to.
     ///
     /// ```
@@ -678,12 +689,12 @@ impl ReadHalf<'_> {
     ///     assert_eq!(rd.as_ref().peer_addr().unwrap(), listener.local_addr().unwrap());
     /// });
     /// ```
-    pub fn as_ref(&self) -> &TcpStream {
+    fn as_ref(&self) -> &TcpStream {
         self.0
     }
 }
 
-impl WriteHalf<'_> {
+impl AsRef<TcpStream> for WriteHalf<'_> {
     /// The stream this half belongs to.
     ///
     /// ```
@@ -695,7 +706,7 @@ impl WriteHalf<'_> {
     ///     assert_eq!(wr.as_ref().peer_addr().unwrap(), listener.local_addr().unwrap());
     /// });
     /// ```
-    pub fn as_ref(&self) -> &TcpStream {
+    fn as_ref(&self) -> &TcpStream {
         self.0
     }
 }
@@ -755,7 +766,9 @@ impl OwnedReadHalf {
         Arc::try_unwrap(self.stream)
             .map_err(|_| unreachable!("a split stream has exactly two owners"))
     }
+}
 
+impl AsRef<TcpStream> for OwnedReadHalf {
     /// The stream this half belongs to.
     ///
     /// ```
@@ -767,12 +780,12 @@ impl OwnedReadHalf {
     ///     assert!(rd.as_ref().local_addr().is_ok());
     /// });
     /// ```
-    pub fn as_ref(&self) -> &TcpStream {
+    fn as_ref(&self) -> &TcpStream {
         &self.stream
     }
 }
 
-impl OwnedWriteHalf {
+impl AsRef<TcpStream> for OwnedWriteHalf {
     /// The stream this half belongs to.
     ///
     /// ```
@@ -784,7 +797,7 @@ impl OwnedWriteHalf {
     ///     wr.as_ref().set_nodelay(true).unwrap();
     /// });
     /// ```
-    pub fn as_ref(&self) -> &TcpStream {
+    fn as_ref(&self) -> &TcpStream {
         &self.stream
     }
 }
@@ -883,8 +896,9 @@ impl TcpListener {
                 }
             }
         }
-        Err(last_error
-            .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
+        Err(last_error.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")
+        }))
     }
 
     fn bind_addr(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
@@ -895,7 +909,10 @@ impl TcpListener {
         socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
         let listener = mio::net::TcpListener::from_std(socket.into());
         let io = PollIo::new_current(listener)?;
-        log::debug!("listening on {:?} (backlog {backlog})", io.get_ref().local_addr());
+        log::debug!(
+            "listening on {:?} (backlog {backlog})",
+            io.get_ref().local_addr()
+        );
         Ok(TcpListener { io })
     }
 
@@ -948,7 +965,10 @@ impl TcpListener {
     /// });
     /// ```
     pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self, backoff: AcceptBackoff::default() }
+        Incoming {
+            listener: self,
+            backoff: AcceptBackoff::default(),
+        }
     }
 
     fn poll_accept(
@@ -1013,7 +1033,9 @@ impl AcceptBackoff {
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener").field("local", &self.local_addr().ok()).finish()
+        f.debug_struct("TcpListener")
+            .field("local", &self.local_addr().ok())
+            .finish()
     }
 }
 
@@ -1050,6 +1072,8 @@ impl futures_util::Stream for Incoming<'_> {
 
 impl fmt::Debug for Incoming<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Incoming").field("listener", self.listener).finish()
+        f.debug_struct("Incoming")
+            .field("listener", self.listener)
+            .finish()
     }
 }

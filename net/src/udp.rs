@@ -61,8 +61,9 @@ impl UdpSocket {
                 }
             }
         }
-        Err(last_error
-            .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
+        Err(last_error.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")
+        }))
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<UdpSocket> {
@@ -92,11 +93,14 @@ impl UdpSocket {
         for addr in addrs {
             match self.io.get_ref().connect(addr) {
                 Ok(()) => return Ok(()),
-                Err(e) => last_error = Some(io::Error::new(e.kind(), format!("connect to {addr}: {e}"))),
+                Err(e) => {
+                    last_error = Some(io::Error::new(e.kind(), format!("connect to {addr}: {e}")))
+                }
             }
         }
-        Err(last_error
-            .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")))
+        Err(last_error.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+        }))
     }
 
     /// Sends one datagram to `target` and returns how many bytes were sent.
@@ -112,10 +116,14 @@ impl UdpSocket {
     /// ```
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let addrs = Resolver::system().lookup(target).await?;
-        let target = *addrs.first().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "no address to send to")
-        })?;
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send_to(buf, target))).await
+        let target = *addrs
+            .first()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to send to"))?;
+        poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
+        })
+        .await
     }
 
     /// Receives one datagram into `buf`, returning its length and sender. A
