@@ -61,10 +61,27 @@ fn serve_echo(listener: TcpListener) -> SocketAddr {
     addr
 }
 
+/// Raises this process's soft descriptor limit to at least `n` (if the hard
+/// limit allows): each client and each server connection holds one.
+fn ensure_descriptors(n: u64) {
+    #[cfg(unix)]
+    // SAFETY: getrlimit/setrlimit only read and write the rlimit they are given.
+    unsafe {
+        let mut limit = std::mem::zeroed::<libc::rlimit>();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && (limit.rlim_cur as u64) < n {
+            limit.rlim_cur = (n as libc::rlim_t).min(limit.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = n;
+}
+
 #[test]
 fn thousand_clients_each_echo_100_random_sized_messages() {
     const CLIENTS: u64 = 1_000;
     const MESSAGES: usize = 100;
+    ensure_descriptors(4 * CLIENTS);
     run(async {
         let addr = echo_server().await;
         let clients = (0..CLIENTS).map(|id| {

@@ -439,12 +439,33 @@ impl TcpStream {
 
     /// Reads what is there now, without waiting: `ErrorKind::WouldBlock` if
     /// nothing is, `Ok(0)` at end-of-stream. See [`readable`](TcpStream::readable).
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(client.try_read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    /// });
+    /// ```
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.try_io(Direction::Read, || self.io.get_ref().read(buf))
     }
 
     /// Writes what fits now, without waiting: `ErrorKind::WouldBlock` if
     /// nothing does. See [`writable`](TcpStream::writable).
+    ///
+    /// ```
+    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     // A fresh connection has room in its send buffer.
+    ///     assert_eq!(client.try_write(b"now").unwrap(), 3);
+    /// });
+    /// ```
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.try_io(Direction::Write, || self.io.get_ref().write(buf))
     }
