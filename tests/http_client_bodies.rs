@@ -463,3 +463,35 @@ fn per_request_timeout_overrides_the_clients() {
         );
     });
 }
+
+#[test]
+fn host_names_are_resolved_with_the_clients_resolver() {
+    run(async {
+        let server = serve(|r| Action::Reply(ok(r.header("host").unwrap_or("").to_owned()))).await;
+        let resolver = ferrio::net::Resolver::new(|host: &str, port: u16| match host {
+            "api.test" | "other.test" => {
+                Ok(vec![std::net::SocketAddr::from(([127, 0, 0, 1], port))])
+            }
+            _ => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "unknown")),
+        });
+        let client = Client::builder().resolver(resolver).build().unwrap();
+        let port = server.addr.port();
+        let text = client
+            .get(format!("http://api.test:{port}/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await;
+        assert_eq!(text.unwrap(), format!("api.test:{port}"));
+        let text = client
+            .get(format!("http://other.test:{port}/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await;
+        assert_eq!(text.unwrap(), format!("other.test:{port}"));
+        assert_eq!(server.stats.accepted(), 2, "two host names are two origins");
+    });
+}

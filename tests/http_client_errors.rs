@@ -5,6 +5,7 @@
 mod http_client_support;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ferrio::http::{Client, Error, ErrorKind, Response, TimeoutKind};
@@ -346,5 +347,43 @@ fn invalid_urls_are_errors_before_any_io() {
             let err = client().get(url).send().await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidUrl, "{url}: {err}");
         }
+    });
+}
+
+#[test]
+fn unresolvable_host_is_a_dns_error() {
+    run(async {
+        let resolver = ferrio::net::Resolver::new(|host: &str, _port: u16| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{host}: no such host"),
+            ))
+        });
+        let client = Client::builder().resolver(resolver).build().unwrap();
+        let err = fails_fast(ErrorKind::Dns, client.get("http://nowhere.test/").send()).await;
+        assert_eq!(err.url().map(|u| u.as_str()), Some("http://nowhere.test/"));
+    });
+}
+
+#[test]
+fn slow_dns_counts_towards_the_connect_timeout() {
+    run(async {
+        let resolver = ferrio::net::Resolver::new(|_: &str, port: u16| {
+            std::thread::sleep(Duration::from_millis(600));
+            Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))])
+        });
+        let client = Client::builder()
+            .resolver(resolver)
+            .connect_timeout(Duration::from_millis(150))
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = client.get("http://slow.test/").send().await.unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Timeout(TimeoutKind::Connect),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_millis(500));
     });
 }

@@ -25,6 +25,7 @@ use super::pool::{Key, Limits, Pool};
 use super::proto::{self, BodyDecoder, ResponseHead};
 use super::response::{BodyOptions, Response};
 use super::tls::{client_config, Certificate};
+use crate::Resolver;
 
 /// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrio/", env!("CARGO_PKG_VERSION"));
@@ -35,6 +36,8 @@ const COALESCE_BODY: usize = 16 * 1024;
 /// The most of a redirect response's body read (and dropped) to keep its
 /// connection; a longer one closes the connection instead.
 const REDIRECT_DRAIN: usize = 64 * 1024;
+/// How long that reading may take.
+const REDIRECT_DRAIN_TIME: Duration = Duration::from_secs(1);
 
 /// An HTTP/1.1 client with a pool of keep-alive connections (aiohttp's
 /// `ClientSession` with a `TCPConnector`).
@@ -66,6 +69,7 @@ pub struct Client {
 
 struct Inner {
     pool: Pool<Conn>,
+    resolver: Resolver,
     tls: Arc<rustls::ClientConfig>,
     /// Sent with every request unless the request sets the same name.
     headers: HeaderMap,
@@ -234,6 +238,7 @@ pub struct ClientBuilder {
     max_header_bytes: usize,
     max_body_bytes: Option<u64>,
     roots: Vec<Certificate>,
+    resolver: Resolver,
     /// The first invalid setting, reported by `build`.
     error: Option<Error>,
 }
@@ -254,6 +259,7 @@ impl ClientBuilder {
             max_header_bytes: 64 * 1024,
             max_body_bytes: None,
             roots: Vec::new(),
+            resolver: Resolver::system(),
             error: None,
         }
     }
@@ -364,6 +370,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Resolves host names with `resolver` instead of the system's
+    /// (`getaddrinfo`). Lookups count towards the connect timeout.
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use ferrio::http::Client;
+    /// use ferrio::net::{Resolve, Resolver, SystemResolver};
+    /// // api.test is 127.0.0.1, whatever DNS says.
+    /// let resolver = Resolver::new(|host: &str, port: u16| match host {
+    ///     "api.test" => Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))]),
+    ///     _ => SystemResolver.resolve(host, port),
+    /// });
+    /// let client = Client::builder().resolver(resolver).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn resolver(mut self, resolver: Resolver) -> ClientBuilder {
+        self.resolver = resolver;
+        self
+    }
+
     fn fail(&mut self, e: Error) {
         self.error.get_or_insert(e);
     }
@@ -394,6 +420,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 pool: Pool::new(limits),
+                resolver: self.resolver,
                 tls: client_config(&self.roots)?,
                 headers,
                 gunzip,
@@ -689,7 +716,7 @@ impl Inner {
                 .at(&url));
             }
             log::debug!("{status} redirect from {url} to {next}");
-            response.discard(REDIRECT_DRAIN).await;
+            response.discard(REDIRECT_DRAIN, REDIRECT_DRAIN_TIME).await;
             let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
                 || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
                     && method == Method::POST;
@@ -819,7 +846,7 @@ impl Inner {
     /// Opens a new connection for `key` within the connect timeout.
     async fn connect(&self, key: &Key) -> Result<Conn, Error> {
         let step = self.connect_timeout.map(|d| (d, TimeoutKind::Connect));
-        bounded(connect(key, &self.tls), step, None).await?
+        bounded(connect(key, &self.resolver, &self.tls), step, None).await?
     }
 
     /// Writes the request and reads the response head; skips 1xx heads.

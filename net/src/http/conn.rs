@@ -19,7 +19,7 @@ use futures_util::task::noop_waker_ref;
 
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::pool::Key;
-use crate::{lookup_host, TcpStream};
+use crate::{Resolver, TcpStream};
 
 /// A byte stream a connection can run over.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -172,10 +172,15 @@ impl Conn {
     }
 }
 
-/// Opens a connection to `key`: DNS, TCP and (for https) TLS with `tls`.
-/// The caller bounds it with the connect timeout.
-pub(crate) async fn connect(key: &Key, tls: &Arc<rustls::ClientConfig>) -> Result<Conn, Error> {
-    let addrs = lookup_host((&*key.host, key.port))
+/// Opens a connection to `key`: DNS with `resolver`, TCP, and (for https)
+/// TLS with `tls`. The caller bounds it with the connect timeout.
+pub(crate) async fn connect(
+    key: &Key,
+    resolver: &Resolver,
+    tls: &Arc<rustls::ClientConfig>,
+) -> Result<Conn, Error> {
+    let addrs = resolver
+        .lookup((&*key.host, key.port))
         .await
         .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {}", key.host), e))?;
     let mut last_error = None;

@@ -281,15 +281,19 @@ impl Response {
     }
 
     /// Reads and drops what is left of a small body, so that the connection
-    /// can be reused; gives up (closing it) past `max` bytes or on any error.
-    pub(crate) async fn discard(mut self, max: usize) {
-        let mut seen = 0;
-        while let Ok(Some(piece)) = self.body.next_chunk().await {
-            seen += piece.len();
-            if seen > max {
-                return;
+    /// can be reused; gives up (closing it) past `max` bytes, after `patience`,
+    /// or on any error.
+    pub(crate) async fn discard(mut self, max: usize, patience: Duration) {
+        let drain = async {
+            let mut seen = 0;
+            while let Ok(Some(piece)) = self.body.next_chunk().await {
+                seen += piece.len();
+                if seen > max {
+                    return;
+                }
             }
-        }
+        };
+        let _ = ferrio_reactor::time::timeout(patience, drain).await;
     }
 }
 
