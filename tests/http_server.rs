@@ -29,6 +29,9 @@ async fn echo(req: Request) -> Response {
     if req.uri().path() == "/panic" {
         panic!("handler panics on purpose");
     }
+    if req.uri().path() == "/big" {
+        return Response::new(vec![b'x'; 32 << 20]);
+    }
     let text = format!(
         "{} {} {}",
         req.method(),
@@ -483,5 +486,77 @@ fn jsonplaceholder_answers_with_latency_and_counts_connections_open_at_once() {
         let missing = read_reply(&mut conn, &mut Vec::new()).await;
         assert_eq!((missing.status, missing.body.as_str()), (404, "{}"));
         api.shutdown().await;
+    });
+}
+
+#[test]
+fn a_client_that_stalls_mid_body_gets_408_within_the_body_timeout() {
+    run(async {
+        let limit = Duration::from_millis(300);
+        let server = start(Builder::new().body_read_timeout(limit)).await;
+        let mut conn = connect(server.local_addr()).await;
+        conn.write_all(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+            .await
+            .unwrap();
+        let start = Instant::now();
+        let reply = read_to_close(&mut conn, Duration::from_secs(5)).await;
+        let took = start.elapsed();
+        assert!(
+            took >= limit - Duration::from_millis(50) && took < Duration::from_secs(3),
+            "{took:?}"
+        );
+        assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 408 "));
+        assert_eq!(server.shutdown().await, 0);
+    });
+}
+
+#[test]
+fn a_client_that_never_reads_its_response_is_dropped_after_the_write_timeout() {
+    run(async {
+        let limit = Duration::from_millis(300);
+        let server = start(Builder::new().write_timeout(limit)).await;
+        let mut conn = connect(server.local_addr()).await;
+        // 32 MiB cannot fit in the socket buffers of both ends.
+        conn.write_all(get("/big").as_bytes()).await.unwrap();
+        let start = Instant::now();
+        for _ in 0..500 {
+            if server.requests_served() == 1 && server.open_connections() == 0 {
+                break;
+            }
+            sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(server.open_connections(), 0, "the connection is still open");
+        assert!(start.elapsed() < Duration::from_secs(3));
+        assert_eq!(server.shutdown().await, 0);
+    });
+}
+
+#[test]
+fn a_hundred_clients_at_once_are_all_served() {
+    run(async {
+        let server = start(Builder::new()).await;
+        let addr = server.local_addr();
+        let replies = ferrio::gather((0..100).map(|i| async move {
+            let mut conn = connect(addr).await;
+            let mut buf = Vec::new();
+            let mut bodies = Vec::new();
+            for j in 0..3 {
+                conn.write_all(get(&format!("/{i}/{j}?sleep=20")).as_bytes())
+                    .await
+                    .unwrap();
+                bodies.push(read_reply(&mut conn, &mut buf).await.body);
+            }
+            bodies
+        }))
+        .await;
+        for (i, bodies) in replies.iter().enumerate() {
+            for (j, body) in bodies.iter().enumerate() {
+                assert_eq!(body, &format!("GET /{i}/{j} "));
+            }
+        }
+        assert_eq!(server.requests_served(), 300);
+        assert_eq!(server.connections_accepted(), 100);
+        assert_eq!(server.max_open_connections(), 100);
+        assert_eq!(server.shutdown().await, 0);
     });
 }

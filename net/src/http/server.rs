@@ -1137,6 +1137,36 @@ mod tests {
     }
 
     #[test]
+    fn random_bytes_never_panic_the_parser() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let valid = b"GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc";
+        for _ in 0..20_000 {
+            // Random bytes, and valid requests with random bytes flipped or cut.
+            let mut buf: Vec<u8> = if next() % 2 == 0 {
+                (0..next() % 200).map(|_| next() as u8).collect()
+            } else {
+                valid.to_vec()
+            };
+            for _ in 0..next() % 4 {
+                if !buf.is_empty() {
+                    let i = (next() % buf.len() as u64) as usize;
+                    buf[i] = next() as u8;
+                }
+            }
+            buf.truncate((next() % (buf.len() as u64 + 1)) as usize);
+            if let Ok(Some(h)) = parse_head(&buf, 1024) {
+                assert!(h.len <= buf.len());
+            }
+        }
+    }
+
+    #[test]
     fn http_1_1_without_host_is_a_bad_request() {
         assert_eq!(head(b"GET / HTTP/1.1\r\n\r\n").unwrap_err().status, 400);
         assert!(head(b"GET / HTTP/1.0\r\n\r\n").unwrap().is_some());
