@@ -467,7 +467,7 @@ fn per_request_timeout_overrides_the_clients() {
 #[test]
 fn host_names_are_resolved_with_the_clients_resolver() {
     run(async {
-        let server = serve(|r| Action::Reply(ok(r.header("host").unwrap_or("").to_owned()))).await;
+        let server = serve(|r| Action::Reply(ok(r.header("host").unwrap_or("")))).await;
         let resolver = ferrio::net::Resolver::new(|host: &str, port: u16| match host {
             "api.test" | "other.test" => {
                 Ok(vec![std::net::SocketAddr::from(([127, 0, 0, 1], port))])
