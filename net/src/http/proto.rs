@@ -850,6 +850,46 @@ mod tests {
         );
     }
 
+    /// Random bytes, and random mutations of valid responses, through every
+    /// parser: errors are fine, panics and endless loops are not.
+    #[test]
+    fn parsers_never_panic_on_arbitrary_bytes() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let valid: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+            b"HTTP/1.0 404 Not Found\r\nConnection: keep-alive\r\n\r\nrest",
+        ];
+        for round in 0..20_000 {
+            let mut input: Vec<u8> = if round % 2 == 0 {
+                (0..next() % 200).map(|_| next() as u8).collect()
+            } else {
+                valid[round % valid.len()].to_vec()
+            };
+            for _ in 0..next() % 4 {
+                if !input.is_empty() {
+                    let i = (next() as usize) % input.len();
+                    input[i] = next() as u8;
+                }
+            }
+            let framing = match parse_response_head(&input, 256) {
+                Ok(Some((head, len))) => framing(&Method::GET, &head).ok().map(|f| (f, len)),
+                _ => None,
+            };
+            let (kind, body) = match framing {
+                Some((f, len)) => (f.kind, &input[len..]),
+                None => (BodyKind::Chunked, &input[..]),
+            };
+            let _ = decode_all(kind, body, 1 + (next() % 7) as usize);
+        }
+    }
+
     #[test]
     fn empty_body_is_done_at_once() {
         let mut decoder = BodyDecoder::new(BodyKind::Empty, 10);
