@@ -185,8 +185,9 @@ impl Builder {
 
 /// Runs `main` on a new runtime and returns its output: asyncio's `asyncio.run`.
 ///
-/// Tasks that `main` spawned and left running are cancelled (their futures
-/// dropped) before `run` returns.
+/// When `main` completes, tasks that are ready at that moment take one more
+/// step (as asyncio's loop finishes its iteration), then every task left is
+/// cancelled: its future is dropped, so its destructors run, before `run` returns.
 ///
 /// ```
 /// let answer = ferrio::run(async {
@@ -205,7 +206,12 @@ pub fn run<F: Future>(main: F) -> F::Output {
         panic!("ferrio::run cannot be called from within a running runtime: `.await` the future, or `spawn` it, instead");
     }
     let mut rt = Runtime::new().unwrap_or_else(|e| panic!("ferrio::run could not create the event loop: {e}"));
-    rt.block_on(main)
+    let output = rt.block_on(main);
+    // Like asyncio's loop when it stops: tasks already ready take their step,
+    // then everything left is cancelled as the runtime drops.
+    let _reactor = context::enter(rt.reactor.clone());
+    rt.executor().run_ready_once();
+    output
 }
 
 /// Whether this thread is inside a runtime's `block_on`.

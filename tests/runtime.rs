@@ -32,7 +32,7 @@ fn one_million_spawned_tasks_all_complete() {
         }
     });
     assert_eq!(done.load(Ordering::Relaxed), 1_000_000);
-    assert_eq!(sum, (0..1_000_000u64).sum());
+    assert_eq!(sum, (0..1_000_000u64).sum::<u64>());
 }
 
 #[test]
@@ -350,6 +350,26 @@ fn run_cancels_tasks_left_running_like_asyncio_run() {
         }
     });
     assert_eq!(out, "main done");
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn run_gives_tasks_ready_when_main_returns_their_first_step_like_asyncio() {
+    let stepped = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicUsize::new(0));
+    ferrio::run({
+        let (stepped, dropped) = (stepped.clone(), dropped.clone());
+        async move {
+            let guard = SetOnDrop(dropped);
+            ferrio::spawn(async move {
+                let _guard = guard;
+                stepped.fetch_add(1, Ordering::SeqCst);
+                sleep(Duration::from_secs(3600)).await;
+                stepped.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+    });
+    assert_eq!(stepped.load(Ordering::SeqCst), 1, "one step, then cancelled at its await");
     assert_eq!(dropped.load(Ordering::SeqCst), 1);
 }
 

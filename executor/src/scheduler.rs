@@ -369,6 +369,24 @@ impl<P: Park> Executor<P> {
         }
     }
 
+    /// Runs each task that is ready right now once, then returns: the end of
+    /// the current loop iteration. asyncio's loop finishes its iteration the
+    /// same way when it is stopped, which is why a task that `main` created
+    /// just before returning still takes its first step under `asyncio.run`.
+    ///
+    /// # Panics
+    ///
+    /// If this thread is already inside a runtime.
+    pub fn run_ready_once(&mut self) {
+        if in_runtime() {
+            panic!("cannot run a ferrio executor from within a runtime");
+        }
+        let _enter = enter(self.core.clone());
+        self.core.drain_remote();
+        let ready = self.core.local.borrow().len();
+        self.core.run_batch(ready);
+    }
+
     /// Spawns a `Send` task; it starts running at the next `block_on`.
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
