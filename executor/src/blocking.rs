@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::task::{JoinError, JoinHandle, JoinSource, JoinState};
+use crate::task::{Header, JoinError, JoinHandle, JoinSource};
 
 /// Settings of the blocking pool.
 #[derive(Clone, Debug)]
@@ -78,15 +78,15 @@ impl BlockingPool {
         T: Send + 'static,
     {
         let id = NEXT_BLOCKING_ID.fetch_add(1, Ordering::Relaxed);
-        let cell = Arc::new(BlockingCell { join: JoinState::new() });
+        let cell = Arc::new(BlockingCell { header: Header::new(), output: Mutex::new(None) });
         let job_cell = cell.clone();
         let job: Job = Box::new(move |run| {
-            if !run || job_cell.join.is_cancelled() {
-                job_cell.join.complete(Err(JoinError::cancelled(id)));
-                return;
-            }
-            let result = catch_unwind(AssertUnwindSafe(f)).map_err(|p| JoinError::panicked(id, p));
-            job_cell.join.complete(result);
+            let result = if !run || job_cell.header.is_cancelled() {
+                Err(JoinError::cancelled(id))
+            } else {
+                catch_unwind(AssertUnwindSafe(f)).map_err(|p| JoinError::panicked(id, p))
+            };
+            job_cell.complete(result);
         });
         self.submit(job);
         JoinHandle::from_source(cell, id)
@@ -170,27 +170,50 @@ impl PoolInner {
     }
 }
 
-/// The completion side of one blocking job.
+/// The completion side of one blocking job. The output crosses threads, so
+/// it sits behind a mutex (a blocking job is not a hot path).
 struct BlockingCell<T> {
-    join: JoinState<T>,
+    header: Header,
+    output: Mutex<Option<Result<T, JoinError>>>,
+}
+
+impl<T> BlockingCell<T> {
+    fn output(&self) -> MutexGuard<'_, Option<Result<T, JoinError>>> {
+        self.output.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn complete(&self, result: Result<T, JoinError>) {
+        *self.output() = Some(result);
+        if self.header.complete() {
+            drop(self.output().take());
+        }
+    }
 }
 
 impl<T: Send> JoinSource<T> for BlockingCell<T> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        self.join.poll_join(cx)
+        if !self.header.poll_complete(cx) {
+            return Poll::Pending;
+        }
+        match self.output().take() {
+            Some(result) => Poll::Ready(result),
+            None => panic!("JoinHandle polled after it returned the job's output"),
+        }
     }
 
     fn abort(self: Arc<Self>) {
         // A job that has not started will complete as cancelled; a running one runs on.
-        self.join.cancel();
+        self.header.cancel();
     }
 
     fn is_finished(&self) -> bool {
-        self.join.is_complete()
+        self.header.is_complete()
     }
 
     fn drop_join_interest(&self) {
-        self.join.drop_join_interest();
+        if self.header.drop_join_interest() {
+            drop(self.output().take());
+        }
     }
 }
 

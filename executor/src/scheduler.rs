@@ -21,7 +21,7 @@ use std::time::Duration;
 use slab::Slab;
 
 use crate::blocking::{BlockingPool, PoolConfig};
-use crate::task::{JoinHandle, Runnable, Task, NO_SLOT};
+use crate::task::{JoinHandle, Runnable, Task};
 
 /// How many tasks run between two turns of the parker (the reactor, in the
 /// runtime). An always-ready task therefore delays I/O and timers by at most
@@ -61,6 +61,8 @@ pub(crate) struct Shared {
     has_remote: AtomicBool,
     /// The future passed to `block_on` was woken.
     main_woken: AtomicBool,
+    /// Mirrors `Remote::closed` for the spawn path, which must not lock.
+    closed: AtomicBool,
     unpark: Arc<dyn Unpark>,
     pool: BlockingPool,
 }
@@ -132,21 +134,6 @@ impl Shared {
         self.unpark.unpark();
     }
 
-    /// Removes a completed task from the registry. Only the executor thread runs
-    /// tasks, so this is always called there.
-    pub(crate) fn release(&self, slot: usize) {
-        if slot == NO_SLOT {
-            return;
-        }
-        with_current(|core| {
-            if let Some(core) = core.filter(|c| self.is_current(c)) {
-                if let Ok(mut registry) = core.registry.try_borrow_mut() {
-                    registry.try_remove(slot);
-                }
-            }
-        });
-    }
-
     fn notify_main(&self) {
         self.main_woken.store(true, Ordering::Release);
         if !with_current(|core| core.is_some_and(|c| self.is_current(c))) {
@@ -171,6 +158,19 @@ impl Wake for MainWaker {
 }
 
 impl Core {
+    /// Enters a task that is waiting into the registry; returns its slot.
+    pub(crate) fn register(&self, task: Arc<dyn Runnable>) -> usize {
+        self.registry.borrow_mut().insert(task)
+    }
+
+    /// Removes a completed task from the registry.
+    pub(crate) fn release(&self, slot: usize) {
+        // During shutdown the registry was drained already.
+        if let Ok(mut registry) = self.registry.try_borrow_mut() {
+            registry.try_remove(slot);
+        }
+    }
+
     /// Pops the next ready task, refilling the local queue from the remote one
     /// when it runs dry.
     fn next_task(&self) -> Option<Arc<dyn Runnable>> {
@@ -197,11 +197,7 @@ impl Core {
     fn run_batch(&self, budget: usize) -> bool {
         for _ in 0..budget {
             let Some(task) = self.next_task() else { return false };
-            if task.slot().load(Ordering::Relaxed) == NO_SLOT && !task.is_complete() {
-                let slot = self.registry.borrow_mut().insert(task.clone());
-                task.slot().store(slot, Ordering::Relaxed);
-            }
-            task.run();
+            task.run(self);
         }
         true
     }
@@ -218,7 +214,7 @@ impl Core {
     {
         let task = Task::new(future, self.shared.clone(), next_task_id());
         let handle = task.join_handle();
-        if lock(&self.shared.remote).closed {
+        if self.shared.closed.load(Ordering::Acquire) {
             // Spawned while the runtime shuts down: cancelled at once.
             Runnable::shutdown(&*task);
         } else {
@@ -234,6 +230,7 @@ impl Core {
         {
             let mut remote = lock(&self.shared.remote);
             remote.closed = true;
+            self.shared.closed.store(true, Ordering::Release);
         }
         loop {
             let mut tasks: Vec<Arc<dyn Runnable>> = self.registry.borrow_mut().drain().collect();
@@ -317,6 +314,7 @@ impl<P: Park> Executor<P> {
             remote: Mutex::new(Remote { queue: Vec::new(), closed: false }),
             has_remote: AtomicBool::new(false),
             main_woken: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             unpark: park.unparker(),
             pool: BlockingPool::new(config.blocking),
         });
@@ -437,7 +435,7 @@ impl Spawner {
                 let task = Task::new(future, self.shared.clone(), next_task_id());
                 let handle = task.join_handle();
                 self.shared.schedule_remote(task.clone());
-                if lock(&self.shared.remote).closed {
+                if self.shared.closed.load(Ordering::Acquire) {
                     Runnable::shutdown(&*task);
                 }
                 handle

@@ -15,6 +15,7 @@
 //!   side gone (handle dropped, or task completed) drops the output.
 
 use std::any::Any;
+use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -22,9 +23,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
-use crate::scheduler::Shared;
+use futures_task::{waker_ref, ArcWake};
+
+use crate::scheduler::{Core, Shared};
 
 /// The task is in a run queue (or about to be pushed to one).
 const NOTIFIED: usize = 1 << 0;
@@ -34,84 +37,36 @@ const COMPLETE: usize = 1 << 1;
 const CANCELLED: usize = 1 << 2;
 /// A `JoinHandle` exists and may still take the output.
 const JOIN_INTEREST: usize = 1 << 3;
+/// The `JoinHandle` stored a waker in `join_waker`: completion must wake it.
+/// Without it, completing skips the waker's lock entirely.
+const JOIN_WAKER: usize = 1 << 4;
 
 /// Where a task's slot in the scheduler's registry is not assigned yet.
 pub(crate) const NO_SLOT: usize = usize::MAX;
 
-/// The completion side of a task, shared with its [`JoinHandle`].
-pub(crate) struct JoinState<T> {
-    state: AtomicUsize,
-    output: Mutex<Option<Result<T, JoinError>>>,
-    join_waker: Mutex<Option<Waker>>,
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Poisoning cannot happen: no user code runs while these locks are held
-    // except inside `catch_unwind`.
+    // Poisoning cannot happen: no user code runs while these locks are held.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl<T> JoinState<T> {
+/// The state word and the joiner's waker: the completion protocol shared by
+/// tasks and blocking jobs. Where the output lives is up to the owner.
+pub(crate) struct Header {
+    state: AtomicUsize,
+    join_waker: Mutex<Option<Waker>>,
+}
+
+impl Header {
     pub(crate) fn new() -> Self {
-        JoinState {
+        Header {
             // A new task is queued by whoever creates it, hence NOTIFIED.
             state: AtomicUsize::new(JOIN_INTEREST | NOTIFIED),
-            output: Mutex::new(None),
             join_waker: Mutex::new(None),
         }
     }
 
     pub(crate) fn is_complete(&self) -> bool {
         self.state.load(Ordering::Acquire) & COMPLETE != 0
-    }
-
-    /// Stores `result` and wakes the joiner. Called once, by the side that ran the task.
-    pub(crate) fn complete(&self, result: Result<T, JoinError>) {
-        if let Err(JoinError { repr: Repr::Panicked(_), id }) = &result {
-            if self.state.load(Ordering::Relaxed) & JOIN_INTEREST == 0 {
-                log::warn!("task {id} panicked and nobody holds its JoinHandle");
-            }
-        }
-        *lock(&self.output) = Some(result);
-        let prev = self.state.fetch_or(COMPLETE, Ordering::AcqRel);
-        debug_assert!(prev & COMPLETE == 0, "a task completed twice");
-        if prev & JOIN_INTEREST == 0 {
-            // The handle is gone: nobody will read the output, drop it here.
-            drop(lock(&self.output).take());
-            return;
-        }
-        let waker = lock(&self.join_waker).take();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-
-    pub(crate) fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        if !self.is_complete() {
-            {
-                let mut slot = lock(&self.join_waker);
-                match &*slot {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => *slot = Some(cx.waker().clone()),
-                }
-            }
-            // `complete` sets COMPLETE before taking the waker; look again so a
-            // completion between the first check and storing the waker is seen.
-            if !self.is_complete() {
-                return Poll::Pending;
-            }
-        }
-        match lock(&self.output).take() {
-            Some(result) => Poll::Ready(result),
-            None => panic!("JoinHandle polled after it returned the task's output"),
-        }
-    }
-
-    pub(crate) fn drop_join_interest(&self) {
-        let prev = self.state.fetch_and(!JOIN_INTEREST, Ordering::AcqRel);
-        if prev & COMPLETE != 0 {
-            drop(lock(&self.output).take());
-        }
     }
 
     /// Whether `abort` was called.
@@ -129,50 +84,107 @@ impl<T> JoinState<T> {
         let prev = self.state.fetch_or(NOTIFIED, Ordering::AcqRel);
         prev & (NOTIFIED | COMPLETE) == 0
     }
+
+    /// Publishes the output the caller just stored (Release) and wakes the
+    /// joiner. Returns true if no `JoinHandle` is left: the caller must drop
+    /// the output itself.
+    pub(crate) fn complete(&self) -> bool {
+        let prev = self.state.fetch_or(COMPLETE, Ordering::AcqRel);
+        debug_assert!(prev & COMPLETE == 0, "a task completed twice");
+        if prev & JOIN_INTEREST == 0 {
+            return true;
+        }
+        if prev & JOIN_WAKER != 0 {
+            let waker = lock(&self.join_waker).take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+        false
+    }
+
+    /// True once complete (the output may then be taken, Acquire); otherwise
+    /// stores the context's waker to be woken at completion.
+    pub(crate) fn poll_complete(&self, cx: &mut Context<'_>) -> bool {
+        if self.is_complete() {
+            return true;
+        }
+        {
+            let mut slot = lock(&self.join_waker);
+            match &*slot {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
+        }
+        // Either `complete` sees JOIN_WAKER and wakes us, or we see COMPLETE here.
+        self.state.fetch_or(JOIN_WAKER, Ordering::AcqRel) & COMPLETE != 0
+    }
+
+    /// Gives up the join interest; true if the task already completed, in
+    /// which case the caller must drop the output.
+    pub(crate) fn drop_join_interest(&self) -> bool {
+        self.state.fetch_and(!JOIN_INTEREST, Ordering::AcqRel) & COMPLETE != 0
+    }
 }
 
 /// What the scheduler holds of a task, whatever its future's type.
 pub(crate) trait Runnable: Send + Sync {
-    /// Polls the future once (or drops it if cancelled); completes the task if it finished.
-    fn run(self: Arc<Self>);
+    /// Polls the future once (or drops it if cancelled); completes the task if
+    /// it finished. A task still pending afterwards is entered in `core`'s
+    /// registry (once), a completed one leaves it.
+    fn run(self: Arc<Self>, core: &Core);
     /// Drops the future without polling it and completes the task as cancelled.
     fn shutdown(&self);
-    /// The task's index in the scheduler's registry, or `NO_SLOT`.
-    fn slot(&self) -> &AtomicUsize;
-    fn is_complete(&self) -> bool;
 }
 
-/// The task itself. `F` is stored inline, so spawning allocates once.
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+/// The task itself. `F` and then its output are stored inline, so spawning
+/// allocates once.
 pub(crate) struct Task<F: Future> {
-    join: JoinState<F::Output>,
-    future: Mutex<Option<F>>,
+    header: Header,
+    /// Who may touch it, and when (the protocol that makes the `unsafe` sound):
+    /// - while `COMPLETE` is clear: only the executor's own thread, inside
+    ///   `run` or `shutdown`, which never overlap for one task;
+    /// - once `COMPLETE` is set (Release, after the output was written): only
+    ///   the side that owns the output, i.e. the `JoinHandle` (it observed
+    ///   `COMPLETE` with Acquire), or, if the handle is gone, whichever of
+    ///   `complete` / `drop_join_interest` saw the other side gone. Exactly one
+    ///   of them does.
+    stage: UnsafeCell<Stage<F>>,
     scheduler: Arc<Shared>,
+    /// Index in the scheduler's registry; touched only on the executor thread.
     slot: AtomicUsize,
     id: u64,
 }
 
-// SAFETY: `Task<F>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and to
-// be a `Waker`. For `F: Send` with `F::Output: Send` (every task made by
-// `spawn`) the auto traits would hold anyway. A task made by `spawn_local` may
-// hold a `!Send` future or output; it is sound because:
+// SAFETY: `Task<F>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and be
+// a `Waker`. `stage` is accessed only under the protocol documented on the
+// field, which gives one accessor at a time with Release/Acquire ordering on
+// `COMPLETE` between them; every other field is atomic or a mutex. A task made
+// by `spawn_local` may hold a `!Send` future or output; that is sound because:
 // - the future is polled only by `run` and dropped only by `run` or `shutdown`,
-//   and the scheduler calls those only on the thread that owns it (local tasks
-//   are never handed to another thread: remote wakes only re-enqueue them on
-//   their owner, see `Shared::schedule`);
-// - the scheduler's registry holds a reference until the future is gone, so the
-//   last `Arc` dropped on another thread (by a waker) never drops the future;
-// - the output is taken by the `JoinHandle`, which is `!Send` when the output is
-//   (`PhantomData<T>`), or dropped by `complete` on the owner thread.
+//   which the scheduler calls only on its own thread (remote wakes just
+//   re-enqueue a task on its owner, see `Shared::schedule`);
+// - the scheduler holds a reference (registry or run queue) until the future
+//   is gone, so a last `Arc` dropped on another thread by a waker never drops
+//   the future;
+// - the output is taken by the `JoinHandle`, which is `!Send` when the output
+//   is (`PhantomData<T>`), or dropped by `complete` on the owner thread.
 // Miri runs the executor's tests, `spawn_local` ones included.
 unsafe impl<F: Future> Send for Task<F> {}
-// SAFETY: see `Send` above; every field is behind an atomic or a mutex.
+// SAFETY: see `Send` above.
 unsafe impl<F: Future> Sync for Task<F> {}
 
 impl<F: Future + 'static> Task<F> {
     pub(crate) fn new(future: F, scheduler: Arc<Shared>, id: u64) -> Arc<Self> {
         Arc::new(Task {
-            join: JoinState::new(),
-            future: Mutex::new(Some(future)),
+            header: Header::new(),
+            stage: UnsafeCell::new(Stage::Running(future)),
             scheduler,
             slot: AtomicUsize::new(NO_SLOT),
             id,
@@ -183,84 +195,92 @@ impl<F: Future + 'static> Task<F> {
         JoinHandle { raw: self.clone(), id: self.id, _output: PhantomData }
     }
 
+    /// Replaces the future with the result and completes the task.
+    ///
+    /// Executor thread only, while `COMPLETE` is clear (see `stage`).
     fn finish(&self, result: Result<F::Output, JoinError>) {
-        self.join.complete(result);
-        self.scheduler.release(self.slot.load(Ordering::Relaxed));
+        // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
+        let stage = unsafe { &mut *self.stage.get() };
+        let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Finished(result)));
+        if let Err(payload) = dropped {
+            log::warn!("task {}'s future panicked while being dropped", self.id);
+            *stage = Stage::Finished(Err(JoinError::panicked(self.id, payload)));
+        }
+        if self.header.complete() {
+            // Nobody will read the output: drop it here, still on this thread.
+            // SAFETY: the handle is gone (JOIN_INTEREST was clear when COMPLETE
+            // was set), so nobody else accesses the stage any more.
+            let stage = unsafe { &mut *self.stage.get() };
+            if let Stage::Finished(Err(e)) = std::mem::replace(stage, Stage::Consumed) {
+                if e.is_panic() {
+                    log::warn!("task {} panicked and nobody holds its JoinHandle: {e}", self.id);
+                }
+            }
+        }
     }
 }
 
 impl<F: Future + 'static> Runnable for Task<F> {
-    fn run(self: Arc<Self>) {
-        let prev = self.join.state.fetch_and(!NOTIFIED, Ordering::AcqRel);
+    fn run(self: Arc<Self>, core: &Core) {
+        let prev = self.header.state.fetch_and(!NOTIFIED, Ordering::AcqRel);
         if prev & COMPLETE != 0 {
             return;
         }
-        let mut slot = lock(&self.future);
-        let Some(future) = slot.as_mut() else { return };
         if prev & CANCELLED != 0 {
-            let dropped = catch_unwind(AssertUnwindSafe(|| *slot = None));
-            drop(slot);
-            if dropped.is_err() {
-                log::warn!("task {}'s future panicked while being dropped on abort", self.id);
-            }
             self.finish(Err(JoinError::cancelled(self.id)));
-            return;
+        } else {
+            // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
+            let stage = unsafe { &mut *self.stage.get() };
+            let Stage::Running(future) = stage else { return };
+            let waker = waker_ref(&self);
+            let mut cx = Context::from_waker(&waker);
+            // SAFETY: the future lives in the task's `Arc` allocation and is
+            // never moved: it stays in `stage` until it is dropped in place by
+            // assigning another stage.
+            let future = unsafe { Pin::new_unchecked(future) };
+            match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
+                Ok(Poll::Pending) => {
+                    // Only tasks that wait are registered: one that completes
+                    // on its first poll never costs a registry entry.
+                    if self.slot.load(Ordering::Relaxed) == NO_SLOT {
+                        let index = core.register(self.clone());
+                        self.slot.store(index, Ordering::Relaxed);
+                    }
+                    return;
+                }
+                Ok(Poll::Ready(output)) => self.finish(Ok(output)),
+                Err(payload) => self.finish(Err(JoinError::panicked(self.id, payload))),
+            }
         }
-        let waker = Waker::from(self.clone());
-        let mut cx = Context::from_waker(&waker);
-        let polled = catch_unwind(AssertUnwindSafe(|| pin_in_place(future).poll(&mut cx)));
-        let result = match polled {
-            Ok(Poll::Pending) => return,
-            Ok(Poll::Ready(output)) => Ok(output),
-            Err(payload) => Err(JoinError::panicked(self.id, payload)),
-        };
-        if catch_unwind(AssertUnwindSafe(|| *slot = None)).is_err() {
-            log::warn!("task {}'s future panicked while being dropped", self.id);
+        let slot = self.slot.load(Ordering::Relaxed);
+        if slot != NO_SLOT {
+            core.release(slot);
         }
-        drop(slot);
-        self.finish(result);
     }
 
     fn shutdown(&self) {
-        let mut slot = lock(&self.future);
-        if slot.is_none() {
+        if self.header.is_complete() {
             return;
         }
-        if catch_unwind(AssertUnwindSafe(|| *slot = None)).is_err() {
-            log::warn!("task {}'s future panicked while being dropped at shutdown", self.id);
+        // SAFETY: shutdown runs on the executor thread, never during `run`, and
+        // COMPLETE is clear: we are the only accessor.
+        if let Stage::Running(_) = unsafe { &*self.stage.get() } {
+            self.finish(Err(JoinError::cancelled(self.id)));
         }
-        drop(slot);
-        self.join.complete(Err(JoinError::cancelled(self.id)));
-    }
-
-    fn slot(&self) -> &AtomicUsize {
-        &self.slot
-    }
-
-    fn is_complete(&self) -> bool {
-        self.join.is_complete()
     }
 }
 
-/// Pins a future that is stored in place and never moved until dropped.
-fn pin_in_place<F: Future>(future: &mut F) -> Pin<&mut F> {
-    // SAFETY: `future` lives in `Task::future` inside an `Arc` allocation; it is
-    // only ever accessed through this function or dropped in place by assigning
-    // `None` to its slot, never moved out, so the pinning guarantee holds.
-    unsafe { Pin::new_unchecked(future) }
-}
+impl<F: Future + 'static> ArcWake for Task<F> {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        if arc_self.header.notify() {
+            arc_self.scheduler.schedule(arc_self.clone());
+        }
+    }
 
-impl<F: Future + 'static> Wake for Task<F> {
     fn wake(self: Arc<Self>) {
-        if self.join.notify() {
+        if self.header.notify() {
             let scheduler = self.scheduler.clone();
             scheduler.schedule(self);
-        }
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.join.notify() {
-            self.scheduler.schedule(self.clone());
         }
     }
 }
@@ -276,23 +296,35 @@ pub(crate) trait JoinSource<T>: Send + Sync {
 
 impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        self.join.poll_join(cx)
+        if !self.header.poll_complete(cx) {
+            return Poll::Pending;
+        }
+        // SAFETY: COMPLETE observed with Acquire and the JoinHandle still holds
+        // the join interest, so the stage is ours alone (see `stage`).
+        match std::mem::replace(unsafe { &mut *self.stage.get() }, Stage::Consumed) {
+            Stage::Finished(result) => Poll::Ready(result),
+            _ => panic!("JoinHandle polled after it returned the task's output"),
+        }
     }
 
     fn abort(self: Arc<Self>) {
         // If NOTIFIED was already set the task is queued and its run sees CANCELLED.
-        if self.join.cancel() && self.join.notify() {
+        if self.header.cancel() && self.header.notify() {
             let scheduler = self.scheduler.clone();
             scheduler.schedule(self);
         }
     }
 
     fn is_finished(&self) -> bool {
-        self.join.is_complete()
+        self.header.is_complete()
     }
 
     fn drop_join_interest(&self) {
-        self.join.drop_join_interest()
+        if self.header.drop_join_interest() {
+            // SAFETY: the task completed and the handle is going away; the
+            // executor no longer touches the stage (see `stage`).
+            drop(std::mem::replace(unsafe { &mut *self.stage.get() }, Stage::Consumed));
+        }
     }
 }
 
