@@ -29,5 +29,8 @@ fn main() {
     let s = Instant::now();
     ferrio::run(main_async());
     let elapsed = s.elapsed().as_secs_f64();
-    println!("{} executed in {elapsed: >5.2} seconds.", env!("CARGO_CRATE_NAME"));
+    println!(
+        "{} executed in {elapsed: >5.2} seconds.",
+        env!("CARGO_CRATE_NAME")
+    );
 }

@@ -179,7 +179,10 @@ impl Builder {
         let reactor = Reactor::new()?;
         let handle = reactor.handle();
         let executor = Executor::with_config(ReactorPark { reactor }, self.config);
-        Ok(Runtime { executor: Some(executor), reactor: handle })
+        Ok(Runtime {
+            executor: Some(executor),
+            reactor: handle,
+        })
     }
 }
 
@@ -205,7 +208,8 @@ pub fn run<F: Future>(main: F) -> F::Output {
     if ferrio_executor::in_runtime() {
         panic!("ferrio::run cannot be called from within a running runtime: `.await` the future, or `spawn` it, instead");
     }
-    let mut rt = Runtime::new().unwrap_or_else(|e| panic!("ferrio::run could not create the event loop: {e}"));
+    let mut rt = Runtime::new()
+        .unwrap_or_else(|e| panic!("ferrio::run could not create the event loop: {e}"));
     let output = rt.block_on(main);
     // Like asyncio's loop when it stops: tasks already ready take their step,
     // then everything left is cancelled as the runtime drops.

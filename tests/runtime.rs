@@ -66,8 +66,14 @@ fn three_one_second_sleeps_gathered_finish_in_under_two_seconds() {
     })));
     let elapsed = start.elapsed();
     assert_eq!(out, [0, 1, 2]);
-    assert!(elapsed >= Duration::from_secs(1), "finished early: {elapsed:?}");
-    assert!(elapsed < Duration::from_secs(2), "sleeps did not overlap: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_secs(1),
+        "finished early: {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "sleeps did not overlap: {elapsed:?}"
+    );
 }
 
 #[test]
@@ -274,7 +280,10 @@ fn spawn_blocking_does_not_block_the_loop() {
             Instant::now()
         });
         let ticked_at = ticker.await.unwrap();
-        assert!(!blocking.is_finished(), "ticks waited for the blocking call");
+        assert!(
+            !blocking.is_finished(),
+            "ticks waited for the blocking call"
+        );
         blocking.await.unwrap();
         assert!(ticked_at - start < Duration::from_millis(290));
     });
@@ -282,7 +291,8 @@ fn spawn_blocking_does_not_block_the_loop() {
 
 #[test]
 fn a_panic_in_spawn_blocking_is_a_join_error() {
-    let err = ferrio::run(async { ferrio::spawn_blocking(|| panic!("blocking boom")).await }).unwrap_err();
+    let err = ferrio::run(async { ferrio::spawn_blocking(|| panic!("blocking boom")).await })
+        .unwrap_err();
     assert!(err.is_panic());
     assert!(err.to_string().contains("blocking boom"));
 }
@@ -328,11 +338,18 @@ fn dropping_a_runtime_runs_destructors_of_pending_tasks() {
             ferrio::yield_now().await;
         }
     });
-    assert_eq!(dropped.load(Ordering::SeqCst), 0, "pending tasks dropped before shutdown");
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        0,
+        "pending tasks dropped before shutdown"
+    );
     let start = Instant::now();
     drop(rt);
     assert_eq!(dropped.load(Ordering::SeqCst), 11);
-    assert!(start.elapsed() < Duration::from_secs(1), "shutdown waited for the hour-long sleep");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "shutdown waited for the hour-long sleep"
+    );
 }
 
 #[test]
@@ -369,7 +386,11 @@ fn run_gives_tasks_ready_when_main_returns_their_first_step_like_asyncio() {
             });
         }
     });
-    assert_eq!(stepped.load(Ordering::SeqCst), 1, "one step, then cancelled at its await");
+    assert_eq!(
+        stepped.load(Ordering::SeqCst),
+        1,
+        "one step, then cancelled at its await"
+    );
     assert_eq!(dropped.load(Ordering::SeqCst), 1);
 }
 
@@ -396,7 +417,10 @@ fn a_busy_task_that_only_yields_does_not_delay_a_timer_much() {
         lateness
     });
     // Generous: the point is that the busy task cannot starve the reactor.
-    assert!(lateness < Duration::from_millis(100), "timer was {lateness:?} late");
+    assert!(
+        lateness < Duration::from_millis(100),
+        "timer was {lateness:?} late"
+    );
 }
 
 #[test]
@@ -461,13 +485,16 @@ fn runtime_builder_settings_take_effect() {
         }
         ids
     });
-    assert!(threads.iter().all(|t| *t == threads[0]), "more than one blocking thread");
+    assert!(
+        threads.iter().all(|t| *t == threads[0]),
+        "more than one blocking thread"
+    );
 }
 
 #[test]
 #[should_panic(expected = "called outside a ferrio runtime")]
 fn spawn_outside_a_runtime_panics_with_a_clear_message() {
-    let _ = ferrio::spawn(async {});
+    drop(ferrio::spawn(async {}));
 }
 
 #[test]
@@ -480,7 +507,10 @@ fn polling_a_sleep_outside_a_runtime_panics_with_a_clear_message() {
 
 #[test]
 fn timers_made_before_the_runtime_starts_work_inside_it() {
-    let out = ferrio::run(timeout(Duration::from_millis(5), sleep(Duration::from_secs(30))));
+    let out = ferrio::run(timeout(
+        Duration::from_millis(5),
+        sleep(Duration::from_secs(30)),
+    ));
     assert!(out.is_err());
     ferrio::run(sleep(Duration::from_millis(1)));
 }

@@ -18,8 +18,14 @@ fn a_full_bounded_queue_makes_put_wait_until_a_get() {
         assert_eq!(queue.put_nowait(3), Err(QueueFull(3)));
 
         // put waits while full...
-        assert!(timeout(Duration::from_millis(30), queue.put(3)).await.is_err());
-        assert_eq!(queue.qsize(), 2, "a cancelled put must not have queued its item");
+        assert!(timeout(Duration::from_millis(30), queue.put(3))
+            .await
+            .is_err());
+        assert_eq!(
+            queue.qsize(),
+            2,
+            "a cancelled put must not have queued its item"
+        );
 
         // ...and completes once a consumer makes room.
         let putter = ferrio::spawn({
@@ -29,7 +35,10 @@ fn a_full_bounded_queue_makes_put_wait_until_a_get() {
         sleep(Duration::from_millis(10)).await;
         assert!(!putter.is_finished());
         assert_eq!(queue.get().await, 1);
-        timeout(Duration::from_secs(5), putter).await.unwrap().unwrap();
+        timeout(Duration::from_secs(5), putter)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(queue.get_nowait(), Ok(2));
         assert_eq!(queue.get_nowait(), Ok(3));
         assert_eq!(queue.get_nowait(), Err(QueueEmpty));
@@ -74,7 +83,13 @@ fn queue_get_waits_for_a_put_and_keeps_fifo_order() {
         sleep(Duration::from_millis(5)).await;
         queue.put(10).await;
         queue.put(20).await;
-        assert_eq!(timeout(Duration::from_secs(5), getter).await.unwrap().unwrap(), (10, 20));
+        assert_eq!(
+            timeout(Duration::from_secs(5), getter)
+                .await
+                .unwrap()
+                .unwrap(),
+            (10, 20)
+        );
     });
 }
 
@@ -82,7 +97,9 @@ fn queue_get_waits_for_a_put_and_keeps_fifo_order() {
 fn a_cancelled_get_loses_no_item() {
     ferrio::run(async {
         let queue: Queue<u32> = Queue::new();
-        assert!(timeout(Duration::from_millis(10), queue.get()).await.is_err());
+        assert!(timeout(Duration::from_millis(10), queue.get())
+            .await
+            .is_err());
         queue.put(1).await;
         assert_eq!(timeout(Duration::from_secs(1), queue.get()).await, Ok(1));
     });
@@ -118,11 +135,15 @@ fn producers_and_consumers_move_every_item_through_a_bounded_queue() {
         for p in producers {
             p.await.unwrap();
         }
-        timeout(Duration::from_secs(10), queue.join()).await.unwrap();
+        timeout(Duration::from_secs(10), queue.join())
+            .await
+            .unwrap();
         consumers.iter().for_each(|c| c.abort());
         sum.load(Ordering::SeqCst)
     });
-    let expected: usize = (0..4).flat_map(|p| (0..250).map(move |i| p * 1000 + i)).sum();
+    let expected: usize = (0..4)
+        .flat_map(|p| (0..250).map(move |i| p * 1000 + i))
+        .sum();
     assert_eq!(total, expected);
 }
 
@@ -143,10 +164,17 @@ fn event_wakes_every_waiter_when_set_and_clear_resets_it() {
         assert!(waiters.iter().all(|w| !w.is_finished()));
         event.set();
         assert!(event.is_set());
-        let out = timeout(Duration::from_secs(5), ferrio::gather(waiters)).await.unwrap();
-        assert_eq!(out.into_iter().map(Result::unwrap).collect::<Vec<_>>(), [0, 1, 2]);
+        let out = timeout(Duration::from_secs(5), ferrio::gather(waiters))
+            .await
+            .unwrap();
+        assert_eq!(
+            out.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
         event.clear();
-        assert!(timeout(Duration::from_millis(10), event.wait()).await.is_err());
+        assert!(timeout(Duration::from_millis(10), event.wait())
+            .await
+            .is_err());
     });
 }
 

@@ -62,7 +62,10 @@ static NEXT_BLOCKING_ID: AtomicU64 = AtomicU64::new(1 << 62);
 
 impl BlockingPool {
     pub(crate) fn new(config: PoolConfig) -> Self {
-        let config = PoolConfig { max_threads: config.max_threads.max(1), ..config };
+        let config = PoolConfig {
+            max_threads: config.max_threads.max(1),
+            ..config
+        };
         BlockingPool {
             inner: Arc::new(PoolInner {
                 state: Mutex::new(PoolState::default()),
@@ -78,7 +81,10 @@ impl BlockingPool {
         T: Send + 'static,
     {
         let id = NEXT_BLOCKING_ID.fetch_add(1, Ordering::Relaxed);
-        let cell = Arc::new(BlockingCell { header: Header::new(), output: Mutex::new(None) });
+        let cell = Arc::new(BlockingCell {
+            header: Header::new(),
+            output: Mutex::new(None),
+        });
         let job_cell = cell.clone();
         let job: Job = Box::new(move |run| {
             let result = if !run || job_cell.header.is_cancelled() {

@@ -28,7 +28,7 @@ mod task;
 pub use blocking::PoolConfig;
 pub use park::ThreadParker;
 pub use scheduler::{
-    in_runtime, spawn, spawn_blocking, spawn_local, try_current, yield_now, Config, Executor,
-    Park, Spawner, Unpark, EVENT_INTERVAL,
+    in_runtime, spawn, spawn_blocking, spawn_local, try_current, yield_now, Config, Executor, Park,
+    Spawner, Unpark, EVENT_INTERVAL,
 };
 pub use task::{JoinError, JoinHandle};

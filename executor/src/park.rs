@@ -36,7 +36,11 @@ impl ThreadParker {
 
 impl Park for ThreadParker {
     fn park(&mut self, timeout: Option<Duration>) {
-        let mut notified = self.inner.notified.lock().unwrap_or_else(|e| e.into_inner());
+        let mut notified = self
+            .inner
+            .notified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         match timeout {
             Some(t) if t.is_zero() => {}
             Some(t) => {
@@ -51,7 +55,11 @@ impl Park for ThreadParker {
             }
             None => {
                 while !*notified {
-                    notified = self.inner.condvar.wait(notified).unwrap_or_else(|e| e.into_inner());
+                    notified = self
+                        .inner
+                        .condvar
+                        .wait(notified)
+                        .unwrap_or_else(|e| e.into_inner());
                 }
             }
         }

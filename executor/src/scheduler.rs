@@ -196,7 +196,9 @@ impl Core {
     /// Runs up to `budget` tasks; returns true if more are ready.
     fn run_batch(&self, budget: usize) -> bool {
         for _ in 0..budget {
-            let Some(task) = self.next_task() else { return false };
+            let Some(task) = self.next_task() else {
+                return false;
+            };
             task.run(self);
         }
         true
@@ -298,7 +300,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { event_interval: EVENT_INTERVAL, blocking: PoolConfig::default() }
+        Config {
+            event_interval: EVENT_INTERVAL,
+            blocking: PoolConfig::default(),
+        }
     }
 }
 
@@ -311,7 +316,10 @@ impl<P: Park> Executor<P> {
     /// An executor that parks on `park`.
     pub fn with_config(park: P, config: Config) -> Self {
         let shared = Arc::new(Shared {
-            remote: Mutex::new(Remote { queue: Vec::new(), closed: false }),
+            remote: Mutex::new(Remote {
+                queue: Vec::new(),
+                closed: false,
+            }),
             has_remote: AtomicBool::new(false),
             main_woken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -323,7 +331,11 @@ impl<P: Park> Executor<P> {
             local: RefCell::new(VecDeque::new()),
             registry: RefCell::new(Slab::new()),
         });
-        Executor { core, park, event_interval: config.event_interval.max(1) }
+        Executor {
+            core,
+            park,
+            event_interval: config.event_interval.max(1),
+        }
     }
 
     /// The parker, e.g. to reach the reactor that drives this executor.
@@ -333,7 +345,9 @@ impl<P: Park> Executor<P> {
 
     /// A handle that spawns onto this executor from any thread.
     pub fn spawner(&self) -> Spawner {
-        Spawner { shared: self.core.shared.clone() }
+        Spawner {
+            shared: self.core.shared.clone(),
+        }
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks
@@ -349,7 +363,9 @@ impl<P: Park> Executor<P> {
         }
         let _enter = enter(self.core.clone());
         let shared = self.core.shared.clone();
-        let waker = Waker::from(Arc::new(MainWaker { shared: shared.clone() }));
+        let waker = Waker::from(Arc::new(MainWaker {
+            shared: shared.clone(),
+        }));
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         shared.main_woken.store(true, Ordering::Release);
@@ -362,7 +378,11 @@ impl<P: Park> Executor<P> {
             self.core.run_batch(self.event_interval);
             // Turn the parker without blocking when work is left (fairness: I/O
             // and timers are collected at least every `event_interval` polls).
-            let timeout = if self.core.has_ready() { Some(Duration::ZERO) } else { None };
+            let timeout = if self.core.has_ready() {
+                Some(Duration::ZERO)
+            } else {
+                None
+            };
             self.park.park(timeout);
         }
     }
@@ -411,7 +431,9 @@ impl<P: Park> Drop for Executor<P> {
 
 impl<P: Park> std::fmt::Debug for Executor<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Executor").field("tasks", &self.task_count()).finish()
+        f.debug_struct("Executor")
+            .field("tasks", &self.task_count())
+            .finish()
     }
 }
 
@@ -512,7 +534,11 @@ where
 
 /// A [`Spawner`] for the current runtime, if this thread is inside one.
 pub fn try_current() -> Option<Spawner> {
-    with_current(|core| core.map(|c| Spawner { shared: c.shared.clone() }))
+    with_current(|core| {
+        core.map(|c| Spawner {
+            shared: c.shared.clone(),
+        })
+    })
 }
 
 /// Yields to the loop once, letting every other ready task run first

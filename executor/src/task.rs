@@ -192,7 +192,11 @@ impl<F: Future + 'static> Task<F> {
     }
 
     pub(crate) fn join_handle(self: &Arc<Self>) -> JoinHandle<F::Output> {
-        JoinHandle { raw: self.clone(), id: self.id, _output: PhantomData }
+        JoinHandle {
+            raw: self.clone(),
+            id: self.id,
+            _output: PhantomData,
+        }
     }
 
     /// Replaces the future with the result and completes the task.
@@ -213,7 +217,10 @@ impl<F: Future + 'static> Task<F> {
             let stage = unsafe { &mut *self.stage.get() };
             if let Stage::Finished(Err(e)) = std::mem::replace(stage, Stage::Consumed) {
                 if e.is_panic() {
-                    log::warn!("task {} panicked and nobody holds its JoinHandle: {e}", self.id);
+                    log::warn!(
+                        "task {} panicked and nobody holds its JoinHandle: {e}",
+                        self.id
+                    );
                 }
             }
         }
@@ -231,7 +238,9 @@ impl<F: Future + 'static> Runnable for Task<F> {
         } else {
             // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
             let stage = unsafe { &mut *self.stage.get() };
-            let Stage::Running(future) = stage else { return };
+            let Stage::Running(future) = stage else {
+                return;
+            };
             let waker = waker_ref(&self);
             let mut cx = Context::from_waker(&waker);
             // SAFETY: the future lives in the task's `Arc` allocation and is
@@ -323,7 +332,10 @@ impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
         if self.header.drop_join_interest() {
             // SAFETY: the task completed and the handle is going away; the
             // executor no longer touches the stage (see `stage`).
-            drop(std::mem::replace(unsafe { &mut *self.stage.get() }, Stage::Consumed));
+            drop(std::mem::replace(
+                unsafe { &mut *self.stage.get() },
+                Stage::Consumed,
+            ));
         }
     }
 }
@@ -343,7 +355,11 @@ pub struct JoinHandle<T> {
 
 impl<T> JoinHandle<T> {
     pub(crate) fn from_source(raw: Arc<dyn JoinSource<T>>, id: u64) -> Self {
-        JoinHandle { raw, id, _output: PhantomData }
+        JoinHandle {
+            raw,
+            id,
+            _output: PhantomData,
+        }
     }
 
     /// Cancels the task (asyncio's `task.cancel()`): its future is dropped at
@@ -383,7 +399,11 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.is_finished() { "finished" } else { "pending" };
+        let state = if self.is_finished() {
+            "finished"
+        } else {
+            "pending"
+        };
         write!(f, "<Task {state} id={}>", self.id)
     }
 }
@@ -401,11 +421,17 @@ enum Repr {
 
 impl JoinError {
     pub(crate) fn cancelled(id: u64) -> Self {
-        JoinError { repr: Repr::Cancelled, id }
+        JoinError {
+            repr: Repr::Cancelled,
+            id,
+        }
     }
 
     pub(crate) fn panicked(id: u64, payload: Box<dyn Any + Send + 'static>) -> Self {
-        JoinError { repr: Repr::Panicked(payload), id }
+        JoinError {
+            repr: Repr::Panicked(payload),
+            id,
+        }
     }
 
     /// The task was aborted, or dropped when its runtime shut down.
@@ -459,7 +485,12 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.id),
-            Repr::Panicked(_) => write!(f, "JoinError::Panicked({}, {:?})", self.id, self.panic_message()),
+            Repr::Panicked(_) => write!(
+                f,
+                "JoinError::Panicked({}, {:?})",
+                self.id,
+                self.panic_message()
+            ),
         }
     }
 }

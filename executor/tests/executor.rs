@@ -68,7 +68,10 @@ impl Future for ThreadWoken {
 fn a_wake_from_another_thread_unparks_the_executor() {
     let mut ex = Executor::new(ThreadParker::new());
     let out = ex.block_on(async {
-        let task = spawn(ThreadWoken { flag: Arc::default(), started: false });
+        let task = spawn(ThreadWoken {
+            flag: Arc::default(),
+            started: false,
+        });
         task.await.unwrap()
     });
     assert_eq!(out, "woken");
@@ -77,7 +80,13 @@ fn a_wake_from_another_thread_unparks_the_executor() {
 #[test]
 fn the_main_future_can_be_woken_from_another_thread() {
     let mut ex = Executor::new(ThreadParker::new());
-    assert_eq!(ex.block_on(ThreadWoken { flag: Arc::default(), started: false }), "woken");
+    assert_eq!(
+        ex.block_on(ThreadWoken {
+            flag: Arc::default(),
+            started: false
+        }),
+        "woken"
+    );
 }
 
 /// Counts its polls; pending until `ready` is set.
@@ -108,7 +117,11 @@ fn a_task_woken_many_times_before_it_runs_is_polled_once() {
     ex.block_on({
         let (polls, waker, ready) = (Arc::clone(&polls), Arc::clone(&waker), Arc::clone(&ready));
         async move {
-            let task = spawn(Counted { polls: polls.clone(), waker: waker.clone(), ready });
+            let task = spawn(Counted {
+                polls: polls.clone(),
+                waker: waker.clone(),
+                ready,
+            });
             yield_now().await;
             assert_eq!(polls.load(Ordering::SeqCst), 1);
             let w: Waker = waker.lock().unwrap().take().unwrap();
@@ -139,7 +152,12 @@ fn a_completed_task_is_never_polled_again_even_if_woken() {
                     Poll::Ready(())
                 })
                 .await;
-                Counted { polls, waker: Arc::default(), ready }.await
+                Counted {
+                    polls,
+                    waker: Arc::default(),
+                    ready,
+                }
+                .await
             });
             task.await.unwrap();
         }
@@ -184,7 +202,11 @@ fn a_local_task_woken_from_another_thread_runs_on_its_owner() {
     let ran_on = ex.block_on(async {
         let marker = Rc::new(());
         spawn_local(async move {
-            ThreadWoken { flag: Arc::default(), started: false }.await;
+            ThreadWoken {
+                flag: Arc::default(),
+                started: false,
+            }
+            .await;
             let _still_here = &marker;
             std::thread::current().id()
         })
@@ -233,7 +255,11 @@ fn dropping_the_executor_drops_pending_tasks_local_ones_included() {
     let queued = ex.spawn(async move {
         let _g = guard;
     });
-    assert_eq!(dropped.load(Ordering::SeqCst), 1, "only the task that completed");
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "only the task that completed"
+    );
     drop(ex);
     assert_eq!(dropped.load(Ordering::SeqCst), 4);
     // The handle of a task dropped at shutdown reports cancellation.
@@ -259,7 +285,11 @@ fn a_panic_is_caught_and_other_tasks_run_on() {
 fn spawn_blocking_runs_off_the_executor_thread() {
     let mut ex = Executor::new(ThreadParker::new());
     let main = std::thread::current().id();
-    let id = ex.block_on(async { spawn_blocking(|| std::thread::current().id()).await.unwrap() });
+    let id = ex.block_on(async {
+        spawn_blocking(|| std::thread::current().id())
+            .await
+            .unwrap()
+    });
     assert_ne!(id, main);
 }
 
@@ -286,8 +316,11 @@ impl Park for CountingPark {
 fn an_always_ready_task_cannot_starve_the_parker() {
     let polls = Arc::new(AtomicUsize::new(0));
     let max = Arc::new(AtomicUsize::new(0));
-    let park =
-        CountingPark { inner: ThreadParker::new(), polls: polls.clone(), max_between_parks: max.clone() };
+    let park = CountingPark {
+        inner: ThreadParker::new(),
+        polls: polls.clone(),
+        max_between_parks: max.clone(),
+    };
     let mut ex = Executor::with_config(park, Config::default());
     let rounds = n(2000);
     ex.block_on({

@@ -124,9 +124,11 @@ impl ScheduledIo {
     pub(crate) fn dispatch(&self, tick: u64, ready: Ready, wake: &mut Vec<Waker>) {
         // Set readiness *before* taking the wakers: a poller that registers its
         // waker after this point re-checks readiness and sees the new bits.
-        let _ = self.readiness.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
-            Some((tick << 8) | (cur & Ready::MASK) | ready.0)
-        });
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                Some((tick << 8) | (cur & Ready::MASK) | ready.0)
+            });
         let mut waiters = self.waiters();
         if ready.0 & Ready::mask(Direction::Read) != 0 {
             wake.extend(waiters.reader.take());
@@ -139,7 +141,11 @@ impl ScheduledIo {
     fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
         let cur = self.readiness.load(Ordering::Acquire);
         let bits = cur & Ready::mask(direction);
-        (bits != 0).then_some(ReadyEvent { tick: cur >> 8, direction, bits })
+        (bits != 0).then_some(ReadyEvent {
+            tick: cur >> 8,
+            direction,
+            bits,
+        })
     }
 }
 
@@ -156,7 +162,11 @@ pub struct Registration {
 
 impl Registration {
     pub(crate) fn new(handle: Handle, index: usize, sched: std::sync::Arc<ScheduledIo>) -> Self {
-        Registration { handle, index, sched }
+        Registration {
+            handle,
+            index,
+            sched,
+        }
     }
 
     /// Ready if the source is (possibly) ready in `direction`; otherwise stores
@@ -194,9 +204,12 @@ impl Registration {
     /// error bits are final and never cleared.
     pub fn clear_readiness(&self, event: ReadyEvent) {
         let clear = Ready::clearable(event.direction);
-        let _ = self.sched.readiness.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
-            (cur >> 8 == event.tick).then_some(cur & !clear)
-        });
+        let _ = self
+            .sched
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                (cur >> 8 == event.tick).then_some(cur & !clear)
+            });
     }
 
     /// Runs `op` once the source is ready in `direction`, retrying after each
@@ -239,7 +252,10 @@ impl Drop for Registration {
         let mut io = self.handle.inner.io();
         // Only free the slot if it is still ours (it always is: slots are freed
         // only here). Wakers still waiting are dropped with the ScheduledIo.
-        if io.get(self.index).is_some_and(|s| std::sync::Arc::ptr_eq(s, &self.sched)) {
+        if io
+            .get(self.index)
+            .is_some_and(|s| std::sync::Arc::ptr_eq(s, &self.sched))
+        {
             io.remove(self.index);
         }
     }
@@ -264,8 +280,12 @@ pub struct PollIo<S: mio::event::Source> {
 impl<S: mio::event::Source> PollIo<S> {
     /// Registers `io` with `handle` for reading and writing.
     pub fn new(handle: &Handle, mut io: S) -> io::Result<Self> {
-        Self::with_interest(handle, &mut io, Interest::READABLE | Interest::WRITABLE)
-            .map(|registration| PollIo { io: Some(io), registration: Some(registration) })
+        Self::with_interest(handle, &mut io, Interest::READABLE | Interest::WRITABLE).map(
+            |registration| PollIo {
+                io: Some(io),
+                registration: Some(registration),
+            },
+        )
     }
 
     /// Registers `io` with the current thread's reactor (see [`crate::context`]).
@@ -289,7 +309,9 @@ impl<S: mio::event::Source> PollIo<S> {
 
     /// The registration.
     pub fn registration(&self) -> &Registration {
-        self.registration.as_ref().expect("PollIo used after into_inner")
+        self.registration
+            .as_ref()
+            .expect("PollIo used after into_inner")
     }
 
     /// Runs `op` on the source once it is ready, retrying until it stops
@@ -307,7 +329,10 @@ impl<S: mio::event::Source> PollIo<S> {
     /// Deregisters and returns the source.
     pub fn into_inner(mut self) -> io::Result<S> {
         let mut io = self.io.take().expect("PollIo used after into_inner");
-        let registration = self.registration.take().expect("PollIo used after into_inner");
+        let registration = self
+            .registration
+            .take()
+            .expect("PollIo used after into_inner");
         registration.deregister(&mut io)?;
         Ok(io)
     }

@@ -142,7 +142,9 @@ impl Reactor {
         let timeout = {
             let mut timers = inner.timers();
             let now = Instant::now();
-            let until_timer = timers.next_deadline().map(|d| d.saturating_duration_since(now));
+            let until_timer = timers
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(now));
             let timeout = match (timeout, until_timer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -214,14 +216,17 @@ impl Handle {
         source: &mut S,
         interest: Interest,
     ) -> stdio::Result<Registration> {
-        let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
+        let generation =
+            self.inner.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
         let sched = Arc::new(ScheduledIo::new(generation));
         let index = {
             let mut io = self.inner.io();
             let entry = io.vacant_entry();
             let index = entry.key();
             if index > INDEX_MASK {
-                return Err(stdio::Error::other("too many registrations with the reactor"));
+                return Err(stdio::Error::other(
+                    "too many registrations with the reactor",
+                ));
             }
             entry.insert(sched.clone());
             index
@@ -271,7 +276,9 @@ impl std::fmt::Debug for Handle {
 
 impl std::fmt::Debug for Reactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reactor").field("handle", &self.handle).finish()
+        f.debug_struct("Reactor")
+            .field("handle", &self.handle)
+            .finish()
     }
 }
 

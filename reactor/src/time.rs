@@ -109,13 +109,21 @@ pin_project_lite::pin_project! {
 /// });
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout { future, delay: sleep(duration), after: duration }
+    Timeout {
+        future,
+        delay: sleep(duration),
+        after: duration,
+    }
 }
 
 /// Like [`timeout`], with a deadline instead of a duration.
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     let after = deadline.saturating_duration_since(Instant::now());
-    Timeout { future, delay: sleep_until(deadline), after }
+    Timeout {
+        future,
+        delay: sleep_until(deadline),
+        after,
+    }
 }
 
 impl<F: Future> Future for Timeout<F> {
@@ -176,7 +184,11 @@ pub fn interval(period: Duration) -> Interval {
 /// Like [`interval`], with the first tick at `start`.
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be non-zero");
-    Interval { delay: Box::pin(sleep_until(start)), period, missed: MissedTickBehavior::Burst }
+    Interval {
+        delay: Box::pin(sleep_until(start)),
+        period,
+        missed: MissedTickBehavior::Burst,
+    }
 }
 
 impl Interval {

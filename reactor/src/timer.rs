@@ -94,7 +94,11 @@ pub struct Sleep {
 impl Sleep {
     /// A sleep on `handle`'s timers until `deadline`.
     pub fn new(handle: Handle, deadline: Instant) -> Sleep {
-        Sleep { handle: Some(handle), deadline, key: None }
+        Sleep {
+            handle: Some(handle),
+            deadline,
+            key: None,
+        }
     }
 
     /// A sleep on the reactor that is current on the thread that first polls
@@ -104,7 +108,11 @@ impl Sleep {
     ///
     /// When polled on a thread with no current reactor, with a message that says so.
     pub fn until(deadline: Instant) -> Sleep {
-        Sleep { handle: None, deadline, key: None }
+        Sleep {
+            handle: None,
+            deadline,
+            key: None,
+        }
     }
 
     /// When this sleep completes.

@@ -38,10 +38,13 @@ fn a_sleep_fires_no_earlier_than_its_deadline() {
     let mut reactor = Reactor::new().unwrap();
     let (count, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
-    let deadlines: Vec<Instant> =
-        (1..=20).map(|i| Instant::now() + Duration::from_millis(i * 3)).collect();
-    let mut sleeps: Vec<Pin<Box<Sleep>>> =
-        deadlines.iter().map(|d| Box::pin(Sleep::new(reactor.handle(), *d))).collect();
+    let deadlines: Vec<Instant> = (1..=20)
+        .map(|i| Instant::now() + Duration::from_millis(i * 3))
+        .collect();
+    let mut sleeps: Vec<Pin<Box<Sleep>>> = deadlines
+        .iter()
+        .map(|d| Box::pin(Sleep::new(reactor.handle(), *d)))
+        .collect();
     let mut done = vec![false; sleeps.len()];
     let until = Instant::now() + Duration::from_secs(5);
     while Instant::now() < until {
@@ -66,7 +69,10 @@ fn a_dropped_sleep_leaves_no_timer_behind() {
     let reactor = Reactor::new().unwrap();
     let (_count, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
-    let mut sleep = Box::pin(Sleep::new(reactor.handle(), Instant::now() + Duration::from_secs(60)));
+    let mut sleep = Box::pin(Sleep::new(
+        reactor.handle(),
+        Instant::now() + Duration::from_secs(60),
+    ));
     assert!(sleep.as_mut().poll(&mut cx).is_pending());
     assert_eq!(reactor.handle().timer_count(), 1);
     drop(sleep);
@@ -106,7 +112,11 @@ fn a_timer_armed_from_another_thread_interrupts_a_sleeping_turn() {
         reactor.turn(Some(Duration::from_secs(10))).unwrap();
     }
     // ...yet the timer armed meanwhile fired on time, not after 10 s.
-    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        start.elapsed()
+    );
     assert_eq!(count.0.load(Ordering::SeqCst), 1);
     drop(armer.join().unwrap());
 }
@@ -129,26 +139,39 @@ fn unpark_from_another_thread_ends_a_blocking_turn() {
 fn readiness_wakes_the_reader_and_is_cleared_after_would_block() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
-    let reg = reactor.handle().register(&mut a, mio::Interest::READABLE).unwrap();
+    let reg = reactor
+        .handle()
+        .register(&mut a, mio::Interest::READABLE)
+        .unwrap();
     let (count, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
 
     // Drain the initial state: nothing to read yet.
     let mut buf = [0u8; 64];
     while let Poll::Ready(ev) = reg.poll_ready(&mut cx, Direction::Read) {
-        assert_eq!(a.read(&mut buf).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+        assert_eq!(
+            a.read(&mut buf).unwrap_err().kind(),
+            std::io::ErrorKind::WouldBlock
+        );
         reg.clear_readiness(ev);
     }
 
     b.write_all(b"hello").unwrap();
     reactor.turn(Some(Duration::from_secs(5))).unwrap();
-    assert_eq!(count.0.load(Ordering::SeqCst), 1, "the reader was not woken");
+    assert_eq!(
+        count.0.load(Ordering::SeqCst),
+        1,
+        "the reader was not woken"
+    );
 
     let Poll::Ready(ev) = reg.poll_ready(&mut cx, Direction::Read) else {
         panic!("readable after the event")
     };
     assert_eq!(a.read(&mut buf).unwrap(), 5);
-    assert_eq!(a.read(&mut buf).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    assert_eq!(
+        a.read(&mut buf).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock
+    );
     reg.clear_readiness(ev);
     assert!(reg.poll_ready(&mut cx, Direction::Read).is_pending());
     reg.deregister(&mut a).unwrap();
@@ -158,13 +181,18 @@ fn readiness_wakes_the_reader_and_is_cleared_after_would_block() {
 fn clearing_with_an_old_tick_keeps_readiness_from_a_newer_event() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
-    let reg = reactor.handle().register(&mut a, mio::Interest::READABLE).unwrap();
+    let reg = reactor
+        .handle()
+        .register(&mut a, mio::Interest::READABLE)
+        .unwrap();
     let (_count, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
 
     b.write_all(b"one").unwrap();
     reactor.turn(Some(Duration::from_secs(5))).unwrap();
-    let Poll::Ready(old) = reg.poll_ready(&mut cx, Direction::Read) else { panic!("not ready") };
+    let Poll::Ready(old) = reg.poll_ready(&mut cx, Direction::Read) else {
+        panic!("not ready")
+    };
 
     // A task read "one" and is about to clear readiness, but a newer event
     // arrives first.
@@ -194,8 +222,12 @@ fn readers_and_writers_wait_independently() {
     let (reads, read_waker) = counting_waker();
     let (_writes, write_waker) = counting_waker();
     // Writable at once; readable not yet.
-    assert!(reg.poll_ready(&mut Context::from_waker(&write_waker), Direction::Write).is_ready());
-    assert!(reg.poll_ready(&mut Context::from_waker(&read_waker), Direction::Read).is_pending());
+    assert!(reg
+        .poll_ready(&mut Context::from_waker(&write_waker), Direction::Write)
+        .is_ready());
+    assert!(reg
+        .poll_ready(&mut Context::from_waker(&read_waker), Direction::Read)
+        .is_pending());
     b.write_all(b"x").unwrap();
     reactor.turn(Some(Duration::from_secs(5))).unwrap();
     assert_eq!(reads.0.load(Ordering::SeqCst), 1);
@@ -206,9 +238,14 @@ fn readers_and_writers_wait_independently() {
 fn no_events_after_deregister() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
-    let reg = reactor.handle().register(&mut a, mio::Interest::READABLE).unwrap();
+    let reg = reactor
+        .handle()
+        .register(&mut a, mio::Interest::READABLE)
+        .unwrap();
     let (count, waker) = counting_waker();
-    assert!(reg.poll_ready(&mut Context::from_waker(&waker), Direction::Read).is_pending());
+    assert!(reg
+        .poll_ready(&mut Context::from_waker(&waker), Direction::Read)
+        .is_pending());
     reg.deregister(&mut a).unwrap();
     assert_eq!(reactor.handle().registration_count(), 0);
     b.write_all(b"late").unwrap();
@@ -220,18 +257,26 @@ fn no_events_after_deregister() {
 fn a_reused_slot_does_not_inherit_the_old_registrations_readiness() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
-    let reg_a = reactor.handle().register(&mut a, mio::Interest::READABLE).unwrap();
+    let reg_a = reactor
+        .handle()
+        .register(&mut a, mio::Interest::READABLE)
+        .unwrap();
     b.write_all(b"for a").unwrap();
     reactor.turn(Some(Duration::from_secs(5))).unwrap();
     reg_a.deregister(&mut a).unwrap();
 
     let (mut c, _d) = UnixStream::pair().unwrap();
-    let reg_c = reactor.handle().register(&mut c, mio::Interest::READABLE).unwrap();
+    let reg_c = reactor
+        .handle()
+        .register(&mut c, mio::Interest::READABLE)
+        .unwrap();
     assert_eq!(reactor.handle().registration_count(), 1);
     let (_count, waker) = counting_waker();
     reactor.turn(Some(Duration::from_millis(20))).unwrap();
     assert!(
-        reg_c.poll_ready(&mut Context::from_waker(&waker), Direction::Read).is_pending(),
+        reg_c
+            .poll_ready(&mut Context::from_waker(&waker), Direction::Read)
+            .is_pending(),
         "the new registration saw the old one's readiness"
     );
     reg_c.deregister(&mut c).unwrap();
@@ -256,5 +301,8 @@ fn poll_io_drains_until_would_block_then_waits() {
     assert!(read(&mut cx).is_pending());
     drop(b);
     reactor.turn(Some(Duration::from_secs(5))).unwrap();
-    assert!(matches!(read(&mut cx), Poll::Ready(Ok(0))), "EOF after the peer closed");
+    assert!(
+        matches!(read(&mut cx), Poll::Ready(Ok(0))),
+        "EOF after the peer closed"
+    );
 }

@@ -69,6 +69,8 @@ impl Event {
 
 impl std::fmt::Debug for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Event").field("is_set", &self.is_set()).finish()
+        f.debug_struct("Event")
+            .field("is_set", &self.is_set())
+            .finish()
     }
 }

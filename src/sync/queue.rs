@@ -80,7 +80,10 @@ impl<T> Queue<T> {
     ///
     /// If `maxsize` is zero (use [`Queue::new`] for an unbounded queue).
     pub fn bounded(maxsize: usize) -> Self {
-        assert!(maxsize > 0, "a bounded queue needs maxsize > 0; use Queue::new() for unbounded");
+        assert!(
+            maxsize > 0,
+            "a bounded queue needs maxsize > 0; use Queue::new() for unbounded"
+        );
         Self::with_maxsize(maxsize)
     }
 
@@ -88,7 +91,10 @@ impl<T> Queue<T> {
     pub fn with_maxsize(maxsize: usize) -> Self {
         Queue {
             inner: Arc::new(Inner {
-                state: Mutex::new(State { items: VecDeque::new(), unfinished: 0 }),
+                state: Mutex::new(State {
+                    items: VecDeque::new(),
+                    unfinished: 0,
+                }),
                 maxsize,
                 not_empty: Event::new(),
                 not_full: Event::new(),
@@ -208,7 +214,9 @@ impl<T> Queue<T> {
 
 impl<T> Clone for Queue<T> {
     fn clone(&self) -> Self {
-        Queue { inner: self.inner.clone() }
+        Queue {
+            inner: self.inner.clone(),
+        }
     }
 }
 
