@@ -95,6 +95,12 @@ impl Runtime {
         self.executor_ref().spawner()
     }
 
+    /// How many threads the blocking pool has now, busy or idle. Idle ones
+    /// exit after [`Builder::blocking_keep_alive`]. For diagnostics.
+    pub fn blocking_thread_count(&self) -> usize {
+        self.executor_ref().blocking_thread_count()
+    }
+
     /// How many tasks are alive. For diagnostics.
     pub fn task_count(&self) -> usize {
         self.executor_ref().task_count()

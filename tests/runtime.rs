@@ -492,6 +492,38 @@ fn runtime_builder_settings_take_effect() {
 }
 
 #[test]
+fn idle_blocking_threads_exit_after_their_keep_alive() {
+    let mut rt = ferrio::Runtime::builder()
+        .max_blocking_threads(3)
+        .blocking_keep_alive(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    assert_eq!(rt.blocking_thread_count(), 0, "threads start on demand");
+    rt.block_on(async {
+        let jobs: Vec<_> = (0..6)
+            .map(|_| ferrio::spawn_blocking(|| std::thread::sleep(Duration::from_millis(20))))
+            .collect();
+        for job in jobs {
+            job.await.unwrap();
+        }
+    });
+    let started = rt.blocking_thread_count();
+    assert!(
+        (1..=3).contains(&started),
+        "{started} threads for a cap of 3"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while rt.blocking_thread_count() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        rt.blocking_thread_count(),
+        0,
+        "idle threads outlived their keep-alive"
+    );
+}
+
+#[test]
 #[should_panic(expected = "called outside a ferrio runtime")]
 fn spawn_outside_a_runtime_panics_with_a_clear_message() {
     drop(ferrio::spawn(async {}));

@@ -131,6 +131,11 @@ impl BlockingPool {
         }
     }
 
+    /// Threads alive now (running a job or idle).
+    pub(crate) fn thread_count(&self) -> usize {
+        self.inner.lock().threads
+    }
+
     /// Cancels queued jobs and lets every thread exit once its current job is done.
     pub(crate) fn shutdown(&self) {
         let jobs: Vec<Job> = {

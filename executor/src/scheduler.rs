@@ -268,6 +268,11 @@ impl Drop for EnterGuard {
 }
 
 /// Whether this thread is inside a running executor's `block_on`.
+///
+/// ```
+/// assert!(!ferrio::in_runtime());
+/// ferrio::run(async { assert!(ferrio::in_runtime()) });
+/// ```
 pub fn in_runtime() -> bool {
     with_current(|core| core.is_some())
 }
@@ -414,6 +419,11 @@ impl<P: Park> Executor<P> {
         self.spawner().spawn(future)
     }
 
+    /// How many threads the blocking pool has now (busy or idle). For diagnostics.
+    pub fn blocking_thread_count(&self) -> usize {
+        self.core.shared.pool.thread_count()
+    }
+
     /// How many tasks are alive (queued, running or waiting). For diagnostics.
     pub fn task_count(&self) -> usize {
         self.core.registry.borrow().len() + self.core.local.borrow().len()
@@ -437,7 +447,17 @@ impl<P: Park> std::fmt::Debug for Executor<P> {
     }
 }
 
-/// Spawns onto an executor from any thread. `Clone + Send + Sync`.
+/// Spawns onto an executor from any thread. `Clone + Send + Sync` (asyncio's
+/// `run_coroutine_threadsafe`).
+///
+/// ```
+/// let mut rt = ferrio::Runtime::new().unwrap();
+/// let spawner = rt.spawner();
+/// let handle = std::thread::spawn(move || spawner.spawn(async { 6 * 7 }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(rt.block_on(handle).unwrap(), 42);
+/// ```
 #[derive(Clone)]
 pub struct Spawner {
     shared: Arc<Shared>,
@@ -492,6 +512,18 @@ fn current_core(what: &str) -> Rc<Core> {
 /// The task starts running when the caller next yields to the loop (awaits
 /// something pending), as in asyncio. Dropping the [`JoinHandle`] detaches it.
 ///
+/// ```
+/// use std::time::Duration;
+/// ferrio::run(async {
+///     let task = ferrio::spawn(async {
+///         ferrio::time::sleep(Duration::from_millis(5)).await;
+///         "fetched"
+///     });
+///     // Runs concurrently with whatever main does until it awaits the task.
+///     assert_eq!(task.await.unwrap(), "fetched");
+/// });
+/// ```
+///
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
@@ -506,6 +538,19 @@ where
 /// Spawns a task that need not be `Send` on the current runtime; it always runs
 /// on this thread.
 ///
+/// ```
+/// use std::{cell::Cell, rc::Rc};
+/// ferrio::run(async {
+///     let counter = Rc::new(Cell::new(0)); // not Send
+///     let task = ferrio::spawn_local({
+///         let counter = counter.clone();
+///         async move { counter.set(counter.get() + 1) }
+///     });
+///     task.await.unwrap();
+///     assert_eq!(counter.get(), 1);
+/// });
+/// ```
+///
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
@@ -519,7 +564,19 @@ where
 
 /// Runs the blocking function `f` on the current runtime's blocking pool
 /// (asyncio's `to_thread` / `run_in_executor`) and returns a handle to await
-/// its result.
+/// its result. The pool starts threads on demand, up to a cap
+/// (`Builder::max_blocking_threads`, 64 by default); idle ones exit after
+/// `Builder::blocking_keep_alive` (10 s).
+///
+/// ```
+/// ferrio::run(async {
+///     let digest = ferrio::spawn_blocking(|| {
+///         // Heavy or blocking work here does not stall the loop.
+///         (1..=20u64).product::<u64>()
+///     });
+///     assert_eq!(digest.await.unwrap(), 2_432_902_008_176_640_000);
+/// });
+/// ```
 ///
 /// # Panics
 ///
@@ -533,6 +590,11 @@ where
 }
 
 /// A [`Spawner`] for the current runtime, if this thread is inside one.
+///
+/// ```
+/// assert!(ferrio_executor::try_current().is_none());
+/// ferrio::run(async { assert!(ferrio_executor::try_current().is_some()) });
+/// ```
 pub fn try_current() -> Option<Spawner> {
     with_current(|core| {
         core.map(|c| Spawner {
@@ -543,6 +605,21 @@ pub fn try_current() -> Option<Spawner> {
 
 /// Yields to the loop once, letting every other ready task run first
 /// (asyncio's `await asyncio.sleep(0)`).
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// ferrio::run(async {
+///     let log = Arc::new(Mutex::new(Vec::new()));
+///     let other = ferrio::spawn({
+///         let log = log.clone();
+///         async move { log.lock().unwrap().push("other") }
+///     });
+///     ferrio::yield_now().await; // the spawned task runs here
+///     log.lock().unwrap().push("main");
+///     other.await.unwrap();
+///     assert_eq!(*log.lock().unwrap(), ["other", "main"]);
+/// });
+/// ```
 pub async fn yield_now() {
     let mut yielded = false;
     std::future::poll_fn(|cx| {

@@ -345,7 +345,20 @@ impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
 ///
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task was aborted
 /// or panicked. Dropping it *detaches* the task, which runs on to completion
-/// (as an asyncio task does when nobody awaits it).
+/// (as an asyncio task does when nobody awaits it). Its `Debug` prints like
+/// asyncio's task repr: `<Task pending id=3>`.
+///
+/// ```
+/// use std::time::Duration;
+/// ferrio::run(async {
+///     let task = ferrio::spawn(async {
+///         ferrio::time::sleep(Duration::from_secs(60)).await;
+///     });
+///     assert!(format!("{task:?}").starts_with("<Task pending"));
+///     task.abort(); // asyncio's task.cancel()
+///     assert!(task.await.unwrap_err().is_cancelled());
+/// });
+/// ```
 pub struct JoinHandle<T> {
     raw: Arc<dyn JoinSource<T>>,
     id: u64,
@@ -408,7 +421,16 @@ impl<T> fmt::Debug for JoinHandle<T> {
     }
 }
 
-/// Why a task produced no output.
+/// Why a task produced no output: it was cancelled, or it panicked.
+///
+/// ```
+/// ferrio::run(async {
+///     let err = ferrio::spawn(async { panic!("boom") }).await.unwrap_err();
+///     assert!(err.is_panic());
+///     assert_eq!(err.to_string(), format!("task {} panicked: boom", err.id()));
+///     // Re-raise it in this task with std::panic::resume_unwind(err.into_panic().unwrap()).
+/// });
+/// ```
 pub struct JoinError {
     repr: Repr,
     id: u64,
