@@ -1,10 +1,13 @@
 //! TCP on the reactor (asyncio's `open_connection` and `start_server`):
 //! [`TcpStream`], its read and write halves, and [`TcpListener`].
 //!
-//! Every operation goes through [`PollIo::poll_io`]: it runs the syscall when
-//! the socket may be ready and, on `WouldBlock`, clears that readiness and
-//! waits for the next event. A read future dropped before it completed took
-//! nothing from the socket, so the next read gets every byte.
+//! Every operation goes through [`PollIo::poll_io`] (reads and writes of a
+//! buffer through [`PollIo::poll_stream_io`]): it runs the syscall when the
+//! socket may be ready and, on `WouldBlock` (or, for a read or write, a
+//! transfer shorter than the buffer, which on a stream socket means the same),
+//! clears that readiness and waits for the next event. A read future dropped
+//! before it completed took nothing from the socket, so the next read gets
+//! every byte.
 //!
 //! Not here: name resolution ([`crate::dns`]) or socket creation details
 //! ([`crate::socket`]).
@@ -550,7 +553,11 @@ impl TcpStream {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let n = ready!(self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf)));
+        // A short read drains the socket: no extra read just to see WouldBlock.
+        let len = buf.len();
+        let n = ready!(self
+            .io
+            .poll_stream_io(cx, Direction::Read, len, |mut s| s.read(buf)));
         log::trace!("read {n:?}");
         Poll::Ready(n)
     }
@@ -571,7 +578,10 @@ impl TcpStream {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let n = ready!(self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf)));
+        // A short write fills the send buffer: wait for the next writable event.
+        let n = ready!(self
+            .io
+            .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf)));
         log::trace!("wrote {n:?}");
         Poll::Ready(n)
     }

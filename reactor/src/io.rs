@@ -233,6 +233,35 @@ impl Registration {
         }
     }
 
+    /// Like [`poll_io`](Registration::poll_io), for a transfer of `len` bytes on
+    /// a *stream* socket: a transfer shorter than `len` (but not zero) also
+    /// clears the readiness it acted on, because for stream-oriented files a
+    /// partial read or write means the buffer was drained or filled (epoll(7)).
+    /// That saves the syscall that would only return `WouldBlock`; a newer
+    /// event still wins, as with `WouldBlock`. Not for datagram sockets.
+    pub fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = match self.poll_ready(cx, direction) {
+                Poll::Ready(event) => event,
+                Poll::Pending => return Poll::Pending,
+            };
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                Ok(n) if n > 0 && n < len => {
+                    self.clear_readiness(event);
+                    return Poll::Ready(Ok(n));
+                }
+                other => return Poll::Ready(other),
+            }
+        }
+    }
+
     /// Removes `source` from the OS poller and frees this registration's slot.
     /// Call it before the source is closed.
     pub fn deregister<S: mio::event::Source + ?Sized>(self, source: &mut S) -> io::Result<()> {
@@ -324,6 +353,20 @@ impl<S: mio::event::Source> PollIo<S> {
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
         self.registration().poll_io(cx, direction, || op(io))
+    }
+
+    /// Runs a transfer of `len` bytes on a stream source once it is ready (see
+    /// [`Registration::poll_stream_io`]).
+    pub fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.registration()
+            .poll_stream_io(cx, direction, len, || op(io))
     }
 
     /// Deregisters and returns the source.

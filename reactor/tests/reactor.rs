@@ -283,6 +283,39 @@ fn a_reused_slot_does_not_inherit_the_old_registrations_readiness() {
 }
 
 #[test]
+fn a_short_stream_read_clears_readiness_and_a_full_one_keeps_it() {
+    let mut reactor = Reactor::new().unwrap();
+    let (a, mut b) = UnixStream::pair().unwrap();
+    let io = ferrio_reactor::PollIo::new(&reactor.handle(), a).unwrap();
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    b.write_all(b"0123456789").unwrap();
+    reactor.turn(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 4];
+    let syscalls = std::cell::Cell::new(0);
+    let mut read = |cx: &mut Context<'_>, len: usize| {
+        io.poll_stream_io(cx, Direction::Read, len, |s| {
+            syscalls.set(syscalls.get() + 1);
+            (&*s).read(&mut buf[..len])
+        })
+    };
+    // Full reads keep the readiness: there may be more.
+    assert!(matches!(read(&mut cx, 4), Poll::Ready(Ok(4))));
+    assert!(matches!(read(&mut cx, 4), Poll::Ready(Ok(4))));
+    // A short read drained the socket: the next read waits without a syscall.
+    assert!(matches!(read(&mut cx, 4), Poll::Ready(Ok(2))));
+    assert_eq!(syscalls.get(), 3);
+    assert!(read(&mut cx, 4).is_pending());
+    assert_eq!(syscalls.get(), 3, "a read syscall only to see WouldBlock");
+    assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    // New data wakes the reader again.
+    b.write_all(b"x").unwrap();
+    reactor.turn(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert!(matches!(read(&mut cx, 4), Poll::Ready(Ok(1))));
+}
+
+#[test]
 fn poll_io_drains_until_would_block_then_waits() {
     let mut reactor = Reactor::new().unwrap();
     let (a, mut b) = UnixStream::pair().unwrap();
