@@ -1,0 +1,223 @@
+//! The network workloads' Rust programs, one per subcommand:
+//!
+//! ```text
+//! netbench tokio_echo_server ADDR            tokio's echo server (current-thread)
+//! netbench idle_client ADDR N                N connections that echo 1 byte, then idle
+//! netbench http_get ferrio|reqwest URL N C   N GETs over C keep-alive connections
+//! netbench fetch_posts BASE_URL POSTS LIMIT  seed 004's async half on ferrio
+//! ```
+//!
+//! Each prints a `RESULT {...}` line (servers print `READY` once listening).
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ferrio_benches::{secs, Report};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+    let num = |i: usize| arg(i).parse::<usize>().unwrap_or_else(|_| panic!("argument {i} must be a number"));
+    let result = match arg(0) {
+        "tokio_echo_server" => tokio_echo_server(arg(1)),
+        "idle_client" => idle_client(arg(1), num(2)),
+        "http_get" => match arg(1) {
+            "ferrio" => ferrio_http_get(arg(2).to_owned(), num(3), num(4)),
+            "reqwest" => reqwest_http_get(arg(2).to_owned(), num(3), num(4)),
+            other => Err(format!("unknown client {other:?}")),
+        },
+        "fetch_posts" => fetch_posts(arg(1).to_owned(), num(2) as u64, num(3)),
+        _ => Err("usage: netbench tokio_echo_server ADDR | idle_client ADDR N | \
+                  http_get ferrio|reqwest URL N C | fetch_posts BASE_URL POSTS LIMIT"
+            .into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("netbench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The tokio peer of `examples/echo_server.rs`: one task per connection on a
+/// current-thread runtime, `set_nodelay`, then `tokio::io::copy` of the read
+/// half into the write half.
+fn tokio_echo_server(addr: &str) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
+        println!("READY {}", listener.local_addr().map_err(|e| e.to_string())?);
+        loop {
+            let (mut stream, _) = match listener.accept().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                let (mut rd, mut wr) = stream.split();
+                let _ = tokio::io::copy(&mut rd, &mut wr).await;
+            });
+        }
+    })
+}
+
+/// Opens `n` connections with blocking std sockets; on each, sends one byte
+/// and reads its echo (so the server has accepted it and its task or thread
+/// is running), then prints `READY` and holds them until stdin closes.
+/// Closes with SO_LINGER 0 (a reset, no TIME_WAIT left behind).
+fn idle_client(addr: &str, n: usize) -> Result<(), String> {
+    let start = Instant::now();
+    let mut streams = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut s = std::net::TcpStream::connect(addr).map_err(|e| format!("connection {i}: {e}"))?;
+        s.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+        s.write_all(b"x").map_err(|e| format!("connection {i}: {e}"))?;
+        let mut b = [0u8; 1];
+        s.read_exact(&mut b).map_err(|e| format!("connection {i}: {e}"))?;
+        streams.push(s);
+    }
+    println!("READY {n} connections in {:.3} s", secs(start));
+    std::io::stdout().flush().ok();
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
+    for s in &streams {
+        reset_on_close(s);
+    }
+    Ok(())
+}
+
+fn reset_on_close(s: &std::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: a valid socket descriptor and a correctly sized linger struct.
+    unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}
+
+fn report_http(client: &str, requests: usize, elapsed: f64, bytes: usize) {
+    Report::new()
+        .text("client", client)
+        .num("secs", elapsed)
+        .num("req_per_sec", requests as f64 / elapsed)
+        .num("body_bytes", bytes as f64)
+        .print();
+}
+
+/// `requests` GETs of `url` by `conns` tasks, each sending its share one
+/// after another, through one `ferrio::http::Client` with `limit(conns)`.
+fn ferrio_http_get(url: String, requests: usize, conns: usize) -> Result<(), String> {
+    ferrio::run(async move {
+        let client = ferrio::http::Client::builder()
+            .limit(conns)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let workers: Vec<_> = (0..conns)
+            .map(|w| {
+                let (client, url) = (client.clone(), url.clone());
+                let share = requests / conns + usize::from(w < requests % conns);
+                ferrio::spawn(async move {
+                    let mut bytes = 0;
+                    for _ in 0..share {
+                        let response = client.get(&url).send().await.map_err(|e| e.to_string())?;
+                        if response.status() != 200 {
+                            return Err(format!("status {}", response.status()));
+                        }
+                        bytes += response.bytes().await.map_err(|e| e.to_string())?.len();
+                    }
+                    Ok::<_, String>(bytes)
+                })
+            })
+            .collect();
+        let mut bytes = 0;
+        for w in ferrio::gather(workers).await {
+            bytes += w.map_err(|e| e.to_string())??;
+        }
+        report_http("ferrio", requests, secs(start), bytes);
+        Ok(())
+    })
+}
+
+/// The reqwest peer of `ferrio_http_get`: the same shape, on tokio's
+/// current-thread runtime, with up to `conns` idle connections kept per host.
+fn reqwest_http_get(url: String, requests: usize, conns: usize) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(conns)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let workers: Vec<_> = (0..conns)
+            .map(|w| {
+                let (client, url) = (client.clone(), url.clone());
+                let share = requests / conns + usize::from(w < requests % conns);
+                tokio::spawn(async move {
+                    let mut bytes = 0;
+                    for _ in 0..share {
+                        let response = client.get(&url).send().await.map_err(|e| e.to_string())?;
+                        if response.status() != 200 {
+                            return Err(format!("status {}", response.status()));
+                        }
+                        bytes += response.bytes().await.map_err(|e| e.to_string())?.len();
+                    }
+                    Ok::<_, String>(bytes)
+                })
+            })
+            .collect();
+        let mut bytes = 0;
+        for w in workers {
+            bytes += w.await.map_err(|e| e.to_string())??;
+        }
+        report_http("reqwest", requests, secs(start), bytes);
+        Ok(())
+    })
+}
+
+/// Seed 004's asynchronous half on ferrio (what `examples/fetch_posts.rs`
+/// runs): posts 1..=POSTS fetched at once with `gather`, through a client
+/// limited to LIMIT connections, each body read whole.
+fn fetch_posts(base_url: String, posts: u64, limit: usize) -> Result<(), String> {
+    ferrio::run(async move {
+        let client = ferrio::http::Client::builder().limit(limit).build().map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let fetches = (1..=posts).map(|post| {
+            let (client, url) = (&client, format!("{base_url}/posts/{post}"));
+            async move {
+                let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+                if response.status() != 200 {
+                    return Err(format!("post {post}: status {}", response.status()));
+                }
+                let body = response.bytes().await.map_err(|e| e.to_string())?;
+                if body.is_empty() {
+                    return Err(format!("post {post}: empty body"));
+                }
+                Ok::<_, String>(())
+            }
+        });
+        for r in ferrio::gather(fetches).await {
+            r?;
+        }
+        Report::new().text("client", "ferrio").num("secs", secs(start)).num("posts", posts as f64).print();
+        Ok(())
+    })
+}
