@@ -284,6 +284,24 @@ fn an_oversized_body_gets_413_before_it_is_sent() {
 }
 
 #[test]
+fn a_content_length_near_the_largest_number_gets_413_when_bodies_are_unlimited() {
+    run(async {
+        let server = start(Builder::new().max_body_bytes(usize::MAX)).await;
+        let mut conn = connect(server.local_addr()).await;
+        let huge = usize::MAX;
+        conn.write_all(
+            format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {huge}\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let reply = read_to_close(&mut conn, Duration::from_secs(5)).await;
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(reply.starts_with("HTTP/1.1 413 "), "{reply}");
+        server.shutdown().await;
+    });
+}
+
+#[test]
 fn a_client_that_stalls_mid_head_is_closed_within_the_header_timeout() {
     run(async {
         let limit = Duration::from_millis(300);

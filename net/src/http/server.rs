@@ -685,15 +685,14 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             }
         };
 
+        let too_large = || Reject::new(StatusCode::PAYLOAD_TOO_LARGE, "body over the limit");
         if head.content_length > config.max_body_bytes as u64 {
-            return Err(Reject::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body over the limit",
-            ));
+            return Err(too_large());
         }
-        // Fits in usize: it is at most `max_body_bytes`.
+        // Fits in usize: it is at most `max_body_bytes`. The head and body
+        // together may not (with `max_body_bytes(usize::MAX)`).
         let body_len = head.content_length as usize;
-        let end = head.len + body_len;
+        let end = head.len.checked_add(body_len).ok_or_else(too_large)?;
         if self.buf.len() < end {
             if head.expect_continue && !self.write(b"HTTP/1.1 100 Continue\r\n\r\n").await {
                 return Ok(None);
