@@ -145,6 +145,30 @@ fn keep_alive_serves_two_requests_on_one_connection() {
 }
 
 #[test]
+fn timeouts_as_long_as_duration_max_mean_no_timeout() {
+    run(async {
+        let forever = Duration::MAX;
+        let builder = Builder::new()
+            .header_read_timeout(forever)
+            .body_read_timeout(forever)
+            .write_timeout(forever)
+            .keep_alive_timeout(forever);
+        let server = start(builder).await;
+        let mut conn = connect(server.local_addr()).await;
+        let mut buf = Vec::new();
+        conn.write_all(b"POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n")
+            .await
+            .unwrap();
+        conn.write_all(b"hi").await.unwrap();
+        let reply = read_reply(&mut conn, &mut buf).await;
+        assert_eq!((reply.status, reply.body.as_str()), (200, "POST /p hi"));
+        conn.write_all(get("/again").as_bytes()).await.unwrap();
+        assert_eq!(read_reply(&mut conn, &mut buf).await.body, "GET /again ");
+        server.shutdown().await;
+    });
+}
+
+#[test]
 fn pipelined_requests_are_answered_in_order() {
     run(async {
         let server = start(Builder::new()).await;

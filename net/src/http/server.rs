@@ -520,6 +520,13 @@ where
     log::debug!("http server: stopped accepting");
 }
 
+/// `start + timeout`, or (for a timeout such as `Duration::MAX`, meaning
+/// "never") a deadline decades away instead of an overflow.
+fn deadline(start: Instant, timeout: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
+    start.checked_add(timeout).unwrap_or_else(|| start + FAR)
+}
+
 /// Errors of `accept` that concern one connection that died in the backlog,
 /// not the listener.
 fn is_per_connection_error(e: &io::Error) -> bool {
@@ -647,7 +654,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
         if self.buf.is_empty() {
             let wait = if first {
                 timeout_at(
-                    self.accepted_at + config.header_read_timeout,
+                    deadline(self.accepted_at, config.header_read_timeout),
                     self.wait_for_data(),
                 )
                 .await
@@ -664,16 +671,17 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             }
         }
 
-        let deadline = if first {
+        let head_from = if first {
             self.accepted_at
         } else {
             Instant::now()
-        } + config.header_read_timeout;
+        };
+        let head_deadline = deadline(head_from, config.header_read_timeout);
         let head = loop {
             if let Some(head) = parse_head(&self.buf, config.max_header_bytes)? {
                 break head;
             }
-            match timeout_at(deadline, self.read_more()).await {
+            match timeout_at(head_deadline, self.read_more()).await {
                 Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
                 Ok(Ok(_)) => {}
                 Err(_) => {
@@ -697,9 +705,9 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             if head.expect_continue && !self.write(b"HTTP/1.1 100 Continue\r\n\r\n").await {
                 return Ok(None);
             }
-            let deadline = Instant::now() + config.body_read_timeout;
+            let body_deadline = deadline(Instant::now(), config.body_read_timeout);
             while self.buf.len() < end {
-                match timeout_at(deadline, self.read_more()).await {
+                match timeout_at(body_deadline, self.read_more()).await {
                     Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
                     Ok(Ok(_)) => {}
                     Err(_) => {
