@@ -219,18 +219,9 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
+        op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            let event = match self.poll_ready(cx, direction) {
-                Poll::Ready(event) => event,
-                Poll::Pending => return Poll::Pending,
-            };
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                other => return Poll::Ready(other),
-            }
-        }
+        self.poll_io_until_drained(cx, direction, op, |_| false)
     }
 
     /// Like [`poll_io`](Registration::poll_io), for a transfer of `len` bytes on
@@ -244,8 +235,20 @@ impl Registration {
         cx: &mut Context<'_>,
         direction: Direction,
         len: usize,
-        mut op: impl FnMut() -> io::Result<usize>,
+        op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_io_until_drained(cx, direction, op, |&n| n > 0 && n < len)
+    }
+
+    /// The loop behind `poll_io` and `poll_stream_io`: `drained` says whether a
+    /// successful result also proves the source drained in `direction`.
+    fn poll_io_until_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
         loop {
             let event = match self.poll_ready(cx, direction) {
                 Poll::Ready(event) => event,
@@ -253,11 +256,13 @@ impl Registration {
             };
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                Ok(n) if n > 0 && n < len => {
-                    self.clear_readiness(event);
-                    return Poll::Ready(Ok(n));
+                Ok(r) => {
+                    if drained(&r) {
+                        self.clear_readiness(event);
+                    }
+                    return Poll::Ready(Ok(r));
                 }
-                other => return Poll::Ready(other),
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }
