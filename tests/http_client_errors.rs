@@ -274,6 +274,29 @@ fn body_over_max_body_bytes_is_too_large() {
 }
 
 #[test]
+fn gzip_bomb_is_stopped_a_piece_past_max_body_bytes() {
+    run(async {
+        // 50 MB of zeros in about 50 KB: a few reads' worth on the wire.
+        let bomb = gzip(&vec![0u8; 50 << 20]);
+        let wire = response("200 OK", &["content-encoding: gzip"], &bomb);
+        let server = serve(move |_| Action::Reply(wire.clone())).await;
+        let cap = 1 << 20;
+        let client = Client::builder().max_body_bytes(cap).build().unwrap();
+        let reply = client.get(server.url("/")).send().await.unwrap();
+        fails_fast(ErrorKind::TooLarge, reply.bytes()).await;
+        // What `bytes` saw come out of the decoder: pieces of at most 64 KiB,
+        // so it stopped within 64 KiB past the cap, not megabytes past it.
+        let mut reply = client.get(server.url("/")).send().await.unwrap();
+        let mut decoded = 0;
+        while let Some(piece) = reply.chunk().await.unwrap() {
+            assert!(piece.len() <= 64 * 1024, "a piece of {} bytes", piece.len());
+            decoded += piece.len();
+        }
+        assert_eq!(decoded, 50 << 20);
+    });
+}
+
+#[test]
 fn invalid_gzip_is_a_body_decode_error() {
     run(async {
         let server = answering(response(

@@ -9,7 +9,7 @@ use std::fmt;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use flate2::write::GzDecoder;
 use http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{StatusCode, Version};
@@ -21,9 +21,14 @@ use super::error::{Error, ErrorKind};
 use super::pool::Permit;
 use super::proto::{BodyDecoder, ProtoError, ResponseHead};
 
-/// How many compressed bytes go into the gzip decoder at once, which bounds
-/// what one step can inflate to (about a thousand times this).
-const GZIP_STEP: usize = 4 * 1024;
+/// How many decoded bytes one gzip step may produce before the client looks
+/// at them. [`Response::chunk`] returns one step's output, and
+/// [`Response::bytes`] checks `max_body_bytes` after each, so a small
+/// compressed body that inflates to gigabytes (a "gzip bomb") is stopped
+/// having decoded at most one step past the limit. A step can overshoot this
+/// by one write's output: flate2 inflates into its own 32 KiB buffer, which
+/// reaches ours at the next write, so a step is under 64 KiB.
+const GZIP_STEP: usize = 32 * 1024;
 
 /// A response to a request sent with [`RequestBuilder::send`](super::RequestBuilder::send).
 ///
@@ -77,10 +82,63 @@ pub(crate) struct Body {
     done: bool,
 }
 
+/// A gzip body being decoded, one bounded step at a time.
 struct Gzip {
     decoder: GzDecoder<Vec<u8>>,
+    /// Compressed bytes not yet given to the decoder: a piece is decoded over
+    /// several steps when it inflates to more than one step's worth.
+    pending: Bytes,
     /// Compressed bytes seen: an empty body is empty, not broken gzip.
     seen: u64,
+}
+
+impl Gzip {
+    fn new() -> Gzip {
+        Gzip {
+            decoder: GzDecoder::new(Vec::new()),
+            pending: Bytes::new(),
+            seen: 0,
+        }
+    }
+
+    /// Takes a piece of the compressed body; [`step`](Gzip::step) decodes it.
+    fn feed(&mut self, data: Bytes) {
+        debug_assert!(
+            self.pending.is_empty(),
+            "fed before the last piece was decoded"
+        );
+        self.seen += data.len() as u64;
+        self.pending = data;
+    }
+
+    /// Decodes pending input until it is used up or about [`GZIP_STEP`]
+    /// bytes came out; returns them, or `None` once the input is used up
+    /// without output.
+    fn step(&mut self) -> Result<Option<Bytes>, Error> {
+        while !self.pending.is_empty() && self.decoder.get_ref().len() < GZIP_STEP {
+            // One write inflates into the decoder's own buffer (32 KiB),
+            // which reaches our Vec at the next write.
+            let n = self.decoder.write(&self.pending).map_err(gzip_error)?;
+            if n == 0 {
+                // Input past the end of the gzip stream.
+                return Err(gzip_error(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.pending.advance(n);
+        }
+        let out = std::mem::take(self.decoder.get_mut());
+        Ok((!out.is_empty()).then(|| Bytes::from(out)))
+    }
+
+    /// The end of the body: the decoder's last output, after checking the
+    /// gzip trailer (CRC and length).
+    fn finish(mut self) -> Result<Option<Bytes>, Error> {
+        if self.seen == 0 {
+            return Ok(None);
+        }
+        self.decoder.try_finish().map_err(gzip_error)?;
+        let rest = std::mem::take(self.decoder.get_mut());
+        Ok((!rest.is_empty()).then(|| Bytes::from(rest)))
+    }
 }
 
 /// What [`Response::new`] needs besides the head and the connection.
@@ -105,10 +163,7 @@ impl Response {
             // The body the user sees is the decoded one; these described the other.
             head.headers.remove(CONTENT_ENCODING);
             head.headers.remove(CONTENT_LENGTH);
-            Gzip {
-                decoder: GzDecoder::new(Vec::new()),
-                seen: 0,
-            }
+            Gzip::new()
         });
         let mut body = Body {
             conn: Some((conn, permit)),
@@ -168,8 +223,9 @@ impl Response {
     }
 
     /// The next piece of the body, or `None` at its end. Pieces come as the
-    /// server sends them; gzip is already decoded. `max_body_bytes` does not
-    /// apply here: the caller decides what to keep.
+    /// server sends them; gzip is already decoded, a piece of it at most
+    /// 64 KiB however well it compresses. `max_body_bytes` does not apply
+    /// here: the caller decides what to keep.
     ///
     /// ```
     /// use ferrio::http::Client;
@@ -326,6 +382,9 @@ impl Body {
             if self.done {
                 return Ok(None);
             }
+            if let Some(out) = self.gzip.as_mut().map(Gzip::step).transpose()?.flatten() {
+                return Ok(Some(out));
+            }
             let Some((conn, _)) = self.conn.as_mut() else {
                 // The wire body ended without `done`: only a gzip tail is left.
                 self.done = true;
@@ -339,11 +398,14 @@ impl Body {
                 self.wire_done();
             }
             if let Some(data) = data {
-                let out = self.content(data)?;
-                if !out.is_empty() {
-                    return Ok(Some(out));
+                match self.gzip.as_mut() {
+                    None => return Ok(Some(data)),
+                    // Decoded a step at a time at the top of the loop.
+                    Some(gzip) => {
+                        gzip.feed(data);
+                        continue;
+                    }
                 }
-                continue;
             }
             if self.decoder.is_done() {
                 continue;
@@ -363,29 +425,9 @@ impl Body {
         }
     }
 
-    /// Un-gzips `data` (wire body bytes) if the body is gzip.
-    fn content(&mut self, data: Bytes) -> Result<Bytes, Error> {
-        let Some(gzip) = self.gzip.as_mut() else {
-            return Ok(data);
-        };
-        gzip.seen += data.len() as u64;
-        for step in data.chunks(GZIP_STEP) {
-            gzip.decoder.write_all(step).map_err(gzip_error)?;
-        }
-        Ok(Bytes::from(std::mem::take(gzip.decoder.get_mut())))
-    }
-
     /// The end of a gzip body: checks its trailer (CRC and length).
     fn finish_gzip(&mut self) -> Result<Option<Bytes>, Error> {
-        let Some(mut gzip) = self.gzip.take() else {
-            return Ok(None);
-        };
-        if gzip.seen == 0 {
-            return Ok(None);
-        }
-        gzip.decoder.try_finish().map_err(gzip_error)?;
-        let rest = std::mem::take(gzip.decoder.get_mut());
-        Ok((!rest.is_empty()).then(|| Bytes::from(rest)))
+        self.gzip.take().map_or(Ok(None), Gzip::finish)
     }
 }
 
@@ -505,5 +547,83 @@ mod tests {
         assert!(!is_gzip(&headers(&[("content-encoding", "gzip, br")])));
         assert!(!is_gzip(&headers(&[("content-encoding", "br")])));
         assert!(!is_gzip(&HeaderMap::new()));
+    }
+
+    /// The most one gzip step can produce: see [`GZIP_STEP`].
+    const GZIP_STEP_MAX: usize = GZIP_STEP + 32 * 1024;
+
+    /// `len` zeros, gzip-compressed (about a thousandth of `len`).
+    fn bomb(len: usize) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..len / zeros.len() {
+            encoder.write_all(&zeros).unwrap();
+        }
+        encoder.finish().unwrap()
+    }
+
+    /// Decodes `gzip` fed as one piece, a step at a time, until more than
+    /// `cap` bytes came out (as `Response::bytes` does); returns the largest
+    /// step and the total decoded.
+    fn decode_up_to(gzip: &[u8], cap: usize) -> (usize, usize) {
+        let mut decoder = Gzip::new();
+        decoder.feed(Bytes::copy_from_slice(gzip));
+        let (mut largest, mut total) = (0, 0);
+        while let Some(out) = decoder.step().unwrap() {
+            largest = largest.max(out.len());
+            total += out.len();
+            if total > cap {
+                break;
+            }
+        }
+        (largest, total)
+    }
+
+    #[test]
+    fn gzip_bomb_in_one_piece_is_decoded_a_bounded_step_at_a_time() {
+        let cap = 1 << 20;
+        let bomb = bomb(16 << 20);
+        assert!(bomb.len() < 64 * 1024, "one piece as read off the wire");
+        let (largest, total) = decode_up_to(&bomb, cap);
+        assert!(largest <= GZIP_STEP_MAX, "a step of {largest} bytes");
+        assert!(total > cap);
+        assert!(
+            total <= cap + GZIP_STEP_MAX,
+            "decoded {total} bytes for a cap of {cap}"
+        );
+    }
+
+    #[test]
+    fn gzip_decoded_in_steps_is_the_whole_body() {
+        let text: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&text).unwrap();
+        let compressed = encoder.finish().unwrap();
+        let mut decoder = Gzip::new();
+        let mut out = Vec::new();
+        for piece in compressed.chunks(10_000) {
+            decoder.feed(Bytes::copy_from_slice(piece));
+            while let Some(step) = decoder.step().unwrap() {
+                out.extend_from_slice(&step);
+            }
+        }
+        out.extend_from_slice(&decoder.finish().unwrap().unwrap_or_default());
+        assert_eq!(out, text);
+    }
+
+    #[test]
+    fn bytes_after_the_end_of_the_gzip_stream_are_an_error() {
+        let mut body = bomb(1 << 20);
+        body.extend_from_slice(b"trailing garbage");
+        let mut decoder = Gzip::new();
+        decoder.feed(Bytes::from(body));
+        let err = loop {
+            match decoder.step() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("trailing bytes were accepted"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.kind(), ErrorKind::BodyDecode);
     }
 }
