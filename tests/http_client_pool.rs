@@ -416,3 +416,42 @@ fn connections_idle_past_pool_idle_timeout_are_not_reused() {
         assert_eq!(server.stats.accepted(), 2);
     });
 }
+
+#[test]
+fn idle_connection_is_closed_after_pool_idle_timeout_without_another_request() {
+    run(async {
+        let server = serve(|_| Action::Reply(ok("x"))).await;
+        let client = Client::builder()
+            .pool_idle_timeout(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        for round in 0..2 {
+            let body = client.get(server.url("/")).send().await.unwrap();
+            assert_eq!(body.text().await.unwrap(), "x");
+            assert_eq!(server.stats.open(), 1, "kept alive for reuse");
+            // No more requests: the client's pool closes it on its own.
+            assert!(
+                server.stats.all_closed_within(Duration::from_secs(1)).await,
+                "round {round}: the idle connection is still open"
+            );
+        }
+        assert_eq!(server.stats.accepted(), 2);
+    });
+}
+
+#[test]
+fn dropping_the_client_closes_its_idle_connections_at_once() {
+    run(async {
+        let server = serve(|_| Action::Reply(ok("x"))).await;
+        let client = Client::builder()
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let body = client.get(server.url("/")).send().await.unwrap();
+        assert_eq!(body.text().await.unwrap(), "x");
+        assert_eq!(server.stats.open(), 1);
+        // The pool's pruning task, asleep for a minute, does not keep it alive.
+        drop(client);
+        assert!(server.stats.all_closed_within(Duration::from_secs(1)).await);
+    });
+}

@@ -77,6 +77,23 @@ impl Stats {
         self.accepted.load(Ordering::SeqCst)
     }
 
+    /// Connections open now (their server task has not ended).
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Waits (up to `patience`) until no connection is open; whether it got there.
+    pub async fn all_closed_within(&self, patience: Duration) -> bool {
+        let started = std::time::Instant::now();
+        while self.open() > 0 {
+            if started.elapsed() > patience {
+                return false;
+            }
+            ferrio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
     pub fn max_open(&self) -> usize {
         self.max_open.load(Ordering::SeqCst)
     }

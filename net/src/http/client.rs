@@ -307,7 +307,12 @@ impl ClientBuilder {
         self
     }
 
-    /// How long an idle keep-alive connection is kept for reuse.
+    /// How long an idle keep-alive connection is kept for reuse. It is closed
+    /// once it has been idle this long, whether or not the client is used
+    /// again (a timer task of the client's pool does it), so a quiet client
+    /// holds no sockets the server closed in the meantime. Keep it shorter
+    /// than the servers' keep-alive timeout, so the client closes first and
+    /// never sends a request on a connection the server is closing.
     pub fn pool_idle_timeout(mut self, d: Duration) -> ClientBuilder {
         self.pool_idle_timeout = d;
         self

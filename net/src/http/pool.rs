@@ -9,16 +9,22 @@
 //! request to that host. An idle connection to another host is closed to make
 //! room for a waiter when the total limit is reached.
 //!
+//! Idle connections are closed once they have been idle for the idle timeout:
+//! when a connection goes idle, the pool makes sure one pruning task of its
+//! own is asleep until the oldest idle connection expires (see
+//! [`prune_idle`]), so a client that makes no more requests does not keep
+//! sockets the server has long closed.
+//!
 //! Not here: I/O. The pool is generic over the connection type `C` and never
-//! looks inside it, so every rule here is tested with plain integers. Timeouts
-//! are the caller's: it drops the [`Acquire`] future, which frees whatever it
-//! was given.
+//! looks inside it, so every rule here is tested with plain integers. Other
+//! timeouts are the caller's: it drops the [`Acquire`] future, which frees
+//! whatever it was given.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -50,11 +56,11 @@ pub(crate) struct Limits {
 }
 
 /// A pool of connections of type `C`. Cheap to clone; all clones share one pool.
-pub(crate) struct Pool<C> {
+pub(crate) struct Pool<C: Send + 'static> {
     shared: Arc<Shared<C>>,
 }
 
-impl<C> Clone for Pool<C> {
+impl<C: Send + 'static> Clone for Pool<C> {
     fn clone(&self) -> Self {
         Pool {
             shared: self.shared.clone(),
@@ -62,7 +68,7 @@ impl<C> Clone for Pool<C> {
     }
 }
 
-struct Shared<C> {
+struct Shared<C: Send + 'static> {
     limits: Limits,
     state: Mutex<State<C>>,
 }
@@ -81,6 +87,9 @@ struct State<C> {
     /// Waiting requests, first come first; ids into `waiters`.
     queue: VecDeque<u64>,
     waiters: HashMap<u64, Waiter<C>>,
+    /// The id of the pool's [`prune_idle`] task while one is running.
+    pruner: Option<u64>,
+    /// Ids for waiters and pruning tasks.
     next_id: u64,
 }
 
@@ -126,14 +135,18 @@ impl<C> State<C> {
         Some(idle.conn)
     }
 
-    /// Removes the connection idle the longest, whatever its host, and frees its slot.
-    fn evict_oldest_idle(&mut self) -> Option<C> {
-        let key = self
-            .idle
+    /// The connection idle the longest, whatever its host: its key and
+    /// since when it is idle.
+    fn oldest_idle(&self) -> Option<(&Key, Instant)> {
+        self.idle
             .iter()
             .filter_map(|(key, list)| list.first().map(|idle| (key, idle.since)))
             .min_by_key(|&(_, since)| since)
-            .map(|(key, _)| key.clone())?;
+    }
+
+    /// Removes the connection idle the longest, whatever its host, and frees its slot.
+    fn evict_oldest_idle(&mut self) -> Option<C> {
+        let key = self.oldest_idle().map(|(key, _)| key.clone())?;
         let list = self.idle.get_mut(&key)?;
         let idle = list.remove(0);
         if list.is_empty() {
@@ -219,7 +232,7 @@ impl<C> State<C> {
     }
 }
 
-impl<C> Pool<C> {
+impl<C: Send + 'static> Pool<C> {
     pub(crate) fn new(limits: Limits) -> Pool<C> {
         let limits = Limits {
             total: limits.total.max(1),
@@ -236,6 +249,7 @@ impl<C> Pool<C> {
                     idle_count: 0,
                     queue: VecDeque::new(),
                     waiters: HashMap::new(),
+                    pruner: None,
                     next_id: 0,
                 }),
             }),
@@ -279,7 +293,7 @@ impl<C> Pool<C> {
     }
 }
 
-impl<C> Shared<C> {
+impl<C: Send + 'static> Shared<C> {
     fn lock(&self) -> MutexGuard<'_, State<C>> {
         // The state is consistent between statements that can panic, so a
         // poisoned lock is still a usable one.
@@ -299,6 +313,89 @@ impl<C> Shared<C> {
     }
 }
 
+impl<C: Send + 'static> Shared<C> {
+    /// Makes sure a [`prune_idle`] task runs while connections are idle: a
+    /// no-op when one does, when none is idle, or outside a runtime (pruning
+    /// then happens when the pool is next used, as it always does).
+    fn arm_pruner(self: &Arc<Self>) {
+        let (id, spawner) = {
+            let mut state = self.lock();
+            if state.idle_count == 0 || state.pruner.is_some() {
+                return;
+            }
+            if Instant::now()
+                .checked_add(self.limits.idle_timeout)
+                .is_none()
+            {
+                // Idle connections never expire.
+                return;
+            }
+            let Some(spawner) = ferrio_executor::try_current() else {
+                return;
+            };
+            let id = state.next_id;
+            state.next_id += 1;
+            state.pruner = Some(id);
+            (id, spawner)
+        };
+        // Outside the lock: a runtime that is shutting down drops the task
+        // at once, and its `Disarm` takes the lock.
+        drop(spawner.spawn(prune_idle(Arc::downgrade(self), id)));
+    }
+}
+
+/// The pool's pruning task: sleeps until the oldest idle connection expires,
+/// closes what expired, and again, until no connection is idle. It holds the
+/// pool weakly, so a dropped client is not kept alive by it (the task ends at
+/// its next wakeup).
+async fn prune_idle<C: Send + 'static>(pool: Weak<Shared<C>>, id: u64) {
+    let _disarm = Disarm {
+        pool: pool.clone(),
+        id,
+    };
+    loop {
+        let deadline = {
+            let Some(shared) = pool.upgrade() else { return };
+            let mut state = shared.lock();
+            let deadline = state
+                .oldest_idle()
+                .and_then(|(_, since)| since.checked_add(shared.limits.idle_timeout));
+            match deadline {
+                Some(deadline) => deadline,
+                None => {
+                    // Decided under the lock, so a connection that goes idle
+                    // after this arms a new task.
+                    state.pruner = None;
+                    return;
+                }
+            }
+        };
+        ferrio_reactor::time::sleep_until(deadline).await;
+        let Some(shared) = pool.upgrade() else { return };
+        // `dispatch` prunes first, then serves any waiter the freed slots let in.
+        shared.update(|_| {});
+    }
+}
+
+/// Marks the pool as having no pruning task when [`prune_idle`] ends, however
+/// it ends (a runtime shutting down drops it mid-sleep), so that the next
+/// idle connection arms a new one.
+struct Disarm<C: Send + 'static> {
+    pool: Weak<Shared<C>>,
+    id: u64,
+}
+
+impl<C: Send + 'static> Drop for Disarm<C> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.pool.upgrade() {
+            let mut state = shared.lock();
+            if state.pruner == Some(self.id) {
+                state.pruner = None;
+            }
+        }
+    }
+}
+
 fn wake_all(wakers: Vec<Waker>) {
     for waker in wakers {
         waker.wake();
@@ -306,7 +403,7 @@ fn wake_all(wakers: Vec<Waker>) {
 }
 
 /// The future of [`Pool::acquire`].
-pub(crate) struct Acquire<C> {
+pub(crate) struct Acquire<C: Send + 'static> {
     shared: Arc<Shared<C>>,
     key: Key,
     /// The waiter's id while it is registered.
@@ -314,13 +411,13 @@ pub(crate) struct Acquire<C> {
 }
 
 /// What a served request gets: a slot, and maybe an idle connection to reuse.
-pub(crate) struct Checkout<C> {
+pub(crate) struct Checkout<C: Send + 'static> {
     pub(crate) permit: Permit<C>,
     /// An idle connection to the host, or `None`: connect a new one.
     pub(crate) idle: Option<C>,
 }
 
-impl<C> Future for Acquire<C> {
+impl<C: Send + 'static> Future for Acquire<C> {
     type Output = Checkout<C>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Checkout<C>> {
@@ -361,10 +458,11 @@ impl<C> Future for Acquire<C> {
     }
 }
 
-impl<C> Drop for Acquire<C> {
+impl<C: Send + 'static> Drop for Acquire<C> {
     fn drop(&mut self) {
         let Some(id) = self.id.take() else { return };
         let key = &self.key;
+        let mut went_idle = false;
         self.shared.update(|state| {
             let Some(waiter) = state.waiters.remove(&id) else {
                 return;
@@ -379,21 +477,25 @@ impl<C> Drop for Acquire<C> {
                         since: Instant::now(),
                     });
                     state.idle_count += 1;
+                    went_idle = true;
                 }
                 Some(None) => state.free_slot(key),
             }
         });
+        if went_idle {
+            self.shared.arm_pruner();
+        }
     }
 }
 
 /// One slot of the pool's limits, held by one connection for its whole life.
-pub(crate) struct Permit<C> {
+pub(crate) struct Permit<C: Send + 'static> {
     /// `None` once the slot was handed back with a connection.
     shared: Option<Arc<Shared<C>>>,
     key: Key,
 }
 
-impl<C> Permit<C> {
+impl<C: Send + 'static> Permit<C> {
     /// The host this slot is for.
     #[cfg(test)]
     pub(crate) fn key(&self) -> &Key {
@@ -413,10 +515,11 @@ impl<C> Permit<C> {
             });
             state.idle_count += 1;
         });
+        shared.arm_pruner();
     }
 }
 
-impl<C> Drop for Permit<C> {
+impl<C: Send + 'static> Drop for Permit<C> {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.take() {
             shared.update(|state| state.free_slot(&self.key));
@@ -424,7 +527,7 @@ impl<C> Drop for Permit<C> {
     }
 }
 
-impl<C> fmt::Debug for Permit<C> {
+impl<C: Send + 'static> fmt::Debug for Permit<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit").field("key", &self.key).finish()
     }
@@ -461,7 +564,10 @@ mod tests {
     }
 
     /// Polls once with a waker that counts its wakes.
-    fn poll<C>(acquire: &mut Acquire<C>, waker: &Arc<CountingWaker>) -> Option<Checkout<C>> {
+    fn poll<C: Send + 'static>(
+        acquire: &mut Acquire<C>,
+        waker: &Arc<CountingWaker>,
+    ) -> Option<Checkout<C>> {
         let waker = Waker::from(waker.clone());
         match Pin::new(acquire).poll(&mut Context::from_waker(&waker)) {
             Poll::Ready(c) => Some(c),
@@ -660,5 +766,62 @@ mod tests {
         let (open, _) = pool.counts();
         let idle_only = pool.shared.lock().idle_count;
         assert_eq!(open, idle_only, "only idle connections hold slots");
+    }
+
+    /// Waits, in a runtime, up to 2 s for the pool to hold no connection.
+    async fn all_closed_within_2s<C: Send + 'static>(pool: &Pool<C>) -> bool {
+        let started = Instant::now();
+        while pool.counts() != (0, 0) {
+            if started.elapsed() > Duration::from_secs(2) {
+                return false;
+            }
+            ferrio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
+    #[test]
+    fn idle_connections_are_closed_by_a_timer_in_each_runtime_the_pool_meets() {
+        let pool: Pool<u32> = Pool::new(Limits {
+            total: 5,
+            per_host: 5,
+            idle_timeout: Duration::from_millis(200),
+        });
+        let w = waker();
+        // This runtime ends while the pool's pruning task sleeps.
+        ferrio::run({
+            let (pool, w) = (pool.clone(), w.clone());
+            async move {
+                let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+                a.permit.put_idle(1);
+            }
+        });
+        assert_eq!(pool.counts(), (1, 1), "nothing closed it without a runtime");
+        // The next one gets a pruning task of its own.
+        ferrio::run(async move {
+            let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+            let b = poll(&mut pool.acquire(key("b")), &w).unwrap();
+            a.permit.put_idle(1);
+            b.permit.put_idle(2);
+            assert_eq!(pool.counts(), (2, 2));
+            assert!(all_closed_within_2s(&pool).await);
+        });
+    }
+
+    #[test]
+    fn idle_connections_outside_a_runtime_are_pruned_when_the_pool_is_used() {
+        let pool: Pool<u32> = Pool::new(Limits {
+            total: 5,
+            per_host: 5,
+            idle_timeout: Duration::from_millis(20),
+        });
+        let w = waker();
+        let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        a.permit.put_idle(1);
+        assert_eq!(pool.counts(), (1, 1), "no timer, no panic");
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(pool.counts(), (1, 1));
+        drop(pool.acquire(key("b")));
+        assert_eq!(pool.counts(), (0, 0));
     }
 }
