@@ -30,6 +30,10 @@ use crate::Resolver;
 /// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrio/", env!("CARGO_PKG_VERSION"));
 
+/// How long an idle pooled connection is kept by default
+/// ([`ClientBuilder::pool_idle_timeout`]).
+pub(crate) const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Request bodies up to this size are written with the head in one write.
 const COALESCE_BODY: usize = 16 * 1024;
 
@@ -252,7 +256,7 @@ impl ClientBuilder {
             read_timeout: None,
             timeout: Some(Duration::from_secs(300)),
             pool_timeout: None,
-            pool_idle_timeout: Duration::from_secs(15),
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             max_redirects: 10,
             user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
             headers: HeaderMap::new(),

@@ -96,6 +96,13 @@ const LINGER_BYTES: usize = 1 << 20;
 /// connections get to drop their sockets.
 const FORCED_CLOSE_WAIT: Duration = Duration::from_secs(1);
 
+/// The default [`Builder::keep_alive_timeout`]: longer than the idle timeout
+/// of the pools of ferrio's client and aiohttp (15 s each), so that such a
+/// client closes an idle connection first. Were the server first, a client
+/// could send its next request on the connection just as the server closes
+/// it, and see it fail.
+const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// The pause after an `accept` error such as "too many open files", so the
 /// accept loop does not spin while the process is out of descriptors.
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
@@ -148,7 +155,7 @@ impl Builder {
                 header_read_timeout: Duration::from_secs(10),
                 body_read_timeout: Duration::from_secs(30),
                 write_timeout: Duration::from_secs(30),
-                keep_alive_timeout: Duration::from_secs(15),
+                keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
                 shutdown_grace: Duration::from_secs(5),
             },
         }
@@ -192,7 +199,10 @@ impl Builder {
     }
 
     /// How long a keep-alive connection may sit idle between requests before
-    /// the server closes it. Default 15 s (the client's pool idle timeout).
+    /// the server closes it. Default 20 s: longer than common clients' pool
+    /// idle timeout (15 s for ferrio's client), so that the client closes an
+    /// idle connection first and never sends a request on one the server is
+    /// closing.
     pub fn keep_alive_timeout(mut self, d: Duration) -> Self {
         self.config.keep_alive_timeout = d;
         self
@@ -1092,6 +1102,11 @@ fn http_date(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_keep_alive_outlasts_the_clients_default_pool_idle_timeout() {
+        assert!(DEFAULT_KEEP_ALIVE_TIMEOUT > crate::http::client::DEFAULT_POOL_IDLE_TIMEOUT);
+    }
 
     fn head(buf: &[u8]) -> Result<Option<Head>, Reject> {
         parse_head(buf, 1024)
