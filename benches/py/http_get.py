@@ -26,11 +26,14 @@ async def main(url, requests, conns):
     connector = aiohttp.TCPConnector(limit=conns)
     async with aiohttp.ClientSession(connector=connector) as session:
         start = time.perf_counter()
+        cpu0 = time.process_time()
         shares = [requests // conns + (1 if w < requests % conns else 0) for w in range(conns)]
         sizes = await asyncio.gather(*(worker(session, url, s) for s in shares))
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu0
     print("RESULT " + json.dumps({"client": "aiohttp", "secs": elapsed,
-                                  "req_per_sec": requests / elapsed, "body_bytes": sum(sizes)}))
+                                  "req_per_sec": requests / elapsed,
+                                  "cpu_us_per_req": cpu * 1e6 / requests, "body_bytes": sum(sizes)}))
 
 
 if __name__ == "__main__":

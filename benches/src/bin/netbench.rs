@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! netbench tokio_echo_server ADDR            tokio's echo server (current-thread)
+//! netbench lean_echo_server ferrio|tokio ADDR an echo server with no buffer while idle
 //! netbench idle_client ADDR N                N connections that echo 1 byte, then idle
 //! netbench http_get ferrio|reqwest URL N C   N GETs over C keep-alive connections
 //! netbench fetch_posts BASE_URL POSTS LIMIT  seed 004's async half on ferrio
@@ -13,7 +14,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ferrio_benches::{secs, Report};
+use ferrio_benches::{cpu_time, secs, Report};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +22,11 @@ fn main() -> ExitCode {
     let num = |i: usize| arg(i).parse::<usize>().unwrap_or_else(|_| panic!("argument {i} must be a number"));
     let result = match arg(0) {
         "tokio_echo_server" => tokio_echo_server(arg(1)),
+        "lean_echo_server" => match arg(1) {
+            "ferrio" => ferrio_lean_echo_server(arg(2)),
+            "tokio" => tokio_lean_echo_server(arg(2)),
+            other => Err(format!("unknown runtime {other:?}")),
+        },
         "idle_client" => idle_client(arg(1), num(2)),
         "http_get" => match arg(1) {
             "ferrio" => ferrio_http_get(arg(2).to_owned(), num(3), num(4)),
@@ -70,6 +76,100 @@ fn tokio_echo_server(addr: &str) -> Result<(), String> {
     })
 }
 
+/// An echo loop that holds no buffer while the connection is idle: it awaits
+/// readiness, then reads into a stack buffer and writes straight back with
+/// `try_read` / `try_write` (no await in between, so the buffer is not part of
+/// the task's state). Only bytes the socket would not take are kept, on the
+/// heap, until it is writable. The same code for ferrio and tokio: what an
+/// idle connection costs is then the runtime's own (task + registration).
+macro_rules! lean_echo {
+    ($stream:expr) => {{
+        let stream = $stream;
+        let _ = stream.set_nodelay(true);
+        loop {
+            if stream.readable().await.is_err() {
+                break;
+            }
+            let mut unsent: Vec<u8> = Vec::new();
+            let eof = {
+                let mut buf = [0u8; 4096];
+                loop {
+                    match stream.try_read(&mut buf) {
+                        Ok(0) => break true,
+                        Ok(n) => {
+                            let mut off = 0;
+                            while off < n {
+                                match stream.try_write(&buf[off..n]) {
+                                    Ok(k) => off += k,
+                                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                                        unsent.extend_from_slice(&buf[off..n]);
+                                        break;
+                                    }
+                                    Err(_) => return,
+                                }
+                            }
+                            if !unsent.is_empty() {
+                                break false;
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break false,
+                        Err(_) => break true,
+                    }
+                }
+            };
+            while !unsent.is_empty() {
+                if stream.writable().await.is_err() {
+                    return;
+                }
+                match stream.try_write(&unsent) {
+                    Ok(k) => drop(unsent.drain(..k)),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => return,
+                }
+            }
+            if eof {
+                break;
+            }
+        }
+    }};
+}
+
+fn ferrio_lean_echo_server(addr: &str) -> Result<(), String> {
+    ferrio::run(async {
+        let listener = ferrio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
+        println!("READY {}", listener.local_addr().map_err(|e| e.to_string())?);
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => drop(ferrio::spawn(async move { lean_echo!(stream) })),
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    ferrio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    })
+}
+
+fn tokio_lean_echo_server(addr: &str) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
+        println!("READY {}", listener.local_addr().map_err(|e| e.to_string())?);
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => drop(tokio::spawn(async move { lean_echo!(stream) })),
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    })
+}
+
 /// Opens `n` connections with blocking std sockets; on each, sends one byte
 /// and reads its echo (so the server has accepted it and its task or thread
 /// is running), then prints `READY` and holds them until stdin closes.
@@ -110,10 +210,11 @@ fn reset_on_close(s: &std::net::TcpStream) {
     }
 }
 
-fn report_http(client: &str, requests: usize, elapsed: f64, bytes: usize) {
+fn report_http(client: &str, requests: usize, elapsed: f64, cpu: Duration, bytes: usize) {
     Report::new()
         .text("client", client)
         .num("secs", elapsed)
+        .num("cpu_us_per_req", cpu.as_secs_f64() * 1e6 / requests as f64)
         .num("req_per_sec", requests as f64 / elapsed)
         .num("body_bytes", bytes as f64)
         .print();
@@ -128,6 +229,7 @@ fn ferrio_http_get(url: String, requests: usize, conns: usize) -> Result<(), Str
             .build()
             .map_err(|e| e.to_string())?;
         let start = Instant::now();
+        let cpu0 = cpu_time();
         let workers: Vec<_> = (0..conns)
             .map(|w| {
                 let (client, url) = (client.clone(), url.clone());
@@ -149,7 +251,7 @@ fn ferrio_http_get(url: String, requests: usize, conns: usize) -> Result<(), Str
         for w in ferrio::gather(workers).await {
             bytes += w.map_err(|e| e.to_string())??;
         }
-        report_http("ferrio", requests, secs(start), bytes);
+        report_http("ferrio", requests, secs(start), cpu_time() - cpu0, bytes);
         Ok(())
     })
 }
@@ -167,6 +269,7 @@ fn reqwest_http_get(url: String, requests: usize, conns: usize) -> Result<(), St
             .build()
             .map_err(|e| e.to_string())?;
         let start = Instant::now();
+        let cpu0 = cpu_time();
         let workers: Vec<_> = (0..conns)
             .map(|w| {
                 let (client, url) = (client.clone(), url.clone());
@@ -188,7 +291,7 @@ fn reqwest_http_get(url: String, requests: usize, conns: usize) -> Result<(), St
         for w in workers {
             bytes += w.await.map_err(|e| e.to_string())??;
         }
-        report_http("reqwest", requests, secs(start), bytes);
+        report_http("reqwest", requests, secs(start), cpu_time() - cpu0, bytes);
         Ok(())
     })
 }
