@@ -293,6 +293,46 @@ fn oversized_headers_get_431() {
 }
 
 #[test]
+fn a_60_kib_head_sent_a_byte_at_a_time_is_answered_well_within_the_header_timeout() {
+    run(async {
+        let header_timeout = Duration::from_secs(10);
+        let server = start(Builder::new().header_read_timeout(header_timeout)).await;
+        let addr = server.local_addr();
+        let started = Instant::now();
+        // A blocking client on its own thread, so the server sees the bytes
+        // as they trickle in rather than in one read.
+        let reply = ferrio::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut conn = std::net::TcpStream::connect(addr).unwrap();
+            conn.set_nodelay(true).unwrap();
+            conn.set_read_timeout(Some(Duration::from_secs(15)))
+                .unwrap();
+            let head = format!(
+                "GET /trickled HTTP/1.1\r\nHost: t\r\nConnection: close\r\nCookie: {}\r\n\r\n",
+                "c".repeat(60 * 1024)
+            );
+            for byte in head.as_bytes() {
+                conn.write_all(std::slice::from_ref(byte)).unwrap();
+            }
+            let mut reply = Vec::new();
+            conn.read_to_end(&mut reply).unwrap();
+            reply
+        })
+        .await
+        .unwrap();
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+        assert!(reply.ends_with("GET /trickled "), "{reply}");
+        assert!(
+            started.elapsed() < header_timeout / 2,
+            "took {:?}",
+            started.elapsed()
+        );
+        server.shutdown().await;
+    });
+}
+
+#[test]
 fn an_oversized_body_gets_413_before_it_is_sent() {
     run(async {
         let server = start(Builder::new().max_body_bytes(1000)).await;

@@ -568,6 +568,53 @@ async fn connection_task<H, F>(
     drop(open);
 }
 
+/// The search for the end of a request head, one byte at a time across
+/// reads: each byte is looked at once, however the head is split.
+#[derive(Debug, Default)]
+struct HeadScan {
+    /// Bytes of the buffer already looked at.
+    scanned: usize,
+    state: ScanState,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ScanState {
+    /// Only empty lines so far: they come before the request line (and
+    /// httparse skips them), so they do not end the head.
+    #[default]
+    Start,
+    /// Inside a line with something in it.
+    Line,
+    /// Right after the LF that ended such a line.
+    Lf,
+    /// After that LF, a CR.
+    LfCr,
+}
+
+impl HeadScan {
+    /// Looks at the bytes of `buf` (which only ever grows between calls)
+    /// that it has not seen, up to the end of the first empty line after
+    /// some content (LF LF or LF CR LF, as httparse accepts either ending):
+    /// whether it found one, the earliest point at which the head can be
+    /// complete. Calling it again resumes after that point.
+    fn advance(&mut self, buf: &[u8]) -> bool {
+        while let Some(&byte) = buf.get(self.scanned) {
+            self.scanned += 1;
+            self.state = match (self.state, byte) {
+                (ScanState::Start, b'\r' | b'\n') => ScanState::Start,
+                (ScanState::Lf | ScanState::LfCr, b'\n') => {
+                    self.state = ScanState::Line;
+                    return true;
+                }
+                (ScanState::Lf, b'\r') => ScanState::LfCr,
+                (_, b'\n') => ScanState::Lf,
+                _ => ScanState::Line,
+            };
+        }
+        false
+    }
+}
+
 /// Why a connection stops waiting for a request.
 enum Wait {
     /// Bytes arrived.
@@ -687,9 +734,23 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             Instant::now()
         };
         let head_deadline = deadline(head_from, config.header_read_timeout);
+        // Parsed only when it may be complete (or over its limit), not after
+        // every read: re-parsing a head that trickles in costs O(n²).
+        let mut scan = HeadScan::default();
+        // The first look parses anyway, so bytes that are not HTTP (a TLS
+        // handshake) get their 400 at once.
+        let mut first_look = true;
         let head = loop {
-            if let Some(head) = parse_head(&self.buf, config.max_header_bytes)? {
-                break head;
+            let may_be_complete = scan.advance(&self.buf);
+            if first_look || may_be_complete || self.buf.len() > config.max_header_bytes {
+                if let Some(head) = parse_head(&self.buf, config.max_header_bytes)? {
+                    break head;
+                }
+            }
+            first_look = false;
+            if may_be_complete {
+                // Not the end after all: search the rest of what was read.
+                continue;
             }
             match timeout_at(head_deadline, self.read_more()).await {
                 Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
@@ -1102,6 +1163,71 @@ fn http_date(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where `HeadScan` first says "may be complete" when `head` arrives
+    /// in reads of the given sizes (the rest in one last read).
+    fn scan_end(head: &[u8], reads: &[usize]) -> Option<usize> {
+        let mut scan = HeadScan::default();
+        let mut buf = Vec::new();
+        let mut rest = head;
+        for &n in reads.iter().chain([&usize::MAX]) {
+            let (read, after) = rest.split_at(n.min(rest.len()));
+            buf.extend_from_slice(read);
+            rest = after;
+            if scan.advance(&buf) {
+                return Some(scan.scanned);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn end_of_head_is_found_however_the_reads_split_it() {
+        for head in [
+            &b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+            b"GET / HTTP/1.1\nHost: t\n\n",
+            b"GET / HTTP/1.1\r\nHost: t\n\r\n",
+            b"\r\n\r\n\nGET / HTTP/1.0\r\n\r\n",
+        ] {
+            for split in 0..=head.len() {
+                assert_eq!(
+                    scan_end(head, &[split]),
+                    Some(head.len()),
+                    "{head:?} split at {split}"
+                );
+            }
+            let one_byte_reads = vec![1; head.len()];
+            assert_eq!(scan_end(head, &one_byte_reads), Some(head.len()));
+        }
+    }
+
+    #[test]
+    fn end_of_head_is_not_found_before_it_arrived() {
+        for partial in [
+            &b"GET / HTTP/1.1\r\nHost: t\r\n"[..],
+            b"GET / HTTP/1.1\r\nHost: t\r\n\r",
+            b"GET / HTTP/1.1\r\nHost: t\r\r\n",
+            b"\r\n\r\n\n\n",
+            b"",
+        ] {
+            assert_eq!(scan_end(partial, &[3, 1, 4]), None, "{partial:?}");
+        }
+    }
+
+    #[test]
+    fn end_of_head_search_looks_at_each_byte_once() {
+        let mut head = b"GET / HTTP/1.1\r\nHost: t\r\n".to_vec();
+        head.extend_from_slice(format!("Cookie: {}\r\n\r\n", "c".repeat(60_000)).as_bytes());
+        let mut scan = HeadScan::default();
+        let mut looked_at = 0;
+        for end in 1..=head.len() {
+            let before = scan.scanned;
+            let found = scan.advance(&head[..end]);
+            looked_at += scan.scanned - before;
+            assert_eq!(found, end == head.len());
+        }
+        assert_eq!(looked_at, head.len());
+    }
 
     #[test]
     fn default_keep_alive_outlasts_the_clients_default_pool_idle_timeout() {
