@@ -84,7 +84,8 @@ struct State<C> {
     idle: HashMap<Key, Vec<Idle<C>>>,
     /// Idle connections in all: the sum over `idle`, so "none idle" is cheap.
     idle_count: usize,
-    /// Waiting requests, first come first; ids into `waiters`.
+    /// Waiting requests, first come first; ids into `waiters`, increasing
+    /// (so sorted), each removed when its waiter is served or dropped.
     queue: VecDeque<u64>,
     waiters: HashMap<u64, Waiter<C>>,
     /// The id of the pool's [`prune_idle`] task while one is running.
@@ -196,6 +197,8 @@ impl<C> State<C> {
             }
             let id = self.queue[i];
             let Some(waiter) = self.waiters.get(&id) else {
+                // Not expected (a dropped waiter takes its id out of the
+                // queue), but an id without a waiter must not block the rest.
                 self.queue.remove(i);
                 continue;
             };
@@ -468,8 +471,14 @@ impl<C: Send + 'static> Drop for Acquire<C> {
                 return;
             };
             match waiter.grant {
-                // Still queued: `dispatch` drops ids with no waiter.
-                None => {}
+                // Still queued: leave the queue too, or a pool that stays full
+                // (where `dispatch` stops early) piles up the ids of
+                // cancelled waiters. Ids are queued in increasing order.
+                None => {
+                    if let Ok(i) = state.queue.binary_search(&id) {
+                        state.queue.remove(i);
+                    }
+                }
                 // Served but never polled again: give the grant back.
                 Some(Some(conn)) => {
                     state.idle.entry(key.clone()).or_default().push(Idle {
@@ -697,6 +706,21 @@ mod tests {
         drop(gone);
         drop(first);
         assert!(poll(&mut next, &w).is_some());
+    }
+
+    #[test]
+    fn cancelled_waiters_leave_the_queue_while_the_pool_is_full() {
+        let pool: Pool<u32> = Pool::new(limits(1, usize::MAX));
+        let w = waker();
+        let held = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        for _ in 0..10_000 {
+            let mut waiter = pool.acquire(key("a"));
+            assert!(poll(&mut waiter, &w).is_none());
+        }
+        let queued = pool.shared.lock().queue.len();
+        assert_eq!(queued, 0, "ids of cancelled waiters left behind");
+        drop(held);
+        assert_eq!(pool.counts(), (0, 0));
     }
 
     #[test]
