@@ -1,6 +1,7 @@
 //! An echo client load generator: N connections each send M messages of S
 //! bytes, one at a time, and check every echoed byte. Prints messages per
-//! second and the round-trip latency p50 / p99.
+//! second and the round-trip latency p50 / p99. A round trip that takes over
+//! 10 s ends the run with an error naming the connection, not a hang.
 //!
 //! ```text
 //! $ cargo run --release --example echo_server &
@@ -15,6 +16,12 @@ use std::time::{Duration, Instant};
 
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
 use ferrio::net::TcpStream;
+
+#[path = "common/args.rs"]
+mod args;
+
+/// How long one round trip may take before the client gives up on the server.
+const ROUND_TRIP_TIMEOUT: Duration = Duration::from_secs(10);
 
 const USAGE: &str =
     "usage: echo_client [--addr HOST:PORT] [--connections N] [--messages M] [--size S]
@@ -38,47 +45,26 @@ fn parse_args() -> Result<Args, String> {
         messages: 1000,
         size: 64,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
-            None => (arg, None),
-        };
-        if matches!(flag.as_str(), "-h" | "--help") {
-            return Err(String::new());
+    let with_value = ["--addr", "--connections", "--messages", "--size"];
+    args::parse(std::env::args().skip(1), &with_value, &[], |flag, value| {
+        let value = value.unwrap_or_default();
+        match flag {
+            "--addr" => args.addr = value,
+            "--connections" => args.connections = args::positive(flag, &value)?,
+            "--messages" => args.messages = args::positive(flag, &value)?,
+            "--size" => args.size = args::positive(flag, &value)?,
+            other => return Err(args::unknown(other)),
         }
-        let value = inline
-            .or_else(|| it.next())
-            .ok_or(format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or(format!("{flag} needs a positive number, not {value:?}"))
-        };
-        match flag.as_str() {
-            "--addr" => args.addr = value.clone(),
-            "--connections" => args.connections = number()?,
-            "--messages" => args.messages = number()?,
-            "--size" => args.size = number()?,
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
+        Ok(())
+    })?;
     Ok(args)
 }
 
 fn main() -> ExitCode {
     env_logger::init();
-    let args = match parse_args() {
+    let args = match args::or_usage("echo_client", USAGE, parse_args()) {
         Ok(args) => args,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("echo_client: {e}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     println!(
         "{} connections x {} messages x {} bytes to {}",
@@ -95,7 +81,7 @@ fn main() -> ExitCode {
 
 async fn load(args: &Args) -> io::Result<()> {
     // Connect first, so the timed part measures echoing only.
-    let mut streams = Vec::with_capacity(args.connections);
+    let mut streams = Vec::new();
     for _ in 0..args.connections {
         let stream = TcpStream::connect(args.addr.as_str()).await?;
         stream.set_nodelay(true)?;
@@ -108,7 +94,9 @@ async fn load(args: &Args) -> io::Result<()> {
         .enumerate()
         .map(|(id, stream)| ferrio::spawn(client(id, stream, messages, size)))
         .collect();
-    let mut latencies = Vec::with_capacity(args.connections * args.messages);
+    // Not allocated up front: connections x messages may not fit in memory
+    // (or a usize), and the latencies then grow as the tasks report.
+    let mut latencies = Vec::new();
     for task in ferrio::gather(tasks).await {
         let task = task.map_err(|e| io::Error::other(format!("a client task failed: {e}")))?;
         latencies.extend(task?);
@@ -136,14 +124,24 @@ async fn client(
 ) -> io::Result<Vec<Duration>> {
     let mut sent = vec![0u8; size];
     let mut got = vec![0u8; size];
-    let mut latencies = Vec::with_capacity(messages);
+    let mut latencies = Vec::with_capacity(messages.min(1 << 16));
     for m in 0..messages {
         for (i, b) in sent.iter_mut().enumerate() {
             *b = (id.wrapping_mul(31) ^ m.wrapping_mul(7) ^ i) as u8;
         }
         let t = Instant::now();
-        stream.write_all(&sent).await?;
-        stream.read_exact(&mut got).await?;
+        let round_trip = async {
+            stream.write_all(&sent).await?;
+            stream.read_exact(&mut got).await
+        };
+        ferrio::time::timeout(ROUND_TRIP_TIMEOUT, round_trip)
+            .await
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("connection {id}, message {m}: no echo within {ROUND_TRIP_TIMEOUT:?}"),
+                )
+            })??;
         latencies.push(t.elapsed());
         if got != sent {
             return Err(io::Error::new(

@@ -17,6 +17,9 @@ use std::time::Duration;
 
 use ferrio::net::{TcpListener, TcpStream};
 
+#[path = "common/args.rs"]
+mod args;
+
 const USAGE: &str = "usage: echo_server [--addr HOST:PORT] [--threaded]
 
   --addr HOST:PORT  address to listen on (default 127.0.0.1:7000)
@@ -33,35 +36,27 @@ fn parse_args() -> Result<Args, String> {
         addr: "127.0.0.1:7000".into(),
         threaded: false,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
-            None => (arg, None),
-        };
-        match flag.as_str() {
-            "--addr" => {
-                args.addr = inline.or_else(|| it.next()).ok_or("--addr needs a value")?;
+    args::parse(
+        std::env::args().skip(1),
+        &["--addr"],
+        &["--threaded"],
+        |flag, value| {
+            match (flag, value) {
+                ("--addr", Some(value)) => args.addr = value,
+                ("--threaded", None) => args.threaded = true,
+                (other, _) => return Err(args::unknown(other)),
             }
-            "--threaded" => args.threaded = true,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
+            Ok(())
+        },
+    )?;
     Ok(args)
 }
 
 fn main() -> ExitCode {
     env_logger::init();
-    let args = match parse_args() {
+    let args = match args::or_usage("echo_server", USAGE, parse_args()) {
         Ok(args) => args,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("echo_server: {e}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let result = if args.threaded {
         threaded(&args.addr)
