@@ -25,7 +25,7 @@ use ferrio_reactor::{Direction, PollIo, ReadyEvent, Sleep};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{SockRef, TcpKeepalive, Type};
 
-use crate::dns::Resolver;
+use crate::addr::first_that_works;
 use crate::socket::{connect_in_progress, is_connection_error, is_resource_exhaustion, new_socket};
 use crate::ToSocketAddrs;
 
@@ -104,20 +104,7 @@ impl TcpStream {
     /// `ConnectionRefused` when nothing listens, the resolver's errors for a
     /// host name (see [`Resolver::lookup`]), or any other OS error.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        let addrs = Resolver::system().lookup(addr).await?;
-        let mut last_error = None;
-        for addr in addrs {
-            match TcpStream::connect_addr(addr).await {
-                Ok(stream) => return Ok(stream),
-                Err(e) => {
-                    log::debug!("connect to {addr} failed: {e}");
-                    last_error = Some(io::Error::new(e.kind(), format!("connect to {addr}: {e}")));
-                }
-            }
-        }
-        Err(last_error.unwrap_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
-        }))
+        first_that_works(addr, "connect", TcpStream::connect_addr).await
     }
 
     /// Opens a connection to `addr`, giving up after `timeout` with
@@ -916,20 +903,10 @@ impl TcpListener {
         addr: impl ToSocketAddrs,
         backlog: u32,
     ) -> io::Result<TcpListener> {
-        let addrs = Resolver::system().lookup(addr).await?;
-        let mut last_error = None;
-        for addr in addrs {
-            match TcpListener::bind_addr(addr, backlog) {
-                Ok(listener) => return Ok(listener),
-                Err(e) => {
-                    log::debug!("bind to {addr} failed: {e}");
-                    last_error = Some(io::Error::new(e.kind(), format!("bind to {addr}: {e}")));
-                }
-            }
-        }
-        Err(last_error.unwrap_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")
-        }))
+        first_that_works(addr, "bind", |addr| {
+            std::future::ready(TcpListener::bind_addr(addr, backlog))
+        })
+        .await
     }
 
     fn bind_addr(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use ferrio_reactor::{Direction, PollIo};
 use socket2::Type;
 
+use crate::addr::first_that_works;
 use crate::dns::Resolver;
 use crate::socket::{new_socket, not_connected_hint};
 use crate::ToSocketAddrs;
@@ -50,20 +51,10 @@ impl UdpSocket {
     ///
     /// The last bind error if no address binds, or the resolver's errors.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        let addrs = Resolver::system().lookup(addr).await?;
-        let mut last_error = None;
-        for addr in addrs {
-            match UdpSocket::bind_addr(addr) {
-                Ok(socket) => return Ok(socket),
-                Err(e) => {
-                    log::debug!("bind to {addr} failed: {e}");
-                    last_error = Some(io::Error::new(e.kind(), format!("bind to {addr}: {e}")));
-                }
-            }
-        }
-        Err(last_error.unwrap_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")
-        }))
+        first_that_works(addr, "bind", |addr| {
+            std::future::ready(UdpSocket::bind_addr(addr))
+        })
+        .await
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<UdpSocket> {
@@ -88,19 +79,10 @@ impl UdpSocket {
     /// });
     /// ```
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let addrs = Resolver::system().lookup(addr).await?;
-        let mut last_error = None;
-        for addr in addrs {
-            match self.io.get_ref().connect(addr) {
-                Ok(()) => return Ok(()),
-                Err(e) => {
-                    last_error = Some(io::Error::new(e.kind(), format!("connect to {addr}: {e}")))
-                }
-            }
-        }
-        Err(last_error.unwrap_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
-        }))
+        first_that_works(addr, "connect", |addr| {
+            std::future::ready(self.io.get_ref().connect(addr))
+        })
+        .await
     }
 
     /// Sends one datagram to `target` and returns how many bytes were sent.

@@ -19,6 +19,7 @@ use futures_util::task::noop_waker_ref;
 
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::pool::Key;
+use crate::addr::{try_each, AllFailed};
 use crate::{Resolver, TcpStream};
 
 /// A byte stream a connection can run over.
@@ -183,28 +184,14 @@ pub(crate) async fn connect(
         .lookup((&*key.host, key.port))
         .await
         .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {}", key.host), e))?;
-    let mut last_error = None;
-    let mut stream = None;
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(s) => {
-                stream = Some(s);
-                break;
-            }
-            Err(e) => {
-                log::debug!("connect to {addr} for {key} failed: {e}");
-                last_error = Some(Error::with_source(ErrorKind::Connect, addr.to_string(), e));
-            }
-        }
-    }
-    let stream = match stream {
-        Some(s) => s,
-        None => {
-            return Err(last_error.unwrap_or_else(|| {
+    let stream = try_each(addrs, "connect", TcpStream::connect)
+        .await
+        .map_err(|failed| match failed {
+            AllFailed::Last(addr, e) => Error::with_source(ErrorKind::Connect, addr.to_string(), e),
+            AllFailed::NoAddress => {
                 Error::new(ErrorKind::Dns, format!("{} has no address", key.host))
-            }))
-        }
-    };
+            }
+        })?;
     if let Err(e) = stream.set_nodelay(true) {
         log::debug!("set_nodelay on a connection to {key}: {e}");
     }
