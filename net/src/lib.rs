@@ -18,7 +18,10 @@
 //!   (asyncio's `getaddrinfo`) on the blocking pool, with a timeout.
 //! - [`io`]: the async read/write traits and helpers (`read_exact`,
 //!   `write_all`, `copy`, `BufReader`, `lines`).
-//! - [`http`]: the HTTP/1.1 client.
+//! - [`http`]: HTTP/1.1: the client ([`http::Client`], with aiohttp's
+//!   connection limits), a small server ([`http::server`]), and an embedded
+//!   jsonplaceholder ([`http::jsonplaceholder`]) served by it for examples and
+//!   tests.
 
 mod addr;
 mod dns;

@@ -3,8 +3,8 @@
 //! body is framed, and decoding Content-Length, chunked and close-delimited
 //! bodies. Every path here is tested with plain byte slices.
 //!
-//! Not here: sockets, buffers that grow, timeouts, gzip (see `body.rs` for the
-//! I/O side and `response.rs` for content decoding).
+//! Not here: sockets, buffers that grow, timeouts, gzip (see `conn.rs` for the
+//! I/O side and `response.rs` for reading bodies and content decoding).
 
 use std::fmt;
 
