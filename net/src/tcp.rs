@@ -102,7 +102,7 @@ impl TcpStream {
     /// # Errors
     ///
     /// `ConnectionRefused` when nothing listens, the resolver's errors for a
-    /// host name (see [`Resolver::lookup`]), or any other OS error.
+    /// host name (see [`Resolver::lookup`](crate::Resolver::lookup)), or any other OS error.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         first_that_works(addr, "connect", TcpStream::connect_addr).await
     }

@@ -1,5 +1,5 @@
 //! An embedded jsonplaceholder: the fake REST API that seed 004 fetches
-//! posts from, served locally on ferrio's [`server`](super::server).
+//! posts from, served locally on ferrio's [`server`].
 //!
 //! It has the real site's resources, counts and JSON shapes: `/posts` (100),
 //! `/comments` (500, 5 per post), `/albums` (100), `/photos` (5000, 50 per
