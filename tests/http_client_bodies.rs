@@ -7,7 +7,7 @@ mod http_client_support;
 use std::time::Duration;
 
 use ferrio::http::{Client, ErrorKind, Method, StatusCode, Version};
-use http_client_support::{gzip, ok, raw, response, run, serve, Action};
+use http_client_support::{get_text, gzip, ok, raw, response, run, serve, Action};
 
 #[test]
 fn chunked_body_with_trailers_is_reassembled_and_the_connection_reused() {
@@ -46,14 +46,7 @@ fn gzip_is_asked_for_and_decoded() {
         assert!(response.headers().get("content-encoding").is_none());
         assert_eq!(response.text().await.unwrap(), text);
         // Decoded to its end, the connection is reused.
-        let again = client
-            .get(server.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let again = get_text(&client, server.url("/")).await;
         assert_eq!(again, text);
         assert_eq!(server.stats.accepted(), 1);
     });
@@ -110,14 +103,7 @@ fn close_delimited_body_ends_when_the_server_closes() {
             serve(|_| Action::ReplyClose(raw("HTTP/1.1 200 OK\r\n\r\nuntil the end"))).await;
         let client = Client::new();
         for _ in 0..2 {
-            let text = client
-                .get(server.url("/"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let text = get_text(&client, server.url("/")).await;
             assert_eq!(text, "until the end");
         }
         assert_eq!(server.stats.accepted(), 2);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferrio::http::{Client, ErrorKind, Method};
-use http_client_support::{ok, run, serve, serve_counted, Action, Stats};
+use http_client_support::{get_text, ok, run, serve, serve_counted, Action, Stats};
 
 #[test]
 fn hundred_concurrent_requests_with_limit_10_never_open_more_than_10_connections() {
@@ -94,14 +94,7 @@ fn hundred_sequential_requests_reuse_one_connection() {
         let server = serve(|r| Action::Reply(ok(format!("{}", r.nth)))).await;
         let client = Client::new();
         for i in 0..100 {
-            let body = client
-                .get(server.url("/"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let body = get_text(&client, server.url("/")).await;
             assert_eq!(body, i.to_string());
         }
         assert_eq!(server.stats.accepted(), 1);
@@ -115,14 +108,7 @@ fn dropped_unread_response_closes_its_connection() {
         let client = Client::new();
         let response = client.get(server.url("/")).send().await.unwrap();
         drop(response);
-        let text = client
-            .get(server.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = get_text(&client, server.url("/")).await;
         assert_eq!(text, "a body nobody reads");
         assert_eq!(
             server.stats.accepted(),
@@ -139,14 +125,7 @@ fn connection_closed_by_the_server_while_idle_is_replaced() {
         let server = serve(|_| Action::ReplyClose(ok("fresh"))).await;
         let client = Client::new();
         for _ in 0..5 {
-            let body = client
-                .get(server.url("/"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let body = get_text(&client, server.url("/")).await;
             assert_eq!(body, "fresh");
         }
         assert_eq!(server.stats.accepted(), 5);
@@ -167,14 +146,7 @@ fn get_on_a_kept_alive_connection_the_server_dropped_is_retried_once() {
         .await;
         let client = Client::new();
         for _ in 0..3 {
-            let body = client
-                .get(server.url("/"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let body = get_text(&client, server.url("/")).await;
             assert_eq!(body, "ok");
         }
         assert_eq!(server.stats.accepted(), 2);
@@ -250,14 +222,7 @@ fn pool_timeout_is_its_own_error_and_the_slot_comes_back() {
         assert!(err.is_timeout());
         assert!(started.elapsed() < Duration::from_secs(2));
         assert_eq!(held.text().await.unwrap(), "held");
-        let again = client
-            .get(server.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let again = get_text(&client, server.url("/")).await;
         assert_eq!(again, "held");
         assert_eq!(server.stats.accepted(), 1);
     });
@@ -280,7 +245,7 @@ fn waiters_are_served_in_the_order_they_came() {
             let (client, url, order) =
                 (client.clone(), server.url(&format!("/{i}")), order.clone());
             tasks.push(ferrio::spawn(async move {
-                let body = client.get(url).send().await.unwrap().text().await.unwrap();
+                let body = get_text(&client, url).await;
                 order.lock().unwrap().push(body);
             }));
             // Each request queues before the next is made.
@@ -351,28 +316,8 @@ fn idle_connection_to_one_host_is_closed_to_make_room_for_another() {
             .build()
             .unwrap();
         for _ in 0..3 {
-            assert_eq!(
-                client
-                    .get(a.url("/"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap(),
-                "a"
-            );
-            assert_eq!(
-                client
-                    .get(b.url("/"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap(),
-                "b"
-            );
+            assert_eq!(get_text(&client, a.url("/")).await, "a");
+            assert_eq!(get_text(&client, b.url("/")).await, "b");
         }
         assert_eq!((a.stats.accepted(), b.stats.accepted()), (3, 3));
         assert_eq!(a.stats.max_open() + b.stats.max_open(), 2);

@@ -14,6 +14,20 @@ use std::time::Duration;
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
 use ferrio::net::{TcpListener, TcpStream};
 
+/// GETs `url` and returns the body as text, failing the test on any error.
+pub async fn get_text(client: &ferrio::http::Client, url: impl AsRef<str>) -> String {
+    let url = url.as_ref();
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    response
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("body of {url}: {e}"))
+}
+
 /// Runs a test body in a runtime, failing it if it takes more than 20 s.
 pub fn run<F: Future + 'static>(test: F) -> F::Output {
     ferrio::run(async move {
