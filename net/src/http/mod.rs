@@ -73,6 +73,7 @@
 mod client;
 mod conn;
 mod error;
+mod headers;
 mod pool;
 mod proto;
 mod response;

@@ -9,9 +9,11 @@
 use std::fmt;
 
 use http::header::TRANSFER_ENCODING;
-use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, HOST};
 use http::{Method, StatusCode, Version};
 use url::Url;
+
+use super::headers;
 
 /// The longest chunk-size line (size plus extensions) a chunked body may carry.
 pub(crate) const MAX_CHUNK_LINE: usize = 4096;
@@ -193,7 +195,7 @@ pub(crate) struct Framing {
 
 /// Decides the framing of the response to a `method` request with `head`.
 pub(crate) fn framing(method: &Method, head: &ResponseHead) -> Result<Framing, ProtoError> {
-    let mut keep_alive = connection_keep_alive(head);
+    let mut keep_alive = headers::keep_alive(head.version, &head.headers);
     let status = head.status;
     if *method == Method::HEAD
         || status.is_informational()
@@ -227,7 +229,12 @@ pub(crate) fn framing(method: &Method, head: &ResponseHead) -> Result<Framing, P
     }
     if has_length {
         return Ok(Framing {
-            kind: BodyKind::Length(content_length(&head.headers)?),
+            kind: BodyKind::Length(
+                headers::content_length(&head.headers)
+                    .ok()
+                    .flatten()
+                    .ok_or(ProtoError::ContentLength)?,
+            ),
             keep_alive,
         });
     }
@@ -237,48 +244,11 @@ pub(crate) fn framing(method: &Method, head: &ResponseHead) -> Result<Framing, P
     })
 }
 
-/// Whether the `Connection` header and version allow another request.
-fn connection_keep_alive(head: &ResponseHead) -> bool {
-    let mut close = false;
-    let mut keep_alive = false;
-    for value in head.headers.get_all(CONNECTION) {
-        for token in value.to_str().unwrap_or("").split(',') {
-            let token = token.trim();
-            close |= token.eq_ignore_ascii_case("close");
-            keep_alive |= token.eq_ignore_ascii_case("keep-alive");
-        }
-    }
-    match head.version {
-        Version::HTTP_11 => !close,
-        _ => keep_alive && !close,
-    }
-}
-
 /// The last comma-separated token over every value of `name`.
 fn last_token<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     let last = headers.get_all(name).iter().next_back()?;
     let text = last.to_str().ok()?;
     text.rsplit(',').map(str::trim).find(|t| !t.is_empty())
-}
-
-/// The one `Content-Length`, which may be repeated (in several fields or a
-/// list) only with the same value.
-fn content_length(headers: &HeaderMap) -> Result<u64, ProtoError> {
-    let mut length = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
-        for part in value.as_bytes().split(|&b| b == b',') {
-            let part = part.trim_ascii();
-            if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
-                return Err(ProtoError::ContentLength);
-            }
-            let n = part.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-            if length.is_some_and(|l| l != n) {
-                return Err(ProtoError::ContentLength);
-            }
-            length = Some(n);
-        }
-    }
-    length.ok_or(ProtoError::ContentLength)
 }
 
 /// What one [`BodyDecoder::decode`] call did with its input.

@@ -55,6 +55,7 @@ use futures_util::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, FutureExt
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
+use super::headers::{self, ContentLengthError};
 use crate::{TcpListener, TcpStream};
 
 /// A request as handlers see it: the `http` crate's type, with the whole body.
@@ -675,7 +676,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
 
             let method = request.method().clone();
             let version = request.version();
-            let client_keep_alive = wants_keep_alive(version, request.headers());
+            let client_keep_alive = headers::keep_alive(version, request.headers());
             let (response, panicked) = match AssertUnwindSafe(handler(request)).catch_unwind().await
             {
                 Ok(response) => (response, false),
@@ -691,7 +692,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             let close = panicked
                 || !client_keep_alive
                 || self.shared.is_stopping()
-                || has_connection_token(response.headers(), "close");
+                || headers::has_connection_token(response.headers(), "close");
             let out = encode_response(&response, version, method == Method::HEAD, close);
             self.shared.requests.fetch_add(1, Ordering::Relaxed);
             if !self.write(&out).await {
@@ -1037,45 +1038,17 @@ pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, R
 /// The body length from every `Content-Length` value (which must agree, as
 /// comma lists too), or 0 without one.
 fn content_length(headers: &HeaderMap) -> Result<u64, Reject> {
-    let mut length = None;
-    for value in headers.get_all(header::CONTENT_LENGTH) {
-        let value = value
-            .to_str()
-            .map_err(|_| Reject::bad("invalid Content-Length"))?;
-        for part in value.split(',') {
-            let part = part.trim();
-            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Reject::bad("invalid Content-Length"));
-            }
-            let n: u64 = part
-                .parse()
-                .map_err(|_| Reject::new(StatusCode::PAYLOAD_TOO_LARGE, "body over the limit"))?;
-            if length.is_some_and(|l| l != n) {
-                return Err(Reject::bad("conflicting Content-Length values"));
-            }
-            length = Some(n);
+    match headers::content_length(headers) {
+        Ok(length) => Ok(length.unwrap_or(0)),
+        Err(ContentLengthError::Invalid) => Err(Reject::bad("invalid Content-Length")),
+        Err(ContentLengthError::Conflicting) => {
+            Err(Reject::bad("conflicting Content-Length values"))
         }
+        Err(ContentLengthError::TooLarge) => Err(Reject::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body over the limit",
+        )),
     }
-    Ok(length.unwrap_or(0))
-}
-
-/// Whether `headers` list `token` in `Connection` (case-insensitively).
-fn has_connection_token(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
-}
-
-/// HTTP/1.1 keeps a connection open unless told `close`; HTTP/1.0 closes it
-/// unless told `keep-alive`.
-fn wants_keep_alive(version: Version, headers: &HeaderMap) -> bool {
-    if has_connection_token(headers, "close") {
-        return false;
-    }
-    version == Version::HTTP_11 || has_connection_token(headers, "keep-alive")
 }
 
 /// Encodes a response for a request of `version`, sans I/O: status line,
@@ -1405,11 +1378,11 @@ mod tests {
             }
             m
         };
-        assert!(wants_keep_alive(Version::HTTP_11, &h("")));
-        assert!(!wants_keep_alive(Version::HTTP_11, &h("Close")));
-        assert!(!wants_keep_alive(Version::HTTP_11, &h("upgrade, close")));
-        assert!(!wants_keep_alive(Version::HTTP_10, &h("")));
-        assert!(wants_keep_alive(Version::HTTP_10, &h("Keep-Alive")));
+        assert!(headers::keep_alive(Version::HTTP_11, &h("")));
+        assert!(!headers::keep_alive(Version::HTTP_11, &h("Close")));
+        assert!(!headers::keep_alive(Version::HTTP_11, &h("upgrade, close")));
+        assert!(!headers::keep_alive(Version::HTTP_10, &h("")));
+        assert!(headers::keep_alive(Version::HTTP_10, &h("Keep-Alive")));
     }
 
     fn text(bytes: Vec<u8>) -> String {
