@@ -544,7 +544,8 @@ def machine():
                 rustc=out("rustc", "--version"), python=platform.python_version(),
                 nginx=(subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
                        if shutil.which("nginx") else "not installed"),
-                commit=out("git", "describe", "--always", "--dirty"),
+                commit=(out("git", "describe", "--always", "--dirty")
+                        or os.environ.get("FERRIO_COMMIT", "unknown (not a git checkout)")),
                 date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
 
@@ -692,7 +693,7 @@ def ratios_svg(rows):
         hi = max(hi, r["ratio"] * 1.5)
     lo = 2 ** math.floor(math.log2(lo))
     hi = 2 ** math.ceil(math.log2(hi))
-    label_w, plot_w, bar_h, gap, top = 430, 520, 18, 8, 60
+    label_w, plot_w, bar_h, gap, top = 560, 520, 18, 8, 60
     width = label_w + plot_w + 90
     height = top + len(bars) * (bar_h + gap) + 60
 
