@@ -26,6 +26,8 @@
 //! - [`time`]: `sleep`, `timeout`, `interval` on the current reactor.
 
 mod io;
+#[cfg(target_os = "linux")]
+mod precise;
 mod timer;
 
 pub mod context;
@@ -66,6 +68,10 @@ pub struct Reactor {
     events: mio::Events,
     /// Reused buffer of wakers collected under locks and woken after they are released.
     wake_buf: Vec<Waker>,
+    /// Wakes a poll that sleeps on a timer at the exact deadline, not up to
+    /// 1 ms later (Linux: timerfd). `None` where unavailable.
+    #[cfg(target_os = "linux")]
+    precise: Option<precise::PreciseTimer>,
     /// Shared with every handle.
     handle: Handle,
 }
@@ -113,10 +119,16 @@ impl Reactor {
             waker,
             tick: AtomicU64::new(0),
         });
+        #[cfg(target_os = "linux")]
+        let precise = precise::PreciseTimer::new(poll.registry())
+            .map_err(|e| log::warn!("no timerfd, timers fall back to 1 ms precision: {e}"))
+            .ok();
         Ok(Reactor {
             poll,
             events: mio::Events::with_capacity(EVENTS_CAPACITY),
             wake_buf: Vec::new(),
+            #[cfg(target_os = "linux")]
+            precise,
             handle: Handle { inner },
         })
     }
@@ -142,13 +154,20 @@ impl Reactor {
         let timeout = {
             let mut timers = inner.timers();
             let now = Instant::now();
-            let until_timer = timers
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(now));
+            let next_deadline = timers.next_deadline();
+            let until_timer = next_deadline.map(|d| d.saturating_duration_since(now));
             let timeout = match (timeout, until_timer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            // About to block on a timer: have the timerfd end the poll at the
+            // deadline itself, not at the next whole millisecond.
+            #[cfg(target_os = "linux")]
+            if let (Some(deadline), Some(precise)) = (next_deadline, self.precise.as_mut()) {
+                if until_timer == timeout && timeout.is_some_and(|t| !t.is_zero()) {
+                    precise.arm(deadline, now);
+                }
+            }
             // Published under the timers lock: a timer armed from another thread
             // after this point sees it and interrupts the poll if it is earlier.
             timers.sleeping_until = Some(timeout.map(|t| now + t));
@@ -172,6 +191,13 @@ impl Reactor {
             for event in self.events.iter() {
                 let token = event.token();
                 if token == WAKER_TOKEN {
+                    continue;
+                }
+                #[cfg(target_os = "linux")]
+                if token == precise::TIMER_TOKEN {
+                    if let Some(precise) = self.precise.as_mut() {
+                        precise.expired();
+                    }
                     continue;
                 }
                 let index = token.0 & INDEX_MASK;
