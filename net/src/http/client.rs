@@ -21,7 +21,7 @@ use url::Url;
 
 use super::conn::{bounded, connect, Conn};
 use super::error::{Error, ErrorKind, TimeoutKind};
-use super::pool::{Key, Limits, Pool};
+use super::pool::{Host, Key, Limits, Pool};
 use super::proto::{self, BodyDecoder, ResponseHead};
 use super::response::{BodyOptions, Response};
 use super::tls::{client_config, Certificate};
@@ -637,19 +637,15 @@ fn key_of(url: &Url) -> Result<Key, Error> {
         }
     };
     let host = match url.host() {
-        Some(url::Host::Domain(d)) if !d.is_empty() => d.to_owned(),
-        Some(url::Host::Ipv4(ip)) => ip.to_string(),
-        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        Some(url::Host::Domain(d)) if !d.is_empty() => Host::Domain(d.into()),
+        Some(url::Host::Ipv4(ip)) => Host::Ipv4(ip),
+        Some(url::Host::Ipv6(ip)) => Host::Ipv6(ip),
         _ => return Err(Error::new(ErrorKind::InvalidUrl, "no host")),
     };
     let port = url
         .port_or_known_default()
         .unwrap_or(if https { 443 } else { 80 });
-    Ok(Key {
-        https,
-        host: host.into(),
-        port,
-    })
+    Ok(Key { https, host, port })
 }
 
 /// Methods that can be sent twice with the effect of once (RFC 9110, 9.2.2).
@@ -959,11 +955,16 @@ mod tests {
     fn keys_name_scheme_host_and_port() {
         let key = key_of(&Url::parse("https://Example.COM/x").unwrap()).unwrap();
         assert_eq!(
-            (key.https, &*key.host, key.port),
+            (key.https, &*key.host.to_string(), key.port),
             (true, "example.com", 443)
         );
         let key = key_of(&Url::parse("http://[::1]:8080/").unwrap()).unwrap();
-        assert_eq!((key.https, &*key.host, key.port), (false, "::1", 8080));
+        assert_eq!(
+            (key.https, &*key.host.to_string(), key.port),
+            (false, "::1", 8080)
+        );
+        let key = key_of(&Url::parse("http://127.0.0.1:8080/").unwrap()).unwrap();
+        assert_eq!(key.to_string(), "http://127.0.0.1:8080");
         assert_eq!(
             key_of(&Url::parse("ftp://example.com/").unwrap())
                 .unwrap_err()

@@ -180,10 +180,12 @@ pub(crate) async fn connect(
     resolver: &Resolver,
     tls: &Arc<rustls::ClientConfig>,
 ) -> Result<Conn, Error> {
+    // The resolver is asked about an IP address too, as text.
+    let host = key.host.to_string();
     let addrs = resolver
-        .lookup((&*key.host, key.port))
+        .lookup((&*host, key.port))
         .await
-        .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {}", key.host), e))?;
+        .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {host}"), e))?;
     let stream = try_each(addrs, "connect", TcpStream::connect)
         .await
         .map_err(|failed| match failed {
@@ -199,7 +201,7 @@ pub(crate) async fn connect(
     if !key.https {
         return Ok(Conn::new(Box::new(stream)));
     }
-    let name = rustls::pki_types::ServerName::try_from(key.host.to_string()).map_err(|e| {
+    let name = rustls::pki_types::ServerName::try_from(host).map_err(|e| {
         Error::with_source(
             ErrorKind::Tls,
             format!("{} is not a valid TLS server name", key.host),

@@ -23,6 +23,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
@@ -30,11 +32,36 @@ use std::time::{Duration, Instant};
 
 /// Which origin a connection talks to: connections are only reused for the
 /// same scheme, host and port.
+///
+/// It is made for every request, so it is cheap to make, hash and compare:
+/// an IP address is kept as one (no text), and only a domain name is
+/// allocated (once per request; clones share it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
     pub(crate) https: bool,
-    pub(crate) host: Arc<str>,
+    pub(crate) host: Host,
     pub(crate) port: u16,
+}
+
+/// The host of a [`Key`], as the URL parser gave it: a (lowercase, ASCII)
+/// domain name or an IP address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Host {
+    Domain(Arc<str>),
+    Ipv4(Ipv4Addr),
+    Ipv6(Ipv6Addr),
+}
+
+impl fmt::Display for Host {
+    /// The name to resolve: the domain, or the address as text (an IPv6
+    /// address without brackets).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Domain(name) => f.write_str(name),
+            Host::Ipv4(ip) => ip.fmt(f),
+            Host::Ipv6(ip) => ip.fmt(f),
+        }
+    }
 }
 
 impl fmt::Display for Key {
@@ -43,6 +70,76 @@ impl fmt::Display for Key {
         write!(f, "{scheme}://{}:{}", self.host, self.port)
     }
 }
+
+/// The hasher of the pool's maps (FxHash's mixing step): a multiply per
+/// word instead of SipHash's rounds, since every request hashes a few keys
+/// and ids under the pool's lock. Flooding it with colliding keys is not a
+/// concern: the maps hold only the hosts with connections open (at most the
+/// total limit) and the ids of waiting requests, which the pool counts up.
+#[derive(Debug, Clone, Copy, Default)]
+struct FastHash;
+
+impl BuildHasher for FastHash {
+    type Hasher = FastHasher;
+
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+/// The [`Hasher`] of [`FastHash`].
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut le = [0; 8];
+            le.copy_from_slice(word);
+            self.add(u64::from_le_bytes(le));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut le = [0; 8];
+            le[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(le));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map of the pool's, with its hasher.
+type Map<K, V> = HashMap<K, V, FastHash>;
 
 /// The pool's limits.
 #[derive(Debug, Clone, Copy)]
@@ -78,16 +175,16 @@ struct State<C> {
     /// use or idle. Never more than `limits.total`.
     open: usize,
     /// `open`, per key. A key with no slot has no entry.
-    per_host: HashMap<Key, usize>,
+    per_host: Map<Key, usize>,
     /// Idle connections per key, the most recently used last (reused first,
     /// so the others age out).
-    idle: HashMap<Key, Vec<Idle<C>>>,
+    idle: Map<Key, Vec<Idle<C>>>,
     /// Idle connections in all: the sum over `idle`, so "none idle" is cheap.
     idle_count: usize,
     /// Waiting requests, first come first; ids into `waiters`, increasing
     /// (so sorted), each removed when its waiter is served or dropped.
     queue: VecDeque<u64>,
-    waiters: HashMap<u64, Waiter<C>>,
+    waiters: Map<u64, Waiter<C>>,
     /// The id of the pool's [`prune_idle`] task while one is running.
     pruner: Option<u64>,
     /// Ids for waiters and pruning tasks.
@@ -247,11 +344,11 @@ impl<C: Send + 'static> Pool<C> {
                 limits,
                 state: Mutex::new(State {
                     open: 0,
-                    per_host: HashMap::new(),
-                    idle: HashMap::new(),
+                    per_host: Map::default(),
+                    idle: Map::default(),
                     idle_count: 0,
                     queue: VecDeque::new(),
-                    waiters: HashMap::new(),
+                    waiters: Map::default(),
                     pruner: None,
                     next_id: 0,
                 }),
@@ -559,7 +656,7 @@ mod tests {
     fn key(host: &str) -> Key {
         Key {
             https: false,
-            host: host.into(),
+            host: Host::Domain(host.into()),
             port: 80,
         }
     }
