@@ -123,15 +123,22 @@ impl Shared {
     }
 
     fn schedule_remote(&self, task: Arc<dyn Runnable>) {
-        {
+        let rejected = {
             let mut remote = lock(&self.remote);
             if remote.closed {
-                return;
+                Some(task)
+            } else {
+                remote.queue.push(task);
+                self.has_remote.store(true, Ordering::Release);
+                None
             }
-            remote.queue.push(task);
-            self.has_remote.store(true, Ordering::Release);
+        };
+        match rejected {
+            // Shut down: the task's future is gone already. Drop our reference
+            // outside the lock, since a drop may re-enter the scheduler.
+            Some(task) => drop(task),
+            None => self.unpark.unpark(),
         }
-        self.unpark.unpark();
     }
 
     fn notify_main(&self) {
