@@ -71,8 +71,10 @@ pub(crate) struct Body {
     decoder: BodyDecoder,
     /// Whether the connection may carry another request once the body is read.
     keep_alive: bool,
-    /// Present when the body is gzip and the client decodes it.
-    gzip: Option<Gzip>,
+    /// Present when the body is gzip and the client decodes it. Boxed: the
+    /// decoder's state is a few hundred bytes that most responses do not
+    /// need, and a `Response` is moved several times on its way to the caller.
+    gzip: Option<Box<Gzip>>,
     read_timeout: Option<Duration>,
     /// The request's total deadline: it covers the body too.
     deadline: Option<Instant>,
@@ -163,7 +165,7 @@ impl Response {
             // The body the user sees is the decoded one; these described the other.
             head.headers.remove(CONTENT_ENCODING);
             head.headers.remove(CONTENT_LENGTH);
-            Gzip::new()
+            Box::new(Gzip::new())
         });
         let mut body = Body {
             conn: Some((conn, permit)),
@@ -382,7 +384,8 @@ impl Body {
             if self.done {
                 return Ok(None);
             }
-            if let Some(out) = self.gzip.as_mut().map(Gzip::step).transpose()?.flatten() {
+            let gzip = self.gzip.as_deref_mut();
+            if let Some(out) = gzip.map(Gzip::step).transpose()?.flatten() {
                 return Ok(Some(out));
             }
             let Some((conn, _)) = self.conn.as_mut() else {
@@ -427,7 +430,7 @@ impl Body {
 
     /// The end of a gzip body: checks its trailer (CRC and length).
     fn finish_gzip(&mut self) -> Result<Option<Bytes>, Error> {
-        self.gzip.take().map_or(Ok(None), Gzip::finish)
+        self.gzip.take().map_or(Ok(None), |gzip| gzip.finish())
     }
 }
 
