@@ -7,7 +7,9 @@
 //! I/O side and `response.rs` for reading bodies and content decoding).
 
 use std::fmt;
+use std::mem::MaybeUninit;
 
+use bytes::Bytes;
 use http::header::TRANSFER_ENCODING;
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, HOST};
 use http::{Method, StatusCode, Version};
@@ -112,6 +114,10 @@ pub(crate) struct ResponseHead {
     pub(crate) headers: HeaderMap,
 }
 
+/// Room for this many header fields on the stack covers nearly every
+/// response; only a head with more allocates room for them.
+const STACK_FIELDS: usize = 32;
+
 /// Parses one response head from the start of `buf`.
 ///
 /// `Ok(None)`: more bytes are needed (and fewer than `max_bytes` were seen).
@@ -123,33 +129,50 @@ pub(crate) fn parse_response_head(
     // Only the first `max_bytes` count: a head that needs more is too large
     // whatever follows.
     let window = &buf[..buf.len().min(max_bytes)];
-    let mut capacity = 64;
-    loop {
-        let mut headers = vec![httparse::EMPTY_HEADER; capacity];
-        let mut response = httparse::Response::new(&mut headers);
-        let parsed = httparse::ParserConfig::default()
-            .allow_spaces_after_header_name_in_responses(true)
-            .allow_multiple_spaces_in_response_status_delimiters(true)
-            .parse_response(&mut response, window);
-        match parsed {
-            Ok(httparse::Status::Complete(len)) => {
-                return Ok(Some((head_from(&response)?, len)));
-            }
-            Ok(httparse::Status::Partial) if buf.len() >= max_bytes => {
-                return Err(ProtoError::HeadTooLarge { limit: max_bytes });
-            }
-            Ok(httparse::Status::Partial) => return Ok(None),
-            // Every header line takes at least three bytes ("a:\n"), so this
-            // grows at most a handful of times before the window is covered.
-            Err(httparse::Error::TooManyHeaders) if capacity < window.len() / 3 + 1 => {
-                capacity *= 4;
-            }
-            Err(e) => return Err(ProtoError::Head(e.to_string())),
-        }
+    let mut parsed = parse_with_room(
+        window,
+        max_bytes,
+        &mut [const { MaybeUninit::uninit() }; STACK_FIELDS],
+    );
+    // Every header line takes at least three bytes ("a:\n"), so this grows
+    // at most a handful of times before the window is covered.
+    let mut room = STACK_FIELDS;
+    while matches!(parsed, Err(httparse::Error::TooManyHeaders)) && room < window.len() / 3 + 1 {
+        room *= 4;
+        parsed = parse_with_room(window, max_bytes, &mut vec![MaybeUninit::uninit(); room]);
     }
+    parsed.unwrap_or_else(|e| Err(ProtoError::Head(e.to_string())))
 }
 
-fn head_from(response: &httparse::Response<'_, '_>) -> Result<ResponseHead, ProtoError> {
+/// [`parse_response_head`] of the first `max_bytes` (`window`), with room
+/// for `fields.len()` header fields: `Err(TooManyHeaders)` when that is not
+/// enough.
+fn parse_with_room<'b>(
+    window: &'b [u8],
+    max_bytes: usize,
+    fields: &mut [MaybeUninit<httparse::Header<'b>>],
+) -> Result<Result<Option<(ResponseHead, usize)>, ProtoError>, httparse::Error> {
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .allow_spaces_after_header_name_in_responses(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true)
+        .parse_response_with_uninit_headers(&mut response, window, fields)?;
+    Ok(match parsed {
+        httparse::Status::Complete(len) => {
+            head_from(&response, &window[..len]).map(|head| Some((head, len)))
+        }
+        httparse::Status::Partial if window.len() >= max_bytes => {
+            Err(ProtoError::HeadTooLarge { limit: max_bytes })
+        }
+        httparse::Status::Partial => Ok(None),
+    })
+}
+
+/// The head that `response` parsed from the bytes `raw`.
+fn head_from(
+    response: &httparse::Response<'_, '_>,
+    raw: &[u8],
+) -> Result<ResponseHead, ProtoError> {
     let version = match response.version {
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
@@ -157,11 +180,14 @@ fn head_from(response: &httparse::Response<'_, '_>) -> Result<ResponseHead, Prot
     let code = response.code.unwrap_or_default();
     let status = StatusCode::from_u16(code)
         .map_err(|_| ProtoError::Head(format!("invalid status code {code}")))?;
+    // The values are slices of one copy of the head: one allocation for all
+    // of them rather than one each.
+    let shared = Bytes::copy_from_slice(raw);
     let mut headers = HeaderMap::with_capacity(response.headers.len());
     for h in response.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| ProtoError::Head(format!("invalid header name {:?}", h.name)))?;
-        let value = HeaderValue::from_bytes(h.value)
+        let value = HeaderValue::from_maybe_shared(slice_of(&shared, raw, h.value))
             .map_err(|_| ProtoError::Head(format!("invalid value for header {:?}", h.name)))?;
         headers.append(name, value);
     }
@@ -170,6 +196,16 @@ fn head_from(response: &httparse::Response<'_, '_>) -> Result<ResponseHead, Prot
         version,
         headers,
     })
+}
+
+/// `part`, which lies inside `raw`, as the same range of `shared` (a copy
+/// of `raw`); a copy of its own should it lie elsewhere.
+fn slice_of(shared: &Bytes, raw: &[u8], part: &[u8]) -> Bytes {
+    let at = (part.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+    match at.checked_add(part.len()) {
+        Some(end) if end <= raw.len() => shared.slice(at..end),
+        _ => Bytes::copy_from_slice(part),
+    }
 }
 
 /// How a response body is delimited on the wire (RFC 9112, section 6.3).
@@ -568,6 +604,25 @@ mod tests {
         assert_eq!(head.status, StatusCode::OK);
         assert_eq!(head.version, Version::HTTP_11);
         assert_eq!(head.headers.get_all("x-a").iter().count(), 2);
+    }
+
+    #[test]
+    fn response_head_with_more_fields_than_the_stack_room_keeps_them_all_in_order() {
+        let mut bytes = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..3 * STACK_FIELDS {
+            bytes.extend_from_slice(format!("x-f: {i}\r\nx-{i}:\r\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"\r\nbody");
+        let (head, len) = parse_response_head(&bytes, 64 * 1024).unwrap().unwrap();
+        assert_eq!(len, bytes.len() - 4);
+        let values: Vec<_> = head.headers.get_all("x-f").iter().collect();
+        assert_eq!(values.len(), 3 * STACK_FIELDS);
+        assert!(values
+            .iter()
+            .enumerate()
+            .all(|(i, v)| v.as_bytes() == i.to_string().as_bytes()));
+        assert_eq!(head.headers["x-95"], "");
+        assert_eq!(head.headers.len(), 6 * STACK_FIELDS);
     }
 
     #[test]
