@@ -5,6 +5,7 @@
 //!
 //! Not here: parsing (`proto.rs`), the limits (`pool.rs`), the body (`response.rs`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -731,11 +732,13 @@ impl Inner {
             if to_get {
                 method = Method::GET;
                 body = None;
+                let headers = headers.to_mut();
                 headers.remove(CONTENT_TYPE);
                 headers.remove(CONTENT_LENGTH);
                 headers.remove(TRANSFER_ENCODING);
             }
             if key_of(&url).ok() != key_of(&next).ok() {
+                let headers = headers.to_mut();
                 headers.remove(AUTHORIZATION);
                 headers.remove(PROXY_AUTHORIZATION);
                 headers.remove(COOKIE);
@@ -744,8 +747,12 @@ impl Inner {
         }
     }
 
-    /// The client's default fields under the request's own.
-    fn merged_headers(&self, own: HeaderMap) -> HeaderMap {
+    /// The client's default fields under the request's own: the defaults
+    /// themselves, not a copy, for a request with no fields of its own.
+    fn merged_headers(&self, own: HeaderMap) -> Cow<'_, HeaderMap> {
+        if own.is_empty() {
+            return Cow::Borrowed(&self.headers);
+        }
         let mut headers = self.headers.clone();
         for name in own.keys() {
             headers.remove(name);
@@ -753,7 +760,7 @@ impl Inner {
                 headers.append(name.clone(), value.clone());
             }
         }
-        headers
+        Cow::Owned(headers)
     }
 
     /// One request and its response head, with no redirect following.
@@ -830,7 +837,7 @@ impl Inner {
         headers: &HeaderMap,
         body: Option<&Bytes>,
     ) -> Vec<u8> {
-        let mut headers = std::borrow::Cow::Borrowed(headers);
+        let mut headers = Cow::Borrowed(headers);
         let framed =
             headers.contains_key(CONTENT_LENGTH) || headers.contains_key(TRANSFER_ENCODING);
         let length = match body {

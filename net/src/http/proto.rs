@@ -93,7 +93,7 @@ pub(crate) fn encode_request_head(
         out.extend_from_slice(url.host_str().unwrap_or_default().as_bytes());
         if let Some(port) = url.port() {
             out.push(b':');
-            out.extend_from_slice(port.to_string().as_bytes());
+            push_decimal(out, port);
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -104,6 +104,21 @@ pub(crate) fn encode_request_head(
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `n` in decimal digits (without a `String` on the way).
+fn push_decimal(out: &mut Vec<u8>, mut n: u16) {
+    let mut digits = [0; 5];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// A parsed response head.
@@ -586,6 +601,21 @@ mod tests {
             out,
             b"GET /a/b?x=1&y=2 HTTP/1.1\r\nhost: example.com:8080\r\naccept: */*\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn host_field_has_any_port_that_is_not_the_default() {
+        for port in [1, 9, 10, 80, 443, 8080, 65535] {
+            let url = Url::parse(&format!("http://h:{port}/")).unwrap();
+            let mut out = Vec::new();
+            encode_request_head(&Method::GET, &url, &HeaderMap::new(), &mut out);
+            let host = match port {
+                80 => "h".to_owned(),
+                _ => format!("h:{port}"),
+            };
+            let expected = format!("GET / HTTP/1.1\r\nhost: {host}\r\n\r\n");
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
+        }
     }
 
     #[test]

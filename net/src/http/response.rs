@@ -266,30 +266,38 @@ impl Response {
                 format!("body over the {limit}-byte limit"),
             )
         };
-        if let (Some(limit), Some(length)) = (limit, self.content_length()) {
+        let length = self.content_length();
+        if let (Some(limit), Some(length)) = (limit, length) {
             if length > limit {
                 return Err(too_large(limit).at(&self.url));
             }
         }
-        let first = match self.chunk().await? {
+        let mut piece = match self.chunk().await? {
             None => return Ok(Bytes::new()),
             Some(first) => first,
         };
-        let mut all = Vec::with_capacity(
-            self.content_length()
-                .map_or(first.len(), |n| n.min(1 << 24) as usize),
-        );
-        let mut piece = Some(first);
-        while let Some(p) = piece {
-            all.extend_from_slice(&p);
+        // The pieces before `piece`; a body that comes in one piece is
+        // returned as it is, without copying it into here.
+        let mut all = Vec::new();
+        loop {
             if let Some(limit) = limit {
-                if all.len() as u64 > limit {
+                if (all.len() + piece.len()) as u64 > limit {
                     return Err(too_large(limit).at(&self.url));
                 }
             }
-            piece = self.chunk().await?;
+            let next = self.chunk().await?;
+            if all.is_empty() && next.is_none() {
+                return Ok(piece);
+            }
+            if all.is_empty() {
+                all.reserve(length.map_or(piece.len(), |n| n.min(1 << 24) as usize));
+            }
+            all.extend_from_slice(&piece);
+            match next {
+                Some(next) => piece = next,
+                None => return Ok(Bytes::from(all)),
+            }
         }
-        Ok(Bytes::from(all))
     }
 
     /// The body as text, decoded with the `charset` of `Content-Type` (UTF-8
