@@ -104,6 +104,15 @@ async fn read_reply(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Reply {
 
 /// Reads until the server closes the connection (a reset counts as closed),
 /// within `limit`; returns what was read.
+/// Sends `request` on a new connection and returns everything the server
+/// writes until it closes (within 5 s), as text.
+async fn exchange(addr: SocketAddr, request: &[u8]) -> String {
+    let mut conn = connect(addr).await;
+    conn.write_all(request).await.unwrap();
+    let reply = read_to_close(&mut conn, Duration::from_secs(5)).await;
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
 async fn read_to_close(conn: &mut TcpStream, limit: Duration) -> Vec<u8> {
     let mut all = Vec::new();
     timeout(limit, async {
@@ -257,10 +266,7 @@ fn garbage_gets_400_and_the_connection_is_closed() {
             b"GET / HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n",
             b"GET / HTTP/1.1\r\n\r\n",
         ] {
-            let mut conn = connect(server.local_addr()).await;
-            conn.write_all(garbage).await.unwrap();
-            let reply = read_to_close(&mut conn, Duration::from_secs(5)).await;
-            let reply = String::from_utf8_lossy(&reply);
+            let reply = exchange(server.local_addr(), garbage).await;
             assert!(
                 reply.starts_with("HTTP/1.1 400 Bad Request\r\n"),
                 "{garbage:?}: {reply}"
@@ -336,12 +342,8 @@ fn a_60_kib_head_sent_a_byte_at_a_time_is_answered_well_within_the_header_timeou
 fn an_oversized_body_gets_413_before_it_is_sent() {
     run(async {
         let server = start(Builder::new().max_body_bytes(1000)).await;
-        let mut conn = connect(server.local_addr()).await;
-        conn.write_all(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n")
-            .await
-            .unwrap();
-        let reply = read_to_close(&mut conn, Duration::from_secs(5)).await;
-        let reply = String::from_utf8_lossy(&reply);
+        let request = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n";
+        let reply = exchange(server.local_addr(), request).await;
         assert!(reply.starts_with("HTTP/1.1 413 "), "{reply}");
         server.shutdown().await;
     });
@@ -351,15 +353,9 @@ fn an_oversized_body_gets_413_before_it_is_sent() {
 fn a_content_length_near_the_largest_number_gets_413_when_bodies_are_unlimited() {
     run(async {
         let server = start(Builder::new().max_body_bytes(usize::MAX)).await;
-        let mut conn = connect(server.local_addr()).await;
         let huge = usize::MAX;
-        conn.write_all(
-            format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {huge}\r\n\r\n").as_bytes(),
-        )
-        .await
-        .unwrap();
-        let reply = read_to_close(&mut conn, Duration::from_secs(5)).await;
-        let reply = String::from_utf8_lossy(&reply);
+        let request = format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {huge}\r\n\r\n");
+        let reply = exchange(server.local_addr(), request.as_bytes()).await;
         assert!(reply.starts_with("HTTP/1.1 413 "), "{reply}");
         server.shutdown().await;
     });
@@ -455,10 +451,8 @@ fn http_1_0_and_connection_close_requests_close_after_the_response() {
 fn a_handler_that_panics_gets_500_and_the_server_lives_on() {
     run(async {
         let server = start(Builder::new()).await;
-        let mut conn = connect(server.local_addr()).await;
-        conn.write_all(get("/panic").as_bytes()).await.unwrap();
-        let reply = read_to_close(&mut conn, Duration::from_secs(5)).await;
-        assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 500 "));
+        let reply = exchange(server.local_addr(), get("/panic").as_bytes()).await;
+        assert!(reply.starts_with("HTTP/1.1 500 "), "{reply}");
         let mut conn = connect(server.local_addr()).await;
         conn.write_all(get("/fine").as_bytes()).await.unwrap();
         assert_eq!(read_reply(&mut conn, &mut Vec::new()).await.status, 200);

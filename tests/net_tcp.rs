@@ -47,6 +47,16 @@ async fn echo_server() -> SocketAddr {
     serve_echo(listener)
 }
 
+/// A client and the server side of its connection, over 127.0.0.1.
+async fn connected_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
 fn serve_echo(listener: TcpListener) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     ferrio::spawn(async move {
@@ -142,11 +152,7 @@ fn a_64_mib_stream_is_echoed_whole_while_both_halves_work_in_separate_tasks() {
 #[test]
 fn writes_are_partial_under_back_pressure_and_complete_once_the_peer_reads() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
+        let (client, mut server) = connected_pair().await;
 
         // Fill the socket buffers while the server does not read.
         let big = vec![7u8; 1 << 20];
@@ -265,11 +271,7 @@ fn connect_timeout_gives_up_when_the_server_never_answers() {
 #[test]
 fn a_peer_reset_mid_stream_is_an_error_not_a_hang() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
+        let (mut client, mut server) = connected_pair().await;
         server.write_all(b"partial answer").await.unwrap();
         let mut first = [0; 14];
         client.read_exact(&mut first).await.unwrap();
@@ -294,11 +296,7 @@ fn a_peer_reset_mid_stream_is_an_error_not_a_hang() {
 #[test]
 fn reading_after_the_peer_closed_gives_zero_every_time() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
+        let (mut client, mut server) = connected_pair().await;
         server.write_all(b"bye").await.unwrap();
         drop(server);
         let mut got = Vec::new();
@@ -314,11 +312,7 @@ fn reading_after_the_peer_closed_gives_zero_every_time() {
 #[test]
 fn a_cancelled_read_loses_no_bytes() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
+        let (mut client, mut server) = connected_pair().await;
 
         // A read that is pending when it is dropped...
         let mut buf = [0; 16];
@@ -372,11 +366,7 @@ fn a_cancelled_read_loses_no_bytes() {
 #[test]
 fn a_readable_then_try_read_loop_waits_instead_of_spinning() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = listener.accept().await.unwrap();
+        let (mut client, server) = connected_pair().await;
         let sender = ferrio::spawn(async move {
             sleep(Duration::from_millis(100)).await;
             client.write_all(b"late").await.unwrap();
