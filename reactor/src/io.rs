@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use mio::Interest;
+
 use crate::Handle;
 
 /// One direction of a duplex source. Readers and writers wait independently, so
@@ -314,21 +316,16 @@ pub struct PollIo<S: mio::event::Source> {
 impl<S: mio::event::Source> PollIo<S> {
     /// Registers `io` with `handle` for reading and writing.
     pub fn new(handle: &Handle, mut io: S) -> io::Result<Self> {
-        Self::with_interest(handle, &mut io, Interest::READABLE | Interest::WRITABLE).map(
-            |registration| PollIo {
-                io: Some(io),
-                registration: Some(registration),
-            },
-        )
+        let registration = handle.register(&mut io, Interest::READABLE | Interest::WRITABLE)?;
+        Ok(PollIo {
+            io: Some(io),
+            registration: Some(registration),
+        })
     }
 
     /// Registers `io` with the current thread's reactor (see [`crate::context`]).
     pub fn new_current(io: S) -> io::Result<Self> {
         Self::new(&crate::context::current(), io)
-    }
-
-    fn with_interest(handle: &Handle, io: &mut S, interest: Interest) -> io::Result<Registration> {
-        handle.register(io, interest)
     }
 
     /// The source.
@@ -385,8 +382,6 @@ impl<S: mio::event::Source> PollIo<S> {
         Ok(io)
     }
 }
-
-use mio::Interest;
 
 impl<S: mio::event::Source> Drop for PollIo<S> {
     fn drop(&mut self) {
