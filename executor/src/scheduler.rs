@@ -350,11 +350,6 @@ impl<P: Park> Executor<P> {
         }
     }
 
-    /// The parker, e.g. to reach the reactor that drives this executor.
-    pub fn park_mut(&mut self) -> &mut P {
-        &mut self.park
-    }
-
     /// A handle that spawns onto this executor from any thread.
     pub fn spawner(&self) -> Spawner {
         Spawner {
