@@ -183,7 +183,17 @@ impl Reactor {
                 other => break other,
             }
         };
-        inner.timers().sleeping_until = None;
+        {
+            // One lock after the poll: stop inviting interrupts, and collect
+            // the timers. Careful: collect them *after* the poll, against a
+            // fresh `now`, so a timer whose deadline passed during the poll
+            // fires in this turn.
+            let mut timers = inner.timers();
+            timers.sleeping_until = None;
+            if polled.is_ok() {
+                timers.expire(Instant::now(), &mut self.wake_buf);
+            }
+        }
         polled?;
 
         if !self.events.is_empty() {
@@ -211,10 +221,6 @@ impl Reactor {
                 }
             }
         }
-
-        // Careful: collect timers *after* the poll, against a fresh `now`, so a
-        // timer whose deadline passed during the poll fires in this turn.
-        inner.timers().expire(Instant::now(), &mut self.wake_buf);
 
         let woken = self.wake_buf.len();
         // Every lock is released here: a woken waker may re-enter the reactor.
