@@ -36,7 +36,8 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ferrio::http::{jsonplaceholder, Client};
+use ferrio::http::Client;
+use ferrio_testkit::jsonplaceholder;
 
 /// The real site, as the seed uses it.
 pub const DEFAULT_BASE_URL: &str = "https://jsonplaceholder.typicode.com";

@@ -16,8 +16,8 @@
 
 use std::time::Duration;
 
-use ferrio::http::jsonplaceholder;
 use ferrio::time::{sleep, timeout};
+use ferrio_testkit::jsonplaceholder;
 
 const USAGE: &str = "usage: jsonplaceholder [--addr HOST:PORT] [--latency-ms MS] [--seconds S]";
 

@@ -144,4 +144,4 @@ pub use ferrio_net as net;
 
 /// The HTTP/1.1 client (aiohttp's `ClientSession` with `TCPConnector` limits)
 /// and a small server.
-pub use ferrio_net::http;
+pub use ferrio_http as http;

@@ -6,10 +6,10 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ferrio::http::jsonplaceholder;
 use ferrio::http::server::{self, Builder, Request, Response};
 use ferrio::net::TcpStream;
 use ferrio::time::{sleep, timeout};
+use ferrio_testkit::jsonplaceholder;
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs a test body on a fresh runtime, failing it if it takes over 20 s.

@@ -1,5 +1,6 @@
-//! ferrio-net: TCP, UDP, DNS and an HTTP/1.1 client on ferrio's reactor,
-//! re-exported by the facade as `ferrio::net` (and `ferrio::io`, `ferrio::http`).
+//! ferrio-net: TCP, UDP and DNS on ferrio's reactor, re-exported by the
+//! facade as `ferrio::net` (and `ferrio::io`). The HTTP client and server
+//! built on it are the `ferrio-http` crate (`ferrio::http`).
 //!
 //! Sockets are made non-blocking and close-on-exec with socket2, registered
 //! with the current reactor through mio, and driven by readiness: an
@@ -18,10 +19,6 @@
 //!   (asyncio's `getaddrinfo`) on the blocking pool, with a timeout.
 //! - [`io`]: the async read/write traits and helpers (`read_exact`,
 //!   `write_all`, `copy`, `BufReader`, `lines`).
-//! - [`http`]: HTTP/1.1: the client ([`http::Client`], with aiohttp's
-//!   connection limits), a small server ([`http::server`]), and an embedded
-//!   jsonplaceholder ([`http::jsonplaceholder`]) served by it for examples and
-//!   tests.
 
 mod addr;
 mod dns;
@@ -29,7 +26,6 @@ mod socket;
 mod tcp;
 mod udp;
 
-pub mod http;
 pub mod io;
 
 pub use addr::ToSocketAddrs;

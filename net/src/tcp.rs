@@ -25,7 +25,7 @@ use ferrio_reactor::{Direction, PollIo, ReadyEvent, Sleep};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{SockRef, TcpKeepalive, Type};
 
-use crate::addr::first_that_works;
+use crate::addr::{first_that_works, try_each};
 use crate::socket::{connect_in_progress, is_connection_error, is_resource_exhaustion, new_socket};
 use crate::ToSocketAddrs;
 
@@ -105,6 +105,32 @@ impl TcpStream {
     /// host name (see [`Resolver::lookup`](crate::Resolver::lookup)), or any other OS error.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         first_that_works(addr, "connect", TcpStream::connect_addr).await
+    }
+
+    /// Opens a connection to the first of `addrs` that accepts one, trying
+    /// them in order (what [`connect`](TcpStream::connect) does after
+    /// resolving a name), for callers that resolved the addresses themselves.
+    ///
+    /// ```
+    /// use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    ///     let open = listener.local_addr().unwrap();
+    ///     // (the second listener is dropped: nothing listens on `closed` any more)
+    ///     let stream = TcpStream::connect_any([closed, open]).await.unwrap();
+    ///     assert_eq!(stream.peer_addr().unwrap(), open);
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When none accepts, the last address's error, with the address in its
+    /// message and the OS error's kind; `InvalidInput` when `addrs` is empty.
+    pub async fn connect_any(addrs: impl IntoIterator<Item = SocketAddr>) -> io::Result<TcpStream> {
+        try_each(addrs, "connect", TcpStream::connect_addr)
+            .await
+            .map_err(|failed| failed.into_io_error("connect"))
     }
 
     /// Opens a connection to `addr`, giving up after `timeout` with

@@ -56,7 +56,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
 use super::headers::{self, ContentLengthError};
-use crate::{TcpListener, TcpStream};
+use ferrio_net::{TcpListener, TcpStream};
 
 /// A request as handlers see it: the `http` crate's type, with the whole body.
 pub type Request = http::Request<Vec<u8>>;
@@ -218,7 +218,7 @@ impl Builder {
 
     /// Binds a listener to `addr` (the first address it resolves to that
     /// binds; a port of 0 picks a free one).
-    pub async fn bind<A: crate::ToSocketAddrs>(self, addr: A) -> io::Result<Server> {
+    pub async fn bind<A: ferrio_net::ToSocketAddrs>(self, addr: A) -> io::Result<Server> {
         Server::from_listener(TcpListener::bind(addr).await?, self)
     }
 
@@ -236,7 +236,7 @@ impl Builder {
 ///     assert!(server.local_addr().ip().is_loopback());
 /// });
 /// ```
-pub async fn bind<A: crate::ToSocketAddrs>(addr: A) -> io::Result<Server> {
+pub async fn bind<A: ferrio_net::ToSocketAddrs>(addr: A) -> io::Result<Server> {
     Builder::new().bind(addr).await
 }
 
@@ -1204,7 +1204,7 @@ mod tests {
 
     #[test]
     fn default_keep_alive_outlasts_the_clients_default_pool_idle_timeout() {
-        assert!(DEFAULT_KEEP_ALIVE_TIMEOUT > crate::http::client::DEFAULT_POOL_IDLE_TIMEOUT);
+        assert!(DEFAULT_KEEP_ALIVE_TIMEOUT > crate::client::DEFAULT_POOL_IDLE_TIMEOUT);
     }
 
     fn head(buf: &[u8]) -> Result<Option<Head>, Reject> {

@@ -1,5 +1,5 @@
-//! An embedded jsonplaceholder: the fake REST API that seed 004 fetches
-//! posts from, served locally on ferrio's [`server`].
+//! An embedded jsonplaceholder: the fake REST API that `examples/fetch_posts.rs`
+//! fetches posts from, served locally on ferrio's [`server`].
 //!
 //! It has the real site's resources, counts and JSON shapes: `/posts` (100),
 //! `/comments` (500, 5 per post), `/albums` (100), `/photos` (5000, 50 per
@@ -20,7 +20,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use ferrio::http::jsonplaceholder;
+//! use ferrio_testkit::jsonplaceholder;
 //! use futures_util::{AsyncReadExt, AsyncWriteExt};
 //!
 //! ferrio::run(async {
@@ -50,7 +50,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::server::{self, Request, Response};
+use ferrio_http::server::{self, Request, Response};
 
 /// Posts on the real site (10 per user).
 pub const POSTS: u64 = 100;
@@ -72,7 +72,8 @@ pub const DEFAULT_LATENCY: Duration = Duration::from_millis(100);
 ///
 /// ```
 /// use std::time::Duration;
-/// use ferrio::http::{jsonplaceholder, server};
+/// use ferrio::http::server;
+/// use ferrio_testkit::jsonplaceholder;
 ///
 /// ferrio::run(async {
 ///     let server = jsonplaceholder::Server::builder()
@@ -119,7 +120,7 @@ impl Builder {
     /// # Panics
     ///
     /// Outside a ferrio runtime.
-    pub async fn bind<A: crate::ToSocketAddrs>(self, addr: A) -> io::Result<Server> {
+    pub async fn bind<A: ferrio_net::ToSocketAddrs>(self, addr: A) -> io::Result<Server> {
         let api = Arc::new(Api::new());
         let latency = self.latency;
         let handle = self
@@ -160,7 +161,7 @@ impl Server {
     }
 
     /// Binds to `addr` with the defaults; see [`Builder::bind`].
-    pub async fn bind<A: crate::ToSocketAddrs>(addr: A) -> io::Result<Server> {
+    pub async fn bind<A: ferrio_net::ToSocketAddrs>(addr: A) -> io::Result<Server> {
         Builder::default().bind(addr).await
     }
 
@@ -216,7 +217,7 @@ impl Server {
 /// directly.
 ///
 /// ```
-/// use ferrio::http::jsonplaceholder::Api;
+/// use ferrio_testkit::jsonplaceholder::Api;
 ///
 /// let api = Api::new();
 /// let request = http::Request::get("/comments?postId=3").body(Vec::new()).unwrap();

@@ -26,7 +26,7 @@ use super::pool::{Host, Key, Limits, Pool};
 use super::proto::{self, BodyDecoder, ResponseHead};
 use super::response::{BodyOptions, Response};
 use super::tls::{client_config, Certificate};
-use crate::Resolver;
+use ferrio_net::Resolver;
 
 /// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrio/", env!("CARGO_PKG_VERSION"));

@@ -1,6 +1,6 @@
-//! HTTP/1.1: a client with aiohttp's connection limits (its `ClientSession`
-//! with a `TCPConnector`), and a small server. Re-exported by the facade as
-//! `ferrio::http`.
+//! ferrio-http: HTTP/1.1 on ferrio-net: a client with aiohttp's connection
+//! limits (its `ClientSession` with a `TCPConnector`), and a small server.
+//! Re-exported by the facade as `ferrio::http`.
 //!
 //! ```
 //! use ferrio::http::Client;
@@ -68,7 +68,7 @@
 //! - [`Client`], [`ClientBuilder`], [`RequestBuilder`], [`Response`]: the client.
 //! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
 //! - [`Certificate`]: an extra root for HTTPS.
-//! - [`server`], [`jsonplaceholder`]: a small server, and the fake REST API on it.
+//! - [`server`]: a small server.
 
 mod client;
 mod conn;
@@ -79,9 +79,8 @@ mod proto;
 mod response;
 mod tls;
 
-// Documented by their own inner docs: an outer doc here would make rustdoc
-// resolve their links from this module.
-pub mod jsonplaceholder;
+// Documented by its own inner docs: an outer doc here would make rustdoc
+// resolve its links from this module.
 pub mod server;
 
 pub use bytes::Bytes;

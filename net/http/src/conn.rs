@@ -19,8 +19,7 @@ use futures_util::task::noop_waker_ref;
 
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::pool::Key;
-use crate::addr::{try_each, AllFailed};
-use crate::{Resolver, TcpStream};
+use ferrio_net::{Resolver, TcpStream};
 
 /// A byte stream a connection can run over.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -186,14 +185,15 @@ pub(crate) async fn connect(
         .lookup((&*host, key.port))
         .await
         .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {host}"), e))?;
-    let stream = try_each(addrs, "connect", TcpStream::connect)
+    if addrs.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Dns,
+            format!("{} has no address", key.host),
+        ));
+    }
+    let stream = TcpStream::connect_any(addrs)
         .await
-        .map_err(|failed| match failed {
-            AllFailed::Last(addr, e) => Error::with_source(ErrorKind::Connect, addr.to_string(), e),
-            AllFailed::NoAddress => {
-                Error::new(ErrorKind::Dns, format!("{} has no address", key.host))
-            }
-        })?;
+        .map_err(|e| Error::with_source(ErrorKind::Connect, format!("connecting to {key}"), e))?;
     if let Err(e) = stream.set_nodelay(true) {
         log::debug!("set_nodelay on a connection to {key}: {e}");
     }

@@ -1,0 +1,8 @@
+//! ferrio-testkit: servers that ferrio's examples, tests and benchmarks run
+//! against on loopback. Not published, and not part of ferrio's API.
+//!
+//! # Contents
+//!
+//! - [`jsonplaceholder`]: the fake REST API that `fetch_posts` fetches from.
+
+pub mod jsonplaceholder;
