@@ -27,6 +27,10 @@
 //! `#[path]` and calls with `--local`: the test runs this very code, with no
 //! binary to build or find.
 
+// This file is also a module of tests/fetch_posts.rs (through `#[path]`), which
+// reads the `pub` items and fields that this binary does not.
+#![allow(unreachable_pub)]
+
 use std::cell::RefCell;
 use std::error::Error;
 use std::fmt::Write as _;
@@ -137,15 +141,20 @@ impl Options {
 /// One post, as much of it as the example shows.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Post {
+    /// The post's id (1 to 100).
     pub id: u64,
+    /// Its title.
     pub title: String,
 }
 
 /// When one request started and ended, from the start of its run.
 #[derive(Debug, Clone, Copy)]
 pub struct Span {
+    /// The post fetched.
     pub post: u64,
+    /// When its request started.
     pub start: Duration,
+    /// When its body was read.
     pub end: Duration,
 }
 
@@ -153,8 +162,11 @@ pub struct Span {
 /// and the posts (in post order).
 #[derive(Debug, Clone)]
 pub struct RunReport {
+    /// The run's wall time.
     pub elapsed: Duration,
+    /// Each request's span, in the order they finished.
     pub spans: Vec<Span>,
+    /// The posts, in post order.
     pub posts: Vec<Post>,
 }
 
@@ -165,7 +177,9 @@ pub struct Report {
     pub base_url: String,
     /// The embedded server was used because the base URL was unreachable.
     pub fell_back: bool,
+    /// The one-at-a-time run.
     pub sync: RunReport,
+    /// The concurrent run, through the connection limit.
     pub concurrent: RunReport,
     /// The most connections the embedded server saw open at once during the
     /// async run (`None` against a remote host).

@@ -39,6 +39,8 @@
 //! - [`gather`], [`join!`], [`select`], [`select_all`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
 
+#![forbid(unsafe_code)]
+
 mod runtime;
 
 pub mod sync;

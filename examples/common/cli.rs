@@ -13,7 +13,7 @@ use std::fmt::Display;
 use std::str::FromStr;
 
 /// The arguments of one program, with its name and usage text for errors.
-pub struct Cli {
+pub(crate) struct Cli {
     args: pico_args::Arguments,
     program: &'static str,
     usage: &'static str,
@@ -21,12 +21,12 @@ pub struct Cli {
 
 impl Cli {
     /// The process's arguments; `-h`/`--help` prints `usage` and exits 0.
-    pub fn from_env(program: &'static str, usage: &'static str) -> Cli {
+    pub(crate) fn from_env(program: &'static str, usage: &'static str) -> Cli {
         Cli::from_vec(program, usage, std::env::args_os().skip(1).collect())
     }
 
     /// Like [`Cli::from_env`], for given arguments (without the program name).
-    pub fn from_vec(program: &'static str, usage: &'static str, args: Vec<OsString>) -> Cli {
+    pub(crate) fn from_vec(program: &'static str, usage: &'static str, args: Vec<OsString>) -> Cli {
         let mut args = pico_args::Arguments::from_vec(args);
         if args.contains(["-h", "--help"]) {
             println!("{usage}");
@@ -40,7 +40,7 @@ impl Cli {
     }
 
     /// The value of `flag` (`--flag V` or `--flag=V`), if given.
-    pub fn value<T>(&mut self, flag: impl Into<pico_args::Keys>) -> Option<T>
+    pub(crate) fn value<T>(&mut self, flag: impl Into<pico_args::Keys>) -> Option<T>
     where
         T: FromStr,
         T::Err: Display,
@@ -51,13 +51,13 @@ impl Cli {
     }
 
     /// Whether the switch `flag` is given.
-    pub fn switch(&mut self, flag: impl Into<pico_args::Keys>) -> bool {
+    pub(crate) fn switch(&mut self, flag: impl Into<pico_args::Keys>) -> bool {
         self.args.contains(flag)
     }
 
     /// `--scale S`, the seed ports' time scale: a finite number, above zero
     /// (or zero too, with `zero_ok`); 1 when not given.
-    pub fn scale(&mut self, zero_ok: bool) -> f64 {
+    pub(crate) fn scale(&mut self, zero_ok: bool) -> f64 {
         let scale = self.value::<f64>("--scale").unwrap_or(1.0);
         let low_ok = if zero_ok { scale >= 0.0 } else { scale > 0.0 };
         if !(low_ok && scale.is_finite()) {
@@ -70,7 +70,7 @@ impl Cli {
 
     /// The arguments left after the flags were read (positional ones); a
     /// leftover that looks like a flag is an error.
-    pub fn rest(self) -> Vec<String> {
+    pub(crate) fn rest(self) -> Vec<String> {
         let (program, usage) = (self.program, self.usage);
         let rest: Vec<String> = self
             .args
@@ -85,7 +85,7 @@ impl Cli {
     }
 
     /// Ends reading: any argument left is an error.
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         let program = self.program;
         let usage = self.usage;
         if let Some(extra) = self.args.finish().first() {
@@ -94,7 +94,7 @@ impl Cli {
     }
 
     /// Prints `why` and the usage, and exits 2.
-    pub fn fail(&self, why: &dyn Display) -> ! {
+    pub(crate) fn fail(&self, why: &dyn Display) -> ! {
         fail(self.program, self.usage, why)
     }
 }

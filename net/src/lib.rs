@@ -20,6 +20,8 @@
 //! - [`io`]: the async read/write traits and helpers (`read_exact`,
 //!   `write_all`, `copy`, `BufReader`, `lines`).
 
+#![forbid(unsafe_code)]
+
 mod addr;
 mod dns;
 mod socket;

@@ -25,6 +25,8 @@
 //! - [`context`]: the thread-local "current reactor" that sockets and timers look up.
 //! - [`time`]: `sleep`, `timeout`, `interval` on the current reactor.
 
+#![forbid(unsafe_code)]
+
 mod io;
 #[cfg(target_os = "linux")]
 mod precise;
