@@ -48,9 +48,9 @@ pub mod sync;
 pub use ferrio_reactor::time;
 
 pub use ferrio_executor::{
-    spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
+    in_runtime, spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
 };
-pub use runtime::{in_runtime, run, Builder, Runtime};
+pub use runtime::{run, Builder, Runtime};
 
 pub use futures_util::future::Either;
 /// Awaits several futures of different types concurrently and returns all
