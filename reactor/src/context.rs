@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use crate::Handle;
+use crate::reactor::Handle;
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };

@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 use mio::Interest;
 
-use crate::Handle;
+use crate::reactor::Handle;
 
 /// One direction of a duplex source. Readers and writers wait independently, so
 /// a task reading and another writing the same socket never steal each other's wakes.

@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::Handle;
+use crate::reactor::Handle;
 
 /// Identifies an armed timer: its deadline, then a sequence number so equal
 /// deadlines stay distinct (and fire in the order they were armed).
