@@ -21,6 +21,7 @@
 //!   `write_all`, `copy`, `BufReader`, `lines`).
 
 mod addr;
+mod attempt;
 mod dns;
 mod socket;
 mod tcp;

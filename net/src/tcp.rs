@@ -25,7 +25,7 @@ use ferrio_reactor::{Direction, PollIo, ReadyEvent, Sleep};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{SockRef, TcpKeepalive, Type};
 
-use crate::addr::{first_that_works, try_each};
+use crate::attempt::{first_that_works, try_each};
 use crate::socket::{connect_in_progress, is_connection_error, is_resource_exhaustion, new_socket};
 use crate::ToSocketAddrs;
 

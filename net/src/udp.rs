@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use ferrio_reactor::{Direction, PollIo};
 use socket2::Type;
 
-use crate::addr::first_that_works;
+use crate::attempt::first_that_works;
 use crate::dns::Resolver;
 use crate::socket::{new_socket, not_connected_hint};
 use crate::ToSocketAddrs;
