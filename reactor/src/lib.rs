@@ -20,7 +20,8 @@
 //! # Contents
 //!
 //! - [`Reactor`], [`Handle`]: the poller and the way to reach it.
-//! - [`Registration`], [`PollIo`], [`Direction`], [`ReadyEvent`]: readiness of one source.
+//! - [`Registration`], [`PollIo`], [`Direction`], [`ReadyEvent`], [`Readiness`]:
+//!   readiness of one source and who waits for it.
 //! - [`Sleep`]: a future that completes at a deadline, on the reactor's timers.
 //! - [`context`]: the thread-local "current reactor" that sockets and timers look up.
 //! - [`time`]: `sleep`, `timeout`, `interval` on the current reactor.
@@ -34,7 +35,7 @@ mod timer;
 pub mod context;
 pub mod time;
 
-pub use io::{Direction, PollIo, ReadyEvent, Registration};
+pub use io::{Direction, PollIo, Readiness, ReadyEvent, Registration};
 pub use mio::Interest;
 pub use reactor::{Handle, Reactor};
 pub use timer::Sleep;

@@ -339,3 +339,84 @@ fn poll_io_drains_until_would_block_then_waits() {
         "EOF after the peer closed"
     );
 }
+
+#[test]
+fn every_waiter_of_one_direction_wakes_on_one_event() {
+    let mut reactor = Reactor::new().unwrap();
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let reg = reactor
+        .handle()
+        .register(&mut a, mio::Interest::READABLE)
+        .unwrap();
+    let (first_poller, first_poller_waker) = counting_waker();
+    let (second_poller, second_poller_waker) = counting_waker();
+    let (watchers, watcher_waker) = counting_waker();
+
+    // Two `readable()`-style futures and two tasks on the poll path.
+    let mut one = Box::pin(reg.ready(Direction::Read));
+    let mut two = Box::pin(reg.ready(Direction::Read));
+    let mut cx = Context::from_waker(&watcher_waker);
+    assert!(one.as_mut().poll(&mut cx).is_pending());
+    assert!(two.as_mut().poll(&mut cx).is_pending());
+    assert!(reg
+        .poll_ready(
+            &mut Context::from_waker(&first_poller_waker),
+            Direction::Read
+        )
+        .is_pending());
+    assert!(reg
+        .poll_ready(
+            &mut Context::from_waker(&second_poller_waker),
+            Direction::Read
+        )
+        .is_pending());
+    assert_eq!(
+        first_poller.0.load(Ordering::SeqCst),
+        1,
+        "a replaced poll-path waker is woken, so its task polls again"
+    );
+    assert_eq!(reg.waiter_count(Direction::Read), 3);
+
+    b.write_all(b"x").unwrap();
+    reactor.turn(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(watchers.0.load(Ordering::SeqCst), 2, "both futures wake");
+    assert_eq!(
+        second_poller.0.load(Ordering::SeqCst),
+        1,
+        "the poller wakes"
+    );
+    assert!(one.as_mut().poll(&mut cx).is_ready());
+    assert!(two.as_mut().poll(&mut cx).is_ready());
+    assert_eq!(
+        reg.waiter_count(Direction::Read),
+        0,
+        "completed futures leave no entry"
+    );
+    drop((one, two));
+    reg.deregister(&mut a).unwrap();
+}
+
+#[test]
+fn cancelled_readiness_futures_leave_no_waiter_behind() {
+    let reactor = Reactor::new().unwrap();
+    let (mut a, _b) = UnixStream::pair().unwrap();
+    let reg = reactor
+        .handle()
+        .register(&mut a, mio::Interest::READABLE)
+        .unwrap();
+    let (_count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    for _ in 0..10_000 {
+        let mut waiting = Box::pin(reg.ready(Direction::Read));
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(reg.waiter_count(Direction::Read), 1);
+        drop(waiting);
+    }
+    assert_eq!(
+        reg.waiter_count(Direction::Read),
+        0,
+        "each dropped future removed its waker"
+    );
+    assert_eq!(reactor.handle().registration_count(), 1);
+    reg.deregister(&mut a).unwrap();
+}
