@@ -8,13 +8,32 @@ use std::sync::Arc;
 
 use super::stream::TcpStream;
 
-/// The read half of a borrowed [`TcpStream::split`]. It implements
-/// `AsyncWrite` too (it is the same socket), but use it to read.
+/// The read half of a borrowed [`TcpStream::split`]: it implements
+/// `AsyncRead` only. Writing goes through the [`WriteHalf`].
+///
+/// ```compile_fail
+/// use ferrio::io::AsyncWriteExt;
+/// # use ferrio::net::TcpStream;
+/// async fn write_through_the_read_half(stream: TcpStream) {
+///     let (mut rd, _wr) = stream.split();
+///     rd.write_all(b"no").await.unwrap(); // a read half does not write
+/// }
+/// ```
 #[derive(Debug)]
 pub struct ReadHalf<'a>(pub(super) &'a TcpStream);
 
-/// The write half of a borrowed [`TcpStream::split`]. It implements
-/// `AsyncRead` too (it is the same socket), but use it to write.
+/// The write half of a borrowed [`TcpStream::split`]: it implements
+/// `AsyncWrite` only. Reading goes through the [`ReadHalf`].
+///
+/// ```compile_fail
+/// use ferrio::io::AsyncReadExt;
+/// # use ferrio::net::TcpStream;
+/// async fn read_through_the_write_half(stream: TcpStream) {
+///     let (_rd, mut wr) = stream.split();
+///     let mut buf = [0; 1];
+///     wr.read(&mut buf).await.unwrap(); // a write half does not read
+/// }
+/// ```
 #[derive(Debug)]
 pub struct WriteHalf<'a>(pub(super) &'a TcpStream);
 
@@ -53,13 +72,34 @@ impl AsRef<TcpStream> for WriteHalf<'_> {
 }
 
 /// The read half of [`TcpStream::into_split`], to move into its own task.
+/// It implements `AsyncRead` only.
+///
+/// ```compile_fail
+/// use ferrio::io::AsyncWriteExt;
+/// # use ferrio::net::TcpStream;
+/// async fn write_through_the_read_half(stream: TcpStream) {
+///     let (mut rd, _wr) = stream.into_split();
+///     rd.write_all(b"no").await.unwrap(); // a read half does not write
+/// }
+/// ```
 #[derive(Debug)]
 pub struct OwnedReadHalf {
     pub(super) stream: Arc<TcpStream>,
 }
 
 /// The write half of [`TcpStream::into_split`], to move into its own task.
-/// Dropping it shuts the write side down, so the peer reads end-of-stream.
+/// It implements `AsyncWrite` only. Dropping it shuts the write side down, so
+/// the peer reads end-of-stream.
+///
+/// ```compile_fail
+/// use ferrio::io::AsyncReadExt;
+/// # use ferrio::net::TcpStream;
+/// async fn read_through_the_write_half(stream: TcpStream) {
+///     let (_rd, mut wr) = stream.into_split();
+///     let mut buf = [0; 1];
+///     wr.read(&mut buf).await.unwrap(); // a write half does not read
+/// }
+/// ```
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
     pub(super) stream: Arc<TcpStream>,

@@ -628,9 +628,8 @@ impl std::os::fd::AsRawFd for TcpStream {
     }
 }
 
-/// Implements `AsyncRead` + `AsyncWrite` for a type that derefs (through
-/// `$get`) to a `TcpStream`.
-macro_rules! impl_async_io {
+/// Implements `AsyncRead` for a type that derefs (through `$get`) to a `TcpStream`.
+macro_rules! impl_async_read {
     ($ty:ty, |$this:ident| $get:expr) => {
         impl AsyncRead for $ty {
             fn poll_read(
@@ -651,7 +650,12 @@ macro_rules! impl_async_io {
                 $get.poll_read_vectored_priv(cx, bufs)
             }
         }
+    };
+}
 
+/// Implements `AsyncWrite` for a type that derefs (through `$get`) to a `TcpStream`.
+macro_rules! impl_async_write {
+    ($ty:ty, |$this:ident| $get:expr) => {
         impl AsyncWrite for $ty {
             fn poll_write(
                 self: Pin<&mut Self>,
@@ -685,9 +689,13 @@ macro_rules! impl_async_io {
     };
 }
 
-impl_async_io!(TcpStream, |this| this);
-impl_async_io!(&TcpStream, |this| *this);
-impl_async_io!(ReadHalf<'_>, |this| this.0);
-impl_async_io!(WriteHalf<'_>, |this| this.0);
-impl_async_io!(OwnedReadHalf, |this| this.stream);
-impl_async_io!(OwnedWriteHalf, |this| this.stream);
+impl_async_read!(TcpStream, |this| this);
+impl_async_write!(TcpStream, |this| this);
+impl_async_read!(&TcpStream, |this| *this);
+impl_async_write!(&TcpStream, |this| *this);
+// Each half does its own direction only: a read half that could also write
+// would invite two tasks into one direction's waker slot.
+impl_async_read!(ReadHalf<'_>, |this| this.0);
+impl_async_write!(WriteHalf<'_>, |this| this.0);
+impl_async_read!(OwnedReadHalf, |this| this.stream);
+impl_async_write!(OwnedWriteHalf, |this| this.stream);
