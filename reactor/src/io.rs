@@ -12,7 +12,8 @@ use std::task::{Context, Poll, Waker};
 use mio::Interest;
 use slab::Slab;
 
-use crate::reactor::Handle;
+use crate::context::{self, Current};
+use crate::reactor::{foreign_error, shut_down_error, Handle};
 
 /// One direction of a duplex source. Readers and writers wait independently, so
 /// a task reading and another writing the same socket never steal each other's wakes.
@@ -180,6 +181,13 @@ impl ScheduledIo {
         }
     }
 
+    /// Moves every waker of both directions into `wake` (the reactor shuts down).
+    pub(crate) fn take_all_waiters(&self, wake: &mut Vec<Waker>) {
+        let mut waiters = self.waiters();
+        waiters.reader.take_all(wake);
+        waiters.writer.take_all(wake);
+    }
+
     fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
         let cur = self.readiness.load(Ordering::Acquire);
         let bits = cur & Ready::mask(direction);
@@ -219,10 +227,22 @@ impl Registration {
     /// stored, and the replaced one is woken so that its task polls again
     /// and stores itself back; to wait beside an operation without that
     /// hand-over, use [`ready`](Registration::ready).
-    pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+    ///
+    /// # Errors
+    ///
+    /// Instead of waiting, when no wake could ever come (design rule 7): the
+    /// reactor was dropped, or another runtime's reactor is current on this
+    /// thread (kind `Other`, with a message that says which).
+    pub fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
         if let Some(event) = self.sched.ready_event(direction) {
-            return Poll::Ready(event);
+            return Poll::Ready(Ok(event));
         }
+        // Only on the way to waiting: an operation that can run costs nothing more.
+        self.check_can_wait()?;
         let replaced = {
             let mut waiters = self.sched.waiters();
             let slot = &mut waiters.of(direction).poller;
@@ -235,10 +255,28 @@ impl Registration {
         if let Some(waker) = replaced {
             waker.wake();
         }
-        // The reactor may have set readiness between the first check and storing
-        // the waker; it took no waker then, so look again.
+        self.recheck(direction)
+    }
+
+    /// Whether a waiter here can ever be woken: the reactor lives, and it is
+    /// the one running on this thread (or none is, e.g. a test polling by hand).
+    fn check_can_wait(&self) -> io::Result<()> {
+        if self.handle.is_shut_down() {
+            return Err(shut_down_error());
+        }
+        match context::relative_to(&self.handle) {
+            Current::Other => Err(foreign_error()),
+            Current::This | Current::None => Ok(()),
+        }
+    }
+
+    /// After storing a waker: the reactor may have set readiness (or shut
+    /// down) between the first check and the store, and took no waker then,
+    /// so look again.
+    fn recheck(&self, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
         match self.sched.ready_event(direction) {
-            Some(event) => Poll::Ready(event),
+            Some(event) => Poll::Ready(Ok(event)),
+            None if self.handle.is_shut_down() => Poll::Ready(Err(shut_down_error())),
             None => Poll::Pending,
         }
     }
@@ -246,6 +284,9 @@ impl Registration {
     /// Waits until the source is (possibly) ready in `direction`. Any number
     /// of these futures may wait at once, beside an operation on the `poll_*`
     /// path: an event wakes them all. Dropping one removes its waker.
+    ///
+    /// It fails instead of waiting when no wake could ever come, as
+    /// [`poll_ready`](Registration::poll_ready) does.
     pub fn ready(&self, direction: Direction) -> Readiness<'_> {
         Readiness {
             registration: self,
@@ -322,7 +363,8 @@ impl Registration {
     ) -> Poll<io::Result<R>> {
         loop {
             let event = match self.poll_ready(cx, direction) {
-                Poll::Ready(event) => event,
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
             match op() {
@@ -397,17 +439,21 @@ impl Readiness<'_> {
 }
 
 impl Future for Readiness<'_> {
-    type Output = ReadyEvent;
+    type Output = io::Result<ReadyEvent>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         let this = self.get_mut();
-        let sched = &this.registration.sched;
-        if let Some(event) = sched.ready_event(this.direction) {
+        let registration = this.registration;
+        if let Some(event) = registration.sched.ready_event(this.direction) {
             this.leave();
-            return Poll::Ready(event);
+            return Poll::Ready(Ok(event));
+        }
+        if let Err(e) = registration.check_can_wait() {
+            this.leave();
+            return Poll::Ready(Err(e));
         }
         {
-            let mut waiters = sched.waiters();
+            let mut waiters = registration.sched.waiters();
             let list = &mut waiters.of(this.direction).ready;
             match this.key.and_then(|key| list.get_mut(key)) {
                 // Our own entry: a waker this future stored earlier is
@@ -419,14 +465,11 @@ impl Future for Readiness<'_> {
                 None => this.key = Some(list.insert(Some(cx.waker().clone()))),
             }
         }
-        // As in `poll_ready`: readiness may have arrived before the waker was stored.
-        match sched.ready_event(this.direction) {
-            Some(event) => {
-                this.leave();
-                Poll::Ready(event)
-            }
-            None => Poll::Pending,
+        let polled = registration.recheck(this.direction);
+        if polled.is_ready() {
+            this.leave();
         }
+        polled
     }
 }
 
@@ -455,6 +498,10 @@ pub struct PollIo<S: mio::event::Source> {
 
 impl<S: mio::event::Source> PollIo<S> {
     /// Registers `io` with `handle` for reading and writing.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Handle::register`].
     pub fn new(handle: &Handle, mut io: S) -> io::Result<Self> {
         let registration = handle.register(&mut io, Interest::READABLE | Interest::WRITABLE)?;
         Ok(PollIo {

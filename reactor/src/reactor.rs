@@ -5,7 +5,7 @@
 //! the thread-local current reactor (`context.rs`).
 
 use std::io as stdio;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -74,6 +74,11 @@ pub(crate) struct Inner {
     /// Bumped once per turn, *before* events are dispatched, so readiness set by
     /// this turn carries a tick newer than any `ReadyEvent` a task already holds.
     tick: AtomicU64,
+    /// Set when the [`Reactor`] is dropped: nothing will turn this poller
+    /// again, so a source registered here can never be woken (design rule 7).
+    /// Set *before* the waiters are taken and woken, so that a waiter that
+    /// stores its waker after that sees the flag when it checks again.
+    shut_down: AtomicBool,
 }
 
 impl Reactor {
@@ -89,6 +94,7 @@ impl Reactor {
             timers: Mutex::new(Timers::default()),
             waker,
             tick: AtomicU64::new(0),
+            shut_down: AtomicBool::new(false),
         });
         #[cfg(target_os = "linux")]
         let precise = precise::PreciseTimer::new(poll.registry())
@@ -202,7 +208,65 @@ impl Reactor {
     }
 }
 
+impl Drop for Reactor {
+    /// Marks the reactor shut down and wakes everyone still waiting on it:
+    /// every socket waiter and every timer. They poll again and find the
+    /// reactor gone (a socket fails with [`shut_down_error`], a timer moves
+    /// to the reactor current where it is polled), instead of waiting forever.
+    fn drop(&mut self) {
+        let inner = &*self.handle.inner;
+        inner.shut_down.store(true, Ordering::Release);
+        {
+            let io = inner.io();
+            for (_, sched) in io.iter() {
+                sched.take_all_waiters(&mut self.wake_buf);
+            }
+        }
+        inner.timers().take_all(&mut self.wake_buf);
+        log::debug!(
+            "reactor shut down; waking {} waiters so they see it",
+            self.wake_buf.len()
+        );
+        // Every lock is released here.
+        for waker in self.wake_buf.drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+/// The error of an operation on a source whose reactor was dropped.
+pub(crate) fn shut_down_error() -> stdio::Error {
+    stdio::Error::other(
+        "the ferrio runtime this socket was registered with has shut down; \
+         create sockets inside the runtime that uses them",
+    )
+}
+
+/// The error of an operation that would wait on a source registered with
+/// another runtime than the one running on this thread.
+pub(crate) fn foreign_error() -> stdio::Error {
+    stdio::Error::other(
+        "this socket is registered with another ferrio runtime than the one running \
+         on this thread, which cannot wake it; create sockets inside the runtime that uses them",
+    )
+}
+
 impl Handle {
+    /// Whether the [`Reactor`] of this handle was dropped. Sources registered
+    /// with it can no longer wait for readiness, and nothing can be
+    /// registered with it.
+    ///
+    /// ```
+    /// let reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// let handle = reactor.handle();
+    /// assert!(!handle.is_shut_down());
+    /// drop(reactor);
+    /// assert!(handle.is_shut_down());
+    /// ```
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.shut_down.load(Ordering::Acquire)
+    }
+
     /// Interrupts a sleeping [`Reactor::turn`] (or makes the next one return at
     /// once). Safe to call from any thread.
     pub fn unpark(&self) {
@@ -214,11 +278,19 @@ impl Handle {
     /// Registers `source` for `interest` and returns the registration that
     /// tracks its readiness. The source must be deregistered with
     /// [`Registration::deregister`] before it is closed.
+    ///
+    /// # Errors
+    ///
+    /// When the reactor was dropped (kind `Other`, saying so), when it holds
+    /// too many registrations, or when the OS refuses the registration.
     pub fn register<S: mio::event::Source + ?Sized>(
         &self,
         source: &mut S,
         interest: Interest,
     ) -> stdio::Result<Registration> {
+        if self.is_shut_down() {
+            return Err(shut_down_error());
+        }
         let generation =
             self.inner.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
         let sched = Arc::new(ScheduledIo::new(generation));

@@ -148,7 +148,7 @@ fn readiness_wakes_the_reader_and_is_cleared_after_would_block() {
 
     // Drain the initial state: nothing to read yet.
     let mut buf = [0u8; 64];
-    while let Poll::Ready(ev) = reg.poll_ready(&mut cx, Direction::Read) {
+    while let Poll::Ready(Ok(ev)) = reg.poll_ready(&mut cx, Direction::Read) {
         assert_eq!(
             a.read(&mut buf).unwrap_err().kind(),
             std::io::ErrorKind::WouldBlock
@@ -164,7 +164,7 @@ fn readiness_wakes_the_reader_and_is_cleared_after_would_block() {
         "the reader was not woken"
     );
 
-    let Poll::Ready(ev) = reg.poll_ready(&mut cx, Direction::Read) else {
+    let Poll::Ready(Ok(ev)) = reg.poll_ready(&mut cx, Direction::Read) else {
         panic!("readable after the event")
     };
     assert_eq!(a.read(&mut buf).unwrap(), 5);
@@ -190,7 +190,7 @@ fn clearing_with_an_old_tick_keeps_readiness_from_a_newer_event() {
 
     b.write_all(b"one").unwrap();
     reactor.turn(Some(Duration::from_secs(5))).unwrap();
-    let Poll::Ready(old) = reg.poll_ready(&mut cx, Direction::Read) else {
+    let Poll::Ready(Ok(old)) = reg.poll_ready(&mut cx, Direction::Read) else {
         panic!("not ready")
     };
 

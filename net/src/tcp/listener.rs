@@ -197,6 +197,8 @@ impl TcpListener {
                         log::debug!("accepted a connection from {peer}");
                         return Poll::Ready(Ok((TcpStream::from_poll_io(io), peer)));
                     }
+                    // The listener's runtime is gone: so is every wait on it.
+                    Err(e) if handle.is_shut_down() => return Poll::Ready(Err(e)),
                     Err(e) => {
                         // The connection closes here; the listener lives on.
                         log::warn!("could not register the connection from {peer}: {e}");

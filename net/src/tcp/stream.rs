@@ -158,7 +158,7 @@ impl TcpStream {
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let registration = self.io.registration();
         loop {
-            let event = ready!(registration.poll_ready(cx, Direction::Write));
+            let event = ready!(registration.poll_ready(cx, Direction::Write))?;
             let io = self.io.get_ref();
             if let Some(e) = io.take_error()? {
                 return Poll::Ready(Err(e));
@@ -412,7 +412,7 @@ impl TcpStream {
     /// });
     /// ```
     pub async fn readable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Read).await;
+        let event = self.io.registration().ready(Direction::Read).await?;
         *lock(&self.read_event) = Some(event);
         Ok(())
     }
@@ -429,7 +429,7 @@ impl TcpStream {
     /// });
     /// ```
     pub async fn writable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Write).await;
+        let event = self.io.registration().ready(Direction::Write).await?;
         *lock(&self.write_event) = Some(event);
         Ok(())
     }
