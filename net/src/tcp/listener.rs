@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo, Sleep};
 use socket2::Type;
 
@@ -189,7 +190,11 @@ impl TcpListener {
                 ready!(Pin::new(pause).poll(cx));
                 backoff.pause = None;
             }
-            let accepted = ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()));
+            let accepted = ready!(poll_budgeted(cx, |cx| self.io.poll_io(
+                cx,
+                Direction::Read,
+                |l| l.accept()
+            )));
             match accepted {
                 Ok((io, peer)) => match PollIo::new(handle, io) {
                     Ok(io) => {

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo, ReadyEvent};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{SockRef, TcpKeepalive, Type};
@@ -384,7 +385,12 @@ impl TcpStream {
     /// });
     /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.peek(buf))).await
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io.poll_io(cx, Direction::Read, |s| s.peek(buf))
+            })
+        })
+        .await
     }
 
     /// Waits until the socket may be readable. A following
@@ -549,9 +555,12 @@ impl TcpStream {
         }
         // A short read drains the socket: no extra read just to see WouldBlock.
         let len = buf.len();
-        let n = ready!(self
-            .io
-            .poll_stream_io(cx, Direction::Read, len, |mut s| s.read(buf)));
+        let n = ready!(poll_budgeted(cx, |cx| self.io.poll_stream_io(
+            cx,
+            Direction::Read,
+            len,
+            |mut s| s.read(&mut *buf)
+        )));
         log::trace!("read {n:?}");
         Poll::Ready(n)
     }
@@ -564,8 +573,10 @@ impl TcpStream {
         if bufs.iter().all(|b| b.is_empty()) {
             return Poll::Ready(Ok(0));
         }
-        self.io
-            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
+        poll_budgeted(cx, |cx| {
+            self.io
+                .poll_io(cx, Direction::Read, |mut s| s.read_vectored(&mut *bufs))
+        })
     }
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
@@ -573,9 +584,12 @@ impl TcpStream {
             return Poll::Ready(Ok(0));
         }
         // A short write fills the send buffer: wait for the next writable event.
-        let n = ready!(self
-            .io
-            .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf)));
+        let n = ready!(poll_budgeted(cx, |cx| self.io.poll_stream_io(
+            cx,
+            Direction::Write,
+            buf.len(),
+            |mut s| s.write(buf)
+        )));
         log::trace!("wrote {n:?}");
         Poll::Ready(n)
     }
@@ -588,8 +602,10 @@ impl TcpStream {
         if bufs.iter().all(|b| b.is_empty()) {
             return Poll::Ready(Ok(0));
         }
-        self.io
-            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+        poll_budgeted(cx, |cx| {
+            self.io
+                .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+        })
     }
 
     /// `poll_close`: half-close. A peer that is already gone is no error here.
