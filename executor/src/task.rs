@@ -247,7 +247,10 @@ impl<F: Future + 'static> Runnable for Task<F> {
             // never moved: it stays in `stage` until it is dropped in place by
             // assigning another stage.
             let future = unsafe { Pin::new_unchecked(future) };
-            match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
+            let polled = crate::coop::with_budget(|| {
+                catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+            });
+            match polled {
                 Ok(Poll::Pending) => {
                     // Only tasks that wait are registered: one that completes
                     // on its first poll never costs a registry entry.

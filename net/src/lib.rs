@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 mod addr;
+mod attempt;
 mod dns;
 mod socket;
 mod tcp;
