@@ -23,6 +23,8 @@
 mod blocking;
 mod park;
 mod scheduler;
+mod state;
+mod sync;
 mod task;
 
 pub use blocking::PoolConfig;

@@ -13,14 +13,16 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use slab::Slab;
 
 use crate::blocking::{BlockingPool, PoolConfig};
+use crate::sync::atomic::{AtomicBool, Ordering};
+use crate::sync::{lock, Mutex};
 use crate::task::{JoinHandle, Runnable, Task};
 
 /// How many tasks run between two turns of the parker (the reactor, in the
@@ -50,7 +52,7 @@ pub trait Unpark: Send + Sync + 'static {
 static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
 
 fn next_task_id() -> u64 {
-    NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)
+    NEXT_TASK_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The part of the executor other threads can reach.
@@ -84,8 +86,14 @@ pub(crate) struct Core {
     registry: RefCell<Slab<Arc<dyn Runnable>>>,
 }
 
+#[cfg(not(loom))]
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+// Loom runs its threads on one OS thread: the model needs its own thread-locals.
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = RefCell::new(None);
 }
 
 /// Calls `f` with this thread's executor core, if it is inside one.
@@ -96,10 +104,6 @@ fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
         Ok(r) => r,
         Err(_) => (f.take().unwrap())(None),
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Shared {
