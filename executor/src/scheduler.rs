@@ -23,7 +23,7 @@ use slab::Slab;
 use crate::blocking::{BlockingPool, PoolConfig};
 use crate::sync::atomic::{AtomicBool, Ordering};
 use crate::sync::{lock, Mutex};
-use crate::task::{JoinHandle, Runnable, Task};
+use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
 
 /// How many tasks run between two turns of the parker (the reactor, in the
 /// runtime). An always-ready task therefore delays I/O and timers by at most
@@ -56,7 +56,7 @@ fn next_task_id() -> u64 {
 }
 
 /// The part of the executor other threads can reach.
-pub(crate) struct Shared {
+struct Shared {
     /// Tasks woken or spawned from other threads, and whether the executor is closed.
     remote: Mutex<Remote>,
     /// Fast check that avoids locking `remote` when it is empty.
@@ -77,7 +77,7 @@ struct Remote {
 }
 
 /// The part of the executor only its own thread touches.
-pub(crate) struct Core {
+struct Core {
     shared: Arc<Shared>,
     /// Tasks ready to run, in wake order.
     local: RefCell<VecDeque<Arc<dyn Runnable>>>,
@@ -109,21 +109,6 @@ fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
 impl Shared {
     fn is_current(self: &Shared, core: &Core) -> bool {
         std::ptr::eq(Arc::as_ptr(&core.shared), self)
-    }
-
-    /// Queues a woken task: on the local queue from the executor's own thread,
-    /// otherwise on the remote queue, unparking the executor.
-    pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
-        let task = with_current(|core| match core {
-            Some(core) if self.is_current(core) => {
-                core.local.borrow_mut().push_back(task);
-                None
-            }
-            _ => Some(task),
-        });
-        if let Some(task) = task {
-            self.schedule_remote(task);
-        }
     }
 
     fn schedule_remote(&self, task: Arc<dyn Runnable>) {
@@ -168,20 +153,37 @@ impl Wake for MainWaker {
     }
 }
 
-impl Core {
-    /// Enters a task that is waiting into the registry; returns its slot.
-    pub(crate) fn register(&self, task: Arc<dyn Runnable>) -> usize {
+impl Schedule for Shared {
+    /// Queues a woken task: on the local queue from the executor's own thread,
+    /// otherwise on the remote queue, unparking the executor.
+    fn schedule(&self, task: Arc<dyn Runnable>) {
+        let task = with_current(|core| match core {
+            Some(core) if self.is_current(core) => {
+                core.local.borrow_mut().push_back(task);
+                None
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = task {
+            self.schedule_remote(task);
+        }
+    }
+}
+
+impl Registry for Core {
+    fn register(&self, task: Arc<dyn Runnable>) -> usize {
         self.registry.borrow_mut().insert(task)
     }
 
-    /// Removes a completed task from the registry.
-    pub(crate) fn release(&self, slot: usize) {
+    fn release(&self, slot: usize) {
         // During shutdown the registry was drained already.
         if let Ok(mut registry) = self.registry.try_borrow_mut() {
             registry.try_remove(slot);
         }
     }
+}
 
+impl Core {
     /// Pops the next ready task, refilling the local queue from the remote one
     /// when it runs dry.
     fn next_task(&self) -> Option<Arc<dyn Runnable>> {

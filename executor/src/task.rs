@@ -1,7 +1,9 @@
 //! The task: one allocation that holds a future, its state word, and the slot
 //! its output waits in for the [`JoinHandle`].
 //!
-//! Not here: queues and the loop that runs tasks (`scheduler.rs`).
+//! Not here: queues and the loop that runs tasks (`scheduler.rs`). A task
+//! reaches its scheduler only through the [`Schedule`] and [`Registry`]
+//! traits below, which the scheduler implements, so this file never imports it.
 //!
 //! The state word and its transitions are in `state.rs`.
 
@@ -16,7 +18,6 @@ use std::task::{Context, Poll, Waker};
 
 use futures_task::{waker_ref, ArcWake};
 
-use crate::scheduler::{Core, Shared};
 use crate::state::{State, TransitionToRunning};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex, UnsafeCell};
@@ -99,12 +100,28 @@ impl Header {
     }
 }
 
+/// What a task needs from the scheduler it belongs to (tokio's `Schedule`):
+/// a way to be queued again when woken, from any thread.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Queues a task whose `NOTIFIED` bit the caller just flipped.
+    fn schedule(&self, task: Arc<dyn Runnable>);
+}
+
+/// The executor thread's record of live tasks: a task that waits enters it
+/// once, so shutdown can drop its future; a task that completes leaves it.
+pub(crate) trait Registry {
+    /// Enters a waiting task; returns its slot.
+    fn register(&self, task: Arc<dyn Runnable>) -> usize;
+    /// Removes the task entered at `slot`.
+    fn release(&self, slot: usize);
+}
+
 /// What the scheduler holds of a task, whatever its future's type.
 pub(crate) trait Runnable: Send + Sync {
     /// Polls the future once (or drops it if cancelled); completes the task if
     /// it finished. A task still pending afterwards is entered in `core`'s
     /// registry (once), a completed one leaves it.
-    fn run(self: Arc<Self>, core: &Core);
+    fn run(self: Arc<Self>, registry: &dyn Registry);
     /// Drops the future without polling it and completes the task as cancelled.
     fn shutdown(&self);
 }
@@ -116,8 +133,8 @@ enum Stage<F: Future> {
 }
 
 /// The task itself. `F` and then its output are stored inline, so spawning
-/// allocates once.
-pub(crate) struct Task<F: Future> {
+/// allocates once. `S` is the scheduler that queues it when woken.
+pub(crate) struct Task<F: Future, S> {
     header: Header,
     /// Who may touch it, and when (the protocol that makes the `unsafe` sound):
     /// - while `COMPLETE` is clear: only the executor's own thread, inside
@@ -128,32 +145,32 @@ pub(crate) struct Task<F: Future> {
     ///   `complete` / `drop_join_interest` saw the other side gone. Exactly one
     ///   of them does.
     stage: UnsafeCell<Stage<F>>,
-    scheduler: Arc<Shared>,
+    scheduler: Arc<S>,
     /// Index in the scheduler's registry; touched only on the executor thread.
     slot: AtomicUsize,
     id: u64,
 }
 
-// SAFETY: `Task<F>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and be
+// SAFETY: `Task<F, S>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and be
 // a `Waker`. `stage` is accessed only under the protocol documented on the
 // field, which gives one accessor at a time with Release/Acquire ordering on
 // `COMPLETE` between them; every other field is atomic or a mutex. A task made
 // by `spawn_local` may hold a `!Send` future or output; that is sound because:
 // - the future is polled only by `run` and dropped only by `run` or `shutdown`,
 //   which the scheduler calls only on its own thread (remote wakes just
-//   re-enqueue a task on its owner, see `Shared::schedule`);
+//   re-enqueue a task on its owner, see `Schedule`);
 // - the scheduler holds a reference (registry or run queue) until the future
 //   is gone, so a last `Arc` dropped on another thread by a waker never drops
 //   the future;
 // - the output is taken by the `JoinHandle`, which is `!Send` when the output
 //   is (`PhantomData<T>`), or dropped by `complete` on the owner thread.
 // Miri runs the executor's tests, `spawn_local` ones included.
-unsafe impl<F: Future> Send for Task<F> {}
+unsafe impl<F: Future, S: Schedule> Send for Task<F, S> {}
 // SAFETY: see `Send` above.
-unsafe impl<F: Future> Sync for Task<F> {}
+unsafe impl<F: Future, S: Schedule> Sync for Task<F, S> {}
 
-impl<F: Future + 'static> Task<F> {
-    pub(crate) fn new(future: F, scheduler: Arc<Shared>, id: u64) -> Arc<Self> {
+impl<F: Future + 'static, S: Schedule> Task<F, S> {
+    pub(crate) fn new(future: F, scheduler: Arc<S>, id: u64) -> Arc<Self> {
         Arc::new(Task {
             header: Header::new(),
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -203,8 +220,8 @@ impl<F: Future + 'static> Task<F> {
     }
 }
 
-impl<F: Future + 'static> Runnable for Task<F> {
-    fn run(self: Arc<Self>, core: &Core) {
+impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
+    fn run(self: Arc<Self>, registry: &dyn Registry) {
         match self.header.state.transition_to_running() {
             TransitionToRunning::Done => return,
             TransitionToRunning::Cancel => self.finish(Err(JoinError::cancelled(self.id))),
@@ -228,7 +245,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
                         // Only tasks that wait are registered: one that completes
                         // on its first poll never costs a registry entry.
                         if self.slot.load(Ordering::Relaxed) == NO_SLOT {
-                            let index = core.register(self.clone());
+                            let index = registry.register(self.clone());
                             self.slot.store(index, Ordering::Relaxed);
                         }
                         return;
@@ -240,7 +257,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
         }
         let slot = self.slot.load(Ordering::Relaxed);
         if slot != NO_SLOT {
-            core.release(slot);
+            registry.release(slot);
         }
     }
 
@@ -259,7 +276,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
     }
 }
 
-impl<F: Future + 'static> ArcWake for Task<F> {
+impl<F: Future + 'static, S: Schedule> ArcWake for Task<F, S> {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.notify() {
             arc_self.scheduler.schedule(arc_self.clone());
@@ -283,7 +300,7 @@ pub(crate) trait JoinSource<T>: Send + Sync {
     fn drop_join_interest(&self);
 }
 
-impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
+impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         if !self.header.poll_complete(cx) {
             return Poll::Pending;
