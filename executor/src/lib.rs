@@ -25,6 +25,8 @@
 mod blocking;
 mod park;
 mod scheduler;
+mod state;
+mod sync;
 mod task;
 
 pub mod coop;
