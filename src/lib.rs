@@ -116,8 +116,10 @@ where
 /// ```
 /// use std::time::Duration;
 /// ferrio::run(async {
+///     // Racer 1 finishes in a millisecond, the others in ten seconds.
 ///     let racers = (1..=3u64).rev().map(|i| Box::pin(async move {
-///         ferrio::time::sleep(Duration::from_millis(i * 5)).await;
+///         let ms = if i == 1 { 1 } else { 10_000 };
+///         ferrio::time::sleep(Duration::from_millis(ms)).await;
 ///         i
 ///     }));
 ///     let (first, index, rest) = ferrio::select_all(racers).await;
