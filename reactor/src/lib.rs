@@ -23,11 +23,12 @@
 //! - [`Registration`], [`PollIo`], [`Direction`], [`ReadyEvent`]: readiness of one source.
 //! - [`Sleep`]: a future that completes at a deadline, on the reactor's timers.
 //! - [`context`]: the thread-local "current reactor" that sockets and timers look up.
-//! - [`time`]: `sleep`, `timeout`, `interval` on the current reactor.
+//! - [`time`]: `sleep`, `timeout`, `timeout_scope`, `interval` on the current reactor.
 
 mod io;
 #[cfg(target_os = "linux")]
 mod precise;
+mod scope;
 mod timer;
 
 pub mod context;
