@@ -373,7 +373,7 @@ fn select_macro_runs_the_first_ready_branch_and_drops_the_others() {
         queue.put_nowait(5).unwrap();
         let got = timeout(LIMIT, async {
             ferrio::select! {
-                v = queue.get().fuse() => v,
+                v = queue.get().fuse() => v.unwrap(),
                 _ = loser.fuse() => 0,
             }
         })

@@ -1,16 +1,23 @@
-//! Synchronisation between tasks: asyncio's `Queue`, `Event`, `Lock`,
-//! `Semaphore`, and a one-shot channel.
+//! Synchronisation between tasks: asyncio's `Queue` (and `LifoQueue`,
+//! `PriorityQueue`), `Event`, `Lock`, `Condition`, `Semaphore`,
+//! `BoundedSemaphore`, `Barrier`, and a one-shot channel.
 //!
-//! `Queue` and `Event` are ferrio's own (they follow asyncio's semantics
-//! exactly); `Mutex`, `RwLock`, `Semaphore` and `Barrier` are the well-kept
-//! runtime-neutral ones from `async-lock`; `oneshot` is `futures-channel`'s.
-//! All of them work across tasks and threads.
+//! The queues, `Event`, `Condition` and `BoundedSemaphore` are ferrio's own
+//! (they follow asyncio's semantics exactly); `Mutex`, `RwLock`, `Semaphore`
+//! and `Barrier` are the well-kept runtime-neutral ones from `async-lock`;
+//! `oneshot` is `futures-channel`'s. All of them work across tasks and threads.
 
+mod bounded_semaphore;
+mod condition;
 mod event;
 mod queue;
 
+pub use bounded_semaphore::{BoundedSemaphore, TooManyReleases};
+pub use condition::Condition;
 pub use event::Event;
-pub use queue::{Queue, QueueEmpty, QueueFull, TaskDoneError};
+pub use queue::{
+    LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
+};
 
 pub use async_lock::{
     Barrier, BarrierWaitResult, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
