@@ -33,16 +33,18 @@
 //! | `asyncio.wait_for(aw, t)` | [`time::timeout`] |
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync`] |
 //! | `asyncio.to_thread(f)` | [`spawn_blocking`] |
+//! | `asyncio.get_running_loop()`, `call_soon_threadsafe`, `call_later` | [`Handle`] |
 //! | `open_connection`, `start_server` | [`net`] |
 //!
 //! # Contents
 //!
-//! - [`run`], [`Runtime`], [`Builder`]: the event loop.
+//! - [`run`], [`Runtime`], [`Builder`], [`Handle`]: the event loop.
 //! - [`spawn`], [`spawn_local`], [`spawn_blocking`], [`yield_now`], [`JoinHandle`], [`JoinError`]: tasks.
 //! - [`TaskGroup`], [`JoinSet`], [`as_completed`]: structured concurrency.
 //! - [`gather`], [`join!`], [`wait`], [`select`], [`select_all`], [`select!`], [`shield`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
 
+mod handle;
 mod join_set;
 mod runtime;
 mod task_group;
@@ -55,6 +57,7 @@ pub use ferrio_reactor::time;
 pub use ferrio_executor::{
     spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
 };
+pub use handle::{Handle, TimerHandle};
 pub use join_set::{as_completed, AsCompleted, JoinSet};
 pub use runtime::{in_runtime, run, Builder, Runtime};
 pub use task_group::{TaskFailure, TaskGroup, TaskGroupError};

@@ -95,6 +95,12 @@ impl Runtime {
         self.executor_ref().spawner()
     }
 
+    /// A [`Handle`](crate::Handle) on this runtime: spawn and schedule
+    /// callbacks onto it from any thread.
+    pub fn handle(&self) -> crate::Handle {
+        crate::Handle::from_spawner(self.spawner())
+    }
+
     /// How many threads the blocking pool has now, busy or idle. Idle ones
     /// exit after [`Builder::blocking_keep_alive`]. For diagnostics.
     pub fn blocking_thread_count(&self) -> usize {
