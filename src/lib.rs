@@ -38,7 +38,7 @@
 //!
 //! # Contents
 //!
-//! - [`run`], [`Runtime`], [`Builder`], [`Handle`]: the event loop.
+//! - [`run`], [`Runtime`], [`Builder`], [`Handle`], [`main`], [`test`]: the event loop.
 //! - [`spawn`], [`spawn_local`], [`spawn_blocking`], [`yield_now`], [`JoinHandle`], [`JoinError`]: tasks.
 //! - [`TaskGroup`], [`JoinSet`], [`as_completed`]: structured concurrency.
 //! - [`gather`], [`join!`], [`wait`], [`select`], [`select_all`], [`select!`], [`shield`]: awaiting several things.
@@ -52,11 +52,16 @@ mod wait;
 
 pub mod sync;
 
+#[doc(hidden)]
+#[path = "macro_support.rs"]
+pub mod __private;
+
 pub use ferrio_reactor::time;
 
 pub use ferrio_executor::{
     spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
 };
+pub use ferrio_macros::{main, test};
 pub use handle::{Handle, TimerHandle};
 pub use join_set::{as_completed, AsCompleted, JoinSet};
 pub use runtime::{in_runtime, run, Builder, Runtime};
