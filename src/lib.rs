@@ -36,6 +36,16 @@
 //! | `asyncio.get_running_loop()`, `call_soon_threadsafe`, `call_later` | [`Handle`] |
 //! | `open_connection`, `start_server` | [`net`] |
 //!
+//! # `Send`
+//!
+//! Every public future and handle that a user stores ([`JoinHandle`],
+//! [`time::Sleep`], [`time::Timeout`], [`JoinSet`], [`TaskGroup`], the
+//! futures of the `sync` types' and sockets' `async fn`s, ...) is `Send`
+//! whenever what it holds (its output, the futures it wraps) is, so it can be
+//! spawned or moved to another thread; the crate's `tests/send.rs` checks
+//! each at compile time. Not `Send`: `sync::watch::Ref`, a read lock to drop
+//! before the next `.await`.
+//!
 //! # Contents
 //!
 //! - [`run`], [`Runtime`], [`Builder`], [`Handle`], [`main`], [`test`]: the event loop.
