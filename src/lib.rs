@@ -27,7 +27,7 @@
 //! | `asyncio.gather(*aws)` | [`gather`], [`join!`] |
 //! | `asyncio.TaskGroup()` | [`TaskGroup`] |
 //! | `asyncio.as_completed(aws)` | [`JoinSet`], [`as_completed`] |
-//! | `asyncio.wait(aws, return_when, timeout)` | [`wait`], [`select`], [`select_all`], [`select!`] |
+//! | `asyncio.wait(aws, return_when, timeout)` | [`wait`], [`select()`], [`select_all`], [`select!`] |
 //! | `asyncio.shield(aw)` | [`shield`] |
 //! | `asyncio.sleep(s)`, `sleep(0)` | [`time::sleep`], [`yield_now`] |
 //! | `asyncio.wait_for(aw, t)` | [`time::timeout`] |
@@ -51,7 +51,7 @@
 //! - [`run`], [`Runtime`], [`Builder`], [`Handle`], [`main`], [`test`]: the event loop.
 //! - [`spawn`], [`spawn_local`], [`spawn_blocking`], [`yield_now`], [`JoinHandle`], [`JoinError`]: tasks.
 //! - [`TaskGroup`], [`JoinSet`], [`as_completed`]: structured concurrency.
-//! - [`gather`], [`join!`], [`wait`], [`select`], [`select_all`], [`select!`], [`shield`]: awaiting several things.
+//! - [`gather`], [`join!`], [`wait`], [`select()`], [`select_all`], [`select!`], [`shield`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
 
 mod handle;

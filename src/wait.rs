@@ -1,7 +1,7 @@
 //! asyncio's `wait` (with `FIRST_COMPLETED`, `FIRST_EXCEPTION`,
 //! `ALL_COMPLETED` and a timeout) and `shield`.
 //!
-//! Not here: racing two futures of different types ([`crate::select`]),
+//! Not here: racing two futures of different types ([`crate::select()`]),
 //! groups of tasks ([`crate::TaskGroup`], [`crate::JoinSet`]).
 
 use std::future::Future;
