@@ -104,8 +104,8 @@ pub use futures_util::join;
 ///
 /// Cancellation: when one branch is taken, the futures written inline in the
 /// macro for the other branches are dropped, which cancels them (a ferrio
-/// sleep disarms its timer, a `Queue::get` takes no item, a socket read
-/// loses no bytes, a task behind a `JoinHandle` runs on detached). Futures
+/// sleep disarms its timer, a `Queue::get` or a channel `recv` takes no
+/// item, a task behind a `JoinHandle` runs on detached). Futures
 /// declared outside the macro and passed by `&mut` are not dropped: they keep
 /// their progress for the next `select!`.
 ///

@@ -174,6 +174,8 @@ impl<F: Future> Future for TimeoutScope<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if let Poll::Ready(v) = this.future.poll(cx) {
+            // A later reschedule has nobody to wake.
+            this.handle.lock().waker = None;
             return Poll::Ready(Ok(v));
         }
         // Store the waker before reading the deadline: a reschedule after the
