@@ -75,7 +75,7 @@ pub use ferrio_macros::{main, test};
 pub use handle::{Handle, TimerHandle};
 pub use join_set::{as_completed, AsCompleted, JoinSet};
 pub use runtime::{in_runtime, run, Builder, Runtime};
-pub use task_group::{TaskFailure, TaskGroup, TaskGroupError};
+pub use task_group::{TaskFailure, TaskGroup, TaskGroupClosed, TaskGroupError, TaskGroupSpawner};
 pub use wait::{shield, wait, ReturnWhen};
 
 pub use futures_util::future::Either;

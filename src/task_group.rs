@@ -2,7 +2,8 @@
 //! group; [`TaskGroup::join`] waits for all of them; the first failure (an
 //! `Err` returned by a task, or a panic) cancels the rest, and the group
 //! returns every failure in a [`TaskGroupError`] (asyncio's `ExceptionGroup`).
-//! Dropping a group cancels its tasks: none is orphaned.
+//! Dropping a group cancels its tasks: none is orphaned. Tasks of the group
+//! (or anyone) add more through a [`TaskGroupSpawner`].
 //!
 //! Not here: taking results one at a time as they finish, which is
 //! [`crate::JoinSet`] (the group is built on it).
@@ -10,8 +11,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::pin::pin;
 
-use crate::{JoinError, JoinSet};
+use futures_util::future::{select, Either};
+
+use crate::{JoinError, JoinHandle, JoinSet};
 
 /// A group of tasks that succeed or fail together (asyncio's `TaskGroup`).
 ///
@@ -26,6 +30,11 @@ use crate::{JoinError, JoinSet};
 /// example when a `timeout` around it elapses), cancels every task still
 /// running: their futures are dropped at the loop's next turn, so their
 /// destructors run. `TaskGroup<T, E>` is `Send` when `T` and `E` are.
+///
+/// Tasks spawned through a [`spawner`](Self::spawner) (asyncio's
+/// `tg.create_task` from inside a task of the group) join the group while it
+/// runs; once it has failed, finished or been dropped, such a spawn is
+/// refused with [`TaskGroupClosed`] and its future never runs.
 ///
 /// ```
 /// use std::time::Duration;
@@ -51,7 +60,37 @@ pub struct TaskGroup<T, E> {
     set: JoinSet<Result<T, E>>,
     /// Spawn index of each task id, so that outputs come back in spawn order.
     order: HashMap<u64, usize>,
+    /// Tasks spawned through a [`TaskGroupSpawner`], waiting to join `set`.
+    /// Closed when the group stops taking tasks.
+    incoming: async_channel::Receiver<JoinHandle<Result<T, E>>>,
+    /// Kept to hand out spawners; the channel stays open while the group lives.
+    sender: async_channel::Sender<JoinHandle<Result<T, E>>>,
 }
+
+/// Adds tasks to a [`TaskGroup`] from anywhere, including its own tasks
+/// (asyncio's `tg.create_task` inside the group). `Clone + Send + Sync`.
+///
+/// ```
+/// use ferrio::TaskGroup;
+/// ferrio::run(async {
+///     let mut group = TaskGroup::new();
+///     let spawner = group.spawner();
+///     group.spawn(async move {
+///         // A task of the group starts another one in the same group.
+///         spawner.spawn(async { Ok::<_, String>(2) }).unwrap();
+///         Ok(1)
+///     });
+///     assert_eq!(group.join().await.unwrap(), [1, 2]);
+/// });
+/// ```
+pub struct TaskGroupSpawner<T, E> {
+    sender: async_channel::Sender<JoinHandle<Result<T, E>>>,
+}
+
+/// [`TaskGroupSpawner::spawn`] on a group that has failed, finished or been
+/// dropped (asyncio's `RuntimeError`): the future was not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskGroupClosed;
 
 /// One failure inside a [`TaskGroupError`].
 pub enum TaskFailure<E> {
@@ -70,20 +109,46 @@ pub struct TaskGroupError<E> {
 impl<T, E> TaskGroup<T, E> {
     /// An empty group.
     pub fn new() -> Self {
+        let (sender, incoming) = async_channel::unbounded();
         TaskGroup {
             set: JoinSet::new(),
             order: HashMap::new(),
+            incoming,
+            sender,
         }
     }
 
-    /// How many tasks were spawned into the group.
+    /// A handle that spawns tasks into this group, from its own tasks or
+    /// anywhere else, while the group runs.
+    pub fn spawner(&self) -> TaskGroupSpawner<T, E> {
+        TaskGroupSpawner {
+            sender: self.sender.clone(),
+        }
+    }
+
+    /// Moves a task spawned through a spawner into the group.
+    fn register(&mut self, handle: JoinHandle<Result<T, E>>) {
+        let id = self.set.insert(handle);
+        self.order.insert(id, self.order.len());
+    }
+
+    /// Stops taking tasks from spawners; the ones already sent join the group.
+    fn close(&mut self) {
+        self.incoming.close();
+        while let Ok(handle) = self.incoming.try_recv() {
+            self.register(handle);
+        }
+    }
+
+    /// How many tasks were spawned into the group (through a spawner: that
+    /// the group has taken in so far).
     pub fn len(&self) -> usize {
         self.order.len()
     }
 
     /// Whether no task was spawned into the group.
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.order.is_empty() && self.incoming.is_empty()
     }
 
     /// Spawns `future` on the current runtime as a task of the group and
@@ -128,12 +193,46 @@ impl<T, E> TaskGroup<T, E> {
     /// If a task returned `Err` or panicked: the other tasks are cancelled
     /// and, once all have stopped, every failure is returned.
     pub async fn join(mut self) -> Result<Vec<T>, TaskGroupError<E>> {
-        let mut outputs: Vec<Option<T>> = (0..self.order.len()).map(|_| None).collect();
+        let mut outputs: Vec<Option<T>> = Vec::new();
         let mut failures = Vec::new();
-        while let Some((id, result)) = self.set.join_next_with_id().await {
+        loop {
+            while let Ok(handle) = self.incoming.try_recv() {
+                self.register(handle);
+            }
+            if self.set.is_empty() {
+                // Nothing runs that could still spawn from inside the group.
+                self.close();
+                if self.set.is_empty() {
+                    break;
+                }
+            }
+            // Wait for a task to finish, or for a spawner to send one in.
+            let next = if self.incoming.is_closed() {
+                // Failing: nothing more comes in; wait for the cancellations.
+                Either::Left(self.set.join_next_with_id().await)
+            } else {
+                let finished = pin!(self.set.join_next_with_id());
+                let arrived = pin!(self.incoming.recv());
+                match select(finished, arrived).await {
+                    Either::Left((finished, _)) => Either::Left(finished),
+                    Either::Right((arrived, _)) => Either::Right(arrived),
+                }
+            };
+            let (id, result) = match next {
+                Either::Left(Some(finished)) => finished,
+                Either::Left(None) | Either::Right(Err(_)) => continue,
+                Either::Right(Ok(handle)) => {
+                    self.register(handle);
+                    continue;
+                }
+            };
             let failure = match result {
                 Ok(Ok(value)) => {
-                    outputs[self.order[&id]] = Some(value);
+                    let index = self.order[&id];
+                    if outputs.len() <= index {
+                        outputs.resize_with(index + 1, || None);
+                    }
+                    outputs[index] = Some(value);
                     continue;
                 }
                 Ok(Err(e)) => TaskFailure::Error(e),
@@ -142,6 +241,7 @@ impl<T, E> TaskGroup<T, E> {
                 Err(_) => continue,
             };
             if failures.is_empty() {
+                self.close();
                 log::debug!(
                     "task group: task {id} failed, cancelling {} others",
                     self.set.len()
@@ -155,6 +255,72 @@ impl<T, E> TaskGroup<T, E> {
         } else {
             Err(TaskGroupError { failures })
         }
+    }
+}
+
+impl<T, E> TaskGroupSpawner<T, E> {
+    /// Spawns `future` on the current runtime as a task of the group and
+    /// returns its task id.
+    ///
+    /// # Errors
+    ///
+    /// [`TaskGroupClosed`] if the group has failed, finished or been
+    /// dropped; `future` is then dropped without running.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime, with a message that says so.
+    pub fn spawn<F>(&self, future: F) -> Result<u64, TaskGroupClosed>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        if self.sender.is_closed() {
+            return Err(TaskGroupClosed);
+        }
+        let handle = crate::spawn(future);
+        let id = handle.id();
+        match self.sender.try_send(handle) {
+            Ok(()) => Ok(id),
+            Err(refused) => {
+                // Closed in between: aborted before its first poll, it never runs.
+                refused.into_inner().abort();
+                Err(TaskGroupClosed)
+            }
+        }
+    }
+}
+
+impl<T, E> Clone for TaskGroupSpawner<T, E> {
+    fn clone(&self) -> Self {
+        TaskGroupSpawner {
+            sender: self.sender.clone(),
+        }
+    }
+}
+
+impl<T, E> fmt::Debug for TaskGroupSpawner<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupSpawner")
+            .field("closed", &self.sender.is_closed())
+            .finish()
+    }
+}
+
+impl fmt::Display for TaskGroupClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the task group no longer takes tasks: it has failed, finished or been dropped")
+    }
+}
+
+impl std::error::Error for TaskGroupClosed {}
+
+impl<T, E> Drop for TaskGroup<T, E> {
+    fn drop(&mut self) {
+        // Tasks sent by spawners but not yet taken in are cancelled too; the
+        // JoinSet cancels the rest as it drops.
+        self.close();
     }
 }
 

@@ -27,6 +27,7 @@ fn stored_future_and_handle_types_are_send() {
     assert_send::<Interval>();
     assert_send::<JoinSet<u8>>();
     assert_send::<TaskGroup<u8, String>>();
+    assert_send_sync::<ferrio::TaskGroupSpawner<u8, String>>();
     assert_send::<AsCompleted<Ready>>();
     assert_send_sync::<Handle>();
     assert_send::<TimerHandle>();

@@ -438,3 +438,90 @@ fn timeout_scope_reschedule_extends_and_shortens_the_deadline() {
         assert!(mover.join().unwrap().expired());
     });
 }
+
+#[test]
+fn tasks_of_a_group_spawn_more_tasks_into_it() {
+    ferrio::run(async {
+        let mut group = TaskGroup::new();
+        let spawner = group.spawner();
+        group.spawn(async move {
+            let grandchild = spawner.clone();
+            spawner
+                .spawn(async move {
+                    sleep(Duration::from_millis(10)).await;
+                    // Spawned after its parent finished: the group still waits for it.
+                    grandchild
+                        .spawn(async { Ok::<_, String>("third") })
+                        .unwrap();
+                    Ok("second")
+                })
+                .unwrap();
+            Ok("first")
+        });
+        let out = timeout(LIMIT, group.join())
+            .await
+            .expect("the three tasks finish within 10 ms");
+        assert_eq!(out.unwrap(), ["first", "second", "third"]);
+    });
+}
+
+#[test]
+fn a_failed_finished_or_dropped_group_refuses_spawns() {
+    ferrio::run(async {
+        let ran = Arc::new(AtomicBool::new(false));
+        let late = |ran: Arc<AtomicBool>| async move {
+            ran.store(true, Ordering::SeqCst);
+            Ok::<(), &str>(())
+        };
+
+        // Failed: the sibling that tries to spawn after the failure is refused.
+        let mut group = TaskGroup::new();
+        let spawner = group.spawner();
+        group.spawn(async { Err("boom") });
+        let refused = Arc::new(AtomicBool::new(false));
+        group.spawn({
+            let (ran, refused) = (ran.clone(), refused.clone());
+            async move {
+                sleep(Duration::from_millis(20)).await; // cancelled before this ends
+                let _ = spawner.spawn(late(ran));
+                refused.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+        });
+        let spawner = group.spawner();
+        assert!(timeout(LIMIT, group.join()).await.unwrap().is_err());
+        assert_eq!(
+            spawner.spawn(late(ran.clone())),
+            Err(ferrio::TaskGroupClosed)
+        );
+        assert!(!refused.load(Ordering::SeqCst), "the sibling was cancelled");
+
+        // Finished.
+        let group: TaskGroup<(), &str> = TaskGroup::new();
+        let spawner = group.spawner();
+        assert!(timeout(LIMIT, group.join())
+            .await
+            .unwrap()
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            spawner.spawn(late(ran.clone())),
+            Err(ferrio::TaskGroupClosed)
+        );
+
+        // Dropped, with a task sent in but never taken: it is cancelled unrun.
+        let group: TaskGroup<(), &str> = TaskGroup::new();
+        let spawner = group.spawner();
+        spawner.spawn(late(ran.clone())).unwrap();
+        drop(group);
+        assert_eq!(
+            spawner.spawn(late(ran.clone())),
+            Err(ferrio::TaskGroupClosed)
+        );
+        sleep(Duration::from_millis(10)).await;
+        assert!(
+            !ran.load(Ordering::SeqCst),
+            "no refused or cancelled-before-start task ever ran"
+        );
+    });
+}
