@@ -267,3 +267,43 @@ fn oneshot_reports_a_dropped_side() {
         assert_eq!(tx.send(3), Err(3));
     });
 }
+
+#[test]
+fn watch_receivers_on_other_runtimes_see_monotonic_values_up_to_the_last() {
+    const LAST: u64 = 2_000;
+    let (tx, rx) = watch::channel(0u64);
+    let receivers: Vec<_> = (0..3)
+        .map(|_| {
+            let mut rx = rx.clone();
+            std::thread::spawn(move || {
+                ferrio::run(async move {
+                    let mut previous = 0;
+                    let mut wakeups = 0u64;
+                    while let Ok(()) = timeout(LIMIT, rx.changed())
+                        .await
+                        .expect("every send or the close wakes the receiver")
+                    {
+                        let now = *rx.borrow_and_update();
+                        assert!(now > previous, "{now} after {previous}: values go forward");
+                        previous = now;
+                        wakeups += 1;
+                    }
+                    (previous, wakeups)
+                })
+            })
+        })
+        .collect();
+    drop(rx);
+    for n in 1..=LAST {
+        tx.send(n).unwrap();
+        if n % 100 == 0 {
+            std::thread::yield_now();
+        }
+    }
+    drop(tx);
+    for r in receivers {
+        let (last, wakeups) = r.join().unwrap();
+        assert_eq!(last, LAST, "the last value is never lost");
+        assert!((1..=LAST).contains(&wakeups));
+    }
+}
