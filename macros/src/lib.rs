@@ -5,6 +5,8 @@
 //! `ferrio::__private::run_with`, so everything a macro can do, a program
 //! can write by hand with `ferrio::run` or `ferrio::Runtime::builder()`.
 
+#![forbid(unsafe_code)]
+
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
 use quote::{quote, quote_spanned};
