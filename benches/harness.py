@@ -432,7 +432,11 @@ NGINX_BODY = ('{"userId": 1, "id": 1, "title": "sunt aut facere repellat provide
 
 class Nginx:
     """nginx on a loopback port with its own config in a temp dir; one
-    process (no master), no logs, keep-alive, a small JSON body."""
+    process (no master), no logs, keep-alive, a small JSON body; `prefix`
+    (e.g. taskset) goes before its command line."""
+
+    def __init__(self, prefix=()):
+        self.prefix = list(prefix)
 
     def __enter__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="ferrio-nginx-"))
@@ -463,7 +467,7 @@ http {{
     }}
 }}
 """)
-        self.server = Server(["nginx", "-p", str(d), "-c", str(d / "nginx.conf")], self.port,
+        self.server = Server(self.prefix + ["nginx", "-p", str(d), "-c", str(d / "nginx.conf")], self.port,
                              stop_signal=signal.SIGQUIT)
         self.server.__enter__()
         return self
@@ -520,6 +524,141 @@ def _fetch_posts(peer, n):
             raise RuntimeError(f"fetch_posts_seed.py failed: {p.stderr[-2000:]}")
         return dict(secs=float(m.group(1)))
     return run_result([str(NETBENCH), "fetch_posts", base, str(n), "10"])
+
+
+# --- 11. HTTPS keep-alive and new TLS connections
+
+class TlsServers:
+    """Two `netbench tls_server`s (hyper over rustls on tokio current-thread,
+    each with its own CA made by rcgen, written to a temp dir): one keeps
+    connections alive, the other closes each after its response."""
+
+    def __enter__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="ferrio-tls-"))
+        self.servers = {}
+        for mode in ("keepalive", "close"):
+            port = free_port()
+            ca = self.dir / f"ca-{mode}.pem"
+            server = Server([str(NETBENCH), "tls_server", f"127.0.0.1:{port}", str(ca), mode], port)
+            server.__enter__()
+            self.servers[mode] = (server, port, ca)
+        return self
+
+    def url(self, mode):
+        return f"https://127.0.0.1:{self.servers[mode][1]}/posts/1"
+
+    def ca(self, mode):
+        return str(self.servers[mode][2])
+
+    def __exit__(self, *exc):
+        for server, _, _ in self.servers.values():
+            server.__exit__(*exc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+TLS = None
+
+
+def https_get(peer, mode, n, conns):
+    return run_result([str(NETBENCH), "http_get", peer, TLS.url(mode), str(n), str(conns), TLS.ca(mode)])
+
+
+@workload("https_keepalive", "11. https_keepalive: HTTPS GETs over keep-alive (rustls), 50 connections",
+          ["ferrio", "reqwest"], {"full": (20_000, 2_000), "quick": (5_000, 500)},
+          [cmp("req_per_sec", "req/s", "higher", {"reqwest": 1.5}),
+           cmp("cpu_us_per_req", "us", "lower", {"reqwest": 1.5}, "client CPU per request"),
+           cmp("conns_per_sec", "conn/s", "higher", {}, "new TLS connections per second"),
+           cmp("cpu_us_per_conn", "us", "lower", {}, "client CPU per new TLS connection")],
+          notes="The server is `netbench tls_server`: hyper's HTTP/1.1 over tokio-rustls (rustls "
+                "0.23, ring) on tokio's current-thread runtime, with a CA and a certificate for "
+                "127.0.0.1 made by rcgen at start (ECDSA P-256); TLS 1.3 is negotiated; rustls's "
+                "default server session cache is on, so the clients may resume sessions. "
+                "Keep-alive: the clients of http_client (50 workers, one client: ferrio's `Client` "
+                "with `limit(50)` and the CA added; reqwest with rustls, `pool_max_idle_per_host(50)`), "
+                "the first N GETs. New connections: the second number of the size, GETs to a second "
+                "server that closes the connection after each response, so every GET is a TCP "
+                "connect + TLS handshake (`conns_per_sec`, `cpu_us_per_conn`). The server is one "
+                "core and is the bottleneck of req/s for the faster client; client CPU per request "
+                "is the clean comparison.")
+def _https_keepalive(peer, size):
+    n, n_new = size
+    r = dict(https_get(peer, "keepalive", n, 50))
+    new = https_get(peer, "close", n_new, 50)
+    r["conns_per_sec"] = new["req_per_sec"]
+    r["cpu_us_per_conn"] = new["cpu_us_per_req"]
+    return r
+
+
+# --- 12. many GETs through a limit
+
+@workload("limit_10k", "12. limit_10k: 10,000 GETs through a limit of 100, 5 ms latency",
+          ["ferrio", "reqwest", "aiohttp"], {"full": 10_000, "quick": 10_000},
+          [cmp("secs", "s", "lower", {}, "wall time (ideal 0.5 s)",
+               absolute=(0.525, "<= 0.525 s (ideal + 5%)")),
+           cmp("cpu_secs", "s", "lower", {"reqwest": 1.5}, "client CPU")],
+          notes="The embedded jsonplaceholder (`examples/jsonplaceholder --latency-ms 5`, ferrio's "
+                "server, its own process) answers each GET after 5 ms. The clients start all "
+                "10,000 GETs at once (the i-th asks for post i % 100 + 1) and read each body: "
+                "ferrio's `Client` with `limit(100)` and `gather` (`netbench limit_get`); reqwest "
+                "(tokio current-thread, a task per GET holding a permit of a `Semaphore` of 100, "
+                "`pool_max_idle_per_host(100)`); aiohttp (`TCPConnector(limit=100)`, `gather`, "
+                "benches/py/limit_get.py). Ideal: 10,000 / 100 x 5 ms = 0.5 s. `cpu_secs`: the "
+                "client process's CPU time over the run (each client runs once, unmeasured, first).")
+def _limit_10k(peer, n):
+    base = f"http://127.0.0.1:{JSONPLACEHOLDER.port}"
+    if peer == "aiohttp":
+        return run_result([str(PYTHON), str(BENCHES / "py" / "limit_get.py"), base, str(n), "100"])
+    return run_result([str(NETBENCH), "limit_get", peer, base, str(n), "100"])
+
+
+# --- 13. the HTTP server, loaded by wrk
+
+SERVER_CPU, WRK_CPU = "0", "1"
+
+
+def wrk(port, seconds, conns=50):
+    """wrk on its own core against 127.0.0.1:port; req/s and latency."""
+    p = subprocess.run(["taskset", "-c", WRK_CPU, "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency",
+                        f"http://127.0.0.1:{port}/posts/1"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=seconds + 60)
+    if p.returncode != 0:
+        raise RuntimeError(f"wrk failed: {p.stderr[-2000:]}")
+    if "Non-2xx" in p.stdout or "Socket errors" in p.stdout:
+        raise RuntimeError(f"wrk saw errors:\n{p.stdout}")
+    m = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", p.stdout, re.M))
+    if not m:
+        raise RuntimeError(f"unexpected wrk output:\n{p.stdout[-1000:]}")
+    return dict(req_per_sec=float(m.group(1)), p50=lat.get("50", "?"), p99=lat.get("99", "?"))
+
+
+@workload("http_server", "13. http_server: keep-alive GETs of a small body from wrk, 50 connections",
+          ["ferrio", "hyper", "nginx"], {"full": 5, "quick": 2},
+          [cmp("req_per_sec", "req/s", "higher", {"hyper": 1.2, "nginx": 0.8}),
+           cmp("server_cpu_us_per_req", "us", "lower", {}, "server CPU per request")],
+          notes="wrk 4 (Debian's package; `wrk -t1 -c50 -dS --latency`) pinned to CPU 1 with "
+                "`taskset`, the server pinned to CPU 0, one thread each: `ferrio::http::server` "
+                "with its default limits (`netbench http_server ferrio`); hyper 1's HTTP/1.1 "
+                "server on tokio's current-thread runtime (`netbench http_server hyper`); nginx "
+                "with one process and no master (`return 200`, access log off). Every server "
+                "answers `GET /posts/1` with the same 131 B JSON body. The size is wrk's duration "
+                "in seconds; `server_cpu_us_per_req` is the server process's CPU time over the run "
+                "(schedstat) per request. Goals: >= 1.2x hyper's req/s, >= 0.8x nginx's.")
+def _http_server(peer, seconds):
+    if peer == "nginx":
+        with Nginx(prefix=["taskset", "-c", SERVER_CPU]) as nginx:
+            return serve_and_load(nginx.server.proc.pid, nginx.port, seconds)
+    port = free_port()
+    argv = ["taskset", "-c", SERVER_CPU, str(NETBENCH), "http_server", peer, f"127.0.0.1:{port}"]
+    with Server(argv, port) as server:
+        return serve_and_load(server.proc.pid, port, seconds)
+
+
+def serve_and_load(pid, port, seconds):
+    cpu0 = cpu_ns_of(pid)
+    r = wrk(port, seconds)
+    r["server_cpu_us_per_req"] = (cpu_ns_of(pid) - cpu0) / 1e3 / (r["req_per_sec"] * seconds)
+    return r
 
 
 # ---------------------------------------------------------------- running
@@ -639,7 +778,7 @@ def fmt(v, unit=""):
     a = abs(v)
     if unit == "/msg":
         return f"{v:.3f}"
-    if unit in ("msg/s", "req/s") or a >= 1000:
+    if unit in ("msg/s", "req/s", "conn/s") or a >= 1000:
         s = f"{v:,.0f}"
     elif a >= 100:
         s = f"{v:.0f}"
@@ -755,6 +894,8 @@ def write_doc(results, meta, rows, command):
           "benches/run.sh --quick              # fewer runs, smaller sizes; prints only",
           "benches/run.sh echo http_client     # only the named workloads; updates their rows here",
           "benches/run.sh --runs 7             # more runs per peer",
+          "benches/.venv/bin/python benches/ab.py --base OLD/target/release spawn_many http_client",
+          "                                    # ferrio before/after: two builds, interleaved",
           "```", "",
           "`run.sh` installs what it needs (nginx and strace from Debian's packages, aiohttp and "
           "uvloop into `benches/.venv`), raises the descriptor limit, builds "
@@ -832,7 +973,7 @@ def main():
     if not args.quick and runs < 5:
         ap.error("a full run needs at least 5 runs per peer")
 
-    global NGINX, JSONPLACEHOLDER
+    global NGINX, JSONPLACEHOLDER, TLS
     results = {}
     started = time.monotonic()
     for name in selected:
@@ -844,11 +985,20 @@ def main():
                 for peer in w["peers"]:
                     w["run"](peer, 2000)
                 results[name] = run_workload(w, runs, mode)
-        elif name == "fetch_posts":
+        elif name in ("fetch_posts", "limit_10k"):
             port = free_port()
+            latency = "20" if name == "fetch_posts" else "5"
             with Server([str(EXAMPLES / "jsonplaceholder"), "--addr", f"127.0.0.1:{port}",
-                         "--latency-ms", "20"], port) as JSONPLACEHOLDER:
+                         "--latency-ms", latency], port) as JSONPLACEHOLDER:
                 JSONPLACEHOLDER.port = port
+                if name == "limit_10k":
+                    for peer in w["peers"]:
+                        w["run"](peer, w["sizes"][mode])
+                results[name] = run_workload(w, runs, mode)
+        elif name == "https_keepalive":
+            with TlsServers() as TLS:
+                for peer in w["peers"]:
+                    w["run"](peer, (1000, 100))
                 results[name] = run_workload(w, runs, mode)
         else:
             results[name] = run_workload(w, runs, mode)

@@ -7,7 +7,7 @@
 #   benches/run.sh echo timers        only these workloads (their rows are updated)
 #   benches/run.sh --runs 7 ...       more runs per peer
 #
-# Installs what it needs, idempotently: nginx and strace (apt-get, as root),
+# Installs what it needs, idempotently: nginx, strace and wrk (apt-get, as root),
 # aiohttp and uvloop (in benches/.venv). Builds with CARGO_TARGET_DIR if set.
 set -euo pipefail
 
@@ -27,10 +27,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- system packages: nginx (http_client's server), strace (syscall counts)
+# ---- system packages: nginx (http_client's server, http_server's peer),
+# strace (syscall counts), wrk (http_server's load), taskset (util-linux)
 need_apt=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 command -v strace >/dev/null 2>&1 || need_apt+=(strace)
+command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
+command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
 if [ ${#need_apt[@]} -gt 0 ]; then
     log "installing ${need_apt[*]} with apt-get"
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need_apt[@]}" >/dev/null 2>&1; then

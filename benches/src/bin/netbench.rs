@@ -4,11 +4,18 @@
 //! netbench tokio_echo_server ADDR            tokio's echo server (current-thread)
 //! netbench lean_echo_server ferrio|tokio ADDR an echo server with no buffer while idle
 //! netbench idle_client ADDR N                N connections that echo 1 byte, then idle
-//! netbench http_get ferrio|reqwest URL N C   N GETs over C keep-alive connections
+//! netbench http_get ferrio|reqwest URL N C [CA_PEM]
+//!                                            N GETs by C workers (HTTPS: trust CA_PEM)
 //! netbench fetch_posts BASE_URL POSTS LIMIT  seed 004's async half on ferrio
+//! netbench limit_get ferrio|reqwest BASE_URL N LIMIT
+//!                                            N GETs at once through a limit of LIMIT
+//! netbench tls_server ADDR CA_PEM_OUT keepalive|close
+//!                                            hyper over rustls, its own CA (rcgen)
+//! netbench http_server ferrio|hyper ADDR     a small body over keep-alive, plain HTTP
 //! ```
 //!
 //! Each prints a `RESULT {...}` line (servers print `READY` once listening).
+//! The servers run on one thread each (ferrio's runtime, tokio current-thread).
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -19,7 +26,11 @@ use ferrio_benches::{cpu_time, secs, Report};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
-    let num = |i: usize| arg(i).parse::<usize>().unwrap_or_else(|_| panic!("argument {i} must be a number"));
+    let num = |i: usize| {
+        arg(i)
+            .parse::<usize>()
+            .unwrap_or_else(|_| panic!("argument {i} must be a number"))
+    };
     let result = match arg(0) {
         "tokio_echo_server" => tokio_echo_server(arg(1)),
         "lean_echo_server" => match arg(1) {
@@ -28,15 +39,37 @@ fn main() -> ExitCode {
             other => Err(format!("unknown runtime {other:?}")),
         },
         "idle_client" => idle_client(arg(1), num(2)),
-        "http_get" => match arg(1) {
-            "ferrio" => ferrio_http_get(arg(2).to_owned(), num(3), num(4)),
-            "reqwest" => reqwest_http_get(arg(2).to_owned(), num(3), num(4)),
+        "http_get" => {
+            let ca = (!arg(5).is_empty()).then(|| arg(5).to_owned());
+            match arg(1) {
+                "ferrio" => ferrio_http_get(arg(2).to_owned(), num(3), num(4), ca),
+                "reqwest" => reqwest_http_get(arg(2).to_owned(), num(3), num(4), ca),
+                other => Err(format!("unknown client {other:?}")),
+            }
+        }
+        "fetch_posts" => fetch_posts(arg(1).to_owned(), num(2) as u64, num(3)),
+        "limit_get" => match arg(1) {
+            "ferrio" => ferrio_limit_get(arg(2).to_owned(), num(3), num(4)),
+            "reqwest" => reqwest_limit_get(arg(2).to_owned(), num(3), num(4)),
             other => Err(format!("unknown client {other:?}")),
         },
-        "fetch_posts" => fetch_posts(arg(1).to_owned(), num(2) as u64, num(3)),
-        _ => Err("usage: netbench tokio_echo_server ADDR | idle_client ADDR N | \
-                  http_get ferrio|reqwest URL N C | fetch_posts BASE_URL POSTS LIMIT"
-            .into()),
+        "tls_server" => match arg(3) {
+            "keepalive" => tls_server(arg(1), arg(2), true),
+            "close" => tls_server(arg(1), arg(2), false),
+            other => Err(format!("tls_server: keepalive or close, not {other:?}")),
+        },
+        "http_server" => match arg(1) {
+            "ferrio" => ferrio_http_server(arg(2)),
+            "hyper" => hyper_http_server(arg(2)),
+            other => Err(format!("unknown server {other:?}")),
+        },
+        _ => Err(
+            "usage: netbench tokio_echo_server ADDR | idle_client ADDR N | \
+                  http_get ferrio|reqwest URL N C [CA_PEM] | fetch_posts BASE_URL POSTS LIMIT | \
+                  limit_get ferrio|reqwest BASE_URL N LIMIT | \
+                  tls_server ADDR CA_PEM_OUT keepalive|close | http_server ferrio|hyper ADDR"
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,8 +89,13 @@ fn tokio_echo_server(addr: &str) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
-        println!("READY {}", listener.local_addr().map_err(|e| e.to_string())?);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "READY {}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
         loop {
             let (mut stream, _) = match listener.accept().await {
                 Ok(conn) => conn,
@@ -136,8 +174,13 @@ macro_rules! lean_echo {
 
 fn ferrio_lean_echo_server(addr: &str) -> Result<(), String> {
     ferrio::run(async {
-        let listener = ferrio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
-        println!("READY {}", listener.local_addr().map_err(|e| e.to_string())?);
+        let listener = ferrio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "READY {}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => drop(ferrio::spawn(async move { lean_echo!(stream) })),
@@ -156,8 +199,13 @@ fn tokio_lean_echo_server(addr: &str) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
-        println!("READY {}", listener.local_addr().map_err(|e| e.to_string())?);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "READY {}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => drop(tokio::spawn(async move { lean_echo!(stream) })),
@@ -178,11 +226,15 @@ fn idle_client(addr: &str, n: usize) -> Result<(), String> {
     let start = Instant::now();
     let mut streams = Vec::with_capacity(n);
     for i in 0..n {
-        let mut s = std::net::TcpStream::connect(addr).map_err(|e| format!("connection {i}: {e}"))?;
-        s.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
-        s.write_all(b"x").map_err(|e| format!("connection {i}: {e}"))?;
+        let mut s =
+            std::net::TcpStream::connect(addr).map_err(|e| format!("connection {i}: {e}"))?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(|e| e.to_string())?;
+        s.write_all(b"x")
+            .map_err(|e| format!("connection {i}: {e}"))?;
         let mut b = [0u8; 1];
-        s.read_exact(&mut b).map_err(|e| format!("connection {i}: {e}"))?;
+        s.read_exact(&mut b)
+            .map_err(|e| format!("connection {i}: {e}"))?;
         streams.push(s);
     }
     println!("READY {n} connections in {:.3} s", secs(start));
@@ -197,7 +249,10 @@ fn idle_client(addr: &str, n: usize) -> Result<(), String> {
 
 fn reset_on_close(s: &std::net::TcpStream) {
     use std::os::fd::AsRawFd;
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
     // SAFETY: a valid socket descriptor and a correctly sized linger struct.
     unsafe {
         libc::setsockopt(
@@ -222,12 +277,23 @@ fn report_http(client: &str, requests: usize, elapsed: f64, cpu: Duration, bytes
 
 /// `requests` GETs of `url` by `conns` tasks, each sending its share one
 /// after another, through one `ferrio::http::Client` with `limit(conns)`.
-fn ferrio_http_get(url: String, requests: usize, conns: usize) -> Result<(), String> {
+/// With `ca` (a PEM file), the client also trusts that root (for HTTPS to the
+/// local `tls_server`).
+fn ferrio_http_get(
+    url: String,
+    requests: usize,
+    conns: usize,
+    ca: Option<String>,
+) -> Result<(), String> {
     ferrio::run(async move {
-        let client = ferrio::http::Client::builder()
-            .limit(conns)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let mut builder = ferrio::http::Client::builder().limit(conns);
+        if let Some(path) = ca {
+            let pem = std::fs::read(&path).map_err(|e| format!("{path}: {e}"))?;
+            builder = builder.add_root_certificate(
+                ferrio::http::Certificate::from_pem(&pem).map_err(|e| e.to_string())?,
+            );
+        }
+        let client = builder.build().map_err(|e| e.to_string())?;
         let start = Instant::now();
         let cpu0 = cpu_time();
         let workers: Vec<_> = (0..conns)
@@ -258,16 +324,25 @@ fn ferrio_http_get(url: String, requests: usize, conns: usize) -> Result<(), Str
 
 /// The reqwest peer of `ferrio_http_get`: the same shape, on tokio's
 /// current-thread runtime, with up to `conns` idle connections kept per host.
-fn reqwest_http_get(url: String, requests: usize, conns: usize) -> Result<(), String> {
+fn reqwest_http_get(
+    url: String,
+    requests: usize,
+    conns: usize,
+    ca: Option<String>,
+) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(conns)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let mut builder = reqwest::Client::builder().pool_max_idle_per_host(conns);
+        if let Some(path) = ca {
+            let pem = std::fs::read(&path).map_err(|e| format!("{path}: {e}"))?;
+            builder = builder.add_root_certificate(
+                reqwest::Certificate::from_pem(&pem).map_err(|e| e.to_string())?,
+            );
+        }
+        let client = builder.build().map_err(|e| e.to_string())?;
         let start = Instant::now();
         let cpu0 = cpu_time();
         let workers: Vec<_> = (0..conns)
@@ -301,7 +376,10 @@ fn reqwest_http_get(url: String, requests: usize, conns: usize) -> Result<(), St
 /// limited to LIMIT connections, each body read whole.
 fn fetch_posts(base_url: String, posts: u64, limit: usize) -> Result<(), String> {
     ferrio::run(async move {
-        let client = ferrio::http::Client::builder().limit(limit).build().map_err(|e| e.to_string())?;
+        let client = ferrio::http::Client::builder()
+            .limit(limit)
+            .build()
+            .map_err(|e| e.to_string())?;
         let start = Instant::now();
         let fetches = (1..=posts).map(|post| {
             let (client, url) = (&client, format!("{base_url}/posts/{post}"));
@@ -320,7 +398,249 @@ fn fetch_posts(base_url: String, posts: u64, limit: usize) -> Result<(), String>
         for r in ferrio::gather(fetches).await {
             r?;
         }
-        Report::new().text("client", "ferrio").num("secs", secs(start)).num("posts", posts as f64).print();
+        Report::new()
+            .text("client", "ferrio")
+            .num("secs", secs(start))
+            .num("posts", posts as f64)
+            .print();
+        Ok(())
+    })
+}
+
+/// The path of the `i`-th GET of `limit_get`: the hundred posts in turn.
+fn post_url(base_url: &str, i: usize) -> String {
+    format!("{base_url}/posts/{}", i % 100 + 1)
+}
+
+fn report_limit(client: &str, requests: usize, elapsed: f64, cpu: Duration) {
+    Report::new()
+        .text("client", client)
+        .num("secs", elapsed)
+        .num("cpu_secs", cpu.as_secs_f64())
+        .num("cpu_us_per_req", cpu.as_secs_f64() * 1e6 / requests as f64)
+        .print();
+}
+
+/// `requests` GETs started at once (`gather`), through one client with
+/// `limit(limit)`: the client's pool is what keeps at most `limit` in flight.
+fn ferrio_limit_get(base_url: String, requests: usize, limit: usize) -> Result<(), String> {
+    ferrio::run(async move {
+        let client = ferrio::http::Client::builder()
+            .limit(limit)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let cpu0 = cpu_time();
+        let gets = (0..requests).map(|i| {
+            let (client, url) = (&client, post_url(&base_url, i));
+            async move {
+                let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+                if response.status() != 200 {
+                    return Err(format!("GET {i}: status {}", response.status()));
+                }
+                response.bytes().await.map_err(|e| e.to_string())?;
+                Ok::<_, String>(())
+            }
+        });
+        for r in ferrio::gather(gets).await {
+            r?;
+        }
+        report_limit("ferrio", requests, secs(start), cpu_time() - cpu0);
+        Ok(())
+    })
+}
+
+/// The reqwest peer of `ferrio_limit_get` (reqwest has no connection limit):
+/// a task per GET, each holding a permit of a `tokio::sync::Semaphore` of
+/// `limit` while it sends and reads, and a pool of up to `limit` idle
+/// connections, on tokio's current-thread runtime.
+fn reqwest_limit_get(base_url: String, requests: usize, limit: usize) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(limit)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(limit));
+        let start = Instant::now();
+        let cpu0 = cpu_time();
+        let tasks: Vec<_> = (0..requests)
+            .map(|i| {
+                let (client, permits, url) =
+                    (client.clone(), permits.clone(), post_url(&base_url, i));
+                tokio::spawn(async move {
+                    let _permit = permits.acquire().await.map_err(|e| e.to_string())?;
+                    let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+                    if response.status() != 200 {
+                        return Err(format!("GET {i}: status {}", response.status()));
+                    }
+                    response.bytes().await.map_err(|e| e.to_string())?;
+                    Ok::<_, String>(())
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.map_err(|e| e.to_string())??;
+        }
+        report_limit("reqwest", requests, secs(start), cpu_time() - cpu0);
+        Ok(())
+    })
+}
+
+/// The body every benchmark server answers with: the 129 B JSON object that
+/// nginx serves in the http_client and http_server workloads (harness.py).
+const SMALL_BODY: &[u8] = br#"{"userId": 1, "id": 1, "title": "sunt aut facere repellat provident occaecati excepturi optio reprehenderit", "completed": false}"#;
+
+/// hyper's answer to every request: 200 with [`SMALL_BODY`] as JSON.
+async fn hyper_small(
+    _req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, std::convert::Infallible> {
+    let mut response = hyper::Response::new(http_body_util::Full::new(
+        hyper::body::Bytes::from_static(SMALL_BODY),
+    ));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// A CA made here (rcgen) and a certificate it signs for `localhost` and
+/// 127.0.0.1; writes the CA's PEM to `ca_out` and returns rustls's server
+/// configuration (ring, HTTP/1.1 by ALPN, rustls's default session cache).
+fn tls_config(ca_out: &str) -> Result<rustls::ServerConfig, String> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let err = |e: rcgen::Error| e.to_string();
+    let ca_key = KeyPair::generate().map_err(err)?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "ferrio benches CA");
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(err)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().map_err(err)?;
+    let params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .map_err(err)?;
+    let cert = params.signed_by(&key, &issuer).map_err(err)?;
+    std::fs::write(ca_out, ca_cert.pem()).map_err(|e| format!("{ca_out}: {e}"))?;
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .map_err(|e| e.to_string())?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The HTTPS server of the https workloads: hyper's HTTP/1.1 over
+/// tokio-rustls on tokio's current-thread runtime, answering every GET with
+/// [`SMALL_BODY`]; with `keep_alive` false every response closes its
+/// connection (a new TLS connection per request).
+fn tls_server(addr: &str, ca_out: &str, keep_alive: bool) -> Result<(), String> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(tls_config(ca_out)?));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "READY {}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(keep_alive)
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(tls),
+                        hyper::service::service_fn(hyper_small),
+                    )
+                    .await;
+            });
+        }
+    })
+}
+
+/// hyper's HTTP/1.1 server on tokio's current-thread runtime, plain TCP,
+/// keep-alive, [`SMALL_BODY`] for every request: the peer of
+/// `ferrio_http_server`.
+fn hyper_http_server(addr: &str) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "READY {}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(stream),
+                        hyper::service::service_fn(hyper_small),
+                    )
+                    .await;
+            });
+        }
+    })
+}
+
+/// `ferrio::http::server` with its default limits and timeouts, answering
+/// every request with [`SMALL_BODY`]; runs until killed.
+fn ferrio_http_server(addr: &str) -> Result<(), String> {
+    use ferrio::http::server::{self, Request, Response};
+    async fn small(_req: Request) -> Response {
+        let mut response = Response::new(SMALL_BODY.to_vec());
+        response.headers_mut().insert(
+            ferrio::http::header::CONTENT_TYPE,
+            ferrio::http::HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+    ferrio::run(async move {
+        let server = server::bind(addr)
+            .await
+            .map_err(|e| e.to_string())?
+            .spawn(small);
+        println!("READY {}", server.local_addr());
+        std::future::pending::<()>().await;
         Ok(())
     })
 }
