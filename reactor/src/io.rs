@@ -188,6 +188,16 @@ impl ScheduledIo {
         waiters.writer.take_all(wake);
     }
 
+    /// Clears what `event` reported, unless a newer tick set readiness since.
+    fn clear(&self, event: ReadyEvent) {
+        let clear = Ready::clearable(event.direction);
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                (cur >> 8 == event.tick).then_some(cur & !clear)
+            });
+    }
+
     fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
         let cur = self.readiness.load(Ordering::Acquire);
         let bits = cur & Ready::mask(direction);
@@ -315,13 +325,7 @@ impl Registration {
     /// returned `WouldBlock`. A newer event (another tick) is kept; closed and
     /// error bits are final and never cleared.
     pub fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = Ready::clearable(event.direction);
-        let _ = self
-            .sched
-            .readiness
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
-                (cur >> 8 == event.tick).then_some(cur & !clear)
-            });
+        self.sched.clear(event);
     }
 
     /// Runs `op` once the source is ready in `direction`, retrying after each
@@ -584,5 +588,91 @@ impl<S: mio::event::Source> Drop for PollIo<S> {
 impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollIo<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PollIo").field("io", &self.io).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    /// A waker that counts its wakes.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn readable() -> Ready {
+        Ready(Ready::READABLE)
+    }
+
+    #[test]
+    fn dispatch_takes_the_slot_and_every_listed_waker_of_the_ready_direction_only() {
+        let sched = ScheduledIo::new(0);
+        let (reader, writer) = (Arc::new(Count::default()), Arc::new(Count::default()));
+        {
+            let mut waiters = sched.waiters();
+            waiters.reader.poller = Some(Waker::from(reader.clone()));
+            for _ in 0..3 {
+                waiters
+                    .reader
+                    .ready
+                    .insert(Some(Waker::from(reader.clone())));
+            }
+            waiters.writer.poller = Some(Waker::from(writer.clone()));
+        }
+        let mut wake = Vec::new();
+        sched.dispatch(1, readable(), &mut wake);
+        assert_eq!(wake.len(), 4, "the slot and three listed wakers");
+        wake.into_iter().for_each(Waker::wake);
+        assert_eq!(reader.0.load(Ordering::SeqCst), 4);
+        assert_eq!(
+            writer.0.load(Ordering::SeqCst),
+            0,
+            "a read event leaves writers waiting"
+        );
+        let mut waiters = sched.waiters();
+        assert_eq!(
+            waiters.reader.ready.len(),
+            3,
+            "listed entries stay (emptied) until their futures poll or drop"
+        );
+        assert!(waiters.of(Direction::Write).poller.is_some());
+    }
+
+    #[test]
+    fn readiness_is_stamped_with_its_tick_and_cleared_only_by_that_tick() {
+        let sched = ScheduledIo::new(0);
+        let mut wake = Vec::new();
+        sched.dispatch(7, readable(), &mut wake);
+        let event = sched.ready_event(Direction::Read).expect("readable");
+        assert_eq!(event.tick, 7);
+        assert!(sched.ready_event(Direction::Write).is_none());
+        sched.dispatch(8, readable(), &mut wake);
+        sched.clear(event);
+        let newer = sched
+            .ready_event(Direction::Read)
+            .expect("clearing with the old event keeps the newer readiness");
+        sched.clear(newer);
+        assert!(sched.ready_event(Direction::Read).is_none());
+    }
+
+    #[test]
+    fn closed_and_error_bits_make_both_directions_ready() {
+        let sched = ScheduledIo::new(0);
+        let mut wake = Vec::new();
+        sched.dispatch(1, Ready(Ready::ERROR), &mut wake);
+        let read = sched
+            .ready_event(Direction::Read)
+            .expect("error wakes readers");
+        let write = sched.ready_event(Direction::Write).expect("and writers");
+        assert!(read.is_error() && write.is_error());
+        assert!(!read.is_closed());
     }
 }
