@@ -39,6 +39,8 @@
 //! - [`gather`], [`join!`], [`select`], [`select_all`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
 
+#![forbid(unsafe_code)]
+
 mod runtime;
 
 pub mod sync;
@@ -46,9 +48,9 @@ pub mod sync;
 pub use ferrio_reactor::time;
 
 pub use ferrio_executor::{
-    spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
+    in_runtime, spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
 };
-pub use runtime::{in_runtime, run, Builder, Runtime};
+pub use runtime::{run, Builder, Runtime};
 
 pub use futures_util::future::Either;
 /// Awaits several futures of different types concurrently and returns all
@@ -114,8 +116,10 @@ where
 /// ```
 /// use std::time::Duration;
 /// ferrio::run(async {
+///     // Racer 1 finishes in a millisecond, the others in ten seconds.
 ///     let racers = (1..=3u64).rev().map(|i| Box::pin(async move {
-///         ferrio::time::sleep(Duration::from_millis(i * 5)).await;
+///         let ms = if i == 1 { 1 } else { 10_000 };
+///         ferrio::time::sleep(Duration::from_millis(ms)).await;
 ///         i
 ///     }));
 ///     let (first, index, rest) = ferrio::select_all(racers).await;

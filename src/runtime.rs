@@ -240,8 +240,3 @@ pub fn run<F: Future>(main: F) -> F::Output {
     rt.executor().run_ready_once();
     output
 }
-
-/// Whether this thread is inside a runtime's `block_on`.
-pub fn in_runtime() -> bool {
-    ferrio_executor::in_runtime()
-}

@@ -179,6 +179,41 @@ fn event_wakes_every_waiter_when_set_and_clear_resets_it() {
 }
 
 #[test]
+fn event_set_then_clear_at_once_still_releases_the_waiters_of_that_set() {
+    ferrio::run(async {
+        let event = Event::new();
+        let waiters: Vec<_> = (0..3)
+            .map(|i| {
+                let event = event.clone();
+                ferrio::spawn(async move {
+                    event.wait().await;
+                    i
+                })
+            })
+            .collect();
+        sleep(Duration::from_millis(20)).await;
+        assert!(waiters.iter().all(|w| !w.is_finished()));
+        // asyncio: the tasks waiting at `set()` are released even though the
+        // flag is cleared before they run.
+        event.set();
+        event.clear();
+        let out = timeout(Duration::from_secs(5), ferrio::gather(waiters))
+            .await
+            .expect("the set() should have released every task waiting at that moment");
+        assert_eq!(
+            out.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+        assert!(
+            timeout(Duration::from_millis(20), event.wait())
+                .await
+                .is_err(),
+            "a wait that starts after the clear waits for the next set"
+        );
+    });
+}
+
+#[test]
 fn semaphore_bounds_concurrency() {
     ferrio::run(async {
         let semaphore = Arc::new(Semaphore::new(2));

@@ -384,7 +384,9 @@ impl<P: Park> Executor<P> {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(output) =
+                    crate::coop::with_budget(|| future.as_mut().poll(&mut cx))
+                {
                     return output;
                 }
             }

@@ -237,7 +237,9 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                     // never moved: it stays in `stage` until it is dropped in place by
                     // assigning another stage.
                     let future = unsafe { Pin::new_unchecked(future) };
-                    Some(catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))))
+                    Some(crate::coop::with_budget(|| {
+                        catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+                    }))
                 });
                 match polled {
                     None => return,

@@ -20,7 +20,10 @@
 //! - [`io`]: the async read/write traits and helpers (`read_exact`,
 //!   `write_all`, `copy`, `BufReader`, `lines`).
 
+#![forbid(unsafe_code)]
+
 mod addr;
+mod attempt;
 mod dns;
 mod socket;
 mod tcp;

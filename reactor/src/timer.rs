@@ -13,7 +13,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::Handle;
+use crate::context::{self, Current};
+use crate::reactor::Handle;
 
 /// Identifies an armed timer: its deadline, then a sequence number so equal
 /// deadlines stay distinct (and fire in the order they were armed).
@@ -55,6 +56,12 @@ impl Timers {
         let later = self.entries.split_off(&(now, u64::MAX));
         let due = std::mem::replace(&mut self.entries, later);
         wake.extend(due.into_values());
+    }
+
+    /// Moves the wakers of every timer into `wake`, disarming them all (the
+    /// reactor shuts down; each [`Sleep`] re-arms where it is polled next).
+    pub(crate) fn take_all(&mut self, wake: &mut Vec<Waker>) {
+        wake.extend(std::mem::take(&mut self.entries).into_values());
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -104,6 +111,10 @@ impl Sleep {
     /// A sleep on the reactor that is current on the thread that first polls
     /// it (see [`crate::context`]).
     ///
+    /// A sleep polled later inside another runtime (or after its runtime was
+    /// dropped) moves to the reactor of the runtime that polls it: it still
+    /// completes at its deadline.
+    ///
     /// # Panics
     ///
     /// When polled on a thread with no current reactor, with a message that says so.
@@ -147,7 +158,24 @@ impl Future for Sleep {
             this.cancel();
             return Poll::Ready(());
         }
-        let handle = this.handle.get_or_insert_with(crate::context::current);
+        let seen_from = this.handle.as_ref().map(|h| (context::relative_to(h), h));
+        match seen_from {
+            // Polled in another runtime than the one it was armed on, or
+            // after that one shut down: move to the runtime polling it
+            // (design rule 7). The deadline is absolute, so it holds.
+            Some((Current::Other, _)) => {
+                this.cancel();
+                log::debug!("a timer moves to the reactor of the runtime polling it");
+                this.handle = None;
+            }
+            Some((Current::None, handle)) if handle.is_shut_down() => panic!(
+                "a ferrio timer was polled after its runtime shut down, outside any runtime: \
+                 poll it inside a ferrio runtime (ferrio::run or Runtime::block_on)"
+            ),
+            // Its own reactor, or polled by hand while its reactor lives.
+            _ => {}
+        }
+        let handle = this.handle.get_or_insert_with(context::current);
         if let Some(key) = this.key {
             let mut timers = handle.inner.timers();
             if let Some(waker) = timers.entries.get_mut(&key) {
