@@ -5,8 +5,18 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+// The readiness word and the waiter lists are loom's under `--cfg loom`, for
+// the model at the end of this file.
+#[cfg(loom)]
+use loom::sync::{
+    atomic::{AtomicU64, Ordering},
+    Mutex, MutexGuard,
+};
+#[cfg(not(loom))]
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Mutex, MutexGuard,
+};
 use std::task::{Context, Poll, Waker};
 
 use mio::Interest;
@@ -674,5 +684,103 @@ mod tests {
         let write = sched.ready_event(Direction::Write).expect("and writers");
         assert!(read.is_error() && write.is_error());
         assert!(!read.is_closed());
+/// A loom model of the per-direction waiter list: a task on the `poll_*` path
+/// (the slot), a task awaiting `readable()` (the list) and one that gives up
+/// waiting, against the reactor dispatching one readable event. The
+/// `ScheduledIo` here is the real one (readiness word, waiter lists, dispatch)
+/// on loom's atomics and lock; the waiting steps of `Registration::poll_ready`
+/// and `Readiness::poll` (check, store the waker, check again) are copied,
+/// because a `Registration` needs a live mio reactor, which cannot run under
+/// loom. Run with `RUSTFLAGS="--cfg loom" cargo test -p ferrio-reactor --lib --release`.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use super::*;
+    use loom::sync::Arc;
+    use loom::thread;
+    use std::task::Wake;
+
+    /// A waker that unparks the loom thread that made it.
+    struct Unpark(thread::Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    /// Where a waiter keeps its waker.
+    #[derive(Clone, Copy)]
+    enum Path {
+        /// The `poll_*` path's slot.
+        Slot,
+        /// An entry of the `readable()` futures' list.
+        List,
+    }
+
+    /// The waiting steps of `poll_ready` (`Slot`) or `Readiness::poll`
+    /// (`List`): until the source is readable, store the waker, check again,
+    /// park. With `give_up`, the waiter leaves after storing its waker once,
+    /// as a dropped `readable()` future does.
+    fn wait(sched: &ScheduledIo, path: Path, give_up: bool) {
+        let waker = Waker::from(std::sync::Arc::new(Unpark(thread::current())));
+        let mut key = None;
+        while sched.ready_event(Direction::Read).is_none() {
+            {
+                let mut waiters = sched.waiters();
+                let waiters = waiters.of(Direction::Read);
+                match path {
+                    Path::Slot => waiters.poller = Some(waker.clone()),
+                    Path::List => match key.and_then(|k| waiters.ready.get_mut(k)) {
+                        Some(entry) => *entry = Some(waker.clone()),
+                        None => key = Some(waiters.ready.insert(Some(waker.clone()))),
+                    },
+                }
+            }
+            if give_up || sched.ready_event(Direction::Read).is_some() {
+                break;
+            }
+            thread::park();
+        }
+        if let Some(key) = key {
+            sched.waiters().of(Direction::Read).ready.try_remove(key);
+        }
+    }
+
+    #[test]
+    fn one_readable_event_wakes_the_poller_and_every_readable_future() {
+        // Counted per model; the count goes to docs/architecture.md.
+        let iterations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(3).max(3));
+        let bound = builder.preemption_bound;
+        let counter = iterations.clone();
+        builder.check(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let sched = Arc::new(ScheduledIo::new(0));
+            let waiters: Vec<_> = [(Path::Slot, false), (Path::List, false), (Path::List, true)]
+                .into_iter()
+                .map(|(path, give_up)| {
+                    let sched = sched.clone();
+                    thread::spawn(move || wait(&sched, path, give_up))
+                })
+                .collect();
+            // The reactor's turn: dispatch, then wake outside the lock.
+            let mut wake = Vec::new();
+            sched.dispatch(1, Ready(Ready::mask(Direction::Read)), &mut wake);
+            for waker in wake {
+                waker.wake();
+            }
+            // A lost wakeup leaves a waiter parked forever: loom reports it.
+            for waiter in waiters {
+                waiter.join().unwrap();
+            }
+            let mut waiters = sched.waiters();
+            assert!(
+                waiters.of(Direction::Read).ready.is_empty(),
+                "every readable() future removed its entry"
+            );
+        });
+        let explored = iterations.load(std::sync::atomic::Ordering::Relaxed);
+        println!("loom model waiter list: {explored} interleavings (preemption bound {bound:?})");
     }
 }
