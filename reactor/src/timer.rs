@@ -207,68 +207,6 @@ impl Handle {
 }
 
 /// The `Timers` bookkeeping alone: no reactor, no syscalls (so Miri runs it).
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn a_timer_due_exactly_now_fires_and_a_later_one_stays() {
-        let mut timers = Timers::default();
-        let now = Instant::now();
-        timers.insert(now + Duration::from_millis(5), Waker::noop().clone());
-        timers.insert(now, Waker::noop().clone());
-        let mut wake = Vec::new();
-        timers.expire(now, &mut wake);
-        assert_eq!(wake.len(), 1, "only the timer due at `now` fires");
-        assert_eq!(timers.len(), 1);
-        assert_eq!(timers.next_deadline(), Some(now + Duration::from_millis(5)));
-    }
-
-    #[test]
-    fn equal_deadlines_stay_distinct_and_fire_together() {
-        let mut timers = Timers::default();
-        let at = Instant::now();
-        let (a, _) = timers.insert(at, Waker::noop().clone());
-        let (b, _) = timers.insert(at, Waker::noop().clone());
-        assert_ne!(a, b);
-        let mut wake = Vec::new();
-        timers.expire(at, &mut wake);
-        assert_eq!((wake.len(), timers.len()), (2, 0));
-    }
-
-    #[test]
-    fn arming_interrupts_only_a_sleep_that_would_end_after_the_deadline() {
-        let mut timers = Timers::default();
-        let now = Instant::now();
-        let soon = now + Duration::from_millis(1);
-        let later = now + Duration::from_secs(1);
-        assert!(
-            !timers.insert(soon, Waker::noop().clone()).1,
-            "nobody sleeps"
-        );
-        timers.sleeping_until = Some(None);
-        assert!(
-            timers.insert(later, Waker::noop().clone()).1,
-            "sleeping with no timeout"
-        );
-        timers.sleeping_until = Some(Some(soon));
-        assert!(
-            !timers.insert(later, Waker::noop().clone()).1,
-            "the sleep ends first"
-        );
-        assert!(
-            timers.insert(now, Waker::noop().clone()).1,
-            "the sleep ends too late"
-        );
-    }
-}
-
-/// A loom model of the timer protocol between a thread that arms or cancels
-/// a timer and the reactor's `turn`. The `Timers` here are the real ones; the
-/// rest of `turn` is copied step by step, with the OS poll replaced by a
-/// condvar that plays `mio::Waker` (mio's syscalls cannot run under loom).
-/// Run with `RUSTFLAGS="--cfg loom" cargo test -p ferrio-reactor --lib --release`.
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
@@ -440,7 +378,7 @@ mod loom_model {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -477,6 +415,18 @@ mod tests {
         assert_eq!(timers.next_deadline(), Some(now + Duration::from_secs(60)));
         wake.into_iter().for_each(Waker::wake);
         assert_eq!(count.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn equal_deadlines_stay_distinct_and_fire_together() {
+        let mut timers = Timers::default();
+        let at = Instant::now();
+        let (a, _) = timers.insert(at, Waker::noop().clone());
+        let (b, _) = timers.insert(at, Waker::noop().clone());
+        assert_ne!(a, b);
+        let mut wake = Vec::new();
+        timers.expire(at, &mut wake);
+        assert_eq!((wake.len(), timers.len()), (2, 0));
     }
 
     #[test]
