@@ -31,6 +31,7 @@
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync`] |
 //! | `asyncio.to_thread(f)` | [`spawn_blocking`] |
 //! | `open_connection`, `start_server` | [`net`] |
+//! | `loop.add_signal_handler` | [`signal`] |
 //!
 //! # Contents
 //!
@@ -38,6 +39,7 @@
 //! - [`spawn`], [`spawn_local`], [`spawn_blocking`], [`yield_now`], [`JoinHandle`], [`JoinError`]: tasks.
 //! - [`gather`], [`join!`], [`select`], [`select_all`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
+//! - [`signal`]: Unix signals.
 
 mod runtime;
 
@@ -141,6 +143,11 @@ pub use ferrio_net::io;
 /// Sockets: TCP, UDP and name resolution (asyncio's `open_connection`,
 /// `start_server`, `create_datagram_endpoint`, `getaddrinfo`).
 pub use ferrio_net as net;
+
+/// Unix signals: [`signal::ctrl_c`], [`signal::signal`] streams and
+/// [`signal::add_handler`] (asyncio's `loop.add_signal_handler`).
+#[cfg(unix)]
+pub use ferrio_net::signal;
 
 /// The HTTP/1.1 client (aiohttp's `ClientSession` with `TCPConnector` limits)
 /// and a small server.

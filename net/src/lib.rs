@@ -17,6 +17,8 @@
 //! - [`UdpSocket`] for UDP.
 //! - [`lookup_host`], [`Resolver`], [`ToSocketAddrs`]: name resolution
 //!   (asyncio's `getaddrinfo`) on the blocking pool, with a timeout.
+//! - [`signal`] (Unix): [`signal::ctrl_c`], [`signal::signal`] streams and
+//!   [`signal::add_handler`] (asyncio's `loop.add_signal_handler`).
 //! - [`io`]: the async read/write traits and helpers (`read_exact`,
 //!   `write_all`, `copy`, `BufReader`, `lines`).
 
@@ -27,6 +29,8 @@ mod tcp;
 mod udp;
 
 pub mod io;
+#[cfg(unix)]
+pub mod signal;
 
 pub use addr::ToSocketAddrs;
 pub use dns::{
