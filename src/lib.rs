@@ -32,6 +32,7 @@
 //! | `asyncio.to_thread(f)` | [`spawn_blocking`] |
 //! | `open_connection`, `start_server` | [`net`] |
 //! | `loop.add_signal_handler` | [`signal`] |
+//! | `create_subprocess_exec` | [`process`] |
 //!
 //! # Contents
 //!
@@ -39,7 +40,7 @@
 //! - [`spawn`], [`spawn_local`], [`spawn_blocking`], [`yield_now`], [`JoinHandle`], [`JoinError`]: tasks.
 //! - [`gather`], [`join!`], [`select`], [`select_all`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
-//! - [`signal`]: Unix signals.
+//! - [`signal`], [`process`]: Unix signals and child processes.
 
 mod runtime;
 
@@ -148,6 +149,11 @@ pub use ferrio_net as net;
 /// [`signal::add_handler`] (asyncio's `loop.add_signal_handler`).
 #[cfg(unix)]
 pub use ferrio_net::signal;
+
+/// Child processes: [`process::Command`], [`process::Child`] with its pipes
+/// as async streams (asyncio's `create_subprocess_exec`).
+#[cfg(unix)]
+pub use ferrio_net::process;
 
 /// The HTTP/1.1 client (aiohttp's `ClientSession` with `TCPConnector` limits)
 /// and a small server.

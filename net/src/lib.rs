@@ -19,6 +19,8 @@
 //!   (asyncio's `getaddrinfo`) on the blocking pool, with a timeout.
 //! - [`signal`] (Unix): [`signal::ctrl_c`], [`signal::signal`] streams and
 //!   [`signal::add_handler`] (asyncio's `loop.add_signal_handler`).
+//! - [`process`] (Unix): [`process::Command`] and [`process::Child`], child
+//!   processes with pipes on the reactor (asyncio's `create_subprocess_exec`).
 //! - [`io`]: the async read/write traits and helpers (`read_exact`,
 //!   `write_all`, `copy`, `BufReader`, `lines`).
 
@@ -29,6 +31,8 @@ mod tcp;
 mod udp;
 
 pub mod io;
+#[cfg(unix)]
+pub mod process;
 #[cfg(unix)]
 pub mod signal;
 
