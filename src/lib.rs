@@ -141,7 +141,7 @@ where
 /// `BufReader`, `lines`, ...), from futures-util, for ferrio's sockets.
 pub use ferrio_net::io;
 
-/// Sockets: TCP, UDP and name resolution (asyncio's `open_connection`,
+/// Sockets: TCP, UDP, Unix domain sockets and name resolution (asyncio's `open_connection`,
 /// `start_server`, `create_datagram_endpoint`, `getaddrinfo`).
 pub use ferrio_net as net;
 
