@@ -31,6 +31,7 @@
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync`] |
 //! | `asyncio.to_thread(f)` | [`spawn_blocking`] |
 //! | `open_connection`, `start_server` | [`net`] |
+//! | aiofiles' `open`, `os.listdir`, ... | [`fs`] |
 //! | `loop.add_signal_handler` | [`signal`] |
 //! | `create_subprocess_exec` | [`process`] |
 //!
@@ -41,9 +42,11 @@
 //! - [`gather`], [`join!`], [`select`], [`select_all`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
 //! - [`signal`], [`process`]: Unix signals and child processes.
+//! - [`fs`]: files and directories, on the blocking pool.
 
 mod runtime;
 
+pub mod fs;
 pub mod sync;
 
 pub use ferrio_reactor::time;
