@@ -200,13 +200,20 @@ impl Command {
     /// });
     /// ```
     pub fn spawn(&mut self) -> io::Result<Child> {
+        self.spawn_watching(cfg!(target_os = "linux"))
+    }
+
+    /// [`spawn`](Command::spawn), watching the exit through a pidfd if
+    /// `pidfd` (and the OS allows it), else through `SIGCHLD`.
+    fn spawn_watching(&mut self, pidfd: bool) -> io::Result<Child> {
         let handle = ferrio_reactor::context::current();
         // The SIGCHLD listener (where there is no pidfd) must exist before the
         // child can exit, or its one SIGCHLD could come before anyone listens.
-        #[cfg(not(target_os = "linux"))]
-        let sigchld = Some(signal(SignalKind::child())?);
-        #[cfg(target_os = "linux")]
-        let sigchld = None;
+        let sigchld = if pidfd {
+            None
+        } else {
+            Some(signal(SignalKind::child())?)
+        };
         let mut std = self.std.spawn().map_err(|e| {
             io::Error::new(e.kind(), format!("cannot run {:?}: {e}", self.program()))
         })?;
@@ -974,5 +981,48 @@ impl fmt::Debug for ChildStdin {
         f.debug_struct("ChildStdin")
             .field("fd", &self.io.as_ref().map(|p| p.io.as_raw_fd()))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The `SIGCHLD` way of watching exits, which Linux (where the tests run)
+    //! would otherwise never take.
+
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn sigchld_watch_sees_exits_and_kills() {
+        ferrio::run(async {
+            let within = Duration::from_secs(30);
+            let mut quick = Command::new("sh");
+            quick.args(["-c", "exit 4"]);
+            let mut child = quick.spawn_watching(false).unwrap();
+            assert!(matches!(child.inner().exit, ExitWatch::SigChld(_)));
+            let status = ferrio::time::timeout(within, child.wait())
+                .await
+                .expect("SIGCHLD of the exited child should wake wait")
+                .unwrap();
+            assert_eq!(status.code(), Some(4));
+
+            // Several children, each woken by any SIGCHLD, each finds its own.
+            let mut sleepers: Vec<Child> = (0..4)
+                .map(|_| {
+                    let mut sleep = Command::new("sleep");
+                    sleep.arg("1000");
+                    sleep.spawn_watching(false).unwrap()
+                })
+                .collect();
+            for child in &mut sleepers {
+                let status = ferrio::time::timeout(within, child.kill())
+                    .await
+                    .expect("SIGCHLD of the killed child should wake wait")
+                    .unwrap();
+                assert_eq!(status.signal(), Some(libc::SIGKILL));
+            }
+        });
     }
 }
