@@ -304,3 +304,59 @@ fn a_missing_program_is_not_found() {
         assert!(err.to_string().contains("ferrio-test"), "{err}");
     });
 }
+
+#[test]
+fn a_child_from_an_ended_runtime_is_awaited_on_another() {
+    let mut first = ferrio::Runtime::new().unwrap();
+    let mut child = first
+        .block_on(async {
+            Command::new("sh")
+                .args(["-c", "read line; echo \"got $line\"; exit 5"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+        })
+        .unwrap();
+    drop(first);
+    run("sh on a second runtime", async {
+        // The pipes and the exit watch move to this runtime's reactor.
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(b"moved\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .await
+            .unwrap();
+        assert_eq!(out, "got moved\n");
+        assert_eq!(child.wait().await.unwrap().code(), Some(5));
+    });
+}
+
+#[test]
+fn a_dropped_child_whose_runtime_ended_is_reaped_by_a_later_spawn() {
+    let pid = ferrio::run(async {
+        let child = Command::new("sleep")
+            .arg("1000")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        child.id()
+        // dropped here, and the runtime ends before its reaper task runs
+    });
+    run("later spawns", async {
+        let deadline = Instant::now() + WAIT;
+        while exists(pid) && Instant::now() < deadline {
+            assert!(Command::new("true").status().await.unwrap().success());
+            sleep(Duration::from_millis(5)).await;
+        }
+        assert!(!exists(pid), "a later spawn should reap the killed orphan");
+    });
+}

@@ -207,3 +207,19 @@ fn ctrl_c_resolves_when_the_process_gets_sigint() {
         "ctrl_c should have returned in the child: {transcript:?}"
     );
 }
+
+#[test]
+fn a_listener_moves_to_the_runtime_that_polls_it() {
+    let mut first = ferrio::Runtime::new().unwrap();
+    let mut usr1 = first
+        .block_on(async { signal(SignalKind::user_defined1()) })
+        .unwrap();
+    drop(first);
+    ferrio::run(async {
+        send_to_self(libc::SIGUSR1);
+        timeout(WAIT, usr1.recv())
+            .await
+            .expect("SIGUSR1 was sent; the listener from the ended runtime should wake here")
+            .unwrap();
+    });
+}

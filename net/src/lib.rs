@@ -28,6 +28,8 @@
 
 mod addr;
 mod dns;
+#[cfg(unix)]
+mod oneway;
 mod socket;
 mod tcp;
 mod udp;

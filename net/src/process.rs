@@ -12,8 +12,13 @@
 //! every waiting child check its status with a non-blocking `waitpid`.
 //!
 //! A child whose [`Child`] is dropped before it was reaped is reaped by a
-//! task on the loop (or killed first, with [`Command::kill_on_drop`]), so no
-//! zombie is left while the runtime lives.
+//! task on the loop (or killed first, with [`Command::kill_on_drop`]). If
+//! the runtime ends before it exits, or there is none, the next spawn reaps
+//! it: zombies do not pile up.
+//!
+//! A [`Child`] and its pipes may be used from another runtime than the one
+//! that spawned them (even after that one ended): they move to the reactor
+//! of the runtime that polls them.
 //!
 //! Not here: pseudo-terminals, process groups and job control, or running a
 //! shell command line (run `sh -c` for that).
@@ -28,13 +33,15 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::pin::Pin;
 pub use std::process::{ExitStatus, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use ferrio_reactor::{Direction, Interest, Registration};
+use ferrio_reactor::{Direction, Interest};
 use futures_io::{AsyncRead, AsyncWrite};
 use mio::unix::pipe;
 
+use crate::oneway::Oneway;
 use crate::signal::{signal, Signal, SignalKind};
 
 /// What starts a child process: program, arguments, environment, working
@@ -207,6 +214,7 @@ impl Command {
     /// `pidfd` (and the OS allows it), else through `SIGCHLD`.
     fn spawn_watching(&mut self, pidfd: bool) -> io::Result<Child> {
         let handle = ferrio_reactor::context::current();
+        reap_orphans();
         // The SIGCHLD listener (where there is no pidfd) must exist before the
         // child can exit, or its one SIGCHLD could come before anyone listens.
         let sigchld = if pidfd {
@@ -244,7 +252,7 @@ impl Command {
             .map(|end| {
                 let end = pipe::Sender::from(end);
                 end.set_nonblocking(true)?;
-                let io = Pipe::new(&handle, end, Interest::WRITABLE)?;
+                let io = Oneway::new(&handle, end, Interest::WRITABLE)?;
                 io::Result::Ok(ChildStdin { io: Some(io) })
             })
             .transpose()?;
@@ -252,7 +260,7 @@ impl Command {
             .map(|end| {
                 let end = pipe::Receiver::from(end);
                 end.set_nonblocking(true)?;
-                let io = Pipe::new(&handle, end, Interest::READABLE)?;
+                let io = Oneway::new(&handle, end, Interest::READABLE)?;
                 io::Result::Ok(ChildStdout { io })
             })
             .transpose()?;
@@ -260,7 +268,7 @@ impl Command {
             .map(|end| {
                 let end = pipe::Receiver::from(end);
                 end.set_nonblocking(true)?;
-                let io = Pipe::new(&handle, end, Interest::READABLE)?;
+                let io = Oneway::new(&handle, end, Interest::READABLE)?;
                 io::Result::Ok(ChildStderr { io })
             })
             .transpose()?;
@@ -682,19 +690,67 @@ impl Drop for Child {
                 log::warn!("kill_on_drop: cannot kill pid {}: {e}", inner.std.id());
             }
         }
-        // Reap it when it exits, from a task that costs nothing while it waits.
+        // Reap it when it exits, from a task that costs nothing while it
+        // waits. Outside a runtime, or if the runtime ends first, `inner`'s
+        // drop leaves it with the orphans.
         if ferrio_executor::try_current().is_some() {
+            let mut reaper = Reaper(Some(inner));
             ferrio_executor::spawn(async move {
+                let inner = reaper.0.as_mut().expect("only Drop takes it");
                 let pid = inner.std.id();
                 if let Err(e) = poll_fn(|cx| inner.poll_wait(cx)).await {
                     log::warn!("cannot reap pid {pid}: {e}");
                 }
             });
         } else {
-            log::debug!(
-                "pid {} dropped outside a runtime: it is not reaped until it exits and this process does",
-                inner.std.id()
-            );
+            orphan(inner);
+        }
+    }
+}
+
+/// Children dropped unreaped whose reaper could not run (no runtime, or it
+/// ended): each spawn reaps those that have exited since, so zombies do not
+/// pile up in a long-lived process.
+static ORPHANS: Mutex<Vec<std::process::Child>> = Mutex::new(Vec::new());
+
+fn orphans() -> MutexGuard<'static, Vec<std::process::Child>> {
+    ORPHANS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reaps the orphans that have exited.
+fn reap_orphans() {
+    orphans().retain_mut(|child| match child.try_wait() {
+        Ok(Some(status)) => {
+            log::debug!("reaped orphan pid {}: {status}", child.id());
+            false
+        }
+        Ok(None) => true,
+        Err(e) => {
+            log::warn!("cannot reap orphan pid {}: {e}", child.id());
+            false
+        }
+    });
+}
+
+/// Leaves `inner` to the orphans if it has not exited.
+fn orphan(mut inner: ChildInner) {
+    if let Ok(None) = inner.try_wait() {
+        log::debug!(
+            "pid {} is left to the orphans, to reap later",
+            inner.std.id()
+        );
+        orphans().push(inner.std);
+    }
+}
+
+/// Owns a dropped child while a task waits to reap it; if the task is
+/// dropped first (its runtime ended), hands the child to the orphans.
+struct Reaper(Option<ChildInner>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.take() {
+            orphan(inner);
         }
     }
 }
@@ -714,7 +770,7 @@ impl fmt::Debug for Child {
 enum ExitWatch {
     /// Linux: the child's pidfd, readable once it exited.
     #[cfg(target_os = "linux")]
-    PidFd(Pipe<PidFd>),
+    PidFd(Oneway<PidFd>),
     /// Elsewhere, or when pidfd_open is refused: every `SIGCHLD`.
     SigChld(Signal),
 }
@@ -736,7 +792,7 @@ impl ExitWatch {
                 .ok_or_else(|| io::Error::other(format!("pid {pid} out of range")))?;
             match rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::NONBLOCK) {
                 Ok(fd) => {
-                    return Ok(ExitWatch::PidFd(Pipe::new(
+                    return Ok(ExitWatch::PidFd(Oneway::new(
                         handle,
                         PidFd(fd),
                         Interest::READABLE,
@@ -756,10 +812,11 @@ impl ExitWatch {
         match self {
             #[cfg(target_os = "linux")]
             ExitWatch::PidFd(pidfd) => {
-                let event = ready!(pidfd.registration().poll_ready(cx, Direction::Read));
+                let registration = pidfd.home()?;
+                let event = ready!(registration.poll_ready(cx, Direction::Read));
                 // A pidfd stays readable once the process exited; clear the
                 // readiness so that, if `waitpid` says it did not, we wait again.
-                pidfd.registration().clear_readiness(event);
+                registration.clear_readiness(event);
                 Poll::Ready(Ok(()))
             }
             ExitWatch::SigChld(sigchld) => sigchld.poll_recv(cx),
@@ -776,7 +833,7 @@ impl ExitWatch {
         match self {
             #[cfg(target_os = "linux")]
             ExitWatch::PidFd(pidfd) => {
-                rustix::process::pidfd_send_signal(&pidfd.io.0, sig).map_err(io::Error::from)
+                rustix::process::pidfd_send_signal(&pidfd.get_ref().0, sig).map_err(io::Error::from)
             }
             ExitWatch::SigChld(_) => {
                 let pid = rustix::process::Pid::from_raw(pid as i32)
@@ -816,53 +873,6 @@ impl mio::event::Source for PidFd {
     }
 }
 
-/// A one-way source (a pipe end, a pidfd) registered for the one interest it
-/// has. (`PollIo` asks for reading and writing, which kqueue may refuse for
-/// a pipe end.) Deregisters before the descriptor closes (mio rule 3).
-struct Pipe<S: mio::event::Source> {
-    io: S,
-    /// `None` only in `drop`, which hands it to `deregister`.
-    registration: Option<Registration>,
-}
-
-impl<S: mio::event::Source> Pipe<S> {
-    fn new(handle: &ferrio_reactor::Handle, mut io: S, interest: Interest) -> io::Result<Pipe<S>> {
-        let registration = handle.register(&mut io, interest)?;
-        Ok(Pipe {
-            io,
-            registration: Some(registration),
-        })
-    }
-
-    fn registration(&self) -> &Registration {
-        self.registration.as_ref().expect("Pipe used in drop")
-    }
-
-    /// Runs a transfer of `len` bytes once the pipe is ready (see
-    /// `Registration::poll_stream_io`: a pipe is a stream).
-    fn poll_transfer(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        len: usize,
-        mut op: impl FnMut(&S) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        let io = &self.io;
-        self.registration()
-            .poll_stream_io(cx, direction, len, || op(io))
-    }
-}
-
-impl<S: mio::event::Source> Drop for Pipe<S> {
-    fn drop(&mut self) {
-        if let Some(registration) = self.registration.take() {
-            if let Err(e) = registration.deregister(&mut self.io) {
-                log::debug!("deregister on drop failed: {e}");
-            }
-        }
-    }
-}
-
 /// The write end of a child's stdin (asyncio's `Process.stdin`). It
 /// implements [`AsyncWrite`]; [`close`](futures_util::AsyncWriteExt::close)
 /// (or dropping it) closes the pipe, and the child reads end-of-file.
@@ -870,41 +880,41 @@ impl<S: mio::event::Source> Drop for Pipe<S> {
 /// A write to a child that closed its stdin or exited fails with `BrokenPipe`.
 pub struct ChildStdin {
     /// `None` once closed.
-    io: Option<Pipe<pipe::Sender>>,
+    io: Option<Oneway<pipe::Sender>>,
 }
 
 /// The read end of a child's stdout (asyncio's `Process.stdout`). It
 /// implements [`AsyncRead`]; a read returns 0 at end-of-file, once the child
 /// (and every process it passed the pipe to) closed it.
 pub struct ChildStdout {
-    io: Pipe<pipe::Receiver>,
+    io: Oneway<pipe::Receiver>,
 }
 
 /// The read end of a child's stderr (asyncio's `Process.stderr`), like
 /// [`ChildStdout`].
 pub struct ChildStderr {
-    io: Pipe<pipe::Receiver>,
+    io: Oneway<pipe::Receiver>,
 }
 
 impl AsyncWrite for ChildStdin {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &self.io {
+        match &mut self.io {
             Some(pipe) => pipe.poll_transfer(cx, Direction::Write, buf.len(), |mut s| s.write(buf)),
             None => Poll::Ready(Err(closed_stdin())),
         }
     }
 
     fn poll_write_vectored(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let len = bufs.iter().map(|b| b.len()).sum();
-        match &self.io {
+        match &mut self.io {
             Some(pipe) => {
                 pipe.poll_transfer(cx, Direction::Write, len, |mut s| s.write_vectored(bufs))
             }
@@ -931,7 +941,7 @@ macro_rules! impl_read_pipe {
     ($ty:ty) => {
         impl AsyncRead for $ty {
             fn poll_read(
-                self: Pin<&mut Self>,
+                mut self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
                 buf: &mut [u8],
             ) -> Poll<io::Result<usize>> {
@@ -941,7 +951,7 @@ macro_rules! impl_read_pipe {
             }
 
             fn poll_read_vectored(
-                self: Pin<&mut Self>,
+                mut self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
                 bufs: &mut [io::IoSliceMut<'_>],
             ) -> Poll<io::Result<usize>> {
@@ -953,20 +963,20 @@ macro_rules! impl_read_pipe {
 
         impl AsFd for $ty {
             fn as_fd(&self) -> BorrowedFd<'_> {
-                self.io.io.as_fd()
+                self.io.get_ref().as_fd()
             }
         }
 
         impl AsRawFd for $ty {
             fn as_raw_fd(&self) -> RawFd {
-                self.io.io.as_raw_fd()
+                self.io.get_ref().as_raw_fd()
             }
         }
 
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($ty))
-                    .field("fd", &self.io.io.as_raw_fd())
+                    .field("fd", &self.io.get_ref().as_raw_fd())
                     .finish()
             }
         }
@@ -979,7 +989,7 @@ impl_read_pipe!(ChildStderr);
 impl fmt::Debug for ChildStdin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChildStdin")
-            .field("fd", &self.io.as_ref().map(|p| p.io.as_raw_fd()))
+            .field("fd", &self.io.as_ref().map(|p| p.get_ref().as_raw_fd()))
             .finish()
     }
 }

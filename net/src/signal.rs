@@ -25,8 +25,10 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use ferrio_executor::JoinHandle;
-use ferrio_reactor::{Direction, PollIo};
+use ferrio_reactor::{Direction, Interest};
 use signal_hook_mio::v1_0::Signals;
+
+use crate::oneway::Oneway;
 
 /// A kind of signal to listen for: `SIGINT`, `SIGTERM`, ... or any other
 /// catchable one by number.
@@ -114,7 +116,8 @@ impl fmt::Display for SignalKind {
 /// into one, as the OS itself merges them.
 ///
 /// Dropping the listener stops listening (see the module's note on the
-/// default action).
+/// default action). A listener made in one runtime and polled in another
+/// moves to the reactor of the one that polls it.
 ///
 /// ```
 /// use ferrio::signal::{signal, SignalKind};
@@ -132,7 +135,9 @@ impl fmt::Display for SignalKind {
 /// ```
 pub struct Signal {
     kind: SignalKind,
-    io: PollIo<Signals>,
+    /// The signal pipe's read end, on the reactor of the runtime that
+    /// last polled it.
+    io: Oneway<Signals>,
 }
 
 /// Starts listening for `kind` on the current runtime (asyncio's
@@ -176,7 +181,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     }
     let signals = Signals::new([signum])
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for {kind}: {e}")))?;
-    let io = PollIo::new_current(signals)?;
+    let io = Oneway::new_current(signals, Interest::READABLE)?;
     log::debug!("listening for {kind}");
     Ok(Signal { kind, io })
 }
@@ -208,14 +213,14 @@ impl Signal {
     /// ready; otherwise registers `cx`'s waker.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
-            let event = ready!(self.io.registration().poll_ready(cx, Direction::Read));
+            let event = ready!(self.io.home()?.poll_ready(cx, Direction::Read));
             // `pending` drains the pipe. Nothing in it means the readiness was
             // used up: clear it (the reactor is edge-triggered) and wait again.
             if self.io.get_mut().pending().next().is_some() {
                 log::trace!("{} arrived", self.kind);
                 return Poll::Ready(Ok(()));
             }
-            self.io.registration().clear_readiness(event);
+            self.io.home()?.clear_readiness(event);
         }
     }
 
