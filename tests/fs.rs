@@ -290,3 +290,26 @@ fn many_files_at_once_on_a_small_pool() {
     });
     assert!(runtime.blocking_thread_count() <= 2);
 }
+
+#[test]
+fn file_futures_are_send_and_run_in_spawned_tasks() {
+    let dir = TempDir::new("send");
+    let path = dir.path("spawned");
+    run("spawned file tasks", async move {
+        let writer = ferrio::spawn({
+            let path = path.clone();
+            async move {
+                let mut file = File::create(&path).await?;
+                file.write_all(b"from a task").await?;
+                file.sync_all().await?;
+                fs::read_dir(path.parent().unwrap())
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            }
+        });
+        let listed = writer.await.unwrap().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(fs::read(&path).await.unwrap(), b"from a task");
+    });
+}
