@@ -20,6 +20,10 @@
 //!
 //! Not here: restarting workers that fail (a panic is reported, not retried).
 
+// This file is also a module of tests/supervisor.rs (through `#[path]`), which
+// reads the `pub` items and fields that this binary does not.
+#![allow(unreachable_pub)]
+
 use std::io::{self, Write};
 use std::pin::pin;
 use std::process::ExitCode;

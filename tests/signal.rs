@@ -191,10 +191,8 @@ fn ctrl_c_resolves_when_the_process_gets_sigint() {
         }
     }
     // SAFETY: kill(2) of the child we started and have not reaped yet.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
-        0
-    );
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(sent, 0, "kill(child, SIGINT)");
     transcript.extend(lines.map(Result::unwrap));
     let status = child.wait().unwrap();
     drop(watchdog);
