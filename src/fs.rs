@@ -513,6 +513,13 @@ impl Default for OpenOptions {
 /// notes, and `flush` before dropping a file you wrote to if you want its
 /// errors.
 ///
+/// To read a whole file, [`read`] is the fast way (one trip to the pool).
+/// futures' `read_to_end` on a `File` is several times slower: it zeroes the
+/// spare capacity of its vector again after every trip to the pool (each
+/// returns `Pending` once), which costs the more the larger the vector was
+/// made in advance (measured on 64 MiB: `read` 117 ms, a loop of 2 MiB
+/// `read`s 78 ms, `read_to_end` 380 ms, presized 870 ms).
+///
 /// ```
 /// use std::io::SeekFrom;
 /// use ferrio::fs::File;
