@@ -36,6 +36,9 @@ use std::time::{Duration, Instant};
 
 use pyrandom::Random;
 
+#[path = "common/cli.rs"]
+mod cli;
+
 /// Python's module-level generator after `random.seed(444)`.
 static RANDOM: Mutex<Random> = Mutex::new(Random::new(444));
 
@@ -123,15 +126,12 @@ async fn main_async(args: Vec<i64>, scale: f64) {
 
 /// `[--scale S] [N ...]`: the chain numbers (default 1 2 3) and the sleep scale.
 fn parse_args() -> (Vec<i64>, f64) {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut scale = 1.0;
-    if args.first().is_some_and(|a| a == "--scale") {
-        scale = match args.get(1).map(|s| s.parse::<f64>()) {
-            Some(Ok(s)) if s >= 0.0 && s.is_finite() => s,
-            _ => usage("--scale needs a non-negative number"),
-        };
-        args.drain(..2);
-    }
+    let mut cli = cli::Cli::from_env(
+        "chained",
+        "usage: chained [--scale SECONDS_PER_SECOND] [N ...]",
+    );
+    let scale = cli.scale(true);
+    let args = cli.rest();
     if args.is_empty() {
         return (vec![1, 2, 3], scale);
     }
@@ -140,18 +140,13 @@ fn parse_args() -> (Vec<i64>, f64) {
         .map(|a| {
             // Python's int() accepts surrounding whitespace, a sign and underscores between digits.
             let digits = a.trim().replace('_', "");
-            digits
-                .parse::<i64>()
-                .unwrap_or_else(|_| usage(&format!("invalid literal for int(): {}", py_repr(a))))
+            digits.parse::<i64>().unwrap_or_else(|_| {
+                eprintln!("chained: invalid literal for int(): {}", py_repr(a));
+                std::process::exit(2)
+            })
         })
         .collect();
     (numbers, scale)
-}
-
-fn usage(why: &str) -> ! {
-    eprintln!("chained: {why}");
-    eprintln!("usage: chained [--scale SECONDS_PER_SECOND] [N ...]");
-    std::process::exit(2);
 }
 
 fn main() {

@@ -40,6 +40,9 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "common/cli.rs"]
+mod cli;
+
 struct Chore {
     name: &'static str,
     minutes: u32,
@@ -133,27 +136,11 @@ fn report(clock: &Clock) -> u32 {
     total
 }
 
-/// `--scale S`: seconds of real time per hour of chores (default 1).
-fn scale_from_args() -> f64 {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => 1.0,
-        [flag, s] if flag == "--scale" => match s.parse::<f64>() {
-            Ok(scale) if scale > 0.0 && scale.is_finite() => scale,
-            _ => usage(),
-        },
-        _ => usage(),
-    }
-}
-
-fn usage() -> ! {
-    eprintln!("usage: chores [--scale SECONDS_PER_HOUR]");
-    std::process::exit(2);
-}
-
 fn main() {
     env_logger::init();
-    let scale = scale_from_args();
+    let mut cli = cli::Cli::from_env("chores", "usage: chores [--scale SECONDS_PER_HOUR]");
+    let scale = cli.scale(false);
+    cli.finish();
     ferrio::run(async {
         println!("== One after the other ==");
         let clock = Clock::start(scale);

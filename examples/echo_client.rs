@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
 use ferrio::net::TcpStream;
 
-#[path = "common/args.rs"]
-mod args;
+#[path = "common/cli.rs"]
+mod cli;
 
 /// How long one round trip may take before the client gives up on the server.
 const ROUND_TRIP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,34 +38,32 @@ struct Args {
     size: usize,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        addr: "127.0.0.1:7000".into(),
-        connections: 100,
-        messages: 1000,
-        size: 64,
+fn parse_args() -> Args {
+    let mut cli = cli::Cli::from_env("echo_client", USAGE);
+    let args = Args {
+        addr: cli
+            .value("--addr")
+            .unwrap_or_else(|| "127.0.0.1:7000".into()),
+        connections: positive(&mut cli, "--connections", 100),
+        messages: positive(&mut cli, "--messages", 1000),
+        size: positive(&mut cli, "--size", 64),
     };
-    let with_value = ["--addr", "--connections", "--messages", "--size"];
-    args::parse(std::env::args().skip(1), &with_value, &[], |flag, value| {
-        let value = value.unwrap_or_default();
-        match flag {
-            "--addr" => args.addr = value,
-            "--connections" => args.connections = args::positive(flag, &value)?,
-            "--messages" => args.messages = args::positive(flag, &value)?,
-            "--size" => args.size = args::positive(flag, &value)?,
-            other => return Err(args::unknown(other)),
-        }
-        Ok(())
-    })?;
-    Ok(args)
+    cli.finish();
+    args
+}
+
+/// The value of `flag`, a number above zero, or `default`.
+fn positive(cli: &mut cli::Cli, flag: &'static str, default: usize) -> usize {
+    match cli.value(flag) {
+        None => default,
+        Some(0) => cli.fail(&format!("{flag} needs a number above zero")),
+        Some(n) => n,
+    }
 }
 
 fn main() -> ExitCode {
     env_logger::init();
-    let args = match args::or_usage("echo_client", USAGE, parse_args()) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    let args = parse_args();
     println!(
         "{} connections x {} messages x {} bytes to {}",
         args.connections, args.messages, args.size, args.addr

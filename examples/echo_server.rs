@@ -24,8 +24,8 @@ use ferrio::net::{TcpListener, TcpStream};
 use ferrio::signal::{signal, SignalKind};
 use ferrio::{Either, JoinHandle};
 
-#[path = "common/args.rs"]
-mod args;
+#[path = "common/cli.rs"]
+mod cli;
 
 const USAGE: &str = "usage: echo_server [--addr HOST:PORT] [--threaded]
 
@@ -38,33 +38,21 @@ struct Args {
     threaded: bool,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        addr: "127.0.0.1:7000".into(),
-        threaded: false,
+fn parse_args() -> Args {
+    let mut cli = cli::Cli::from_env("echo_server", USAGE);
+    let args = Args {
+        addr: cli
+            .value("--addr")
+            .unwrap_or_else(|| "127.0.0.1:7000".into()),
+        threaded: cli.switch("--threaded"),
     };
-    args::parse(
-        std::env::args().skip(1),
-        &["--addr"],
-        &["--threaded"],
-        |flag, value| {
-            match (flag, value) {
-                ("--addr", Some(value)) => args.addr = value,
-                ("--threaded", None) => args.threaded = true,
-                (other, _) => return Err(args::unknown(other)),
-            }
-            Ok(())
-        },
-    )?;
-    Ok(args)
+    cli.finish();
+    args
 }
 
 fn main() -> ExitCode {
     env_logger::init();
-    let args = match args::or_usage("echo_server", USAGE, parse_args()) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    let args = parse_args();
     let result = if args.threaded {
         threaded(&args.addr)
     } else {

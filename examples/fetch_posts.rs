@@ -27,6 +27,10 @@
 //! `#[path]` and calls with `--local`: the test runs this very code, with no
 //! binary to build or find.
 
+// This file is also a module of tests/fetch_posts.rs (through `#[path]`), which
+// reads the `pub` items and fields that this binary does not.
+#![allow(unreachable_pub)]
+
 use std::cell::RefCell;
 use std::error::Error;
 use std::fmt::Write as _;
@@ -91,46 +95,44 @@ impl Options {
     /// Parses the command line (without the program name). Falling back to
     /// the embedded server is on only while the base URL is the default one.
     pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Options, String> {
-        let mut options = Options::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => {
-                    (flag.to_owned(), Some(value.to_owned()))
-                }
-                _ => (arg.clone(), None),
-            };
-            let mut value = |name: &str| {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-            };
-            let number = |name: &str, text: String| {
-                text.parse::<u64>()
-                    .map_err(|_| format!("{name}: not a number: {text:?}\n{USAGE}"))
-            };
-            match flag.as_str() {
-                "--posts" => options.posts = number("--posts", value("--posts")?)?,
-                "--limit" => {
-                    let limit = number("--limit", value("--limit")?)?;
-                    options.limit = usize::try_from(limit).unwrap_or(usize::MAX);
-                }
-                "--base-url" => {
-                    options.base_url = value("--base-url")?.trim_end_matches('/').to_owned();
-                    options.fallback = false;
-                }
-                "--latency-ms" => {
-                    options.latency =
-                        Duration::from_millis(number("--latency-ms", value("--latency-ms")?)?)
-                }
-                "--local" => options.local = true,
-                "-h" | "--help" => return Err(USAGE.to_owned()),
-                other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        let mut args = pico_args::Arguments::from_vec(args.into_iter().map(Into::into).collect());
+        let usage = |e: &dyn std::fmt::Display| format!("{e}\n{USAGE}");
+        // pico-args' errors, in the words the usage text uses.
+        let flag_error = |flag: &str, e: pico_args::Error| match e {
+            pico_args::Error::OptionWithoutAValue(_) => usage(&format!("{flag} needs a value")),
+            pico_args::Error::Utf8ArgumentParsingFailed { value, .. } => {
+                usage(&format!("{flag}: not a number: {value:?}"))
             }
+            other => usage(&format!("{flag}: {other}")),
+        };
+        if args.contains(["-h", "--help"]) {
+            return Err(USAGE.to_owned());
+        }
+        let mut options = Options::default();
+        let mut number = |flag: &'static str| -> Result<Option<u64>, String> {
+            args.opt_value_from_str(flag)
+                .map_err(|e| flag_error(flag, e))
+        };
+        options.posts = number("--posts")?.unwrap_or(options.posts);
+        if let Some(limit) = number("--limit")? {
+            options.limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        }
+        if let Some(ms) = number("--latency-ms")? {
+            options.latency = Duration::from_millis(ms);
+        }
+        let base_url: Option<url::Url> = args
+            .opt_value_from_str("--base-url")
+            .map_err(|e| usage(&e))?;
+        if let Some(url) = base_url {
+            options.base_url = url.as_str().trim_end_matches('/').to_owned();
+            options.fallback = false;
+        }
+        options.local = args.contains("--local");
+        if let Some(extra) = args.finish().first() {
+            return Err(usage(&format!("unknown argument {extra:?}")));
         }
         if options.posts == 0 || options.limit == 0 {
-            return Err(format!("--posts and --limit must be at least 1\n{USAGE}"));
+            return Err(usage(&"--posts and --limit must be at least 1"));
         }
         Ok(options)
     }
@@ -139,15 +141,20 @@ impl Options {
 /// One post, as much of it as the example shows.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Post {
+    /// The post's id (1 to 100).
     pub id: u64,
+    /// Its title.
     pub title: String,
 }
 
 /// When one request started and ended, from the start of its run.
 #[derive(Debug, Clone, Copy)]
 pub struct Span {
+    /// The post fetched.
     pub post: u64,
+    /// When its request started.
     pub start: Duration,
+    /// When its body was read.
     pub end: Duration,
 }
 
@@ -155,8 +162,11 @@ pub struct Span {
 /// and the posts (in post order).
 #[derive(Debug, Clone)]
 pub struct RunReport {
+    /// The run's wall time.
     pub elapsed: Duration,
+    /// Each request's span, in the order they finished.
     pub spans: Vec<Span>,
+    /// The posts, in post order.
     pub posts: Vec<Post>,
 }
 
@@ -167,7 +177,9 @@ pub struct Report {
     pub base_url: String,
     /// The embedded server was used because the base URL was unreachable.
     pub fell_back: bool,
+    /// The one-at-a-time run.
     pub sync: RunReport,
+    /// The concurrent run, through the connection limit.
     pub concurrent: RunReport,
     /// The most connections the embedded server saw open at once during the
     /// async run (`None` against a remote host).
@@ -294,35 +306,30 @@ struct Target {
 }
 
 impl Target {
-    fn parse(url: &str) -> Result<Target, BoxError> {
-        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
-            (true, rest)
-        } else if let Some(rest) = url.strip_prefix("http://") {
-            (false, rest)
-        } else {
-            return Err(format!("{url}: only http:// and https:// URLs are supported").into());
+    fn parse(base_url: &str) -> Result<Target, BoxError> {
+        let url = url::Url::parse(base_url).map_err(|e| format!("{base_url}: {e}"))?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => {
+                return Err(
+                    format!("{base_url}: only http:// and https:// URLs are supported").into(),
+                )
+            }
         };
-        let (authority, prefix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) if !port.contains(']') => (
-                host,
-                port.parse()
-                    .map_err(|_| format!("{url}: bad port {port:?}"))?,
-            ),
-            _ => (authority, if https { 443 } else { 80 }),
+        let host = match url.host() {
+            Some(url::Host::Domain(name)) => name.to_owned(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(format!("{base_url}: no host").into()),
         };
-        if host.is_empty() {
-            return Err(format!("{url}: no host").into());
-        }
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
         Ok(Target {
             https,
             host,
-            port,
-            prefix: prefix.trim_end_matches('/').to_owned(),
+            port: url
+                .port_or_known_default()
+                .unwrap_or(if https { 443 } else { 80 }),
+            prefix: url.path().trim_end_matches('/').to_owned(),
         })
     }
 }

@@ -1,4 +1,4 @@
-//! The embedded jsonplaceholder on its own: the fake REST API of seed 004
+//! The embedded jsonplaceholder on its own: the fake REST API that fetch_posts reads
 //! (`/posts`, `/comments`, `/albums`, `/photos`, `/todos`, `/users`), served
 //! by ferrio's HTTP server with a latency per request, like a real network.
 //!
@@ -19,6 +19,9 @@ use std::time::Duration;
 use ferrio::time::{sleep, timeout};
 use ferrio_testkit::jsonplaceholder;
 
+#[path = "common/cli.rs"]
+mod cli;
+
 const USAGE: &str = "usage: jsonplaceholder [--addr HOST:PORT] [--latency-ms MS] [--seconds S]";
 
 struct Options {
@@ -27,26 +30,20 @@ struct Options {
     seconds: Option<u64>,
 }
 
-fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut options = Options {
-        addr: "127.0.0.1:3000".into(),
-        latency: jsonplaceholder::DEFAULT_LATENCY,
-        seconds: None,
+fn parse_args() -> Options {
+    let mut cli = cli::Cli::from_env("jsonplaceholder", USAGE);
+    let options = Options {
+        addr: cli
+            .value("--addr")
+            .unwrap_or_else(|| "127.0.0.1:3000".into()),
+        latency: cli
+            .value("--latency-ms")
+            .map(Duration::from_millis)
+            .unwrap_or(jsonplaceholder::DEFAULT_LATENCY),
+        seconds: cli.value("--seconds"),
     };
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or(format!("{flag} needs a value\n{USAGE}"));
-        let number = |text: String| {
-            text.parse::<u64>()
-                .map_err(|_| format!("not a number: {text:?}\n{USAGE}"))
-        };
-        match flag.as_str() {
-            "--addr" => options.addr = value()?,
-            "--latency-ms" => options.latency = Duration::from_millis(number(value()?)?),
-            "--seconds" => options.seconds = Some(number(value()?)?),
-            _ => return Err(USAGE.into()),
-        }
-    }
-    Ok(options)
+    cli.finish();
+    options
 }
 
 async fn serve(options: Options) -> std::io::Result<()> {
@@ -87,13 +84,7 @@ async fn serve(options: Options) -> std::io::Result<()> {
 
 fn main() {
     env_logger::init();
-    let options = match parse(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            std::process::exit(2);
-        }
-    };
+    let options = parse_args();
     if let Err(e) = ferrio::run(serve(options)) {
         eprintln!("jsonplaceholder: {e}");
         std::process::exit(1);

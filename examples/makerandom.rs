@@ -34,6 +34,9 @@ use std::time::Duration;
 
 use pyrandom::Random;
 
+#[path = "common/cli.rs"]
+mod cli;
+
 /// ANSI colours: end of colour, cyan, red, magenta.
 const C: [&str; 4] = ["\x1b[0m", "\x1b[36m", "\x1b[91m", "\x1b[35m"];
 
@@ -69,27 +72,14 @@ async fn main_async(scale: f64) -> Vec<i64> {
         .collect()
 }
 
-/// `--scale S`: multiply every sleep by `S` (default 1: faithful to rand.py).
-fn scale_from_args() -> f64 {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => 1.0,
-        [flag, s] if flag == "--scale" => match s.parse::<f64>() {
-            Ok(scale) if scale >= 0.0 && scale.is_finite() => scale,
-            _ => usage(),
-        },
-        _ => usage(),
-    }
-}
-
-fn usage() -> ! {
-    eprintln!("usage: makerandom [--scale SECONDS_PER_SECOND]");
-    std::process::exit(2);
-}
-
 fn main() {
     env_logger::init();
-    let scale = scale_from_args();
+    let mut cli = cli::Cli::from_env(
+        "makerandom",
+        "usage: makerandom [--scale SECONDS_PER_SECOND]",
+    );
+    let scale = cli.scale(true);
+    cli.finish();
     let r = ferrio::run(main_async(scale));
     println!();
     println!("r1: {}, r2: {}, r3: {}", r[0], r[1], r[2]);

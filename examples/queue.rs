@@ -45,6 +45,9 @@ use std::time::{Duration, Instant};
 use ferrio::sync::Queue;
 use pyrandom::Random;
 
+#[path = "common/cli.rs"]
+mod cli;
+
 /// Python's module-level generator after `random.seed(444)`.
 static RANDOM: Mutex<Random> = Mutex::new(Random::new(444));
 
@@ -75,7 +78,10 @@ async fn produce(name: usize, queue: Queue<Entry>) {
         if queue.full() {
             println!("Producer {name} waits: the queue is full.");
         }
-        queue.put((item.clone(), Instant::now())).await;
+        queue
+            .put((item.clone(), Instant::now()))
+            .await
+            .expect("the queue is never shut down");
         println!("Producer {name} added <{item}> to queue.");
     }
 }
@@ -83,7 +89,9 @@ async fn produce(name: usize, queue: Queue<Entry>) {
 async fn consume(name: usize, queue: Queue<Entry>) {
     loop {
         randsleep(&format!("Consumer {name}")).await;
-        let (item, put_at) = queue.get().await;
+        let Ok((item, put_at)) = queue.get().await else {
+            return;
+        };
         let waited = put_at.elapsed().as_secs_f64();
         println!("Consumer {name} got element <{item}> in {waited:0.5} seconds.");
         queue.task_done().expect("one task_done per item taken");
@@ -122,34 +130,22 @@ struct Options {
 }
 
 fn parse_args() -> Options {
-    let mut options = Options {
-        nprod: 5,
-        ncon: 3,
-        maxsize: 2,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let slot = match flag.as_str() {
-            "-p" | "--nprod" => &mut options.nprod,
-            "-c" | "--ncon" => &mut options.ncon,
-            "--maxsize" => &mut options.maxsize,
-            _ => usage(&format!("unknown argument {flag:?}")),
-        };
-        *slot = match args.next().map(|v| v.parse()) {
-            Some(Ok(v)) => v,
-            _ => usage(&format!("{flag} needs a number")),
-        };
+    let mut cli = cli::Cli::from_env(
+        "queue",
+        "usage: queue [-p|--nprod N] [-c|--ncon N] [--maxsize N]",
+    );
+    let nprod = cli.value(["-p", "--nprod"]).unwrap_or(5);
+    let ncon = cli.value(["-c", "--ncon"]).unwrap_or(3);
+    let maxsize = cli.value("--maxsize").unwrap_or(2);
+    if maxsize == 0 {
+        cli.fail(&"--maxsize must be at least 1");
     }
-    if options.maxsize == 0 {
-        usage("--maxsize must be at least 1");
+    cli.finish();
+    Options {
+        nprod,
+        ncon,
+        maxsize,
     }
-    options
-}
-
-fn usage(why: &str) -> ! {
-    eprintln!("queue: {why}");
-    eprintln!("usage: queue [-p|--nprod N] [-c|--ncon N] [--maxsize N]");
-    std::process::exit(2);
 }
 
 fn main() {

@@ -77,7 +77,7 @@ fn a_slow_resolver_is_reported_as_timed_out() {
             std::thread::sleep(Duration::from_secs(2));
             Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))])
         })
-        .timeout(Duration::from_millis(100));
+        .with_timeout(Duration::from_millis(100));
         let start = Instant::now();
         let err = slow.lookup("slow.example:80").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");

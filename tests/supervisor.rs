@@ -112,7 +112,7 @@ fn sigterm_stops_workers_and_child_gracefully() {
         "nothing should need cancelling:\n{out}"
     );
     assert!(
-        out.contains("ended: signal: 15"),
+        out.contains("ended: signal: 15 (SIGTERM) after"),
         "the child should end on SIGTERM:\n{out}"
     );
     assert!(out.contains("child_killed: false"), "{out}");
@@ -137,10 +137,32 @@ fn sigint_past_the_deadline_cancels_busy_workers_and_kills_the_child() {
         );
     }
     assert!(
-        out.contains("(killed: signal: 9"),
+        out.contains("cancelled: child ") && out.contains(" (killed)"),
         "the stubborn child should be killed:\n{out}"
     );
     assert!(out.contains("child_killed: true"), "{out}");
+    // The stubborn child must really be gone, not left running as an orphan.
+    let pid: libc::pid_t = out
+        .split("child pid ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("the first line names the child's pid:\n{out}"));
+    let gone_by = Instant::now() + Duration::from_secs(10);
+    // SAFETY: kill(2) with signal 0 sends nothing; it only checks the pid.
+    while unsafe { libc::kill(pid, 0) } == 0 && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: as above; and a SIGKILL to clean up if the check fails.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    if alive {
+        // SAFETY: the stubborn child this test's child started; killing it cleans up.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert!(
+        !alive,
+        "the stubborn child {pid} should have been killed:\n{out}"
+    );
     assert!(
         took >= Duration::from_secs(1) && took < Duration::from_secs(20),
         "the shutdown should take its one-second deadline: {took:?}\n{out}"

@@ -26,7 +26,7 @@ const LOWER_MASK: u32 = 0x7fff_ffff;
 /// let mut random = Random::new(444);      // random.seed(444)
 /// assert_eq!(random.randint(0, 10), 4);   // random.randint(0, 10)
 /// ```
-pub struct Random {
+pub(crate) struct Random {
     state: [u32; N],
     /// The next word of `state` to hand out; `N` means "regenerate first".
     index: usize,
@@ -36,7 +36,7 @@ impl Random {
     /// A generator seeded like `random.seed(seed)` with an `int`. A `const fn`
     /// so that an example can keep one in a `static`, like Python's module-level
     /// generator.
-    pub const fn new(seed: i64) -> Random {
+    pub(crate) const fn new(seed: i64) -> Random {
         let n = seed.unsigned_abs();
         let key = [n as u32, (n >> 32) as u32];
         // Python passes only the significant words (at least one).
@@ -46,7 +46,7 @@ impl Random {
     }
 
     /// The next 32-bit output (MT19937's `genrand_uint32`).
-    pub fn next_u32(&mut self) -> u32 {
+    pub(crate) fn next_u32(&mut self) -> u32 {
         if self.index >= N {
             self.regenerate();
         }
@@ -76,7 +76,7 @@ impl Random {
     /// # Panics
     ///
     /// If `k > 64`.
-    pub fn getrandbits(&mut self, k: u32) -> u64 {
+    pub(crate) fn getrandbits(&mut self, k: u32) -> u64 {
         match k {
             0 => 0,
             1..=32 => u64::from(self.next_u32() >> (32 - k)),
@@ -90,7 +90,7 @@ impl Random {
     }
 
     /// `random._randbelow(n)`: uniform in `0..n` (0 when `n` is 0).
-    pub fn randbelow(&mut self, n: u64) -> u64 {
+    pub(crate) fn randbelow(&mut self, n: u64) -> u64 {
         let bits = u64::BITS - n.leading_zeros();
         loop {
             let r = self.getrandbits(bits);
@@ -106,7 +106,7 @@ impl Random {
     ///
     /// If `b < a` (Python raises `ValueError`), or if the range holds all 2^64
     /// values of `i64`.
-    pub fn randint(&mut self, a: i64, b: i64) -> i64 {
+    pub(crate) fn randint(&mut self, a: i64, b: i64) -> i64 {
         assert!(a <= b, "empty range for randint({a}, {b})");
         let width = b
             .abs_diff(a)

@@ -10,6 +10,7 @@
 //! - wakers are `Send + Sync`: a wake from another thread goes to a remote queue and unparks;
 //! - a panic in a task is caught and handed to its [`JoinHandle`]; other tasks run on;
 //! - fairness: the parker is turned at least every [`EVENT_INTERVAL`] polls;
+//! - cooperation: each task poll gets a budget of I/O operations ([`coop`]);
 //! - dropping the executor drops every pending task's future.
 //!
 //! # Contents
@@ -19,11 +20,16 @@
 //! - [`JoinHandle`], [`JoinError`]: a task's result.
 //! - [`Park`], [`Unpark`], [`ThreadParker`]: what the executor sleeps on.
 //! - [`PoolConfig`]: the blocking pool's settings.
+//! - [`coop`]: the cooperative budget of one task poll, spent by I/O operations.
 
 mod blocking;
 mod park;
 mod scheduler;
+mod state;
+mod sync;
 mod task;
+
+pub mod coop;
 
 pub use blocking::PoolConfig;
 pub use park::ThreadParker;

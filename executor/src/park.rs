@@ -1,10 +1,11 @@
 //! A [`Park`] that blocks on a condvar: the executor without any reactor, for
 //! tests and for programs that only compute and use channels.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::scheduler::{Park, Unpark};
+use crate::sync::{lock, Condvar, Mutex};
 
 /// Parks the executor's thread on a condvar until unparked or timed out.
 ///
@@ -36,11 +37,7 @@ impl ThreadParker {
 
 impl Park for ThreadParker {
     fn park(&mut self, timeout: Option<Duration>) {
-        let mut notified = self
-            .inner
-            .notified
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut notified = lock(&self.inner.notified);
         match timeout {
             Some(t) if t.is_zero() => {}
             Some(t) => {
@@ -73,7 +70,7 @@ impl Park for ThreadParker {
 
 impl Unpark for Inner {
     fn unpark(&self) {
-        *self.notified.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        *lock(&self.notified) = true;
         self.condvar.notify_one();
     }
 }

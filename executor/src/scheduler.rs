@@ -13,15 +13,17 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use slab::Slab;
 
 use crate::blocking::{BlockingPool, PoolConfig};
-use crate::task::{JoinHandle, Runnable, Task};
+use crate::sync::atomic::{AtomicBool, Ordering};
+use crate::sync::{lock, Mutex};
+use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
 
 /// How many tasks run between two turns of the parker (the reactor, in the
 /// runtime). An always-ready task therefore delays I/O and timers by at most
@@ -50,11 +52,11 @@ pub trait Unpark: Send + Sync + 'static {
 static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
 
 fn next_task_id() -> u64 {
-    NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)
+    NEXT_TASK_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The part of the executor other threads can reach.
-pub(crate) struct Shared {
+struct Shared {
     /// Tasks woken or spawned from other threads, and whether the executor is closed.
     remote: Mutex<Remote>,
     /// Fast check that avoids locking `remote` when it is empty.
@@ -75,7 +77,7 @@ struct Remote {
 }
 
 /// The part of the executor only its own thread touches.
-pub(crate) struct Core {
+struct Core {
     shared: Arc<Shared>,
     /// Tasks ready to run, in wake order.
     local: RefCell<VecDeque<Arc<dyn Runnable>>>,
@@ -84,8 +86,14 @@ pub(crate) struct Core {
     registry: RefCell<Slab<Arc<dyn Runnable>>>,
 }
 
+#[cfg(not(loom))]
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+// Loom runs its threads on one OS thread: the model needs its own thread-locals.
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = RefCell::new(None);
 }
 
 /// Calls `f` with this thread's executor core, if it is inside one.
@@ -98,28 +106,9 @@ fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Shared {
     fn is_current(self: &Shared, core: &Core) -> bool {
         std::ptr::eq(Arc::as_ptr(&core.shared), self)
-    }
-
-    /// Queues a woken task: on the local queue from the executor's own thread,
-    /// otherwise on the remote queue, unparking the executor.
-    pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
-        let task = with_current(|core| match core {
-            Some(core) if self.is_current(core) => {
-                core.local.borrow_mut().push_back(task);
-                None
-            }
-            _ => Some(task),
-        });
-        if let Some(task) = task {
-            self.schedule_remote(task);
-        }
     }
 
     fn schedule_remote(&self, task: Arc<dyn Runnable>) {
@@ -164,20 +153,37 @@ impl Wake for MainWaker {
     }
 }
 
-impl Core {
-    /// Enters a task that is waiting into the registry; returns its slot.
-    pub(crate) fn register(&self, task: Arc<dyn Runnable>) -> usize {
+impl Schedule for Shared {
+    /// Queues a woken task: on the local queue from the executor's own thread,
+    /// otherwise on the remote queue, unparking the executor.
+    fn schedule(&self, task: Arc<dyn Runnable>) {
+        let task = with_current(|core| match core {
+            Some(core) if self.is_current(core) => {
+                core.local.borrow_mut().push_back(task);
+                None
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = task {
+            self.schedule_remote(task);
+        }
+    }
+}
+
+impl Registry for Core {
+    fn register(&self, task: Arc<dyn Runnable>) -> usize {
         self.registry.borrow_mut().insert(task)
     }
 
-    /// Removes a completed task from the registry.
-    pub(crate) fn release(&self, slot: usize) {
+    fn release(&self, slot: usize) {
         // During shutdown the registry was drained already.
         if let Ok(mut registry) = self.registry.try_borrow_mut() {
             registry.try_remove(slot);
         }
     }
+}
 
+impl Core {
     /// Pops the next ready task, refilling the local queue from the remote one
     /// when it runs dry.
     fn next_task(&self) -> Option<Arc<dyn Runnable>> {
@@ -378,7 +384,9 @@ impl<P: Park> Executor<P> {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(output) =
+                    crate::coop::with_budget(|| future.as_mut().poll(&mut cx))
+                {
                     return output;
                 }
             }

@@ -1,100 +1,73 @@
 //! The task: one allocation that holds a future, its state word, and the slot
 //! its output waits in for the [`JoinHandle`].
 //!
-//! Not here: queues and the loop that runs tasks (`scheduler.rs`).
+//! Not here: queues and the loop that runs tasks (`scheduler.rs`). A task
+//! reaches its scheduler only through the [`Schedule`] and [`Registry`]
+//! traits below, which the scheduler implements, so this file never imports it.
 //!
-//! # State
-//!
-//! One atomic word, each bit documented below. Transitions:
-//! - wake: set `NOTIFIED`; the waker that flipped it from 0 enqueues the task,
-//!   so a task sits in a run queue at most once and is polled once per wake.
-//! - run: clear `NOTIFIED`, then poll (or drop the future if `CANCELLED`).
-//! - complete: store the output, then set `COMPLETE`; a task with `COMPLETE`
-//!   set is never polled again.
-//! - `JOIN_INTEREST` is held by the live `JoinHandle`. Whoever sees the other
-//!   side gone (handle dropped, or task completed) drops the output.
+//! The state word and its transitions are in `state.rs`.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use futures_task::{waker_ref, ArcWake};
 
-use crate::scheduler::{Core, Shared};
-
-/// The task is in a run queue (or about to be pushed to one).
-const NOTIFIED: usize = 1 << 0;
-/// The output (or the error) is stored; the future is gone.
-const COMPLETE: usize = 1 << 1;
-/// `abort` was called: the next run drops the future instead of polling it.
-const CANCELLED: usize = 1 << 2;
-/// A `JoinHandle` exists and may still take the output.
-const JOIN_INTEREST: usize = 1 << 3;
-/// The `JoinHandle` stored a waker in `join_waker`: completion must wake it.
-/// Without it, completing skips the waker's lock entirely.
-const JOIN_WAKER: usize = 1 << 4;
+use crate::state::{State, TransitionToRunning};
+use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::{lock, Mutex, UnsafeCell};
 
 /// Where a task's slot in the scheduler's registry is not assigned yet.
 pub(crate) const NO_SLOT: usize = usize::MAX;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Poisoning cannot happen: no user code runs while these locks are held.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// The state word and the joiner's waker: the completion protocol shared by
 /// tasks and blocking jobs. Where the output lives is up to the owner.
 pub(crate) struct Header {
-    state: AtomicUsize,
+    state: State,
     join_waker: Mutex<Option<Waker>>,
 }
 
 impl Header {
     pub(crate) fn new() -> Self {
         Header {
-            // A new task is queued by whoever creates it, hence NOTIFIED.
-            state: AtomicUsize::new(JOIN_INTEREST | NOTIFIED),
+            state: State::new(),
             join_waker: Mutex::new(None),
         }
     }
 
     pub(crate) fn is_complete(&self) -> bool {
-        self.state.load(Ordering::Acquire) & COMPLETE != 0
+        self.state.load().is_complete()
     }
 
     /// Whether `abort` was called.
     pub(crate) fn is_cancelled(&self) -> bool {
-        self.state.load(Ordering::Acquire) & CANCELLED != 0
+        self.state.load().is_cancelled()
     }
 
     /// Sets `CANCELLED`; true if the task was not complete yet.
     pub(crate) fn cancel(&self) -> bool {
-        self.state.fetch_or(CANCELLED, Ordering::AcqRel) & COMPLETE == 0
+        self.state.transition_to_cancelled()
     }
 
     /// Sets `NOTIFIED`; true if this call flipped it (the caller must enqueue).
     fn notify(&self) -> bool {
-        let prev = self.state.fetch_or(NOTIFIED, Ordering::AcqRel);
-        prev & (NOTIFIED | COMPLETE) == 0
+        self.state.transition_to_notified()
     }
 
     /// Publishes the output the caller just stored (Release) and wakes the
     /// joiner. Returns true if no `JoinHandle` is left: the caller must drop
     /// the output itself.
     pub(crate) fn complete(&self) -> bool {
-        let prev = self.state.fetch_or(COMPLETE, Ordering::AcqRel);
-        debug_assert!(prev & COMPLETE == 0, "a task completed twice");
-        if prev & JOIN_INTEREST == 0 {
+        let prev = self.state.transition_to_complete();
+        if !prev.is_join_interested() {
             return true;
         }
-        if prev & JOIN_WAKER != 0 {
+        if prev.is_join_waker_set() {
             let waker = lock(&self.join_waker).take();
             if let Some(waker) = waker {
                 waker.wake();
@@ -117,14 +90,30 @@ impl Header {
             }
         }
         // Either `complete` sees JOIN_WAKER and wakes us, or we see COMPLETE here.
-        self.state.fetch_or(JOIN_WAKER, Ordering::AcqRel) & COMPLETE != 0
+        self.state.set_join_waker().is_complete()
     }
 
     /// Gives up the join interest; true if the task already completed, in
     /// which case the caller must drop the output.
     pub(crate) fn drop_join_interest(&self) -> bool {
-        self.state.fetch_and(!JOIN_INTEREST, Ordering::AcqRel) & COMPLETE != 0
+        self.state.unset_join_interest().is_complete()
     }
+}
+
+/// What a task needs from the scheduler it belongs to (tokio's `Schedule`):
+/// a way to be queued again when woken, from any thread.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Queues a task whose `NOTIFIED` bit the caller just flipped.
+    fn schedule(&self, task: Arc<dyn Runnable>);
+}
+
+/// The executor thread's record of live tasks: a task that waits enters it
+/// once, so shutdown can drop its future; a task that completes leaves it.
+pub(crate) trait Registry {
+    /// Enters a waiting task; returns its slot.
+    fn register(&self, task: Arc<dyn Runnable>) -> usize;
+    /// Removes the task entered at `slot`.
+    fn release(&self, slot: usize);
 }
 
 /// What the scheduler holds of a task, whatever its future's type.
@@ -132,7 +121,7 @@ pub(crate) trait Runnable: Send + Sync {
     /// Polls the future once (or drops it if cancelled); completes the task if
     /// it finished. A task still pending afterwards is entered in `core`'s
     /// registry (once), a completed one leaves it.
-    fn run(self: Arc<Self>, core: &Core);
+    fn run(self: Arc<Self>, registry: &dyn Registry);
     /// Drops the future without polling it and completes the task as cancelled.
     fn shutdown(&self);
 }
@@ -144,8 +133,8 @@ enum Stage<F: Future> {
 }
 
 /// The task itself. `F` and then its output are stored inline, so spawning
-/// allocates once.
-pub(crate) struct Task<F: Future> {
+/// allocates once. `S` is the scheduler that queues it when woken.
+pub(crate) struct Task<F: Future, S> {
     header: Header,
     /// Who may touch it, and when (the protocol that makes the `unsafe` sound):
     /// - while `COMPLETE` is clear: only the executor's own thread, inside
@@ -156,32 +145,32 @@ pub(crate) struct Task<F: Future> {
     ///   `complete` / `drop_join_interest` saw the other side gone. Exactly one
     ///   of them does.
     stage: UnsafeCell<Stage<F>>,
-    scheduler: Arc<Shared>,
+    scheduler: Arc<S>,
     /// Index in the scheduler's registry; touched only on the executor thread.
     slot: AtomicUsize,
     id: u64,
 }
 
-// SAFETY: `Task<F>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and be
+// SAFETY: `Task<F, S>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and be
 // a `Waker`. `stage` is accessed only under the protocol documented on the
 // field, which gives one accessor at a time with Release/Acquire ordering on
 // `COMPLETE` between them; every other field is atomic or a mutex. A task made
 // by `spawn_local` may hold a `!Send` future or output; that is sound because:
 // - the future is polled only by `run` and dropped only by `run` or `shutdown`,
 //   which the scheduler calls only on its own thread (remote wakes just
-//   re-enqueue a task on its owner, see `Shared::schedule`);
+//   re-enqueue a task on its owner, see `Schedule`);
 // - the scheduler holds a reference (registry or run queue) until the future
 //   is gone, so a last `Arc` dropped on another thread by a waker never drops
 //   the future;
 // - the output is taken by the `JoinHandle`, which is `!Send` when the output
 //   is (`PhantomData<T>`), or dropped by `complete` on the owner thread.
 // Miri runs the executor's tests, `spawn_local` ones included.
-unsafe impl<F: Future> Send for Task<F> {}
+unsafe impl<F: Future, S: Schedule> Send for Task<F, S> {}
 // SAFETY: see `Send` above.
-unsafe impl<F: Future> Sync for Task<F> {}
+unsafe impl<F: Future, S: Schedule> Sync for Task<F, S> {}
 
-impl<F: Future + 'static> Task<F> {
-    pub(crate) fn new(future: F, scheduler: Arc<Shared>, id: u64) -> Arc<Self> {
+impl<F: Future + 'static, S: Schedule> Task<F, S> {
+    pub(crate) fn new(future: F, scheduler: Arc<S>, id: u64) -> Arc<Self> {
         Arc::new(Task {
             header: Header::new(),
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -203,19 +192,23 @@ impl<F: Future + 'static> Task<F> {
     ///
     /// Executor thread only, while `COMPLETE` is clear (see `stage`).
     fn finish(&self, result: Result<F::Output, JoinError>) {
-        // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
-        let stage = unsafe { &mut *self.stage.get() };
-        let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Finished(result)));
-        if let Err(payload) = dropped {
-            log::warn!("task {}'s future panicked while being dropped", self.id);
-            *stage = Stage::Finished(Err(JoinError::panicked(self.id, payload)));
-        }
+        self.stage.with_mut(|stage| {
+            // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
+            let stage = unsafe { &mut *stage };
+            let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Finished(result)));
+            if let Err(payload) = dropped {
+                log::warn!("task {}'s future panicked while being dropped", self.id);
+                *stage = Stage::Finished(Err(JoinError::panicked(self.id, payload)));
+            }
+        });
         if self.header.complete() {
             // Nobody will read the output: drop it here, still on this thread.
             // SAFETY: the handle is gone (JOIN_INTEREST was clear when COMPLETE
             // was set), so nobody else accesses the stage any more.
-            let stage = unsafe { &mut *self.stage.get() };
-            if let Stage::Finished(Err(e)) = std::mem::replace(stage, Stage::Consumed) {
+            let stage = self
+                .stage
+                .with_mut(|stage| std::mem::replace(unsafe { &mut *stage }, Stage::Consumed));
+            if let Stage::Finished(Err(e)) = stage {
                 if e.is_panic() {
                     log::warn!(
                         "task {} panicked and nobody holds its JoinHandle: {e}",
@@ -227,43 +220,46 @@ impl<F: Future + 'static> Task<F> {
     }
 }
 
-impl<F: Future + 'static> Runnable for Task<F> {
-    fn run(self: Arc<Self>, core: &Core) {
-        let prev = self.header.state.fetch_and(!NOTIFIED, Ordering::AcqRel);
-        if prev & COMPLETE != 0 {
-            return;
-        }
-        if prev & CANCELLED != 0 {
-            self.finish(Err(JoinError::cancelled(self.id)));
-        } else {
-            // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
-            let stage = unsafe { &mut *self.stage.get() };
-            let Stage::Running(future) = stage else {
-                return;
-            };
-            let waker = waker_ref(&self);
-            let mut cx = Context::from_waker(&waker);
-            // SAFETY: the future lives in the task's `Arc` allocation and is
-            // never moved: it stays in `stage` until it is dropped in place by
-            // assigning another stage.
-            let future = unsafe { Pin::new_unchecked(future) };
-            match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
-                Ok(Poll::Pending) => {
-                    // Only tasks that wait are registered: one that completes
-                    // on its first poll never costs a registry entry.
-                    if self.slot.load(Ordering::Relaxed) == NO_SLOT {
-                        let index = core.register(self.clone());
-                        self.slot.store(index, Ordering::Relaxed);
+impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
+    fn run(self: Arc<Self>, registry: &dyn Registry) {
+        match self.header.state.transition_to_running() {
+            TransitionToRunning::Done => return,
+            TransitionToRunning::Cancel => self.finish(Err(JoinError::cancelled(self.id))),
+            TransitionToRunning::Poll => {
+                let waker = waker_ref(&self);
+                let mut cx = Context::from_waker(&waker);
+                let polled = self.stage.with_mut(|stage| {
+                    // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
+                    let Stage::Running(future) = (unsafe { &mut *stage }) else {
+                        return None;
+                    };
+                    // SAFETY: the future lives in the task's `Arc` allocation and is
+                    // never moved: it stays in `stage` until it is dropped in place by
+                    // assigning another stage.
+                    let future = unsafe { Pin::new_unchecked(future) };
+                    Some(crate::coop::with_budget(|| {
+                        catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+                    }))
+                });
+                match polled {
+                    None => return,
+                    Some(Ok(Poll::Pending)) => {
+                        // Only tasks that wait are registered: one that completes
+                        // on its first poll never costs a registry entry.
+                        if self.slot.load(Ordering::Relaxed) == NO_SLOT {
+                            let index = registry.register(self.clone());
+                            self.slot.store(index, Ordering::Relaxed);
+                        }
+                        return;
                     }
-                    return;
+                    Some(Ok(Poll::Ready(output))) => self.finish(Ok(output)),
+                    Some(Err(payload)) => self.finish(Err(JoinError::panicked(self.id, payload))),
                 }
-                Ok(Poll::Ready(output)) => self.finish(Ok(output)),
-                Err(payload) => self.finish(Err(JoinError::panicked(self.id, payload))),
             }
         }
         let slot = self.slot.load(Ordering::Relaxed);
         if slot != NO_SLOT {
-            core.release(slot);
+            registry.release(slot);
         }
     }
 
@@ -273,13 +269,16 @@ impl<F: Future + 'static> Runnable for Task<F> {
         }
         // SAFETY: shutdown runs on the executor thread, never during `run`, and
         // COMPLETE is clear: we are the only accessor.
-        if let Stage::Running(_) = unsafe { &*self.stage.get() } {
+        let running = self
+            .stage
+            .with(|stage| matches!(unsafe { &*stage }, Stage::Running(_)));
+        if running {
             self.finish(Err(JoinError::cancelled(self.id)));
         }
     }
 }
 
-impl<F: Future + 'static> ArcWake for Task<F> {
+impl<F: Future + 'static, S: Schedule> ArcWake for Task<F, S> {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.notify() {
             arc_self.scheduler.schedule(arc_self.clone());
@@ -303,14 +302,17 @@ pub(crate) trait JoinSource<T>: Send + Sync {
     fn drop_join_interest(&self);
 }
 
-impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
+impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         if !self.header.poll_complete(cx) {
             return Poll::Pending;
         }
         // SAFETY: COMPLETE observed with Acquire and the JoinHandle still holds
         // the join interest, so the stage is ours alone (see `stage`).
-        match std::mem::replace(unsafe { &mut *self.stage.get() }, Stage::Consumed) {
+        let stage = self
+            .stage
+            .with_mut(|stage| std::mem::replace(unsafe { &mut *stage }, Stage::Consumed));
+        match stage {
             Stage::Finished(result) => Poll::Ready(result),
             _ => panic!("JoinHandle polled after it returned the task's output"),
         }
@@ -332,10 +334,10 @@ impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
         if self.header.drop_join_interest() {
             // SAFETY: the task completed and the handle is going away; the
             // executor no longer touches the stage (see `stage`).
-            drop(std::mem::replace(
-                unsafe { &mut *self.stage.get() },
-                Stage::Consumed,
-            ));
+            let output = self
+                .stage
+                .with_mut(|stage| std::mem::replace(unsafe { &mut *stage }, Stage::Consumed));
+            drop(output);
         }
     }
 }

@@ -74,7 +74,7 @@ impl Resolve for SystemResolver {
 /// ```
 /// use std::time::Duration;
 /// use ferrio::net::Resolver;
-/// let resolver = Resolver::system().timeout(Duration::from_secs(2));
+/// let resolver = Resolver::system().with_timeout(Duration::from_secs(2));
 /// ferrio::run(async {
 ///     let addrs = resolver.lookup("localhost:80").await.unwrap();
 ///     assert!(!addrs.is_empty());
@@ -91,7 +91,7 @@ impl Resolver {
     ///
     /// ```
     /// let resolver = ferrio::net::Resolver::system();
-    /// assert_eq!(resolver.get_timeout(), ferrio::net::DEFAULT_RESOLVE_TIMEOUT);
+    /// assert_eq!(resolver.timeout(), ferrio::net::DEFAULT_RESOLVE_TIMEOUT);
     /// ```
     pub fn system() -> Resolver {
         Resolver::new(SystemResolver)
@@ -118,10 +118,10 @@ impl Resolver {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let r = ferrio::net::Resolver::system().timeout(Duration::from_millis(500));
-    /// assert_eq!(r.get_timeout(), Duration::from_millis(500));
+    /// let r = ferrio::net::Resolver::system().with_timeout(Duration::from_millis(500));
+    /// assert_eq!(r.timeout(), Duration::from_millis(500));
     /// ```
-    pub fn timeout(mut self, timeout: Duration) -> Resolver {
+    pub fn with_timeout(mut self, timeout: Duration) -> Resolver {
         self.timeout = timeout;
         self
     }
@@ -129,9 +129,9 @@ impl Resolver {
     /// The lookup timeout.
     ///
     /// ```
-    /// assert!(ferrio::net::Resolver::system().get_timeout().as_secs() > 0);
+    /// assert!(ferrio::net::Resolver::system().timeout().as_secs() > 0);
     /// ```
-    pub fn get_timeout(&self) -> Duration {
+    pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
@@ -236,5 +236,5 @@ pub async fn lookup_host_timeout(
     host: impl ToSocketAddrs,
     timeout: Duration,
 ) -> io::Result<Vec<SocketAddr>> {
-    Resolver::system().timeout(timeout).lookup(host).await
+    Resolver::system().with_timeout(timeout).lookup(host).await
 }

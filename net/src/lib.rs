@@ -26,7 +26,10 @@
 //! - [`io`]: the async read/write traits and helpers (`read_exact`,
 //!   `write_all`, `copy`, `BufReader`, `lines`).
 
+#![forbid(unsafe_code)]
+
 mod addr;
+mod attempt;
 mod dns;
 #[cfg(unix)]
 mod oneway;

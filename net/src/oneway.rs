@@ -7,6 +7,7 @@
 use std::io;
 use std::task::{Context, Poll};
 
+use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, Handle, Interest, Registration};
 
 /// A one-way source and its registration. `PollIo` asks for reading and
@@ -74,7 +75,8 @@ impl<S: mio::event::Source> Oneway<S> {
     }
 
     /// Runs a transfer of `len` bytes once the stream source is ready (see
-    /// `Registration::poll_stream_io`), on this thread's reactor.
+    /// `Registration::poll_stream_io`), on this thread's reactor, spending
+    /// the task's cooperative budget as sockets do.
     pub(crate) fn poll_transfer(
         &mut self,
         cx: &mut Context<'_>,
@@ -87,7 +89,9 @@ impl<S: mio::event::Source> Oneway<S> {
             Err(e) => return Poll::Ready(Err(e)),
         };
         let io = &self.io;
-        registration.poll_stream_io(cx, direction, len, || op(io))
+        poll_budgeted(cx, |cx| {
+            registration.poll_stream_io(cx, direction, len, || op(io))
+        })
     }
 }
 

@@ -813,7 +813,7 @@ impl ExitWatch {
             #[cfg(target_os = "linux")]
             ExitWatch::PidFd(pidfd) => {
                 let registration = pidfd.home()?;
-                let event = ready!(registration.poll_ready(cx, Direction::Read));
+                let event = ready!(registration.poll_ready(cx, Direction::Read))?;
                 // A pidfd stays readable once the process exited; clear the
                 // readiness so that, if `waitpid` says it did not, we wait again.
                 registration.clear_readiness(event);

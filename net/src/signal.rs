@@ -213,7 +213,7 @@ impl Signal {
     /// ready; otherwise registers `cx`'s waker.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
-            let event = ready!(self.io.home()?.poll_ready(cx, Direction::Read));
+            let event = ready!(self.io.home()?.poll_ready(cx, Direction::Read))?;
             // `pending` drains the pipe. Nothing in it means the readiness was
             // used up: clear it (the reactor is edge-triggered) and wait again.
             if self.io.get_mut().pending().next().is_some() {

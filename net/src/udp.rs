@@ -9,10 +9,11 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 
+use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo};
 use socket2::Type;
 
-use crate::addr::first_that_works;
+use crate::attempt::first_that_works;
 use crate::dns::Resolver;
 use crate::socket::{new_socket, not_connected_hint};
 use crate::ToSocketAddrs;
@@ -102,8 +103,10 @@ impl UdpSocket {
             .first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to send to"))?;
         poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
+            poll_budgeted(cx, |cx| {
+                self.io
+                    .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
+            })
         })
         .await
     }
@@ -122,7 +125,12 @@ impl UdpSocket {
     /// });
     /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))).await
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))
+            })
+        })
+        .await
     }
 
     /// Sends one datagram to the connected peer.
@@ -144,9 +152,13 @@ impl UdpSocket {
     /// `NotConnected` if [`connect`](UdpSocket::connect) was not called;
     /// `ConnectionRefused` if an earlier datagram found no one listening.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send(buf)))
-            .await
-            .map_err(not_connected_hint)
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io.poll_io(cx, Direction::Write, |s| s.send(buf))
+            })
+        })
+        .await
+        .map_err(not_connected_hint)
     }
 
     /// Receives one datagram from the connected peer.
@@ -164,7 +176,12 @@ impl UdpSocket {
     /// });
     /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv(buf))).await
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io.poll_io(cx, Direction::Read, |s| s.recv(buf))
+            })
+        })
+        .await
     }
 
     /// The address the socket is bound to.

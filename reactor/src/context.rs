@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use crate::Handle;
+use crate::reactor::Handle;
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
@@ -48,9 +48,36 @@ pub fn current() -> Handle {
     })
 }
 
+/// Which reactor is current on this thread, seen from one reactor's handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Current {
+    /// No reactor is current (a thread outside any runtime).
+    None,
+    /// The handle's own reactor.
+    This,
+    /// Another reactor: this thread runs another runtime.
+    Other,
+}
+
+/// Which reactor is current, relative to `handle`; clones nothing.
+pub(crate) fn relative_to(handle: &Handle) -> Current {
+    CURRENT.with(|c| match c.borrow().as_ref() {
+        None => Current::None,
+        Some(h) if h.ptr_eq(handle) => Current::This,
+        Some(_) => Current::Other,
+    })
+}
+
 impl Handle {
     /// Whether `self` is this thread's current reactor.
+    ///
+    /// ```
+    /// let reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// assert!(!reactor.handle().is_current());
+    /// let _guard = ferrio_reactor::context::enter(reactor.handle());
+    /// assert!(reactor.handle().is_current());
+    /// ```
     pub fn is_current(&self) -> bool {
-        CURRENT.with(|c| c.borrow().as_ref().is_some_and(|h| h.ptr_eq(self)))
+        relative_to(self) == Current::This
     }
 }

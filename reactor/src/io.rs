@@ -2,14 +2,18 @@
 //!
 //! Not here: the sockets themselves (ferrio-net) or what a wake means (the executor).
 
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use mio::Interest;
+use slab::Slab;
 
-use crate::Handle;
+use crate::context::{self, Current};
+use crate::reactor::{foreign_error, shut_down_error, Handle};
 
 /// One direction of a duplex source. Readers and writers wait independently, so
 /// a task reading and another writing the same socket never steal each other's wakes.
@@ -99,14 +103,51 @@ pub(crate) struct ScheduledIo {
     pub(crate) generation: u32,
     /// Low byte: [`Ready`] bits. Upper bits: the tick of the turn that last set them.
     readiness: AtomicU64,
-    /// The newest waker of each direction (mio rule 6: each poll may bring a new one).
+    /// Who waits in each direction. Behind a lock that is never held while a
+    /// waker runs: wakers are taken out under it and woken after it is released.
     waiters: Mutex<Waiters>,
 }
 
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    reader: DirectionWaiters,
+    writer: DirectionWaiters,
+}
+
+impl Waiters {
+    fn of(&mut self, direction: Direction) -> &mut DirectionWaiters {
+        match direction {
+            Direction::Read => &mut self.reader,
+            Direction::Write => &mut self.writer,
+        }
+    }
+}
+
+/// Everyone waiting for one direction of one source (design rule 6: every
+/// waiter registered when readiness arrives is woken).
+#[derive(Default)]
+struct DirectionWaiters {
+    /// The waker of the `poll_*` path ([`Registration::poll_ready`]: reads,
+    /// writes, accepts). One slot, because the callers of `poll_read` and the
+    /// like have nowhere to keep a ticket; it holds the newest waker, and a
+    /// waker it replaces is woken (unless it wakes the same task), so two
+    /// tasks polling one socket never lose a wakeup. This is the fast path:
+    /// one task per direction, no allocation.
+    poller: Option<Waker>,
+    /// The wakers of [`Readiness`] futures (`readable()`/`writable()`), each
+    /// at the key its future holds. An entry is `None` once woken and until
+    /// its future polls again; it is removed when the future completes or is
+    /// dropped, so a cancelled waiter leaves nothing behind. Empty (and
+    /// unallocated) unless someone awaits readiness.
+    ready: Slab<Option<Waker>>,
+}
+
+impl DirectionWaiters {
+    /// Moves every waker into `wake`, leaving the futures' entries in place.
+    fn take_all(&mut self, wake: &mut Vec<Waker>) {
+        wake.extend(self.poller.take());
+        wake.extend(self.ready.iter_mut().filter_map(|(_, w)| w.take()));
+    }
 }
 
 impl ScheduledIo {
@@ -133,11 +174,18 @@ impl ScheduledIo {
             });
         let mut waiters = self.waiters();
         if ready.0 & Ready::mask(Direction::Read) != 0 {
-            wake.extend(waiters.reader.take());
+            waiters.reader.take_all(wake);
         }
         if ready.0 & Ready::mask(Direction::Write) != 0 {
-            wake.extend(waiters.writer.take());
+            waiters.writer.take_all(wake);
         }
+    }
+
+    /// Moves every waker of both directions into `wake` (the reactor shuts down).
+    pub(crate) fn take_all_waiters(&self, wake: &mut Vec<Waker>) {
+        let mut waiters = self.waiters();
+        waiters.reader.take_all(wake);
+        waiters.writer.take_all(wake);
     }
 
     fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
@@ -173,32 +221,94 @@ impl Registration {
 
     /// Ready if the source is (possibly) ready in `direction`; otherwise stores
     /// the context's waker, to be woken by the next event in that direction.
-    pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+    ///
+    /// This is the path of operations (`poll_read`, `poll_write`, ...): one
+    /// waker slot per direction. A waker from another task replaces the one
+    /// stored, and the replaced one is woken so that its task polls again
+    /// and stores itself back; to wait beside an operation without that
+    /// hand-over, use [`ready`](Registration::ready).
+    ///
+    /// # Errors
+    ///
+    /// Instead of waiting, when no wake could ever come (design rule 7): the
+    /// reactor was dropped, or another runtime's reactor is current on this
+    /// thread (kind `Other`, with a message that says which).
+    pub fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
         if let Some(event) = self.sched.ready_event(direction) {
-            return Poll::Ready(event);
+            return Poll::Ready(Ok(event));
         }
-        {
+        // Only on the way to waiting: an operation that can run costs nothing more.
+        self.check_can_wait()?;
+        let replaced = {
             let mut waiters = self.sched.waiters();
-            let slot = match direction {
-                Direction::Read => &mut waiters.reader,
-                Direction::Write => &mut waiters.writer,
-            };
+            let slot = &mut waiters.of(direction).poller;
             match slot {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => *slot = Some(cx.waker().clone()),
+                Some(w) if w.will_wake(cx.waker()) => None,
+                _ => slot.replace(cx.waker().clone()),
             }
+        };
+        // Outside the lock: the replaced waker's task may poll this socket at once.
+        if let Some(waker) = replaced {
+            waker.wake();
         }
-        // The reactor may have set readiness between the first check and storing
-        // the waker; it took no waker then, so look again.
+        self.recheck(direction)
+    }
+
+    /// Whether a waiter here can ever be woken: the reactor lives, and it is
+    /// the one running on this thread (or none is, e.g. a test polling by hand).
+    fn check_can_wait(&self) -> io::Result<()> {
+        if self.handle.is_shut_down() {
+            return Err(shut_down_error());
+        }
+        match context::relative_to(&self.handle) {
+            Current::Other => Err(foreign_error()),
+            Current::This | Current::None => Ok(()),
+        }
+    }
+
+    /// After storing a waker: the reactor may have set readiness (or shut
+    /// down) between the first check and the store, and took no waker then,
+    /// so look again.
+    fn recheck(&self, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
         match self.sched.ready_event(direction) {
-            Some(event) => Poll::Ready(event),
+            Some(event) => Poll::Ready(Ok(event)),
+            None if self.handle.is_shut_down() => Poll::Ready(Err(shut_down_error())),
             None => Poll::Pending,
         }
     }
 
-    /// Waits until the source is (possibly) ready in `direction`.
-    pub async fn ready(&self, direction: Direction) -> ReadyEvent {
-        std::future::poll_fn(|cx| self.poll_ready(cx, direction)).await
+    /// Waits until the source is (possibly) ready in `direction`. Any number
+    /// of these futures may wait at once, beside an operation on the `poll_*`
+    /// path: an event wakes them all. Dropping one removes its waker.
+    ///
+    /// It fails instead of waiting when no wake could ever come, as
+    /// [`poll_ready`](Registration::poll_ready) does.
+    pub fn ready(&self, direction: Direction) -> Readiness<'_> {
+        Readiness {
+            registration: self,
+            direction,
+            key: None,
+        }
+    }
+
+    /// How many wakers wait in `direction`: the `poll_*` path's, if any, and
+    /// one per pending [`Readiness`] future. For tests and diagnostics.
+    ///
+    /// ```
+    /// use ferrio_reactor::{Direction, Reactor};
+    /// let reactor = Reactor::new().unwrap();
+    /// let (mut a, _b) = mio::net::UnixStream::pair().unwrap();
+    /// let registration = reactor.handle().register(&mut a, mio::Interest::READABLE).unwrap();
+    /// assert_eq!(registration.waiter_count(Direction::Read), 0);
+    /// ```
+    pub fn waiter_count(&self, direction: Direction) -> usize {
+        let mut waiters = self.sched.waiters();
+        let waiters = waiters.of(direction);
+        usize::from(waiters.poller.is_some()) + waiters.ready.len()
     }
 
     /// Clears the readiness `event` reported, after the operation it allowed
@@ -253,7 +363,8 @@ impl Registration {
     ) -> Poll<io::Result<R>> {
         loop {
             let event = match self.poll_ready(cx, direction) {
-                Poll::Ready(event) => event,
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
             match op() {
@@ -306,6 +417,78 @@ impl std::fmt::Debug for Registration {
     }
 }
 
+/// The future of [`Registration::ready`]: the source's next readiness in one
+/// direction, with a waiter entry of its own, removed when it completes or is
+/// dropped.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Readiness<'a> {
+    registration: &'a Registration,
+    direction: Direction,
+    /// This future's entry in the direction's waiter list, once it waited.
+    key: Option<usize>,
+}
+
+impl Readiness<'_> {
+    /// Removes this future's waiter entry, if it has one.
+    fn leave(&mut self) {
+        if let Some(key) = self.key.take() {
+            let mut waiters = self.registration.sched.waiters();
+            waiters.of(self.direction).ready.try_remove(key);
+        }
+    }
+}
+
+impl Future for Readiness<'_> {
+    type Output = io::Result<ReadyEvent>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
+        let this = self.get_mut();
+        let registration = this.registration;
+        if let Some(event) = registration.sched.ready_event(this.direction) {
+            this.leave();
+            return Poll::Ready(Ok(event));
+        }
+        if let Err(e) = registration.check_can_wait() {
+            this.leave();
+            return Poll::Ready(Err(e));
+        }
+        {
+            let mut waiters = registration.sched.waiters();
+            let list = &mut waiters.of(this.direction).ready;
+            match this.key.and_then(|key| list.get_mut(key)) {
+                // Our own entry: a waker this future stored earlier is
+                // replaced without a wake, it belongs to no other waiter.
+                Some(entry) => match entry {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *entry = Some(cx.waker().clone()),
+                },
+                None => this.key = Some(list.insert(Some(cx.waker().clone()))),
+            }
+        }
+        let polled = registration.recheck(this.direction);
+        if polled.is_ready() {
+            this.leave();
+        }
+        polled
+    }
+}
+
+impl Drop for Readiness<'_> {
+    fn drop(&mut self) {
+        self.leave();
+    }
+}
+
+impl std::fmt::Debug for Readiness<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readiness")
+            .field("registration", self.registration)
+            .field("direction", &self.direction)
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
 /// A mio source bound to a [`Registration`]: the owner of a socket. Deregisters
 /// the source before closing it when dropped (mio rule 3).
 pub struct PollIo<S: mio::event::Source> {
@@ -315,6 +498,10 @@ pub struct PollIo<S: mio::event::Source> {
 
 impl<S: mio::event::Source> PollIo<S> {
     /// Registers `io` with `handle` for reading and writing.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Handle::register`].
     pub fn new(handle: &Handle, mut io: S) -> io::Result<Self> {
         let registration = handle.register(&mut io, Interest::READABLE | Interest::WRITABLE)?;
         Ok(PollIo {

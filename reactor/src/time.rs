@@ -1,5 +1,5 @@
-//! Time: sleeping, intervals and timeouts (asyncio's `sleep` and `wait_for`),
-//! re-exported by the facade as `ferrio::time`.
+//! Time: sleeping, intervals and timeouts (asyncio's `sleep`, `wait_for` and
+//! `timeout`), re-exported by the facade as `ferrio::time`.
 //!
 //! Every timer lives on the reactor of the runtime it was first polled in; a
 //! timer never completes before its deadline.
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 pub use std::time::Instant;
 
+pub use crate::scope::{timeout_scope, timeout_scope_at, TimeoutHandle, TimeoutScope};
 pub use crate::Sleep;
 
 /// Waits for `duration` (asyncio's `await asyncio.sleep(seconds)`).
@@ -57,7 +58,7 @@ fn deadline_after(duration: Duration) -> Instant {
 /// The error of [`timeout`]: the deadline passed first (asyncio's `TimeoutError`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed {
-    after: Duration,
+    pub(crate) after: Duration,
 }
 
 impl Elapsed {
@@ -98,6 +99,12 @@ pin_project_lite::pin_project! {
 /// [`Elapsed`] if the deadline passed first, in which case `future` is dropped
 /// (cancelled) with the `Timeout`.
 ///
+/// The deadline is checked before each poll of `future`: once it has passed,
+/// the result is [`Elapsed`] even if `future` would be ready at once (a
+/// stream that always has data cannot carry a task past its timeout). So a
+/// zero `duration` always elapses. Before the deadline, a `future` that is
+/// ready wins.
+///
 /// ```
 /// use std::time::Duration;
 /// use ferrio::time::{sleep, timeout};
@@ -116,7 +123,20 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
-/// Like [`timeout`], with a deadline instead of a duration.
+/// Like [`timeout`], with a deadline instead of a duration. A deadline
+/// already past gives [`Elapsed`] without polling `future`.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::time::{timeout_at, Instant};
+/// ferrio::run(async {
+///     let passed = Instant::now();
+///     ferrio::time::sleep(Duration::from_millis(1)).await;
+///     assert!(timeout_at(passed, async { "ready" }).await.is_err());
+///     let later = Instant::now() + Duration::from_secs(10);
+///     assert_eq!(timeout_at(later, async { "ready" }).await, Ok("ready"));
+/// });
+/// ```
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     let after = deadline.saturating_duration_since(Instant::now());
     Timeout {
@@ -131,7 +151,15 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        // The inner future first: one that is ready at the deadline still wins.
+        // The deadline before the work (design.md): once it has passed, the
+        // inner future is not polled again, even if it would be ready at
+        // once. Otherwise a source that is always ready (a body streaming
+        // without pause) would carry the task past its timeout forever.
+        // (tokio polls the inner future first; asyncio checks only when the
+        // awaited thing suspends. ferrio honours a deadline that passed.)
+        if this.delay.is_elapsed() {
+            return Poll::Ready(Err(Elapsed { after: *this.after }));
+        }
         if let Poll::Ready(v) = this.future.poll(cx) {
             return Poll::Ready(Ok(v));
         }

@@ -13,7 +13,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::Handle;
+use crate::context::{self, Current};
+use crate::reactor::Handle;
 
 /// Identifies an armed timer: its deadline, then a sequence number so equal
 /// deadlines stay distinct (and fire in the order they were armed).
@@ -55,6 +56,12 @@ impl Timers {
         let later = self.entries.split_off(&(now, u64::MAX));
         let due = std::mem::replace(&mut self.entries, later);
         wake.extend(due.into_values());
+    }
+
+    /// Moves the wakers of every timer into `wake`, disarming them all (the
+    /// reactor shuts down; each [`Sleep`] re-arms where it is polled next).
+    pub(crate) fn take_all(&mut self, wake: &mut Vec<Waker>) {
+        wake.extend(std::mem::take(&mut self.entries).into_values());
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -104,6 +111,10 @@ impl Sleep {
     /// A sleep on the reactor that is current on the thread that first polls
     /// it (see [`crate::context`]).
     ///
+    /// A sleep polled later inside another runtime (or after its runtime was
+    /// dropped) moves to the reactor of the runtime that polls it: it still
+    /// completes at its deadline.
+    ///
     /// # Panics
     ///
     /// When polled on a thread with no current reactor, with a message that says so.
@@ -147,7 +158,24 @@ impl Future for Sleep {
             this.cancel();
             return Poll::Ready(());
         }
-        let handle = this.handle.get_or_insert_with(crate::context::current);
+        let seen_from = this.handle.as_ref().map(|h| (context::relative_to(h), h));
+        match seen_from {
+            // Polled in another runtime than the one it was armed on, or
+            // after that one shut down: move to the runtime polling it
+            // (design rule 7). The deadline is absolute, so it holds.
+            Some((Current::Other, _)) => {
+                this.cancel();
+                log::debug!("a timer moves to the reactor of the runtime polling it");
+                this.handle = None;
+            }
+            Some((Current::None, handle)) if handle.is_shut_down() => panic!(
+                "a ferrio timer was polled after its runtime shut down, outside any runtime: \
+                 poll it inside a ferrio runtime (ferrio::run or Runtime::block_on)"
+            ),
+            // Its own reactor, or polled by hand while its reactor lives.
+            _ => {}
+        }
+        let handle = this.handle.get_or_insert_with(context::current);
         if let Some(key) = this.key {
             let mut timers = handle.inner.timers();
             if let Some(waker) = timers.entries.get_mut(&key) {
@@ -175,5 +203,181 @@ impl Handle {
     /// A [`Sleep`] on this reactor until `deadline`.
     pub fn sleep_until(&self, deadline: Instant) -> Sleep {
         Sleep::new(self.clone(), deadline)
+    }
+}
+
+/// A loom model of the timer protocol between a thread that arms or cancels
+/// a timer and the reactor's `turn`. The `Timers` here are the real ones; the
+/// rest of `turn` is copied step by step, with the OS poll replaced by a
+/// condvar that plays `mio::Waker` (mio's syscalls cannot run under loom).
+/// Run with `RUSTFLAGS="--cfg loom" cargo test -p ferrio-reactor --lib --release`.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use super::*;
+    use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use loom::sync::{Arc, Condvar, Mutex};
+    use std::task::Wake;
+    use std::time::Duration;
+
+    /// What `mio::Poll` + `mio::Waker` do for `turn`: block until woken.
+    #[derive(Default)]
+    struct Poller {
+        woken: Mutex<bool>,
+        condvar: Condvar,
+    }
+
+    impl Poller {
+        fn unpark(&self) {
+            *self.woken.lock().unwrap() = true;
+            self.condvar.notify_one();
+        }
+
+        /// `poll(timeout)`: returns at once for a zero timeout, otherwise
+        /// once woken. Every sleep in the model ends in a deadline far beyond
+        /// it (or has none), so a sleep nobody interrupts never returns: loom
+        /// reports that as a deadlock, i.e. a timer that would fire late.
+        fn poll(&self, timeout: Option<Duration>) {
+            let mut woken = self.woken.lock().unwrap();
+            if timeout != Some(Duration::ZERO) {
+                while !*woken {
+                    woken = self.condvar.wait(woken).unwrap();
+                }
+            }
+            *woken = false;
+        }
+    }
+
+    struct Fired(AtomicUsize);
+
+    impl Wake for Fired {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    struct Reactor {
+        timers: Mutex<Timers>,
+        poller: Poller,
+    }
+
+    impl Reactor {
+        /// `Handle::insert_timer`.
+        fn arm(&self, deadline: Instant, waker: Waker) -> Key {
+            let (key, interrupt) = self.timers.lock().unwrap().insert(deadline, waker);
+            if interrupt {
+                self.poller.unpark();
+            }
+            key
+        }
+
+        /// `Sleep::cancel`.
+        fn cancel(&self, key: Key) {
+            self.timers.lock().unwrap().entries.remove(&key);
+        }
+
+        /// One `Reactor::turn` with no timeout of its own.
+        fn turn(&self) {
+            let timeout = {
+                let mut timers = self.timers.lock().unwrap();
+                let now = Instant::now();
+                let timeout = timers
+                    .next_deadline()
+                    .map(|d| d.saturating_duration_since(now));
+                timers.sleeping_until = Some(timeout.map(|t| now + t));
+                timeout
+            };
+            self.poller.poll(timeout);
+            let mut wake = Vec::new();
+            {
+                let mut timers = self.timers.lock().unwrap();
+                timers.sleeping_until = None;
+                timers.expire(Instant::now(), &mut wake);
+            }
+            for waker in wake {
+                waker.wake();
+            }
+        }
+    }
+
+    fn reactor_with_a_late_timer() -> (Arc<Reactor>, Instant) {
+        let reactor = Arc::new(Reactor {
+            timers: Mutex::new(Timers::default()),
+            poller: Poller::default(),
+        });
+        let late = Instant::now() + Duration::from_secs(3600);
+        reactor.arm(late, Waker::noop().clone());
+        (reactor, late)
+    }
+
+    fn check(name: &str, model: impl Fn() + Sync + Send + 'static) {
+        // Counted per model (not in a static): tests run in parallel.
+        let iterations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(3).max(3));
+        let bound = builder.preemption_bound;
+        let counter = iterations.clone();
+        builder.check(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            model();
+        });
+        let explored = iterations.load(std::sync::atomic::Ordering::Relaxed);
+        println!("loom model {name}: {explored} interleavings (preemption bound {bound:?})");
+    }
+
+    #[test]
+    fn a_due_timer_armed_from_another_thread_interrupts_a_sleeping_turn() {
+        check("timer armed from another thread", || {
+            let (reactor, _late) = reactor_with_a_late_timer();
+            let fired = std::sync::Arc::new(Fired(AtomicUsize::new(0)));
+            let armer = loom::thread::spawn({
+                let (reactor, fired) = (reactor.clone(), fired.clone());
+                move || {
+                    // Due at once: it must fire in the turn that is sleeping
+                    // (or the next), not at the late timer an hour away.
+                    reactor.arm(Instant::now(), Waker::from(fired));
+                }
+            });
+            // Each turn either sleeps (and must be interrupted) or finds the
+            // timer due; two turns are always enough.
+            for _ in 0..2 {
+                if fired.0.load(Ordering::Acquire) == 1 {
+                    break;
+                }
+                reactor.turn();
+            }
+            armer.join().unwrap();
+            assert_eq!(
+                fired.0.load(Ordering::Acquire),
+                1,
+                "the due timer fired once"
+            );
+        });
+    }
+
+    #[test]
+    fn a_timer_cancelled_from_another_thread_fires_at_most_once_and_leaves_nothing() {
+        check("timer arm + cancel from another thread", || {
+            let (reactor, late) = reactor_with_a_late_timer();
+            let fired = std::sync::Arc::new(Fired(AtomicUsize::new(0)));
+            let done = std::sync::Arc::new(AtomicBool::new(false));
+            let armer = loom::thread::spawn({
+                let (reactor, fired, done) = (reactor.clone(), fired.clone(), done.clone());
+                move || {
+                    let key = reactor.arm(Instant::now(), Waker::from(fired));
+                    reactor.cancel(key);
+                    done.store(true, Ordering::Release);
+                    // The reactor thread stops once it sees `done`: end its sleep.
+                    reactor.poller.unpark();
+                }
+            });
+            while !done.load(Ordering::Acquire) {
+                reactor.turn();
+            }
+            armer.join().unwrap();
+            assert!(fired.0.load(Ordering::Acquire) <= 1, "fired at most once");
+            let timers = reactor.timers.lock().unwrap();
+            assert_eq!(timers.len(), 1, "only the late timer is left");
+            assert_eq!(timers.next_deadline(), Some(late));
+        });
     }
 }

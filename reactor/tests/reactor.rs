@@ -148,7 +148,7 @@ fn readiness_wakes_the_reader_and_is_cleared_after_would_block() {
 
     // Drain the initial state: nothing to read yet.
     let mut buf = [0u8; 64];
-    while let Poll::Ready(ev) = reg.poll_ready(&mut cx, Direction::Read) {
+    while let Poll::Ready(Ok(ev)) = reg.poll_ready(&mut cx, Direction::Read) {
         assert_eq!(
             a.read(&mut buf).unwrap_err().kind(),
             std::io::ErrorKind::WouldBlock
@@ -164,7 +164,7 @@ fn readiness_wakes_the_reader_and_is_cleared_after_would_block() {
         "the reader was not woken"
     );
 
-    let Poll::Ready(ev) = reg.poll_ready(&mut cx, Direction::Read) else {
+    let Poll::Ready(Ok(ev)) = reg.poll_ready(&mut cx, Direction::Read) else {
         panic!("readable after the event")
     };
     assert_eq!(a.read(&mut buf).unwrap(), 5);
@@ -190,7 +190,7 @@ fn clearing_with_an_old_tick_keeps_readiness_from_a_newer_event() {
 
     b.write_all(b"one").unwrap();
     reactor.turn(Some(Duration::from_secs(5))).unwrap();
-    let Poll::Ready(old) = reg.poll_ready(&mut cx, Direction::Read) else {
+    let Poll::Ready(Ok(old)) = reg.poll_ready(&mut cx, Direction::Read) else {
         panic!("not ready")
     };
 
@@ -338,4 +338,85 @@ fn poll_io_drains_until_would_block_then_waits() {
         matches!(read(&mut cx), Poll::Ready(Ok(0))),
         "EOF after the peer closed"
     );
+}
+
+#[test]
+fn every_waiter_of_one_direction_wakes_on_one_event() {
+    let mut reactor = Reactor::new().unwrap();
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let reg = reactor
+        .handle()
+        .register(&mut a, mio::Interest::READABLE)
+        .unwrap();
+    let (first_poller, first_poller_waker) = counting_waker();
+    let (second_poller, second_poller_waker) = counting_waker();
+    let (watchers, watcher_waker) = counting_waker();
+
+    // Two `readable()`-style futures and two tasks on the poll path.
+    let mut one = Box::pin(reg.ready(Direction::Read));
+    let mut two = Box::pin(reg.ready(Direction::Read));
+    let mut cx = Context::from_waker(&watcher_waker);
+    assert!(one.as_mut().poll(&mut cx).is_pending());
+    assert!(two.as_mut().poll(&mut cx).is_pending());
+    assert!(reg
+        .poll_ready(
+            &mut Context::from_waker(&first_poller_waker),
+            Direction::Read
+        )
+        .is_pending());
+    assert!(reg
+        .poll_ready(
+            &mut Context::from_waker(&second_poller_waker),
+            Direction::Read
+        )
+        .is_pending());
+    assert_eq!(
+        first_poller.0.load(Ordering::SeqCst),
+        1,
+        "a replaced poll-path waker is woken, so its task polls again"
+    );
+    assert_eq!(reg.waiter_count(Direction::Read), 3);
+
+    b.write_all(b"x").unwrap();
+    reactor.turn(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(watchers.0.load(Ordering::SeqCst), 2, "both futures wake");
+    assert_eq!(
+        second_poller.0.load(Ordering::SeqCst),
+        1,
+        "the poller wakes"
+    );
+    assert!(one.as_mut().poll(&mut cx).is_ready());
+    assert!(two.as_mut().poll(&mut cx).is_ready());
+    assert_eq!(
+        reg.waiter_count(Direction::Read),
+        0,
+        "completed futures leave no entry"
+    );
+    drop((one, two));
+    reg.deregister(&mut a).unwrap();
+}
+
+#[test]
+fn cancelled_readiness_futures_leave_no_waiter_behind() {
+    let reactor = Reactor::new().unwrap();
+    let (mut a, _b) = UnixStream::pair().unwrap();
+    let reg = reactor
+        .handle()
+        .register(&mut a, mio::Interest::READABLE)
+        .unwrap();
+    let (_count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    for _ in 0..10_000 {
+        let mut waiting = Box::pin(reg.ready(Direction::Read));
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(reg.waiter_count(Direction::Read), 1);
+        drop(waiting);
+    }
+    assert_eq!(
+        reg.waiter_count(Direction::Read),
+        0,
+        "each dropped future removed its waker"
+    );
+    assert_eq!(reactor.handle().registration_count(), 1);
+    reg.deregister(&mut a).unwrap();
 }

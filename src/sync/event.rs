@@ -1,10 +1,16 @@
 //! asyncio's `Event`: a flag tasks can wait for.
+//!
+//! Not here: the other primitives (`queue.rs`, and async-lock's in `mod.rs`).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// A flag that tasks wait on until another sets it (asyncio's `Event`).
 /// Cloning gives another handle to the same flag.
+///
+/// As in asyncio, `set()` releases every task waiting at that moment, even
+/// if `clear()` follows before they run; a wait that starts after the
+/// `clear()` waits for the next `set()`.
 ///
 /// ```
 /// use ferrio::sync::Event;
@@ -26,6 +32,9 @@ pub struct Event {
 #[derive(Default)]
 struct Inner {
     flag: AtomicBool,
+    /// Bumped by each `set()`: a waiter that saw another value when it began
+    /// was released by a `set()`, whatever the flag says by the time it runs.
+    sets: AtomicU64,
     waiters: event_listener::Event,
 }
 
@@ -38,10 +47,28 @@ impl Event {
     /// Sets the flag and wakes every waiter; later waits return at once.
     pub fn set(&self) {
         self.inner.flag.store(true, Ordering::Release);
+        self.inner.sets.fetch_add(1, Ordering::AcqRel);
         self.inner.waiters.notify(usize::MAX);
     }
 
-    /// Unsets the flag: later waits block until the next `set`.
+    /// Unsets the flag: later waits block until the next `set`. Tasks that
+    /// were waiting at the last `set` are released all the same.
+    ///
+    /// ```
+    /// use ferrio::sync::Event;
+    /// ferrio::run(async {
+    ///     let event = Event::new();
+    ///     let waiter = ferrio::spawn({
+    ///         let event = event.clone();
+    ///         async move { event.wait().await }
+    ///     });
+    ///     ferrio::yield_now().await; // the waiter starts waiting
+    ///     event.set();
+    ///     event.clear();
+    ///     waiter.await.unwrap(); // released by the set
+    ///     assert!(!event.is_set());
+    /// });
+    /// ```
     pub fn clear(&self) {
         self.inner.flag.store(false, Ordering::Release);
     }
@@ -51,15 +78,17 @@ impl Event {
         self.inner.flag.load(Ordering::Acquire)
     }
 
-    /// Waits until the flag is set.
+    /// Waits until the flag is set, or until a `set()` after this wait began.
     pub async fn wait(&self) {
+        let began = self.inner.sets.load(Ordering::Acquire);
+        let released = || self.is_set() || self.inner.sets.load(Ordering::Acquire) != began;
         loop {
-            if self.is_set() {
+            if released() {
                 return;
             }
             let listener = self.inner.waiters.listen();
             // Set between the check and listening: the notification was missed.
-            if self.is_set() {
+            if released() {
                 return;
             }
             listener.await;

@@ -414,39 +414,12 @@ fn filter(items: &[Value], query: &[(String, String)], parent: Option<(&str, &st
     Value::Array(items.iter().filter(|item| matches(item)).cloned().collect())
 }
 
-/// Splits `a=1&b=x%20y` into decoded pairs.
+/// Splits `a=1&b=x%20y` into decoded pairs (`+` is a space; invalid escapes
+/// stay as they are).
 fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(key), percent_decode(value))
-        })
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
         .collect()
-}
-
-/// Decodes `%XX` escapes and `+` (as a space); invalid escapes stay as they are.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 // ---- Deterministic generated data ----------------------------------------
@@ -1018,9 +991,10 @@ mod tests {
                 ("c".into(), "".into())
             ]
         );
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%4"), "%4");
-        assert_eq!(percent_decode("%zz%41"), "%zzA");
-        assert_eq!(percent_decode("%41"), "A");
+        let values: Vec<String> = parse_query("a=100%&b=%4&c=%zz%41&d=%41")
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(values, ["100%", "%4", "%zzA", "A"]);
     }
 }

@@ -5,4 +5,6 @@
 //!
 //! - [`jsonplaceholder`]: the fake REST API that `fetch_posts` fetches from.
 
+#![forbid(unsafe_code)]
+
 pub mod jsonplaceholder;

@@ -15,7 +15,7 @@ use ferrio::io::{AsyncReadExt, AsyncWriteExt};
 use ferrio::net::{TcpListener, TcpStream};
 
 /// GETs `url` and returns the body as text, failing the test on any error.
-pub async fn get_text(client: &ferrio::http::Client, url: impl AsRef<str>) -> String {
+pub(crate) async fn get_text(client: &ferrio::http::Client, url: impl AsRef<str>) -> String {
     let url = url.as_ref();
     let response = client
         .get(url)
@@ -29,7 +29,7 @@ pub async fn get_text(client: &ferrio::http::Client, url: impl AsRef<str>) -> St
 }
 
 /// Runs a test body in a runtime, failing it if it takes more than 20 s.
-pub fn run<F: Future + 'static>(test: F) -> F::Output {
+pub(crate) fn run<F: Future + 'static>(test: F) -> F::Output {
     ferrio::run(async move {
         ferrio::time::timeout(Duration::from_secs(20), test)
             .await
@@ -39,7 +39,7 @@ pub fn run<F: Future + 'static>(test: F) -> F::Output {
 
 /// One request as the server read it.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     pub method: String,
     pub target: String,
     /// Names lowercased.
@@ -52,7 +52,7 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -61,7 +61,7 @@ impl Request {
 }
 
 /// What the server does with a request.
-pub enum Action {
+pub(crate) enum Action {
     /// Writes the bytes and waits for the next request.
     Reply(Vec<u8>),
     /// Writes the bytes and closes.
@@ -79,7 +79,7 @@ pub enum Action {
 
 /// Connection counts, possibly shared by several servers.
 #[derive(Default, Debug)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub accepted: AtomicUsize,
     pub open: AtomicUsize,
     pub max_open: AtomicUsize,
@@ -87,17 +87,17 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn accepted(&self) -> usize {
+    pub(crate) fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
 
     /// Connections open now (their server task has not ended).
-    pub fn open(&self) -> usize {
+    pub(crate) fn open(&self) -> usize {
         self.open.load(Ordering::SeqCst)
     }
 
     /// Waits (up to `patience`) until no connection is open; whether it got there.
-    pub async fn all_closed_within(&self, patience: Duration) -> bool {
+    pub(crate) async fn all_closed_within(&self, patience: Duration) -> bool {
         let started = std::time::Instant::now();
         while self.open() > 0 {
             if started.elapsed() > patience {
@@ -108,11 +108,11 @@ impl Stats {
         true
     }
 
-    pub fn max_open(&self) -> usize {
+    pub(crate) fn max_open(&self) -> usize {
         self.max_open.load(Ordering::SeqCst)
     }
 
-    pub fn requests(&self) -> Vec<Request> {
+    pub(crate) fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
 }
@@ -126,13 +126,13 @@ impl Drop for OpenGuard {
     }
 }
 
-pub struct Server {
+pub(crate) struct Server {
     pub addr: SocketAddr,
     pub stats: Arc<Stats>,
 }
 
 impl Server {
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 }
@@ -140,12 +140,12 @@ impl Server {
 type Script = Arc<dyn Fn(&Request) -> Action + Send + Sync>;
 
 /// Starts a server that answers each request with `script(request)`.
-pub async fn serve(script: impl Fn(&Request) -> Action + Send + Sync + 'static) -> Server {
+pub(crate) async fn serve(script: impl Fn(&Request) -> Action + Send + Sync + 'static) -> Server {
     serve_counted(script, Arc::default()).await
 }
 
 /// Like [`serve`], counting into `stats` (shared by several servers).
-pub async fn serve_counted(
+pub(crate) async fn serve_counted(
     script: impl Fn(&Request) -> Action + Send + Sync + 'static,
     stats: Arc<Stats>,
 ) -> Server {
@@ -270,12 +270,12 @@ async fn read_request(
 }
 
 /// A 200 response with `body` and a Content-Length.
-pub fn ok(body: impl AsRef<[u8]>) -> Vec<u8> {
+pub(crate) fn ok(body: impl AsRef<[u8]>) -> Vec<u8> {
     response("200 OK", &[], body)
 }
 
 /// A response with a status line, extra header lines and a Content-Length body.
-pub fn response(status: &str, headers: &[&str], body: impl AsRef<[u8]>) -> Vec<u8> {
+pub(crate) fn response(status: &str, headers: &[&str], body: impl AsRef<[u8]>) -> Vec<u8> {
     let body = body.as_ref();
     let mut out = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n", body.len());
     for h in headers {
@@ -289,12 +289,12 @@ pub fn response(status: &str, headers: &[&str], body: impl AsRef<[u8]>) -> Vec<u
 }
 
 /// Raw bytes (for heads the helpers cannot make: no length, bad syntax).
-pub fn raw(text: impl AsRef<[u8]>) -> Vec<u8> {
+pub(crate) fn raw(text: impl AsRef<[u8]>) -> Vec<u8> {
     text.as_ref().to_vec()
 }
 
 /// `data` gzip-compressed.
-pub fn gzip(data: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(data).unwrap();

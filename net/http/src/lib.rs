@@ -70,6 +70,8 @@
 //! - [`Certificate`]: an extra root for HTTPS.
 //! - [`server`]: a small server.
 
+#![forbid(unsafe_code)]
+
 mod client;
 mod conn;
 mod error;

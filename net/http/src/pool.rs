@@ -23,7 +23,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -71,75 +70,12 @@ impl fmt::Display for Key {
     }
 }
 
-/// The hasher of the pool's maps (FxHash's mixing step): a multiply per
-/// word instead of SipHash's rounds, since every request hashes a few keys
-/// and ids under the pool's lock. Flooding it with colliding keys is not a
-/// concern: the maps hold only the hosts with connections open (at most the
-/// total limit) and the ids of waiting requests, which the pool counts up.
-#[derive(Debug, Clone, Copy, Default)]
-struct FastHash;
-
-impl BuildHasher for FastHash {
-    type Hasher = FastHasher;
-
-    fn build_hasher(&self) -> FastHasher {
-        FastHasher(0)
-    }
-}
-
-/// The [`Hasher`] of [`FastHash`].
-struct FastHasher(u64);
-
-impl FastHasher {
-    fn add(&mut self, word: u64) {
-        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let mut le = [0; 8];
-            le.copy_from_slice(word);
-            self.add(u64::from_le_bytes(le));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut le = [0; 8];
-            le[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(le));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u16(&mut self, n: u16) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A map of the pool's, with its hasher.
-type Map<K, V> = HashMap<K, V, FastHash>;
+/// A map of the pool's, with rustc-hash's FxHash: a multiply per word
+/// instead of SipHash's rounds, since every request hashes a few keys and ids
+/// under the pool's lock. Flooding it with colliding keys is not a concern:
+/// the maps hold only the hosts with connections open (at most the total
+/// limit) and the ids of waiting requests, which the pool counts up.
+type Map<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 
 /// The pool's limits.
 #[derive(Debug, Clone, Copy)]

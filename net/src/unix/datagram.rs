@@ -10,6 +10,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 
+use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo};
 
 use super::{with_path, SocketAddr};
@@ -121,7 +122,12 @@ impl UnixDatagram {
     /// `NotConnected` without a peer; the OS's errors (a datagram larger
     /// than the socket's buffer, a peer that is gone).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send(buf))).await
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io.poll_io(cx, Direction::Write, |s| s.send(buf))
+            })
+        })
+        .await
     }
 
     /// Receives one datagram from the connected peer; the part that does not
@@ -131,7 +137,12 @@ impl UnixDatagram {
     ///
     /// The OS's errors.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv(&mut *buf))).await
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io.poll_io(cx, Direction::Read, |s| s.recv(&mut *buf))
+            })
+        })
+        .await
     }
 
     /// Sends one datagram to the socket bound at `path`.
@@ -158,8 +169,10 @@ impl UnixDatagram {
     /// The OS's errors.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, |s| s.recv_from(&mut *buf))
+            poll_budgeted(cx, |cx| {
+                self.io
+                    .poll_io(cx, Direction::Read, |s| s.recv_from(&mut *buf))
+            })
         })
         .await
     }

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo};
 
 use super::{with_path, SocketAddr, UnixStream};
@@ -117,7 +118,9 @@ impl UnixListener {
     ///
     /// As [`accept`](UnixListener::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        match self.io.poll_io(cx, Direction::Read, |l| l.accept()) {
+        match poll_budgeted(cx, |cx| {
+            self.io.poll_io(cx, Direction::Read, |l| l.accept())
+        }) {
             Poll::Ready(Ok((stream, peer))) => {
                 log::trace!("accepted a Unix connection");
                 Poll::Ready(UnixStream::from_mio(stream).map(|s| (s, peer)))

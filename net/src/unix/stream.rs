@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo};
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -82,7 +83,7 @@ impl UnixStream {
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let registration = self.io.registration();
         loop {
-            let event = ready!(registration.poll_ready(cx, Direction::Write));
+            let event = ready!(registration.poll_ready(cx, Direction::Write))?;
             let io = self.io.get_ref();
             if let Some(e) = io.take_error()? {
                 return Poll::Ready(Err(e));
@@ -286,8 +287,10 @@ impl UnixStream {
             return Poll::Ready(Ok(0));
         }
         let len = buf.len();
-        self.io
-            .poll_stream_io(cx, Direction::Read, len, |mut s| s.read(buf))
+        poll_budgeted(cx, |cx| {
+            self.io
+                .poll_stream_io(cx, Direction::Read, len, |mut s| s.read(&mut *buf))
+        })
     }
 
     fn poll_read_vectored_priv(
@@ -298,16 +301,20 @@ impl UnixStream {
         if bufs.iter().all(|b| b.is_empty()) {
             return Poll::Ready(Ok(0));
         }
-        self.io
-            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
+        poll_budgeted(cx, |cx| {
+            self.io
+                .poll_io(cx, Direction::Read, |mut s| s.read_vectored(&mut *bufs))
+        })
     }
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        self.io
-            .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf))
+        poll_budgeted(cx, |cx| {
+            self.io
+                .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf))
+        })
     }
 
     fn poll_write_vectored_priv(
@@ -318,8 +325,10 @@ impl UnixStream {
         if bufs.iter().all(|b| b.is_empty()) {
             return Poll::Ready(Ok(0));
         }
-        self.io
-            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+        poll_budgeted(cx, |cx| {
+            self.io
+                .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+        })
     }
 
     /// `poll_close`: half-close. A peer that is already gone is no error here.

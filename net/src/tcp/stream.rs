@@ -1,43 +1,25 @@
-//! TCP on the reactor (asyncio's `open_connection` and `start_server`):
-//! [`TcpStream`], its read and write halves, and [`TcpListener`].
+//! A TCP connection: [`TcpStream`], connecting, options, reads and writes.
 //!
-//! Every operation goes through [`PollIo::poll_io`] (reads and writes of a
-//! buffer through [`PollIo::poll_stream_io`]): it runs the syscall when the
-//! socket may be ready and, on `WouldBlock` (or, for a read or write, a
-//! transfer shorter than the buffer, which on a stream socket means the same),
-//! clears that readiness and waits for the next event. A read future dropped
-//! before it completed took nothing from the socket, so the next read gets
-//! every byte.
-//!
-//! Not here: name resolution ([`crate::dns`]) or socket creation details
-//! ([`crate::socket`]).
+//! Not here: the split halves (`split.rs`), the listener (`listener.rs`).
 
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ferrio_reactor::{Direction, PollIo, ReadyEvent, Sleep};
+use ferrio_executor::coop::poll_budgeted;
+use ferrio_reactor::{Direction, PollIo, ReadyEvent};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{SockRef, TcpKeepalive, Type};
 
-use crate::addr::{first_that_works, try_each};
-use crate::socket::{connect_in_progress, is_connection_error, is_resource_exhaustion, new_socket};
+use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::attempt::{first_that_works, try_each};
+use crate::socket::{connect_in_progress, new_socket};
 use crate::ToSocketAddrs;
-
-/// How many connections the kernel queues for a listener before `accept`
-/// takes them, unless [`TcpListener::bind_with_backlog`] says otherwise.
-pub const DEFAULT_BACKLOG: u32 = 1024;
-
-/// First pause of the accept loop after the process ran out of descriptors
-/// (or buffers, or memory); doubled at each failure up to [`MAX_ACCEPT_BACKOFF`].
-const MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
-/// Longest pause of the accept loop: how late, at worst, a freed descriptor is used.
-const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
 /// A TCP connection (asyncio's `StreamReader` and `StreamWriter` in one).
 ///
@@ -177,7 +159,7 @@ impl TcpStream {
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let registration = self.io.registration();
         loop {
-            let event = ready!(registration.poll_ready(cx, Direction::Write));
+            let event = ready!(registration.poll_ready(cx, Direction::Write))?;
             let io = self.io.get_ref();
             if let Some(e) = io.take_error()? {
                 return Poll::Ready(Err(e));
@@ -196,7 +178,7 @@ impl TcpStream {
         Ok(TcpStream::from_poll_io(PollIo::new_current(io)?))
     }
 
-    fn from_poll_io(io: PollIo<mio::net::TcpStream>) -> TcpStream {
+    pub(super) fn from_poll_io(io: PollIo<mio::net::TcpStream>) -> TcpStream {
         TcpStream {
             io,
             read_event: Mutex::new(None),
@@ -403,7 +385,12 @@ impl TcpStream {
     /// });
     /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.peek(buf))).await
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io.poll_io(cx, Direction::Read, |s| s.peek(buf))
+            })
+        })
+        .await
     }
 
     /// Waits until the socket may be readable. A following
@@ -431,7 +418,7 @@ impl TcpStream {
     /// });
     /// ```
     pub async fn readable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Read).await;
+        let event = self.io.registration().ready(Direction::Read).await?;
         *lock(&self.read_event) = Some(event);
         Ok(())
     }
@@ -448,7 +435,7 @@ impl TcpStream {
     /// });
     /// ```
     pub async fn writable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Write).await;
+        let event = self.io.registration().ready(Direction::Write).await?;
         *lock(&self.write_event) = Some(event);
         Ok(())
     }
@@ -568,9 +555,12 @@ impl TcpStream {
         }
         // A short read drains the socket: no extra read just to see WouldBlock.
         let len = buf.len();
-        let n = ready!(self
-            .io
-            .poll_stream_io(cx, Direction::Read, len, |mut s| s.read(buf)));
+        let n = ready!(poll_budgeted(cx, |cx| self.io.poll_stream_io(
+            cx,
+            Direction::Read,
+            len,
+            |mut s| s.read(&mut *buf)
+        )));
         log::trace!("read {n:?}");
         Poll::Ready(n)
     }
@@ -583,8 +573,10 @@ impl TcpStream {
         if bufs.iter().all(|b| b.is_empty()) {
             return Poll::Ready(Ok(0));
         }
-        self.io
-            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
+        poll_budgeted(cx, |cx| {
+            self.io
+                .poll_io(cx, Direction::Read, |mut s| s.read_vectored(&mut *bufs))
+        })
     }
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
@@ -592,9 +584,12 @@ impl TcpStream {
             return Poll::Ready(Ok(0));
         }
         // A short write fills the send buffer: wait for the next writable event.
-        let n = ready!(self
-            .io
-            .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf)));
+        let n = ready!(poll_budgeted(cx, |cx| self.io.poll_stream_io(
+            cx,
+            Direction::Write,
+            buf.len(),
+            |mut s| s.write(buf)
+        )));
         log::trace!("wrote {n:?}");
         Poll::Ready(n)
     }
@@ -607,12 +602,14 @@ impl TcpStream {
         if bufs.iter().all(|b| b.is_empty()) {
             return Poll::Ready(Ok(0));
         }
-        self.io
-            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+        poll_budgeted(cx, |cx| {
+            self.io
+                .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+        })
     }
 
     /// `poll_close`: half-close. A peer that is already gone is no error here.
-    fn shutdown_write(&self) -> io::Result<()> {
+    pub(super) fn shutdown_write(&self) -> io::Result<()> {
         match self.io.get_ref().shutdown(Shutdown::Write) {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
             other => other,
@@ -647,9 +644,8 @@ impl std::os::fd::AsRawFd for TcpStream {
     }
 }
 
-/// Implements `AsyncRead` + `AsyncWrite` for a type that derefs (through
-/// `$get`) to a `TcpStream`.
-macro_rules! impl_async_io {
+/// Implements `AsyncRead` for a type that derefs (through `$get`) to a `TcpStream`.
+macro_rules! impl_async_read {
     ($ty:ty, |$this:ident| $get:expr) => {
         impl AsyncRead for $ty {
             fn poll_read(
@@ -670,7 +666,12 @@ macro_rules! impl_async_io {
                 $get.poll_read_vectored_priv(cx, bufs)
             }
         }
+    };
+}
 
+/// Implements `AsyncWrite` for a type that derefs (through `$get`) to a `TcpStream`.
+macro_rules! impl_async_write {
+    ($ty:ty, |$this:ident| $get:expr) => {
         impl AsyncWrite for $ty {
             fn poll_write(
                 self: Pin<&mut Self>,
@@ -704,410 +705,13 @@ macro_rules! impl_async_io {
     };
 }
 
-impl_async_io!(TcpStream, |this| this);
-impl_async_io!(&TcpStream, |this| *this);
-impl_async_io!(ReadHalf<'_>, |this| this.0);
-impl_async_io!(WriteHalf<'_>, |this| this.0);
-impl_async_io!(OwnedReadHalf, |this| this.stream);
-impl_async_io!(OwnedWriteHalf, |this| this.stream);
-
-/// The read half of a borrowed [`TcpStream::split`]. It implements
-/// `AsyncWrite` too (it is the same socket), but use it to read.
-#[derive(Debug)]
-pub struct ReadHalf<'a>(&'a TcpStream);
-
-/// The write half of a borrowed [`TcpStream::split`]. It implements
-/// `AsyncRead` too (it is the same socket), but use it to write.
-#[derive(Debug)]
-pub struct WriteHalf<'a>(&'a TcpStream);
-
-impl AsRef<TcpStream> for ReadHalf<'_> {
-    /// The stream this half belongs to.
-    ///
-    /// ```
-    /// # use ferrio::net::{TcpListener, TcpStream};
-    /// ferrio::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-    ///     let (rd, _wr) = stream.split();
-    ///     assert_eq!(rd.as_ref().peer_addr().unwrap(), listener.local_addr().unwrap());
-    /// });
-    /// ```
-    fn as_ref(&self) -> &TcpStream {
-        self.0
-    }
-}
-
-impl AsRef<TcpStream> for WriteHalf<'_> {
-    /// The stream this half belongs to.
-    ///
-    /// ```
-    /// # use ferrio::net::{TcpListener, TcpStream};
-    /// ferrio::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-    ///     let (_rd, wr) = stream.split();
-    ///     assert_eq!(wr.as_ref().peer_addr().unwrap(), listener.local_addr().unwrap());
-    /// });
-    /// ```
-    fn as_ref(&self) -> &TcpStream {
-        self.0
-    }
-}
-
-/// The read half of [`TcpStream::into_split`], to move into its own task.
-#[derive(Debug)]
-pub struct OwnedReadHalf {
-    stream: Arc<TcpStream>,
-}
-
-/// The write half of [`TcpStream::into_split`], to move into its own task.
-/// Dropping it shuts the write side down, so the peer reads end-of-stream.
-#[derive(Debug)]
-pub struct OwnedWriteHalf {
-    stream: Arc<TcpStream>,
-    /// Cleared by [`OwnedReadHalf::reunite`], which keeps the stream whole.
-    shutdown_on_drop: bool,
-}
-
-/// The error of [`OwnedReadHalf::reunite`]: the halves came from two
-/// different streams. Both are handed back.
-#[derive(Debug)]
-pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
-
-impl fmt::Display for ReuniteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("tried to reunite halves of two different TCP streams")
-    }
-}
-
-impl std::error::Error for ReuniteError {}
-
-impl OwnedReadHalf {
-    /// Puts the two halves of one stream back together.
-    ///
-    /// ```
-    /// # use ferrio::net::{TcpListener, TcpStream};
-    /// ferrio::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-    ///     let (rd, wr) = stream.into_split();
-    ///     let stream = rd.reunite(wr).unwrap();
-    ///     assert!(stream.peer_addr().is_ok());
-    /// });
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`ReuniteError`] (with both halves) if they belong to different streams.
-    pub fn reunite(self, mut write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
-        if !Arc::ptr_eq(&self.stream, &write.stream) {
-            return Err(ReuniteError(self, write));
-        }
-        write.shutdown_on_drop = false;
-        drop(write);
-        // The two halves held the only references, and the write half is gone.
-        Arc::try_unwrap(self.stream)
-            .map_err(|_| unreachable!("a split stream has exactly two owners"))
-    }
-}
-
-impl AsRef<TcpStream> for OwnedReadHalf {
-    /// The stream this half belongs to.
-    ///
-    /// ```
-    /// # use ferrio::net::{TcpListener, TcpStream};
-    /// ferrio::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-    ///     let (rd, _wr) = stream.into_split();
-    ///     assert!(rd.as_ref().local_addr().is_ok());
-    /// });
-    /// ```
-    fn as_ref(&self) -> &TcpStream {
-        &self.stream
-    }
-}
-
-impl AsRef<TcpStream> for OwnedWriteHalf {
-    /// The stream this half belongs to.
-    ///
-    /// ```
-    /// # use ferrio::net::{TcpListener, TcpStream};
-    /// ferrio::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-    ///     let (_rd, wr) = stream.into_split();
-    ///     wr.as_ref().set_nodelay(true).unwrap();
-    /// });
-    /// ```
-    fn as_ref(&self) -> &TcpStream {
-        &self.stream
-    }
-}
-
-impl Drop for OwnedWriteHalf {
-    fn drop(&mut self) {
-        if self.shutdown_on_drop {
-            if let Err(e) = self.stream.shutdown_write() {
-                log::debug!("shutdown of a dropped write half failed: {e}");
-            }
-        }
-    }
-}
-
-/// A TCP server socket (asyncio's `start_server`, without the callback: call
-/// [`accept`](TcpListener::accept) in a loop and spawn a task per connection).
-///
-/// Made with `SO_REUSEADDR` (so a restarted server can bind at once) and a
-/// backlog of [`DEFAULT_BACKLOG`]. When the process runs out of descriptors
-/// (`EMFILE`, `ENFILE`) or the system out of buffers or memory, `accept` logs
-/// a warning and tries again after a pause (5 ms, doubling up to 1 s) instead
-/// of failing or spinning; connections aborted before they were accepted are
-/// skipped.
-///
-/// ```
-/// use ferrio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-/// use ferrio::net::{TcpListener, TcpStream};
-///
-/// ferrio::run(async {
-///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-///     let addr = listener.local_addr()?;
-///     ferrio::spawn(async move {
-///         loop {
-///             let (mut conn, peer) = listener.accept().await?;
-///             ferrio::spawn(async move {
-///                 let _ = conn.write_all(format!("hello {peer}\n").as_bytes()).await;
-///             });
-///         }
-///         #[allow(unreachable_code)]
-///         std::io::Result::Ok(())
-///     });
-///
-///     let stream = TcpStream::connect(addr).await?;
-///     let mut line = String::new();
-///     BufReader::new(stream).read_line(&mut line).await?;
-///     assert!(line.starts_with("hello 127.0.0.1:"));
-///     std::io::Result::Ok(())
-/// })
-/// .unwrap();
-/// ```
-pub struct TcpListener {
-    io: PollIo<mio::net::TcpListener>,
-}
-
-impl TcpListener {
-    /// Binds to `addr` with [`DEFAULT_BACKLOG`] and starts listening. A host
-    /// name is resolved first; the first address that binds wins. Port 0 picks
-    /// a free port: see [`local_addr`](TcpListener::local_addr).
-    ///
-    /// ```
-    /// ferrio::run(async {
-    ///     let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     assert_ne!(listener.local_addr().unwrap().port(), 0);
-    /// });
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// `AddrInUse`, `AddrNotAvailable`, `PermissionDenied`, the resolver's
-    /// errors, ...: the last one if no address binds.
-    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        TcpListener::bind_with_backlog(addr, DEFAULT_BACKLOG).await
-    }
-
-    /// [`bind`](TcpListener::bind) with a backlog of `backlog` pending
-    /// connections (the kernel may cap it, e.g. at `net.core.somaxconn`).
-    ///
-    /// ```
-    /// ferrio::run(async {
-    ///     let listener = ferrio::net::TcpListener::bind_with_backlog("127.0.0.1:0", 16).await.unwrap();
-    ///     assert!(listener.local_addr().unwrap().ip().is_loopback());
-    /// });
-    /// ```
-    pub async fn bind_with_backlog(
-        addr: impl ToSocketAddrs,
-        backlog: u32,
-    ) -> io::Result<TcpListener> {
-        first_that_works(addr, "bind", |addr| {
-            std::future::ready(TcpListener::bind_addr(addr, backlog))
-        })
-        .await
-    }
-
-    fn bind_addr(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
-        let socket = new_socket(&addr, Type::STREAM)?;
-        #[cfg(unix)]
-        socket.set_reuse_address(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
-        let listener = mio::net::TcpListener::from_std(socket.into());
-        let io = PollIo::new_current(listener)?;
-        log::debug!(
-            "listening on {:?} (backlog {backlog})",
-            io.get_ref().local_addr()
-        );
-        Ok(TcpListener { io })
-    }
-
-    /// The address the listener is bound to (with the port picked by the OS
-    /// if it was bound to port 0).
-    ///
-    /// ```
-    /// ferrio::run(async {
-    ///     let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     assert!(listener.local_addr().unwrap().ip().is_loopback());
-    /// });
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// Waits for the next connection and returns it with the peer's address.
-    ///
-    /// Out of descriptors, buffers or memory, it logs a warning and retries
-    /// after a growing pause (never spinning, never failing); connections that
-    /// failed before they were accepted are skipped. Other errors are returned.
-    ///
-    /// ```
-    /// use ferrio::net::{TcpListener, TcpStream};
-    /// ferrio::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-    ///     let (conn, peer) = listener.accept().await.unwrap();
-    ///     assert_eq!(peer, client.local_addr().unwrap());
-    ///     assert_eq!(conn.local_addr().unwrap(), listener.local_addr().unwrap());
-    /// });
-    /// ```
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let mut backoff = AcceptBackoff::default();
-        poll_fn(|cx| self.poll_accept(cx, &mut backoff)).await
-    }
-
-    /// A stream of incoming connections: `accept` in a loop. It never ends.
-    ///
-    /// ```
-    /// use ferrio::net::{TcpListener, TcpStream};
-    /// use futures_util::StreamExt;
-    /// ferrio::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     let addr = listener.local_addr().unwrap();
-    ///     let _a = TcpStream::connect(addr).await.unwrap();
-    ///     let _b = TcpStream::connect(addr).await.unwrap();
-    ///     let accepted: Vec<_> = listener.incoming().take(2).collect().await;
-    ///     assert!(accepted.iter().all(|c| c.is_ok()));
-    /// });
-    /// ```
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming {
-            listener: self,
-            backoff: AcceptBackoff::default(),
-        }
-    }
-
-    fn poll_accept(
-        &self,
-        cx: &mut Context<'_>,
-        backoff: &mut AcceptBackoff,
-    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let handle = self.io.registration().handle();
-        loop {
-            if let Some(pause) = &mut backoff.pause {
-                ready!(Pin::new(pause).poll(cx));
-                backoff.pause = None;
-            }
-            let accepted = ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()));
-            match accepted {
-                Ok((io, peer)) => match PollIo::new(handle, io) {
-                    Ok(io) => {
-                        backoff.delay = Duration::ZERO;
-                        log::debug!("accepted a connection from {peer}");
-                        return Poll::Ready(Ok((TcpStream::from_poll_io(io), peer)));
-                    }
-                    Err(e) => {
-                        // The connection closes here; the listener lives on.
-                        log::warn!("could not register the connection from {peer}: {e}");
-                        backoff.start(handle);
-                    }
-                },
-                Err(e) if is_resource_exhaustion(&e) => {
-                    backoff.start(handle);
-                    log::warn!(
-                        "accept on {:?} failed: {e}; out of descriptors or memory, retrying in {:?}",
-                        self.local_addr(),
-                        backoff.delay
-                    );
-                }
-                Err(e) if is_connection_error(&e) => {
-                    log::debug!("skipping a connection that failed before accept: {e}")
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
-    }
-}
-
-/// The pause of the accept loop while the process is out of resources.
-#[derive(Default)]
-struct AcceptBackoff {
-    /// The last pause; zero once an accept succeeded.
-    delay: Duration,
-    /// The pause in progress, if any.
-    pause: Option<Sleep>,
-}
-
-impl AcceptBackoff {
-    /// Starts the next, longer pause.
-    fn start(&mut self, handle: &ferrio_reactor::Handle) {
-        self.delay = (self.delay * 2).clamp(MIN_ACCEPT_BACKOFF, MAX_ACCEPT_BACKOFF);
-        self.pause = Some(Sleep::new(handle.clone(), Instant::now() + self.delay));
-    }
-}
-
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("local", &self.local_addr().ok())
-            .finish()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsFd for TcpListener {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-/// The connections of a [`TcpListener`], as a `Stream` (see
-/// [`TcpListener::incoming`]).
-pub struct Incoming<'a> {
-    listener: &'a TcpListener,
-    backoff: AcceptBackoff,
-}
-
-impl futures_util::Stream for Incoming<'_> {
-    type Item = io::Result<TcpStream>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        let accepted = ready!(this.listener.poll_accept(cx, &mut this.backoff));
-        Poll::Ready(Some(accepted.map(|(stream, _)| stream)))
-    }
-}
-
-impl fmt::Debug for Incoming<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Incoming")
-            .field("listener", self.listener)
-            .finish()
-    }
-}
+impl_async_read!(TcpStream, |this| this);
+impl_async_write!(TcpStream, |this| this);
+impl_async_read!(&TcpStream, |this| *this);
+impl_async_write!(&TcpStream, |this| *this);
+// Each half does its own direction only: a read half that could also write
+// would invite two tasks into one direction's waker slot.
+impl_async_read!(ReadHalf<'_>, |this| this.0);
+impl_async_write!(WriteHalf<'_>, |this| this.0);
+impl_async_read!(OwnedReadHalf, |this| this.stream);
+impl_async_write!(OwnedWriteHalf, |this| this.stream);

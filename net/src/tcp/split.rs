@@ -1,0 +1,194 @@
+//! The halves of a split [`TcpStream`]: borrowed ([`ReadHalf`], [`WriteHalf`])
+//! and owned ([`OwnedReadHalf`], [`OwnedWriteHalf`]).
+//!
+//! Not here: the reads and writes themselves (`stream.rs`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::stream::TcpStream;
+
+/// The read half of a borrowed [`TcpStream::split`]: it implements
+/// `AsyncRead` only. Writing goes through the [`WriteHalf`].
+///
+/// ```compile_fail
+/// use ferrio::io::AsyncWriteExt;
+/// # use ferrio::net::TcpStream;
+/// async fn write_through_the_read_half(stream: TcpStream) {
+///     let (mut rd, _wr) = stream.split();
+///     rd.write_all(b"no").await.unwrap(); // a read half does not write
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ReadHalf<'a>(pub(super) &'a TcpStream);
+
+/// The write half of a borrowed [`TcpStream::split`]: it implements
+/// `AsyncWrite` only. Reading goes through the [`ReadHalf`].
+///
+/// ```compile_fail
+/// use ferrio::io::AsyncReadExt;
+/// # use ferrio::net::TcpStream;
+/// async fn read_through_the_write_half(stream: TcpStream) {
+///     let (_rd, mut wr) = stream.split();
+///     let mut buf = [0; 1];
+///     wr.read(&mut buf).await.unwrap(); // a write half does not read
+/// }
+/// ```
+#[derive(Debug)]
+pub struct WriteHalf<'a>(pub(super) &'a TcpStream);
+
+impl AsRef<TcpStream> for ReadHalf<'_> {
+    /// The stream this half belongs to.
+    ///
+    /// ```
+    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (rd, _wr) = stream.split();
+    ///     assert_eq!(rd.as_ref().peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// });
+    /// ```
+    fn as_ref(&self) -> &TcpStream {
+        self.0
+    }
+}
+
+impl AsRef<TcpStream> for WriteHalf<'_> {
+    /// The stream this half belongs to.
+    ///
+    /// ```
+    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (_rd, wr) = stream.split();
+    ///     assert_eq!(wr.as_ref().peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// });
+    /// ```
+    fn as_ref(&self) -> &TcpStream {
+        self.0
+    }
+}
+
+/// The read half of [`TcpStream::into_split`], to move into its own task.
+/// It implements `AsyncRead` only.
+///
+/// ```compile_fail
+/// use ferrio::io::AsyncWriteExt;
+/// # use ferrio::net::TcpStream;
+/// async fn write_through_the_read_half(stream: TcpStream) {
+///     let (mut rd, _wr) = stream.into_split();
+///     rd.write_all(b"no").await.unwrap(); // a read half does not write
+/// }
+/// ```
+#[derive(Debug)]
+pub struct OwnedReadHalf {
+    pub(super) stream: Arc<TcpStream>,
+}
+
+/// The write half of [`TcpStream::into_split`], to move into its own task.
+/// It implements `AsyncWrite` only. Dropping it shuts the write side down, so
+/// the peer reads end-of-stream.
+///
+/// ```compile_fail
+/// use ferrio::io::AsyncReadExt;
+/// # use ferrio::net::TcpStream;
+/// async fn read_through_the_write_half(stream: TcpStream) {
+///     let (_rd, mut wr) = stream.into_split();
+///     let mut buf = [0; 1];
+///     wr.read(&mut buf).await.unwrap(); // a write half does not read
+/// }
+/// ```
+#[derive(Debug)]
+pub struct OwnedWriteHalf {
+    pub(super) stream: Arc<TcpStream>,
+    /// Cleared by [`OwnedReadHalf::reunite`], which keeps the stream whole.
+    pub(super) shutdown_on_drop: bool,
+}
+
+/// The error of [`OwnedReadHalf::reunite`]: the halves came from two
+/// different streams. Both are handed back.
+#[derive(Debug)]
+pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves of two different TCP streams")
+    }
+}
+
+impl std::error::Error for ReuniteError {}
+
+impl OwnedReadHalf {
+    /// Puts the two halves of one stream back together.
+    ///
+    /// ```
+    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (rd, wr) = stream.into_split();
+    ///     let stream = rd.reunite(wr).unwrap();
+    ///     assert!(stream.peer_addr().is_ok());
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ReuniteError`] (with both halves) if they belong to different streams.
+    pub fn reunite(self, mut write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
+        if !Arc::ptr_eq(&self.stream, &write.stream) {
+            return Err(ReuniteError(self, write));
+        }
+        write.shutdown_on_drop = false;
+        drop(write);
+        // The two halves held the only references, and the write half is gone.
+        Arc::try_unwrap(self.stream)
+            .map_err(|_| unreachable!("a split stream has exactly two owners"))
+    }
+}
+
+impl AsRef<TcpStream> for OwnedReadHalf {
+    /// The stream this half belongs to.
+    ///
+    /// ```
+    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (rd, _wr) = stream.into_split();
+    ///     assert!(rd.as_ref().local_addr().is_ok());
+    /// });
+    /// ```
+    fn as_ref(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
+impl AsRef<TcpStream> for OwnedWriteHalf {
+    /// The stream this half belongs to.
+    ///
+    /// ```
+    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (_rd, wr) = stream.into_split();
+    ///     wr.as_ref().set_nodelay(true).unwrap();
+    /// });
+    /// ```
+    fn as_ref(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            if let Err(e) = self.stream.shutdown_write() {
+                log::debug!("shutdown of a dropped write half failed: {e}");
+            }
+        }
+    }
+}

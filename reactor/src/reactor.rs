@@ -1,0 +1,369 @@
+//! The reactor itself: the [`Reactor`] that owns the OS poller and turns, and
+//! the [`Handle`] through which everything else reaches it.
+//!
+//! Not here: the readiness of one source (`io.rs`), the timer map (`timer.rs`),
+//! the thread-local current reactor (`context.rs`).
+
+use std::io as stdio;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use mio::Interest;
+use slab::Slab;
+
+use crate::io::{self, Registration, ScheduledIo};
+#[cfg(target_os = "linux")]
+use crate::precise;
+use crate::timer::{self, Timers};
+
+/// The token of the `mio::Waker` that interrupts a sleeping [`Reactor::turn`].
+const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
+
+/// Bits of a token that hold the slab index; the bits above hold the generation.
+const INDEX_BITS: u32 = 24;
+const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+/// Generations wrap within the bits a token has left (never reaching `WAKER_TOKEN`).
+const GENERATION_MASK: u32 = ((usize::MAX >> INDEX_BITS) >> 1) as u32;
+
+/// Capacity of the event buffer handed to `mio::Poll::poll`.
+const EVENTS_CAPACITY: usize = 1024;
+
+/// The OS poller, its registrations and the timers. Owned by one thread, which
+/// calls [`turn`](Reactor::turn); everything else goes through a [`Handle`].
+pub struct Reactor {
+    /// The mio poller: epoll or kqueue.
+    poll: mio::Poll,
+    /// Reused event buffer, so a turn allocates nothing.
+    events: mio::Events,
+    /// Reused buffer of wakers collected under locks and woken after they are released.
+    wake_buf: Vec<Waker>,
+    /// Wakes a poll that sleeps on a timer at the exact deadline, not up to
+    /// 1 ms later (Linux: timerfd). `None` where unavailable.
+    #[cfg(target_os = "linux")]
+    precise: Option<precise::PreciseTimer>,
+    /// Shared with every handle.
+    handle: Handle,
+}
+
+/// A cheap, cloneable, thread-safe reference to a [`Reactor`].
+///
+/// ```
+/// let reactor = ferrio_reactor::Reactor::new().unwrap();
+/// let handle = reactor.handle();
+/// std::thread::spawn(move || handle.unpark()).join().unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    /// Registers sources from any thread without touching `Poll`.
+    pub(crate) registry: mio::Registry,
+    /// Registrations, indexed by the low bits of their token.
+    io: Mutex<Slab<Arc<ScheduledIo>>>,
+    /// Generation stamped into each new token, so an event for a freed slot that
+    /// was reused is recognised as stale and dropped (mio rule: tokens are hints).
+    next_generation: AtomicU32,
+    /// Armed timers and what the poller is sleeping on.
+    timers: Mutex<Timers>,
+    /// Interrupts a sleeping `poll` from another thread.
+    waker: mio::Waker,
+    /// Bumped once per turn, *before* events are dispatched, so readiness set by
+    /// this turn carries a tick newer than any `ReadyEvent` a task already holds.
+    tick: AtomicU64,
+    /// Set when the [`Reactor`] is dropped: nothing will turn this poller
+    /// again, so a source registered here can never be woken (design rule 7).
+    /// Set *before* the waiters are taken and woken, so that a waiter that
+    /// stores its waker after that sees the flag when it checks again.
+    shut_down: AtomicBool,
+}
+
+impl Reactor {
+    /// Creates a reactor with its own OS poller.
+    pub fn new() -> stdio::Result<Reactor> {
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let registry = poll.registry().try_clone()?;
+        let inner = Arc::new(Inner {
+            registry,
+            io: Mutex::new(Slab::new()),
+            next_generation: AtomicU32::new(0),
+            timers: Mutex::new(Timers::default()),
+            waker,
+            tick: AtomicU64::new(0),
+            shut_down: AtomicBool::new(false),
+        });
+        #[cfg(target_os = "linux")]
+        let precise = precise::PreciseTimer::new(poll.registry())
+            .map_err(|e| log::warn!("no timerfd, timers fall back to 1 ms precision: {e}"))
+            .ok();
+        Ok(Reactor {
+            poll,
+            events: mio::Events::with_capacity(EVENTS_CAPACITY),
+            wake_buf: Vec::new(),
+            #[cfg(target_os = "linux")]
+            precise,
+            handle: Handle { inner },
+        })
+    }
+
+    /// A handle to this reactor.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Waits for I/O events or the next timer deadline, at most `timeout`
+    /// (`None`: as long as it takes), then wakes every waker whose event or
+    /// deadline arrived. Returns how many wakers were woken.
+    ///
+    /// `Interrupted` is retried; any other poll error is returned.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// assert_eq!(reactor.turn(Some(Duration::ZERO)).unwrap(), 0);
+    /// ```
+    pub fn turn(&mut self, timeout: Option<Duration>) -> stdio::Result<usize> {
+        let inner = &*self.handle.inner;
+        let timeout = {
+            let mut timers = inner.timers();
+            let now = Instant::now();
+            let next_deadline = timers.next_deadline();
+            let until_timer = next_deadline.map(|d| d.saturating_duration_since(now));
+            let timeout = match (timeout, until_timer) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            // About to block on a timer: have the timerfd end the poll at the
+            // deadline itself, not at the next whole millisecond.
+            #[cfg(target_os = "linux")]
+            if let (Some(deadline), Some(precise)) = (next_deadline, self.precise.as_mut()) {
+                if until_timer == timeout && timeout.is_some_and(|t| !t.is_zero()) {
+                    precise.arm(deadline, now);
+                }
+            }
+            // Published under the timers lock: a timer armed from another thread
+            // after this point sees it and interrupts the poll if it is earlier.
+            timers.sleeping_until = Some(timeout.map(|t| now + t));
+            timeout
+        };
+
+        // Readiness set by events of this turn must not be erased by a task that
+        // acts on an event of an earlier turn (rule 1 of mio: clear by tick).
+        let tick = inner.tick.fetch_add(1, Ordering::AcqRel) + 1;
+        let polled = loop {
+            match self.poll.poll(&mut self.events, timeout) {
+                Err(e) if e.kind() == stdio::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        {
+            // One lock after the poll: stop inviting interrupts, and collect
+            // the timers. Careful: collect them *after* the poll, against a
+            // fresh `now`, so a timer whose deadline passed during the poll
+            // fires in this turn.
+            let mut timers = inner.timers();
+            timers.sleeping_until = None;
+            if polled.is_ok() {
+                timers.expire(Instant::now(), &mut self.wake_buf);
+            }
+        }
+        polled?;
+
+        if !self.events.is_empty() {
+            let io = inner.io();
+            for event in self.events.iter() {
+                let token = event.token();
+                if token == WAKER_TOKEN {
+                    continue;
+                }
+                #[cfg(target_os = "linux")]
+                if token == precise::TIMER_TOKEN {
+                    if let Some(precise) = self.precise.as_mut() {
+                        precise.expired();
+                    }
+                    continue;
+                }
+                let index = token.0 & INDEX_MASK;
+                let generation = (token.0 >> INDEX_BITS) as u32;
+                match io.get(index) {
+                    Some(sched) if sched.generation == generation => {
+                        sched.dispatch(tick, io::Ready::from_mio(event), &mut self.wake_buf);
+                    }
+                    // The registration is gone, or its slot now belongs to a newer one.
+                    _ => log::trace!("dropping stale event for token {token:?}"),
+                }
+            }
+        }
+
+        let woken = self.wake_buf.len();
+        // Every lock is released here: a woken waker may re-enter the reactor.
+        for waker in self.wake_buf.drain(..) {
+            waker.wake();
+        }
+        Ok(woken)
+    }
+}
+
+impl Drop for Reactor {
+    /// Marks the reactor shut down and wakes everyone still waiting on it:
+    /// every socket waiter and every timer. They poll again and find the
+    /// reactor gone (a socket fails with [`shut_down_error`], a timer moves
+    /// to the reactor current where it is polled), instead of waiting forever.
+    fn drop(&mut self) {
+        let inner = &*self.handle.inner;
+        inner.shut_down.store(true, Ordering::Release);
+        {
+            let io = inner.io();
+            for (_, sched) in io.iter() {
+                sched.take_all_waiters(&mut self.wake_buf);
+            }
+        }
+        inner.timers().take_all(&mut self.wake_buf);
+        log::debug!(
+            "reactor shut down; waking {} waiters so they see it",
+            self.wake_buf.len()
+        );
+        // Every lock is released here.
+        for waker in self.wake_buf.drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+/// The error of an operation on a source whose reactor was dropped.
+pub(crate) fn shut_down_error() -> stdio::Error {
+    stdio::Error::other(
+        "the ferrio runtime this socket was registered with has shut down; \
+         create sockets inside the runtime that uses them",
+    )
+}
+
+/// The error of an operation that would wait on a source registered with
+/// another runtime than the one running on this thread.
+pub(crate) fn foreign_error() -> stdio::Error {
+    stdio::Error::other(
+        "this socket is registered with another ferrio runtime than the one running \
+         on this thread, which cannot wake it; create sockets inside the runtime that uses them",
+    )
+}
+
+impl Handle {
+    /// Whether the [`Reactor`] of this handle was dropped. Sources registered
+    /// with it can no longer wait for readiness, and nothing can be
+    /// registered with it.
+    ///
+    /// ```
+    /// let reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// let handle = reactor.handle();
+    /// assert!(!handle.is_shut_down());
+    /// drop(reactor);
+    /// assert!(handle.is_shut_down());
+    /// ```
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.shut_down.load(Ordering::Acquire)
+    }
+
+    /// Interrupts a sleeping [`Reactor::turn`] (or makes the next one return at
+    /// once). Safe to call from any thread.
+    pub fn unpark(&self) {
+        if let Err(e) = self.inner.waker.wake() {
+            log::warn!("failed to wake the reactor: {e}");
+        }
+    }
+
+    /// Registers `source` for `interest` and returns the registration that
+    /// tracks its readiness. The source must be deregistered with
+    /// [`Registration::deregister`] before it is closed.
+    ///
+    /// # Errors
+    ///
+    /// When the reactor was dropped (kind `Other`, saying so), when it holds
+    /// too many registrations, or when the OS refuses the registration.
+    pub fn register<S: mio::event::Source + ?Sized>(
+        &self,
+        source: &mut S,
+        interest: Interest,
+    ) -> stdio::Result<Registration> {
+        if self.is_shut_down() {
+            return Err(shut_down_error());
+        }
+        let generation =
+            self.inner.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
+        let sched = Arc::new(ScheduledIo::new(generation));
+        let index = {
+            let mut io = self.inner.io();
+            let entry = io.vacant_entry();
+            let index = entry.key();
+            if index > INDEX_MASK {
+                return Err(stdio::Error::other(
+                    "too many registrations with the reactor",
+                ));
+            }
+            entry.insert(sched.clone());
+            index
+        };
+        let token = mio::Token(index | ((generation as usize) << INDEX_BITS));
+        if let Err(e) = self.inner.registry.register(source, token, interest) {
+            self.inner.io().remove(index);
+            return Err(e);
+        }
+        log::trace!("registered {token:?} for {interest:?}");
+        Ok(Registration::new(self.clone(), index, sched))
+    }
+
+    /// Arms a timer at `deadline` that wakes `waker`; returns its key.
+    pub(crate) fn insert_timer(&self, deadline: Instant, waker: Waker) -> timer::Key {
+        let (key, interrupt) = self.inner.timers().insert(deadline, waker);
+        if interrupt {
+            // The poller sleeps past this deadline: wake it so it recomputes (rule 5).
+            self.unpark();
+        }
+        key
+    }
+
+    /// How many registrations are live. For tests and diagnostics.
+    pub fn registration_count(&self) -> usize {
+        self.inner.io().len()
+    }
+
+    /// How many timers are armed. For tests and diagnostics.
+    pub fn timer_count(&self) -> usize {
+        self.inner.timers().len()
+    }
+
+    pub(crate) fn ptr_eq(&self, other: &Handle) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("registrations", &self.registration_count())
+            .field("timers", &self.timer_count())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reactor")
+            .field("handle", &self.handle)
+            .finish()
+    }
+}
+
+impl Inner {
+    pub(crate) fn io(&self) -> MutexGuard<'_, Slab<Arc<ScheduledIo>>> {
+        // A poisoned lock only means a waker panicked elsewhere; the slab is intact.
+        self.io.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn timers(&self) -> MutexGuard<'_, Timers> {
+        self.timers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
