@@ -238,3 +238,18 @@ fn a_read_waits_until_the_peer_writes() {
         assert_eq!(&reader.await.unwrap(), b"later");
     });
 }
+
+#[test]
+fn a_socket_from_an_ended_runtime_fails_at_once() {
+    let mut first = ferrio::Runtime::new().unwrap();
+    let (mut a, _b) = first.block_on(async { UnixStream::pair() }).unwrap();
+    drop(first);
+    run("read on a socket of a dropped runtime", async {
+        let mut buf = [0; 4];
+        let err = a
+            .read(&mut buf)
+            .await
+            .expect_err("the socket's reactor is gone: the read must fail, not wait");
+        assert_eq!(err.kind(), ErrorKind::Other, "{err}");
+    });
+}
