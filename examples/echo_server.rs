@@ -1,6 +1,8 @@
 //! An echo server: every byte a client sends comes back (asyncio's
 //! `start_server` with an echo callback). A connection that sends nothing
 //! costs no buffer, only its task and socket (see `echo_until_closed`).
+//! Ctrl-C (or SIGTERM) shuts it down gracefully: it stops accepting, lets the
+//! connections in flight finish for up to ten seconds, then cuts the rest.
 //!
 //! With `--threaded` the same service runs the classic way, one OS thread per
 //! connection with blocking sockets, so the two models can be compared
@@ -13,11 +15,14 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ferrio::io::AsyncWriteExt;
 use ferrio::net::{TcpListener, TcpStream};
+use ferrio::signal::{signal, SignalKind};
+use ferrio::{Either, JoinHandle};
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -62,17 +67,35 @@ fn main() -> ExitCode {
     }
 }
 
-/// The async server: one task per connection, all on one thread.
+/// How long, after Ctrl-C, connections in flight may take to finish before
+/// they are cut.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// The async server: one task per connection, all on one thread, until
+/// Ctrl-C (SIGINT) or SIGTERM. Then it stops accepting, lets the connections
+/// in flight finish for up to [`GRACE`], cuts the rest, and returns.
 async fn serve(addr: &str) -> io::Result<()> {
+    // Listen for the signals first, so that one sent at any later moment is seen.
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
     let listener = TcpListener::bind(addr).await?;
     println!(
         "echo server (async) listening on {}",
         listener.local_addr()?
     );
+    let mut connections: Vec<JoinHandle<()>> = Vec::new();
     loop {
-        match listener.accept().await {
+        let stop = async {
+            ferrio::select(pin!(interrupt.recv()), pin!(terminate.recv())).await;
+        };
+        let accepted = match ferrio::select(pin!(listener.accept()), pin!(stop)).await {
+            Either::Left((accepted, _)) => accepted,
+            Either::Right(((), _)) => break,
+        };
+        match accepted {
             Ok((stream, peer)) => {
-                ferrio::spawn(echo(stream, peer));
+                connections.retain(|c| !c.is_finished());
+                connections.push(ferrio::spawn(echo(stream, peer)));
             }
             Err(e) => {
                 // Out-of-descriptor errors are retried inside accept; anything
@@ -82,6 +105,25 @@ async fn serve(addr: &str) -> io::Result<()> {
             }
         }
     }
+    drop(listener);
+    connections.retain(|c| !c.is_finished());
+    println!(
+        "shutting down: waiting up to {GRACE:?} for {} connection(s)",
+        connections.len()
+    );
+    let deadline = Instant::now() + GRACE;
+    let mut cut = 0;
+    for mut connection in connections {
+        if ferrio::time::timeout_at(deadline, &mut connection)
+            .await
+            .is_err()
+        {
+            connection.abort();
+            cut += 1;
+        }
+    }
+    println!("stopped; {cut} connection(s) cut at the deadline");
+    Ok(())
 }
 
 /// One connection: echoes until the client closes, logging either end.

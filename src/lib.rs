@@ -35,6 +35,9 @@
 //! | `asyncio.to_thread(f)` | [`spawn_blocking`] |
 //! | `asyncio.get_running_loop()`, `call_soon_threadsafe`, `call_later` | [`Handle`] |
 //! | `open_connection`, `start_server` | [`net`] |
+//! | aiofiles' `open`, `os.listdir`, ... | [`fs`] |
+//! | `loop.add_signal_handler` | [`signal`] |
+//! | `create_subprocess_exec` | [`process`] |
 //!
 //! # `Send`
 //!
@@ -53,6 +56,8 @@
 //! - [`TaskGroup`], [`JoinSet`], [`as_completed`]: structured concurrency.
 //! - [`gather`], [`join!`], [`wait`], [`select()`], [`select_all`], [`select!`], [`shield`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
+//! - [`signal`], [`process`]: Unix signals and child processes.
+//! - [`fs`]: files and directories, on the blocking pool.
 
 #![forbid(unsafe_code)]
 
@@ -62,6 +67,7 @@ mod runtime;
 mod task_group;
 mod wait;
 
+pub mod fs;
 pub mod sync;
 
 #[doc(hidden)]
@@ -229,9 +235,19 @@ where
 /// `BufReader`, `lines`, ...), from futures-util, for ferrio's sockets.
 pub use ferrio_net::io;
 
-/// Sockets: TCP, UDP and name resolution (asyncio's `open_connection`,
+/// Sockets: TCP, UDP, Unix domain sockets and name resolution (asyncio's `open_connection`,
 /// `start_server`, `create_datagram_endpoint`, `getaddrinfo`).
 pub use ferrio_net as net;
+
+/// Unix signals: [`signal::ctrl_c`], [`signal::signal`] streams and
+/// [`signal::add_handler`] (asyncio's `loop.add_signal_handler`).
+#[cfg(unix)]
+pub use ferrio_net::signal;
+
+/// Child processes: [`process::Command`], [`process::Child`] with its pipes
+/// as async streams (asyncio's `create_subprocess_exec`).
+#[cfg(unix)]
+pub use ferrio_net::process;
 
 /// The HTTP/1.1 client (aiohttp's `ClientSession` with `TCPConnector` limits)
 /// and a small server.

@@ -102,3 +102,57 @@ fn async_fn_futures_are_send() {
         is_send(&scope);
     });
 }
+
+/// Signals, child processes, Unix sockets and files (`#[cfg(unix)]` where
+/// they are Unix-only).
+#[test]
+fn os_types_and_futures_are_send() {
+    #[cfg(unix)]
+    {
+        assert_send_sync::<ferrio::signal::SignalKind>();
+        assert_send::<ferrio::signal::Signal>();
+        assert_send::<ferrio::process::Command>();
+        assert_send::<ferrio::process::Child>();
+        assert_send::<ferrio::process::ChildStdin>();
+        assert_send::<ferrio::process::ChildStdout>();
+        assert_send::<ferrio::process::ChildStderr>();
+        assert_send_sync::<ferrio::net::UnixStream>();
+        assert_send_sync::<ferrio::net::UnixListener>();
+        assert_send_sync::<ferrio::net::UnixDatagram>();
+        assert_send::<ferrio::net::UnixOwnedReadHalf>();
+        assert_send::<ferrio::net::UnixOwnedWriteHalf>();
+    }
+    assert_send::<ferrio::fs::File>();
+    assert_send::<ferrio::fs::ReadDir>();
+    assert_send_sync::<ferrio::fs::DirEntry>();
+    assert_send_sync::<ferrio::fs::OpenOptions>();
+    ferrio::run(async {
+        #[cfg(unix)]
+        {
+            let mut usr2 = ferrio::signal::signal(ferrio::signal::SignalKind::user_defined2())
+                .expect("SIGUSR2 can be listened for");
+            is_send(&usr2.recv());
+            is_send(&ferrio::signal::ctrl_c());
+            let mut command = ferrio::process::Command::new("true");
+            is_send(&command.output());
+            let mut child = command.spawn().expect("true runs");
+            is_send(&child.wait());
+            is_send(&child.kill());
+            is_send(&ferrio::net::UnixStream::connect("/nonexistent"));
+            let (a, _b) = ferrio::net::UnixDatagram::pair().expect("socketpair");
+            is_send(&a.send(b"x"));
+            let listener = ferrio::net::UnixListener::bind(
+                std::env::temp_dir().join(format!("ferrio-send-{}.sock", std::process::id())),
+            );
+            if let Ok(listener) = &listener {
+                is_send(&listener.accept());
+                let _ = std::fs::remove_file(listener.local_addr().unwrap().as_pathname().unwrap());
+            }
+            is_send(&child.communicate(b""));
+        }
+        is_send(&ferrio::fs::read("/nonexistent"));
+        is_send(&ferrio::fs::write("/nonexistent", "x"));
+        is_send(&ferrio::fs::read_dir("/"));
+        is_send(&ferrio::fs::File::open("/nonexistent"));
+    });
+}

@@ -2,10 +2,10 @@
 //! from `std` normally and from `loom` under `--cfg loom`, so that the loom
 //! models (`tests/loom.rs`) explore every interleaving of the real code.
 //!
-//! Not here: `Arc`. Tasks are `Arc<dyn Runnable>` and wakers come from
-//! `futures_task::ArcWake`, both of which need `std::sync::Arc` (loom's `Arc`
-//! cannot be coerced to a trait object), so the models check the state word,
-//! the locks and the cells, not the reference counts.
+//! Not here: `Arc`. A task is its own waker through `futures_task::ArcWake`,
+//! which needs `std::sync::Arc` (and loom's `Arc` becomes a trait object only
+//! by conversion from std's), so the models check the state word, the locks
+//! and the cells, not the reference counts.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{atomic, Condvar, Mutex, MutexGuard};

@@ -1,4 +1,4 @@
-//! ferrio-net: TCP, UDP and DNS on ferrio's reactor, re-exported by the
+//! ferrio-net: TCP, UDP, Unix sockets, DNS, signals and child processes on ferrio's reactor, re-exported by the
 //! facade as `ferrio::net` (and `ferrio::io`). The HTTP client and server
 //! built on it are the `ferrio-http` crate (`ferrio::http`).
 //!
@@ -15,8 +15,14 @@
 //! - [`TcpStream`], [`TcpListener`] and the halves of a split stream: TCP
 //!   (asyncio's `open_connection` / `start_server`).
 //! - [`UdpSocket`] for UDP.
+//! - [`UnixStream`], [`UnixListener`], [`UnixDatagram`] (Unix): Unix domain
+//!   sockets (asyncio's `open_unix_connection` / `start_unix_server`).
 //! - [`lookup_host`], [`Resolver`], [`ToSocketAddrs`]: name resolution
 //!   (asyncio's `getaddrinfo`) on the blocking pool, with a timeout.
+//! - [`signal`] (Unix): [`signal::ctrl_c`], [`signal::signal`] streams and
+//!   [`signal::add_handler`] (asyncio's `loop.add_signal_handler`).
+//! - [`process`] (Unix): [`process::Command`] and [`process::Child`], child
+//!   processes with pipes on the reactor (asyncio's `create_subprocess_exec`).
 //! - [`io`]: the async read/write traits and helpers (`read_exact`,
 //!   `write_all`, `copy`, `BufReader`, `lines`).
 
@@ -25,11 +31,19 @@
 mod addr;
 mod attempt;
 mod dns;
+#[cfg(unix)]
+mod oneway;
 mod socket;
 mod tcp;
 mod udp;
+#[cfg(unix)]
+mod unix;
 
 pub mod io;
+#[cfg(unix)]
+pub mod process;
+#[cfg(unix)]
+pub mod signal;
 
 pub use addr::ToSocketAddrs;
 pub use dns::{
@@ -40,3 +54,10 @@ pub use tcp::{
     WriteHalf, DEFAULT_BACKLOG,
 };
 pub use udp::UdpSocket;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use unix::UCred;
+#[cfg(unix)]
+pub use unix::{
+    SocketAddr as UnixSocketAddr, UnixDatagram, UnixIncoming, UnixListener, UnixOwnedReadHalf,
+    UnixOwnedWriteHalf, UnixReadHalf, UnixStream, UnixWriteHalf,
+};

@@ -5,8 +5,18 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+// The readiness word and the waiter lists are loom's under `--cfg loom`, for
+// the model at the end of this file.
+#[cfg(loom)]
+use loom::sync::{
+    atomic::{AtomicU64, Ordering},
+    Mutex, MutexGuard,
+};
+#[cfg(not(loom))]
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Mutex, MutexGuard,
+};
 use std::task::{Context, Poll, Waker};
 
 use mio::Interest;
@@ -128,12 +138,19 @@ impl Waiters {
 #[derive(Default)]
 struct DirectionWaiters {
     /// The waker of the `poll_*` path ([`Registration::poll_ready`]: reads,
-    /// writes, accepts). One slot, because the callers of `poll_read` and the
-    /// like have nowhere to keep a ticket; it holds the newest waker, and a
-    /// waker it replaces is woken (unless it wakes the same task), so two
-    /// tasks polling one socket never lose a wakeup. This is the fast path:
-    /// one task per direction, no allocation.
+    /// writes, accepts). The callers of `poll_read` and the like have nowhere
+    /// to keep a ticket, so a waker is kept until the next event in its
+    /// direction. This is the fast path: one task per direction, no
+    /// allocation.
     poller: Option<Waker>,
+    /// The wakers of other tasks on the `poll_*` path at the same time (two
+    /// tasks reading one `&TcpStream`), each kept once (`will_wake`) and woken
+    /// with `poller`. Not a replace-and-wake hand-over, which would have the
+    /// tasks wake each other in turn for as long as nothing arrives. At most
+    /// [`MAX_OTHER_POLLERS`]: past that the oldest is woken to make room (it
+    /// polls again and comes back), so a task whose waker changes at every
+    /// poll cannot grow the list.
+    other_pollers: Vec<Waker>,
     /// The wakers of [`Readiness`] futures (`readable()`/`writable()`), each
     /// at the key its future holds. An entry is `None` once woken and until
     /// its future polls again; it is removed when the future completes or is
@@ -142,10 +159,32 @@ struct DirectionWaiters {
     ready: Slab<Option<Waker>>,
 }
 
+/// How many wakers of the `poll_*` path beside the first one a direction
+/// keeps (see [`DirectionWaiters::other_pollers`]).
+const MAX_OTHER_POLLERS: usize = 32;
+
 impl DirectionWaiters {
+    /// Keeps `waker` to be woken by the next event, unless it is kept
+    /// already. Returns a waker to wake now, outside the lock, when the list
+    /// was full.
+    fn add_poller(&mut self, waker: &Waker) -> Option<Waker> {
+        let Some(first) = &self.poller else {
+            self.poller = Some(waker.clone());
+            return None;
+        };
+        if first.will_wake(waker) || self.other_pollers.iter().any(|w| w.will_wake(waker)) {
+            return None;
+        }
+        let evicted =
+            (self.other_pollers.len() == MAX_OTHER_POLLERS).then(|| self.other_pollers.remove(0));
+        self.other_pollers.push(waker.clone());
+        evicted
+    }
+
     /// Moves every waker into `wake`, leaving the futures' entries in place.
     fn take_all(&mut self, wake: &mut Vec<Waker>) {
         wake.extend(self.poller.take());
+        wake.append(&mut self.other_pollers);
         wake.extend(self.ready.iter_mut().filter_map(|(_, w)| w.take()));
     }
 }
@@ -188,6 +227,16 @@ impl ScheduledIo {
         waiters.writer.take_all(wake);
     }
 
+    /// Clears what `event` reported, unless a newer tick set readiness since.
+    fn clear(&self, event: ReadyEvent) {
+        let clear = Ready::clearable(event.direction);
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                (cur >> 8 == event.tick).then_some(cur & !clear)
+            });
+    }
+
     fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
         let cur = self.readiness.load(Ordering::Acquire);
         let bits = cur & Ready::mask(direction);
@@ -222,11 +271,9 @@ impl Registration {
     /// Ready if the source is (possibly) ready in `direction`; otherwise stores
     /// the context's waker, to be woken by the next event in that direction.
     ///
-    /// This is the path of operations (`poll_read`, `poll_write`, ...): one
-    /// waker slot per direction. A waker from another task replaces the one
-    /// stored, and the replaced one is woken so that its task polls again
-    /// and stores itself back; to wait beside an operation without that
-    /// hand-over, use [`ready`](Registration::ready).
+    /// This is the path of operations (`poll_read`, `poll_write`, ...): the
+    /// waker is kept until the next event in `direction`, beside those of
+    /// other tasks polling the same direction, and all are woken by it.
     ///
     /// # Errors
     ///
@@ -243,16 +290,9 @@ impl Registration {
         }
         // Only on the way to waiting: an operation that can run costs nothing more.
         self.check_can_wait()?;
-        let replaced = {
-            let mut waiters = self.sched.waiters();
-            let slot = &mut waiters.of(direction).poller;
-            match slot {
-                Some(w) if w.will_wake(cx.waker()) => None,
-                _ => slot.replace(cx.waker().clone()),
-            }
-        };
-        // Outside the lock: the replaced waker's task may poll this socket at once.
-        if let Some(waker) = replaced {
+        let evicted = self.sched.waiters().of(direction).add_poller(cx.waker());
+        // Outside the lock: the evicted waker's task may poll this socket at once.
+        if let Some(waker) = evicted {
             waker.wake();
         }
         self.recheck(direction)
@@ -295,7 +335,7 @@ impl Registration {
         }
     }
 
-    /// How many wakers wait in `direction`: the `poll_*` path's, if any, and
+    /// How many wakers wait in `direction`: those of the `poll_*` path, and
     /// one per pending [`Readiness`] future. For tests and diagnostics.
     ///
     /// ```
@@ -308,20 +348,14 @@ impl Registration {
     pub fn waiter_count(&self, direction: Direction) -> usize {
         let mut waiters = self.sched.waiters();
         let waiters = waiters.of(direction);
-        usize::from(waiters.poller.is_some()) + waiters.ready.len()
+        usize::from(waiters.poller.is_some()) + waiters.other_pollers.len() + waiters.ready.len()
     }
 
     /// Clears the readiness `event` reported, after the operation it allowed
     /// returned `WouldBlock`. A newer event (another tick) is kept; closed and
     /// error bits are final and never cleared.
     pub fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = Ready::clearable(event.direction);
-        let _ = self
-            .sched
-            .readiness
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
-                (cur >> 8 == event.tick).then_some(cur & !clear)
-            });
+        self.sched.clear(event);
     }
 
     /// Runs `op` once the source is ready in `direction`, retrying after each
@@ -584,5 +618,198 @@ impl<S: mio::event::Source> Drop for PollIo<S> {
 impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollIo<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PollIo").field("io", &self.io).finish()
+    }
+}
+
+// Plain unit tests: under `--cfg loom` the atomics are loom's, which only
+// run inside a model (see `loom_model` below).
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    /// A waker that counts its wakes.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn readable() -> Ready {
+        Ready(Ready::READABLE)
+    }
+
+    #[test]
+    fn dispatch_takes_the_slot_and_every_listed_waker_of_the_ready_direction_only() {
+        let sched = ScheduledIo::new(0);
+        let (reader, writer) = (Arc::new(Count::default()), Arc::new(Count::default()));
+        {
+            let mut waiters = sched.waiters();
+            waiters.reader.poller = Some(Waker::from(reader.clone()));
+            for _ in 0..3 {
+                waiters
+                    .reader
+                    .ready
+                    .insert(Some(Waker::from(reader.clone())));
+            }
+            waiters.writer.poller = Some(Waker::from(writer.clone()));
+        }
+        let mut wake = Vec::new();
+        sched.dispatch(1, readable(), &mut wake);
+        assert_eq!(wake.len(), 4, "the slot and three listed wakers");
+        wake.into_iter().for_each(Waker::wake);
+        assert_eq!(reader.0.load(Ordering::SeqCst), 4);
+        assert_eq!(
+            writer.0.load(Ordering::SeqCst),
+            0,
+            "a read event leaves writers waiting"
+        );
+        let mut waiters = sched.waiters();
+        assert_eq!(
+            waiters.reader.ready.len(),
+            3,
+            "listed entries stay (emptied) until their futures poll or drop"
+        );
+        assert!(waiters.of(Direction::Write).poller.is_some());
+    }
+
+    #[test]
+    fn readiness_is_stamped_with_its_tick_and_cleared_only_by_that_tick() {
+        let sched = ScheduledIo::new(0);
+        let mut wake = Vec::new();
+        sched.dispatch(7, readable(), &mut wake);
+        let event = sched.ready_event(Direction::Read).expect("readable");
+        assert_eq!(event.tick, 7);
+        assert!(sched.ready_event(Direction::Write).is_none());
+        sched.dispatch(8, readable(), &mut wake);
+        sched.clear(event);
+        let newer = sched
+            .ready_event(Direction::Read)
+            .expect("clearing with the old event keeps the newer readiness");
+        sched.clear(newer);
+        assert!(sched.ready_event(Direction::Read).is_none());
+    }
+
+    #[test]
+    fn closed_and_error_bits_make_both_directions_ready() {
+        let sched = ScheduledIo::new(0);
+        let mut wake = Vec::new();
+        sched.dispatch(1, Ready(Ready::ERROR), &mut wake);
+        let read = sched
+            .ready_event(Direction::Read)
+            .expect("error wakes readers");
+        let write = sched.ready_event(Direction::Write).expect("and writers");
+        assert!(read.is_error() && write.is_error());
+        assert!(!read.is_closed());
+    }
+}
+
+/// A loom model of the per-direction waiter list: a task on the `poll_*` path
+/// (the slot), a task awaiting `readable()` (the list) and one that gives up
+/// waiting, against the reactor dispatching one readable event. The
+/// `ScheduledIo` here is the real one (readiness word, waiter lists, dispatch)
+/// on loom's atomics and lock; the waiting steps of `Registration::poll_ready`
+/// and `Readiness::poll` (check, store the waker, check again) are copied,
+/// because a `Registration` needs a live mio reactor, which cannot run under
+/// loom. Run with `RUSTFLAGS="--cfg loom" cargo test -p ferrio-reactor --lib --release`.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use super::*;
+    use loom::sync::Arc;
+    use loom::thread;
+    use std::task::Wake;
+
+    /// A waker that unparks the loom thread that made it.
+    struct Unpark(thread::Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    /// Where a waiter keeps its waker.
+    #[derive(Clone, Copy)]
+    enum Path {
+        /// The `poll_*` path's slot.
+        Slot,
+        /// An entry of the `readable()` futures' list.
+        List,
+    }
+
+    /// The waiting steps of `poll_ready` (`Slot`) or `Readiness::poll`
+    /// (`List`): until the source is readable, store the waker, check again,
+    /// park. With `give_up`, the waiter leaves after storing its waker once,
+    /// as a dropped `readable()` future does.
+    fn wait(sched: &ScheduledIo, path: Path, give_up: bool) {
+        let waker = Waker::from(std::sync::Arc::new(Unpark(thread::current())));
+        let mut key = None;
+        while sched.ready_event(Direction::Read).is_none() {
+            {
+                let mut waiters = sched.waiters();
+                let waiters = waiters.of(Direction::Read);
+                match path {
+                    Path::Slot => {
+                        // One waiter on the path: nothing is ever evicted.
+                        let evicted = waiters.add_poller(&waker);
+                        debug_assert!(evicted.is_none());
+                    }
+                    Path::List => match key.and_then(|k| waiters.ready.get_mut(k)) {
+                        Some(entry) => *entry = Some(waker.clone()),
+                        None => key = Some(waiters.ready.insert(Some(waker.clone()))),
+                    },
+                }
+            }
+            if give_up || sched.ready_event(Direction::Read).is_some() {
+                break;
+            }
+            thread::park();
+        }
+        if let Some(key) = key {
+            sched.waiters().of(Direction::Read).ready.try_remove(key);
+        }
+    }
+
+    #[test]
+    fn one_readable_event_wakes_the_poller_and_every_readable_future() {
+        // Counted per model; the count goes to docs/architecture.md.
+        let iterations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(3).max(3));
+        let bound = builder.preemption_bound;
+        let counter = iterations.clone();
+        builder.check(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let sched = Arc::new(ScheduledIo::new(0));
+            let waiters: Vec<_> = [(Path::Slot, false), (Path::List, false), (Path::List, true)]
+                .into_iter()
+                .map(|(path, give_up)| {
+                    let sched = sched.clone();
+                    thread::spawn(move || wait(&sched, path, give_up))
+                })
+                .collect();
+            // The reactor's turn: dispatch, then wake outside the lock.
+            let mut wake = Vec::new();
+            sched.dispatch(1, Ready(Ready::mask(Direction::Read)), &mut wake);
+            for waker in wake {
+                waker.wake();
+            }
+            // A lost wakeup leaves a waiter parked forever: loom reports it.
+            for waiter in waiters {
+                waiter.join().unwrap();
+            }
+            let mut waiters = sched.waiters();
+            assert!(
+                waiters.of(Direction::Read).ready.is_empty(),
+                "every readable() future removed its entry"
+            );
+        });
+        let explored = iterations.load(std::sync::atomic::Ordering::Relaxed);
+        println!("loom model waiter list: {explored} interleavings (preemption bound {bound:?})");
     }
 }

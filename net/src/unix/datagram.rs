@@ -1,0 +1,227 @@
+//! [`UnixDatagram`]: Unix datagram sockets, bound to a path, unbound, or in
+//! a connected pair.
+//!
+//! Each datagram is sent or received whole by one syscall, and a receive
+//! future dropped before it completed took no datagram.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+
+use ferrio_executor::coop::poll_budgeted;
+use ferrio_reactor::{Direction, PollIo};
+
+use super::{with_path, SocketAddr};
+
+/// A Unix datagram socket.
+///
+/// ```
+/// use ferrio::net::UnixDatagram;
+/// ferrio::run(async {
+///     let dir = std::env::temp_dir();
+///     let path = dir.join(format!("ferrio-doc-dgram-{}.sock", std::process::id()));
+///     let _ = std::fs::remove_file(&path);
+///     let server = UnixDatagram::bind(&path)?;
+///     let client = UnixDatagram::unbound()?;
+///     client.send_to(b"ping", &path).await?;
+///     let mut buf = [0; 16];
+///     let (n, _from) = server.recv_from(&mut buf).await?;
+///     assert_eq!(&buf[..n], b"ping");
+///     std::fs::remove_file(&path)
+/// })
+/// .unwrap();
+/// ```
+pub struct UnixDatagram {
+    io: PollIo<mio::net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// A socket bound to `path` (the file is created).
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when a file is already there, `NotFound` when the
+    /// directory does not exist; with the path in the message.
+    ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        let path = path.as_ref();
+        let socket = mio::net::UnixDatagram::bind(path).map_err(|e| with_path(e, "bind", path))?;
+        UnixDatagram::from_mio(socket)
+    }
+
+    /// A socket bound to no path: it can send, and receive answers only from
+    /// peers it is [`connect`](UnixDatagram::connect)ed or paired to.
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors (out of descriptors).
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::unbound()?)
+    }
+
+    /// A pair of connected sockets.
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors (out of descriptors).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let (a, b) = ferrio::net::UnixDatagram::pair().unwrap();
+    ///     a.send(b"one").await.unwrap();
+    ///     a.send(b"two").await.unwrap();
+    ///     let mut buf = [0; 8];
+    ///     let n = b.recv(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"one", "datagrams keep their boundaries");
+    /// });
+    /// ```
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = mio::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_mio(a)?, UnixDatagram::from_mio(b)?))
+    }
+
+    /// Takes over a std socket (made non-blocking here).
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors of making it non-blocking or registering it.
+    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
+    }
+
+    fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            io: PollIo::new_current(socket)?,
+        })
+    }
+
+    /// Sets the default peer: [`send`](UnixDatagram::send) goes there, and
+    /// only its datagrams are received.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` or `ConnectionRefused` when no socket is bound at `path`.
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let path = path.as_ref();
+        self.io
+            .get_ref()
+            .connect(path)
+            .map_err(|e| with_path(e, "connect to", path))
+    }
+
+    /// Sends one datagram to the connected peer; returns the bytes sent.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` without a peer; the OS's errors (a datagram larger
+    /// than the socket's buffer, a peer that is gone).
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io.poll_io(cx, Direction::Write, |s| s.send(buf))
+            })
+        })
+        .await
+    }
+
+    /// Receives one datagram from the connected peer; the part that does not
+    /// fit in `buf` is dropped.
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io.poll_io(cx, Direction::Read, |s| s.recv(&mut *buf))
+            })
+        })
+        .await
+    }
+
+    /// Sends one datagram to the socket bound at `path`.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` or `ConnectionRefused` when nothing is bound there, with
+    /// the path in the message; the OS's other errors.
+    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        poll_fn(|cx| {
+            self.io
+                .poll_io(cx, Direction::Write, |s| s.send_to(buf, path))
+        })
+        .await
+        .map_err(|e| with_path(e, "send to", path))
+    }
+
+    /// Receives one datagram and the address it came from (unnamed for an
+    /// unbound sender).
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| {
+            poll_budgeted(cx, |cx| {
+                self.io
+                    .poll_io(cx, Direction::Read, |s| s.recv_from(&mut *buf))
+            })
+        })
+        .await
+    }
+
+    /// The address it is bound to (unnamed if unbound).
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors; in practice none.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` without a peer.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// The pending error of the socket (`SO_ERROR`), cleared by this call.
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors of reading it.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl AsFd for UnixDatagram {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for UnixDatagram {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
