@@ -25,15 +25,15 @@ from pathlib import Path
 
 import harness
 
-# The metric each workload is compared on, and whether higher is better.
+# The metrics each workload is compared on, each with whether higher is better.
 METRICS = {
-    "spawn_many": ("secs", False),
-    "yield_many": ("secs", False),
-    "ping_pong": ("secs", False),
-    "chained_spawn": ("secs", False),
-    "pending_tasks": ("bytes_per_task", False),
-    "http_client": ("req_per_sec", True),
-    "https_keepalive": ("req_per_sec", True),
+    "spawn_many": [("secs", False)],
+    "yield_many": [("secs", False)],
+    "ping_pong": [("secs", False)],
+    "chained_spawn": [("secs", False)],
+    "pending_tasks": [("bytes_per_task", False)],
+    "http_client": [("req_per_sec", True), ("cpu_us_per_req", False)],
+    "https_keepalive": [("req_per_sec", True), ("cpu_us_per_req", False)],
 }
 
 
@@ -62,9 +62,9 @@ def main():
     for name in args.workloads:
         w = harness.WORKLOADS[name]
         size = w["sizes"][mode]
-        metric, higher = METRICS[name]
-        samples = {b: [] for b in builds}
-        print(f"== {name} (size {size}, {args.runs} runs per build, {metric})", flush=True)
+        metrics = METRICS[name]
+        samples = {b: {m: [] for m, _ in metrics} for b in builds}
+        print(f"== {name} (size {size}, {args.runs} runs per build)", flush=True)
 
         def runs():
             for i in range(args.runs):
@@ -72,9 +72,11 @@ def main():
                     use(build)
                     t = time.monotonic()
                     r = w["run"]("ferrio", size)
-                    samples[build].append(r[metric])
-                    print(f"  run {i + 1}/{args.runs} {build:<8} {metric}={r[metric]:.4g}"
-                          f"  ({time.monotonic() - t:.1f} s)", flush=True)
+                    for m, _ in metrics:
+                        samples[build][m].append(r[m])
+                    print(f"  run {i + 1}/{args.runs} {build:<8} "
+                          + " ".join(f"{m}={r[m]:.4g}" for m, _ in metrics)
+                          + f"  ({time.monotonic() - t:.1f} s)", flush=True)
 
         if name == "http_client":
             with harness.Nginx() as harness.NGINX:
@@ -84,14 +86,17 @@ def main():
                 runs()
         else:
             runs()
-        med = {b: statistics.median(v) for b, v in samples.items()}
-        out[name] = dict(metric=metric, higher_is_better=higher, size=size, runs=args.runs,
-                         medians=med, samples=samples, ratio=med["current"] / med["baseline"])
+        for m, higher in metrics:
+            med = {b: statistics.median(samples[b][m]) for b in builds}
+            out[f"{name} {m}"] = dict(workload=name, metric=m, higher_is_better=higher, size=size,
+                                      runs=args.runs, medians=med,
+                                      samples={b: samples[b][m] for b in builds},
+                                      ratio=med["current"] / med["baseline"])
     print()
     print(f"{'workload':<16} {'metric':<16} {'baseline':>12} {'current':>12} {'current/baseline':>17}")
-    for name, r in out.items():
+    for r in out.values():
         better = "higher" if r["higher_is_better"] else "lower"
-        print(f"{name:<16} {r['metric']:<16} {r['medians']['baseline']:>12.4g} "
+        print(f"{r['workload']:<16} {r['metric']:<16} {r['medians']['baseline']:>12.4g} "
               f"{r['medians']['current']:>12.4g} {r['ratio']:>10.3f}x ({better} is better)")
     harness.RESULTS.mkdir(exist_ok=True)
     meta = harness.machine()
