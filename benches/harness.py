@@ -896,7 +896,7 @@ def write_doc(results, meta, rows, command):
           "run of the harness against ferrio's peers on the same machine. The harness regenerates "
           "this file and the chart; the analysis at the end is written by hand.", "",
           "## How to run", "", "```sh",
-          "benches/run.sh                      # everything (about 3 minutes on 2 cores, plus first builds); rewrites this file",
+          "benches/run.sh                      # everything (about 6 minutes on 2 cores, plus first builds); rewrites this file",
           "benches/run.sh --quick              # fewer runs, smaller sizes; prints only",
           "benches/run.sh echo http_client     # only the named workloads; updates their rows here",
           "benches/run.sh --runs 7             # more runs per peer",

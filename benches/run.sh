@@ -2,7 +2,7 @@
 # Runs ferrio's side-by-side benchmarks and regenerates docs/performance.md and
 # docs/img/ratios.svg (see docs/performance.md).
 #
-#   benches/run.sh                    every workload, 5 runs each (about 3 minutes after the first build)
+#   benches/run.sh                    every workload, 5 runs each (about 6 minutes after the first build)
 #   benches/run.sh --quick            3 runs, smaller sizes, table only
 #   benches/run.sh echo timers        only these workloads (their rows are updated)
 #   benches/run.sh --runs 7 ...       more runs per peer
