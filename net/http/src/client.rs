@@ -20,7 +20,7 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 use url::Url;
 
-use super::conn::{bounded, connect, Conn};
+use super::conn::{bounded, connect, Conn, Sent};
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::pool::{Host, Key, Limits, Pool};
 use super::proto::{self, BodyDecoder, ResponseHead};
@@ -797,7 +797,10 @@ impl Inner {
             None => self.connect(&key).await?,
         };
         loop {
-            match self.exchange(&mut conn, &head, body, method).await {
+            match self
+                .exchange(&mut conn, &head, body, method, deadline)
+                .await
+            {
                 Ok((head_in, decoder, keep_alive)) => {
                     let options = BodyOptions {
                         keep_alive,
@@ -876,16 +879,34 @@ impl Inner {
         head: &[u8],
         body: Option<&Bytes>,
         method: &Method,
+        deadline: Option<Instant>,
     ) -> Result<(ResponseHead, BodyDecoder, bool), Failed> {
         let early = |error: Error| Failed {
             before_response: error_is_connection(&error),
             error,
         };
-        // `send` bounds this whole exchange by the total deadline; only the
-        // read timeout needs a timer of its own here.
-        conn.write_all(head, None).await.map_err(early)?;
+        // `send` bounds this whole exchange by the total deadline too, but
+        // only while it waits: each write and read checks it first, so a
+        // server that is always ready cannot carry the exchange past it.
+        conn.write_all(head, deadline).await.map_err(early)?;
+        // Whether every byte of the request went out: a connection whose
+        // request was cut short by an early answer cannot carry another.
+        let mut sent_all = true;
+        // The failed write of a body the server may have answered early.
+        let mut write_failed = None;
         if let Some(body) = body.filter(|b| b.len() > COALESCE_BODY) {
-            conn.write_all(body, None).await.map_err(early)?;
+            let watched = conn
+                .write_watching(body, deadline, self.max_header_bytes, has_final_head)
+                .await
+                .map_err(early)?;
+            match watched {
+                Sent::All => {}
+                Sent::Answered => sent_all = false,
+                Sent::Failed(error) => {
+                    sent_all = false;
+                    write_failed = Some(error);
+                }
+            }
         }
         let mut received = false;
         loop {
@@ -902,7 +923,7 @@ impl Inner {
                         before_response: false,
                     })?;
                     let decoder = BodyDecoder::new(framing.kind, self.max_header_bytes);
-                    return Ok((head, decoder, framing.keep_alive));
+                    return Ok((head, decoder, framing.keep_alive && sent_all));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -917,7 +938,17 @@ impl Inner {
                     });
                 }
             }
-            match conn.fill(self.read_timeout, None).await {
+            if let Some(error) = write_failed.take().filter(|_| conn.buffered().is_empty()) {
+                // Nothing from the server before the write failed: a
+                // response may still be on its way (its reset may have
+                // overtaken it), but most likely there is none.
+                if !matches!(conn.fill(self.read_timeout, deadline).await, Ok(n) if n > 0) {
+                    return Err(early(error));
+                }
+                received = true;
+                continue;
+            }
+            match conn.fill(self.read_timeout, deadline).await {
                 Ok(0) => {
                     return Err(Failed {
                         error: Error::new(
@@ -936,6 +967,25 @@ impl Inner {
                     });
                 }
             }
+        }
+    }
+}
+
+/// Whether `buf` starts with a final response head (or with bytes that can
+/// never be one), after any number of 1xx heads: while a body is being sent,
+/// the point at which the server has answered.
+fn has_final_head(mut buf: &[u8]) -> bool {
+    loop {
+        match proto::parse_response_head(buf, usize::MAX) {
+            Ok(Some((head, len)))
+                if head.status.is_informational()
+                    && head.status != StatusCode::SWITCHING_PROTOCOLS =>
+            {
+                buf = &buf[len..];
+            }
+            Ok(Some(_)) => return true,
+            Ok(None) => return false,
+            Err(_) => return true,
         }
     }
 }
