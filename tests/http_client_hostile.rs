@@ -247,3 +247,106 @@ fn early_answer_to_an_upload_is_returned_when_the_server_stops_reading() {
         "the 413 should come long before the 5 s timeout; took {elapsed:?}"
     );
 }
+
+/// A server that answers the first request with `wire`, then closes.
+fn answering(wire: Vec<u8>) -> SocketAddr {
+    server(move |mut s| {
+        read_head(&mut s);
+        let _ = s.write_all(&wire);
+    })
+}
+
+/// `n` short header lines, each with a name of its own (repeats of one name
+/// would share an entry of the map).
+fn fields(n: usize) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| format!("{i:x}:\r\n").into_bytes())
+        .collect()
+}
+
+#[test]
+fn more_header_fields_than_a_header_map_holds_are_too_large() {
+    let mut wire = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n".to_vec();
+    wire.extend(fields(24_577));
+    wire.extend_from_slice(b"\r\n");
+    let addr = answering(wire);
+    let err = within(Duration::from_secs(15), "the head read", move || {
+        ferrio::run(async move {
+            let client = Client::builder().max_header_bytes(1 << 20).build().unwrap();
+            client
+                .get(format!("http://{addr}/"))
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await
+                .expect_err("24,577 fields do not fit a HeaderMap")
+        })
+    });
+    assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
+}
+
+#[test]
+fn more_trailer_fields_than_a_header_map_holds_are_too_large() {
+    let mut wire =
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n".to_vec();
+    wire.extend(fields(24_577));
+    wire.extend_from_slice(b"\r\n");
+    let addr = answering(wire);
+    let err = within(Duration::from_secs(15), "the body read", move || {
+        ferrio::run(async move {
+            let client = Client::builder().max_header_bytes(1 << 20).build().unwrap();
+            let response = client
+                .get(format!("http://{addr}/"))
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await
+                .unwrap();
+            response
+                .bytes()
+                .await
+                .expect_err("24,577 trailer fields do not fit a HeaderMap")
+        })
+    });
+    assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
+}
+
+#[test]
+fn default_client_refuses_a_body_past_64_mib() {
+    const CAP: usize = 64 << 20;
+    // Announced: refused from the head, before a byte of the body is read.
+    let addr =
+        answering(format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", CAP + 1).into_bytes());
+    // Not announced: a close-delimited body that runs one byte past the cap.
+    let past_the_cap = || {
+        server(|mut s| {
+            read_head(&mut s);
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
+            let piece = vec![b'x'; 1 << 20];
+            for _ in 0..CAP >> 20 {
+                if s.write_all(&piece).is_err() {
+                    return;
+                }
+            }
+            let _ = s.write_all(b"x");
+        })
+    };
+    let (endless, endless_again) = (past_the_cap(), past_the_cap());
+    let (announced, streamed, read) = within(Duration::from_secs(30), "the reads", move || {
+        ferrio::run(async move {
+            let client = Client::new();
+            let get = |addr: SocketAddr| client.get(format!("http://{addr}/")).send();
+            let announced = get(addr).await.unwrap().bytes().await.unwrap_err();
+            let streamed = get(endless).await.unwrap().bytes().await.unwrap_err();
+            // The same body read piece by piece: no cap, all of it.
+            let mut response = get(endless_again).await.unwrap();
+            let mut read = 0;
+            while let Some(piece) = response.chunk().await.unwrap() {
+                read += piece.len();
+            }
+            (announced, streamed, read)
+        })
+    });
+    assert_eq!(announced.kind(), ErrorKind::TooLarge, "{announced}");
+    assert_eq!(streamed.kind(), ErrorKind::TooLarge, "{streamed}");
+    assert!(streamed.to_string().contains("67108864"), "{streamed}");
+    assert_eq!(read, CAP + 1, "chunk() streams past the cap");
+}

@@ -31,6 +31,18 @@ use ferrio_net::Resolver;
 /// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrio/", env!("CARGO_PKG_VERSION"));
 
+/// The default [`ClientBuilder::max_body_bytes`]: 64 MiB.
+///
+/// Far more than an API answer or a page needs, so that a default client
+/// reads whole what it is asked to; yet one response cannot make it hold a
+/// gigabyte, nor the default 100 connections more than a few. Larger bodies
+/// are read with [`Response::chunk`], which has no cap, or after raising it.
+///
+/// ```
+/// assert_eq!(ferrio::http::DEFAULT_MAX_BODY_BYTES, 64 * 1024 * 1024);
+/// ```
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+
 /// How long an idle pooled connection is kept by default
 /// ([`ClientBuilder::pool_idle_timeout`]).
 pub(crate) const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -86,7 +98,7 @@ struct Inner {
     pool_timeout: Option<Duration>,
     max_redirects: usize,
     max_header_bytes: usize,
-    max_body_bytes: Option<u64>,
+    max_body_bytes: u64,
 }
 
 impl Client {
@@ -214,7 +226,7 @@ impl fmt::Debug for Client {
 /// | [`max_redirects`](ClientBuilder::max_redirects) | 10 |
 /// | [`user_agent`](ClientBuilder::user_agent) | `ferrio/<version>` |
 /// | [`max_header_bytes`](ClientBuilder::max_header_bytes) | 64 KiB |
-/// | [`max_body_bytes`](ClientBuilder::max_body_bytes) | none |
+/// | [`max_body_bytes`](ClientBuilder::max_body_bytes) | 64 MiB ([`DEFAULT_MAX_BODY_BYTES`]) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -241,7 +253,7 @@ pub struct ClientBuilder {
     user_agent: HeaderValue,
     headers: HeaderMap,
     max_header_bytes: usize,
-    max_body_bytes: Option<u64>,
+    max_body_bytes: u64,
     roots: Vec<Certificate>,
     resolver: Resolver,
     /// The first invalid setting, reported by `build`.
@@ -262,7 +274,7 @@ impl ClientBuilder {
             user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
             headers: HeaderMap::new(),
             max_header_bytes: 64 * 1024,
-            max_body_bytes: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             roots: Vec::new(),
             resolver: Resolver::system(),
             error: None,
@@ -368,9 +380,21 @@ impl ClientBuilder {
     }
 
     /// The most bytes (after gzip decoding) that [`Response::bytes`],
-    /// [`Response::text`] and [`Response::json`] accept.
+    /// [`Response::text`] and [`Response::json`] accept; 64 MiB
+    /// ([`DEFAULT_MAX_BODY_BYTES`]) unless set. Past it they fail with
+    /// [`ErrorKind::TooLarge`], at once when `Content-Length` says so.
+    /// [`Response::chunk`] streams a body of any size; `u64::MAX` lifts the
+    /// cap for the others.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder()
+    ///     .max_body_bytes(1 << 30) // a 1 GiB download, read whole
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
     pub fn max_body_bytes(mut self, n: u64) -> ClientBuilder {
-        self.max_body_bytes = Some(n);
+        self.max_body_bytes = n;
         self
     }
 

@@ -84,7 +84,9 @@ mod tls;
 pub mod server;
 
 pub use bytes::Bytes;
-pub use client::{Client, ClientBuilder, RequestBuilder, DEFAULT_USER_AGENT};
+pub use client::{
+    Client, ClientBuilder, RequestBuilder, DEFAULT_MAX_BODY_BYTES, DEFAULT_USER_AGENT,
+};
 pub use error::{Error, ErrorKind, TimeoutKind};
 pub use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 pub use http::{Method, StatusCode, Version};

@@ -27,6 +27,9 @@ pub(crate) enum ProtoError {
     Head(String),
     /// The head was not complete within `limit` bytes.
     HeadTooLarge { limit: usize },
+    /// More header (or trailer) fields than a `HeaderMap` can hold
+    /// (24,576), however few bytes they took.
+    TooManyFields,
     /// A `Content-Length` that is not a number, or several that disagree.
     ContentLength,
     /// A chunk-size line that is not hex digits (plus extensions), or too long.
@@ -46,7 +49,9 @@ impl ProtoError {
     pub(crate) fn is_too_large(&self) -> bool {
         matches!(
             self,
-            ProtoError::HeadTooLarge { .. } | ProtoError::TrailersTooLarge { .. }
+            ProtoError::HeadTooLarge { .. }
+                | ProtoError::TrailersTooLarge { .. }
+                | ProtoError::TooManyFields
         )
     }
 }
@@ -58,6 +63,7 @@ impl fmt::Display for ProtoError {
             ProtoError::HeadTooLarge { limit } => {
                 write!(f, "response head over the {limit}-byte limit")
             }
+            ProtoError::TooManyFields => f.write_str("more header fields than a HeaderMap holds"),
             ProtoError::ContentLength => f.write_str("invalid Content-Length"),
             ProtoError::ChunkSize => f.write_str("invalid chunk size line"),
             ProtoError::ChunkTerminator => f.write_str("chunk data not followed by CRLF"),
@@ -198,13 +204,16 @@ fn head_from(
     // The values are slices of one copy of the head: one allocation for all
     // of them rather than one each.
     let shared = Bytes::copy_from_slice(raw);
-    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    let mut headers = HeaderMap::try_with_capacity(response.headers.len())
+        .map_err(|_| ProtoError::TooManyFields)?;
     for h in response.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| ProtoError::Head(format!("invalid header name {:?}", h.name)))?;
         let value = HeaderValue::from_maybe_shared(slice_of(&shared, raw, h.value))
             .map_err(|_| ProtoError::Head(format!("invalid value for header {:?}", h.name)))?;
-        headers.append(name, value);
+        headers
+            .try_append(name, value)
+            .map_err(|_| ProtoError::TooManyFields)?;
     }
     Ok(ResponseHead {
         status,
@@ -500,7 +509,8 @@ impl BodyDecoder {
         let value = HeaderValue::from_bytes(fields[0].value).map_err(|_| ProtoError::Trailers)?;
         self.trailers
             .get_or_insert_with(HeaderMap::new)
-            .append(name, value);
+            .try_append(name, value)
+            .map_err(|_| ProtoError::TooManyFields)?;
         Ok(())
     }
 
@@ -689,6 +699,36 @@ mod tests {
         // The same head within its limit, with more fields than the first guess.
         bytes.extend_from_slice(b"\r\n");
         assert_eq!(head(&bytes).headers.len(), 100);
+    }
+
+    /// One past what a `HeaderMap` holds, each field as short as can be.
+    const TOO_MANY_FIELDS: usize = 24_577;
+
+    #[test]
+    fn more_fields_than_a_header_map_holds_are_too_large_not_a_panic() {
+        let mut bytes = b"HTTP/1.1 200 OK\r\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b"a:\r\n", TOO_MANY_FIELDS).flatten());
+        bytes.extend_from_slice(b"\r\n");
+        let err = parse_response_head(&bytes, bytes.len()).unwrap_err();
+        assert_eq!(err, ProtoError::TooManyFields);
+        assert!(err.is_too_large());
+
+        // Repeats of one name share an entry: these need names of their own.
+        let mut wire = b"0\r\n".to_vec();
+        for i in 0..TOO_MANY_FIELDS {
+            wire.extend_from_slice(format!("{i:x}:\r\n").as_bytes());
+        }
+        wire.extend_from_slice(b"\r\n");
+        let mut decoder = BodyDecoder::new(BodyKind::Chunked, wire.len());
+        let mut rest = &wire[..];
+        let err = loop {
+            match decoder.decode(rest) {
+                Ok(d) if d.consumed > 0 => rest = &rest[d.consumed..],
+                Ok(d) => panic!("stalled with {} bytes left: {d:?}", rest.len()),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err, ProtoError::TooManyFields);
     }
 
     #[test]

@@ -988,13 +988,21 @@ pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, R
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| Reject::bad("invalid request target"))?;
 
-    let mut map = HeaderMap::with_capacity(parsed.headers.len());
+    // `MAX_HEADERS` keeps this far below what a `HeaderMap` holds; the
+    // fallible calls say so to the compiler rather than to a reader.
+    let too_many = |_| {
+        Reject::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "too many headers",
+        )
+    };
+    let mut map = HeaderMap::try_with_capacity(parsed.headers.len()).map_err(too_many)?;
     for h in parsed.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| Reject::bad("invalid header name"))?;
         let value =
             HeaderValue::from_bytes(h.value).map_err(|_| Reject::bad("invalid header value"))?;
-        map.append(name, value);
+        map.try_append(name, value).map_err(too_many)?;
     }
 
     if version == Version::HTTP_11 && !map.contains_key(header::HOST) {
