@@ -287,19 +287,7 @@ impl Server {
         H: Fn(Request) -> F + Send + Sync + 'static,
         F: Future<Output = Response> + Send + 'static,
     {
-        let shared = Arc::new(Shared {
-            config: self.config,
-            stopping: AtomicBool::new(false),
-            stop: Event::new(),
-            forced: AtomicBool::new(false),
-            force: Event::new(),
-            accepting: AtomicBool::new(true),
-            open: AtomicUsize::new(0),
-            max_open: AtomicUsize::new(0),
-            accepted: AtomicU64::new(0),
-            requests: AtomicU64::new(0),
-            changed: Event::new(),
-        });
+        let shared = Arc::new(Shared::new(self.config));
         let handler = Arc::new(handler);
         ferrio_executor::spawn(accept_loop(self.listener, handler, shared.clone()));
         log::debug!("http server listening on {}", self.local_addr);
@@ -339,6 +327,22 @@ struct Shared {
 }
 
 impl Shared {
+    fn new(config: Config) -> Shared {
+        Shared {
+            config,
+            stopping: AtomicBool::new(false),
+            stop: Event::new(),
+            forced: AtomicBool::new(false),
+            force: Event::new(),
+            accepting: AtomicBool::new(true),
+            open: AtomicUsize::new(0),
+            max_open: AtomicUsize::new(0),
+            accepted: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            changed: Event::new(),
+        }
+    }
+
     fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
@@ -753,10 +757,10 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
                 // Not the end after all: search the rest of what was read.
                 continue;
             }
-            match timeout_at(head_deadline, self.read_more()).await {
-                Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
-                Ok(Ok(_)) => {}
-                Err(_) => {
+            match self.read_more_by(head_deadline).await {
+                Some(Ok(0) | Err(_)) => return Ok(None),
+                Some(Ok(_)) => {}
+                None => {
                     return Err(Reject::new(
                         StatusCode::REQUEST_TIMEOUT,
                         "request head too slow",
@@ -779,10 +783,10 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             }
             let body_deadline = deadline(Instant::now(), config.body_read_timeout);
             while self.buf.len() < end {
-                match timeout_at(body_deadline, self.read_more()).await {
-                    Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
-                    Ok(Ok(_)) => {}
-                    Err(_) => {
+                match self.read_more_by(body_deadline).await {
+                    Some(Ok(0) | Err(_)) => return Ok(None),
+                    Some(Ok(_)) => {}
+                    None => {
                         return Err(Reject::new(
                             StatusCode::REQUEST_TIMEOUT,
                             "request body too slow",
@@ -823,6 +827,17 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
         let n = self.io.read(&mut chunk).await?;
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
+    }
+
+    /// [`read_more`](Self::read_more) by `deadline`: `None` once it passed.
+    /// Checked before the read too, since a timeout looks at its timer only
+    /// while the read waits: a client that always has bytes ready would
+    /// otherwise keep the connection reading past the deadline.
+    async fn read_more_by(&mut self, deadline: Instant) -> Option<io::Result<usize>> {
+        if Instant::now() >= deadline {
+            return None;
+        }
+        timeout_at(deadline, self.read_more()).await.ok()
     }
 
     /// Writes `bytes` within the write timeout; false if the connection is
@@ -1144,6 +1159,75 @@ fn http_date(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::task::{Context, Poll};
+
+    /// A client that sends `head`, then `x` bytes without end, each read
+    /// ready at once; what the server writes goes nowhere.
+    struct Flood {
+        head: Vec<u8>,
+        sent: usize,
+    }
+
+    impl AsyncRead for Flood {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let from_head = self.head.len().saturating_sub(self.sent).min(buf.len());
+            let at = self.sent.min(self.head.len());
+            buf[..from_head].copy_from_slice(&self.head[at..at + from_head]);
+            buf[from_head..].fill(b'x');
+            self.sent += buf.len();
+            Poll::Ready(Ok(buf.len()))
+        }
+    }
+
+    impl AsyncWrite for Flood {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn body_read_timeout_holds_against_a_client_that_is_always_ready() {
+        let config = Builder::new()
+            .body_read_timeout(Duration::from_millis(20))
+            .max_body_bytes(256 << 20)
+            .config;
+        let shared = Shared::new(config);
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n",
+            256 << 20
+        );
+        let flood = Flood {
+            head: head.into_bytes(),
+            sent: 0,
+        };
+        let started = std::time::Instant::now();
+        let read = ferrio::run(async {
+            let mut conn = Connection::new(flood, "127.0.0.1:1".parse().unwrap(), &shared);
+            conn.read_request(true)
+                .await
+                .map(|r| r.map(|r| r.body().len()))
+        });
+        assert_eq!(
+            read.map_err(|r| r.status),
+            Err(StatusCode::REQUEST_TIMEOUT),
+            "the 20 ms body timeout should end the read (after {:?})",
+            started.elapsed()
+        );
+    }
 
     /// Where `HeadScan` first says "may be complete" when `head` arrives
     /// in reads of the given sizes (the rest in one last read).
