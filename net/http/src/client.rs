@@ -673,6 +673,23 @@ fn key_of(url: &Url) -> Result<Key, Error> {
     Ok(Key { https, host, port })
 }
 
+/// Where a redirect from `url` with `location` goes: `location` resolved
+/// against `url` (RFC 9110, 10.2.2), which must be an `http` or `https` URL
+/// with a host.
+pub(crate) fn redirect_target(url: &Url, location: &HeaderValue) -> Result<Url, Error> {
+    location
+        .to_str()
+        .ok()
+        .and_then(|l| url.join(l).ok())
+        .filter(|next| key_of(next).is_ok())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Redirect,
+                format!("invalid Location {location:?}"),
+            )
+        })
+}
+
 /// Methods that can be sent twice with the effect of once (RFC 9110, 9.2.2).
 fn is_idempotent(method: &Method) -> bool {
     matches!(
@@ -718,18 +735,7 @@ impl Inner {
             let Some(location) = response.headers().get(LOCATION) else {
                 return Ok(response);
             };
-            let next = location
-                .to_str()
-                .ok()
-                .and_then(|l| url.join(l).ok())
-                .filter(|next| matches!(next.scheme(), "http" | "https"))
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Redirect,
-                        format!("invalid Location {location:?}"),
-                    )
-                    .at(&url)
-                })?;
+            let next = redirect_target(&url, location).map_err(|e| e.at(&url))?;
             visited.push(url.clone());
             if visited.contains(&next) {
                 return Err(Error::new(

@@ -79,6 +79,10 @@ mod proto;
 mod response;
 mod tls;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 // Documented by its own inner docs: an outer doc here would make rustdoc
 // resolve its links from this module.
 pub mod server;

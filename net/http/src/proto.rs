@@ -543,25 +543,25 @@ fn line_length(input: &[u8], max: usize) -> Result<Option<usize>, ProtoError> {
     }
 }
 
-/// Parses `1a;ext=1\r\n`: hex digits, optional whitespace, optional extensions.
+/// Parses one chunk-size line, line ending included (`1a;ext=1\r\n`: hex
+/// digits, optional whitespace, optional extensions) with httparse's parser.
+/// A bare LF ends the line too, as it does every other line here.
 fn parse_chunk_size(line: &[u8]) -> Result<u64, ProtoError> {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    if digits == 0 || digits > 16 {
+    // httparse reads a line with no digits at all as size 0.
+    if !line.first().is_some_and(u8::is_ascii_hexdigit) {
         return Err(ProtoError::ChunkSize);
     }
-    let size = line[..digits].iter().fold(0u64, |n, &b| {
-        let d = (b as char).to_digit(16).unwrap_or(0);
-        (n << 4) | u64::from(d)
-    });
-    let rest = &line[digits..];
-    let rest = &rest[rest
-        .iter()
-        .take_while(|&&b| b == b' ' || b == b'\t')
-        .count()..];
-    match rest.first() {
-        None | Some(b';') if !rest.contains(&b'\r') => Ok(size),
+    let with_crlf;
+    let line = match line {
+        [.., b'\r', b'\n'] => line,
+        [rest @ .., b'\n'] => {
+            with_crlf = [rest, b"\r\n"].concat();
+            &with_crlf
+        }
+        _ => line,
+    };
+    match httparse::parse_chunk_size(line) {
+        Ok(httparse::Status::Complete((used, size))) if used == line.len() => Ok(size),
         _ => Err(ProtoError::ChunkSize),
     }
 }

@@ -18,6 +18,7 @@ use url::Url;
 
 use super::conn::Conn;
 use super::error::{Error, ErrorKind};
+use super::headers;
 use super::pool::Permit;
 use super::proto::{BodyDecoder, ProtoError, ResponseHead};
 
@@ -215,8 +216,7 @@ impl Response {
     /// The body's length from `Content-Length`, if the server sent one (and
     /// the body is not being un-gzipped).
     pub fn content_length(&self) -> Option<u64> {
-        let value = self.headers.get(CONTENT_LENGTH)?.to_str().ok()?;
-        value.trim().parse().ok()
+        headers::content_length(&self.headers).ok().flatten()
     }
 
     /// The trailer fields of a chunked body, once the body was read to its end.

@@ -46,10 +46,10 @@ use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use event_listener::Event;
-use ferrio_reactor::time::{sleep, timeout, timeout_at, Instant};
+use ferrio_reactor::time::{timeout, timeout_at, Instant};
 use futures_util::future::{select, Either};
 use futures_util::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, FutureExt};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -103,10 +103,6 @@ const FORCED_CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// could send its next request on the connection just as the server closes
 /// it, and see it fail.
 const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// The pause after an `accept` error such as "too many open files", so the
-/// accept loop does not spin while the process is out of descriptors.
-const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Limits and timeouts of a server; see each method for its default.
 ///
@@ -522,10 +518,13 @@ where
                 let task = connection_task(stream, peer, handler.clone(), shared.clone(), open);
                 drop(ferrio_executor::spawn(task));
             }
-            Err(e) if is_per_connection_error(&e) => log::debug!("accept: {e}"),
+            // `accept` itself pauses while the process is out of
+            // descriptors and skips connections that failed in the backlog:
+            // what it returns is the listener failing, which retrying
+            // would not mend.
             Err(e) => {
-                log::warn!("http server: accept failed: {e}; retrying in {ACCEPT_ERROR_BACKOFF:?}");
-                sleep(ACCEPT_ERROR_BACKOFF).await;
+                log::warn!("http server: accept failed: {e}; no longer accepting");
+                break;
             }
         }
     }
@@ -540,17 +539,6 @@ where
 fn deadline(start: Instant, timeout: Duration) -> Instant {
     const FAR: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
     start.checked_add(timeout).unwrap_or_else(|| start + FAR)
-}
-
-/// Errors of `accept` that concern one connection that died in the backlog,
-/// not the listener.
-fn is_per_connection_error(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
 }
 
 async fn connection_task<H, F>(
@@ -1095,7 +1083,7 @@ fn encode_response(response: &Response, version: Version, head_only: bool, close
     out.extend_from_slice(b"\r\n");
     if !response.headers().contains_key(header::DATE) {
         out.extend_from_slice(b"date: ");
-        out.extend_from_slice(http_date(SystemTime::now()).as_bytes());
+        out.extend_from_slice(httpdate::fmt_http_date(SystemTime::now()).as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     if !bodyless {
@@ -1125,35 +1113,6 @@ fn encode_response(response: &Response, version: Version, head_only: bool, close
         out.extend_from_slice(body);
     }
     out
-}
-
-/// Formats `time` as an HTTP date (IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`.
-fn http_date(time: SystemTime) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = secs / 86_400;
-    let (hour, minute, second) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    format!(
-        "{}, {day:02} {} {year} {hour:02}:{minute:02}:{second:02} GMT",
-        DAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize]
-    )
 }
 
 #[cfg(test)]
@@ -1533,11 +1492,16 @@ mod tests {
     }
 
     #[test]
-    fn http_dates_are_imf_fixdates() {
-        let at = |secs| http_date(UNIX_EPOCH + Duration::from_secs(secs));
-        assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(at(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(at(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
-        assert_eq!(at(1_735_689_599), "Tue, 31 Dec 2024 23:59:59 GMT");
+    fn responses_carry_the_date_as_an_imf_fixdate() {
+        let out = encode_response(&Response::new(Vec::new()), Version::HTTP_11, false, false);
+        let text = String::from_utf8(out).unwrap();
+        let date = text
+            .lines()
+            .find_map(|l| l.strip_prefix("date: "))
+            .expect("a date field");
+        let at = httpdate::parse_http_date(date).expect("an HTTP date");
+        let skew = SystemTime::now().duration_since(at).unwrap_or_default();
+        assert!(skew < Duration::from_secs(5), "{date} is {skew:?} old");
+        assert!(date.ends_with(" GMT") && date.len() == 29, "{date}");
     }
 }
