@@ -3,7 +3,7 @@
 //! request written, the response head read, one retry on a stale keep-alive
 //! connection, and redirects.
 //!
-//! Not here: parsing (`proto.rs`), the limits (`pool.rs`), the body (`response.rs`).
+//! Not here: parsing (`codec/`), the limits (`pool.rs`), the body (`response.rs`).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -20,10 +20,10 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 use url::Url;
 
+use super::codec::{self, BodyDecoder, ResponseHead};
 use super::conn::{bounded, connect, Conn, Sent};
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::pool::{Host, Key, Limits, Pool};
-use super::proto::{self, BodyDecoder, ResponseHead};
 use super::response::{BodyOptions, Response};
 use super::tls::{client_config, Certificate};
 use ferrio_net::Resolver;
@@ -884,7 +884,7 @@ impl Inner {
                 .insert(CONTENT_LENGTH, HeaderValue::from(length));
         }
         let mut out = Vec::with_capacity(256);
-        proto::encode_request_head(method, url, &headers, &mut out);
+        codec::encode_request_head(method, url, &headers, &mut out);
         if let Some(body) = body.filter(|b| b.len() <= COALESCE_BODY) {
             out.extend_from_slice(body);
         }
@@ -940,7 +940,7 @@ impl Inner {
         }
         let mut received = false;
         loop {
-            match proto::parse_response_head(conn.buffered(), self.max_header_bytes) {
+            match codec::parse_response_head(conn.buffered(), self.max_header_bytes) {
                 Ok(Some((head, len))) => {
                     conn.consume(len);
                     if head.status.is_informational()
@@ -948,7 +948,7 @@ impl Inner {
                     {
                         continue;
                     }
-                    let framing = proto::framing(method, &head).map_err(|e| Failed {
+                    let framing = codec::framing(method, &head).map_err(|e| Failed {
                         error: Error::with_source(ErrorKind::MalformedResponse, "", e),
                         before_response: false,
                     })?;
@@ -1006,7 +1006,7 @@ impl Inner {
 /// the point at which the server has answered.
 fn has_final_head(mut buf: &[u8]) -> bool {
     loop {
-        match proto::parse_response_head(buf, usize::MAX) {
+        match codec::parse_response_head(buf, usize::MAX) {
             Ok(Some((head, len)))
                 if head.status.is_informational()
                     && head.status != StatusCode::SWITCHING_PROTOCOLS =>

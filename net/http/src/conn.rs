@@ -2,7 +2,7 @@
 //! buffer, every wait on it bounded by the request's timeouts; and how a new
 //! one is opened (DNS, TCP, TLS, all under the connect timeout).
 //!
-//! Not here: what the bytes mean (`proto.rs`), or which connection to use
+//! Not here: what the bytes mean (`codec/`), or which connection to use
 //! (`pool.rs`).
 
 use std::future::Future;

@@ -9,14 +9,14 @@
 use http::{HeaderValue, Method};
 use url::Url;
 
-use super::proto;
+use super::codec;
 
 /// Parses a response head with a header cap of `max_bytes`, then decides its
 /// framing for a GET: `Ok(Some(n))` for a head of `n` bytes with a usable
 /// framing, `Ok(None)` when more bytes are needed, `Err` with the reason.
 pub fn response_head(buf: &[u8], max_bytes: usize) -> Result<Option<usize>, String> {
-    match proto::parse_response_head(buf, max_bytes) {
-        Ok(Some((head, len))) => proto::framing(&Method::GET, &head)
+    match codec::parse_response_head(buf, max_bytes) {
+        Ok(Some((head, len))) => codec::framing(&Method::GET, &head)
             .map(|_| Some(len))
             .map_err(|e| e.to_string()),
         Ok(None) => Ok(None),
@@ -37,18 +37,18 @@ pub enum Framing {
 
 /// The response body decoder.
 #[derive(Debug)]
-pub struct BodyDecoder(proto::BodyDecoder);
+pub struct BodyDecoder(codec::BodyDecoder);
 
 impl BodyDecoder {
     /// A decoder for a body framed as `framing`, accepting up to
     /// `max_trailer_bytes` of chunked trailers.
     pub fn new(framing: Framing, max_trailer_bytes: usize) -> BodyDecoder {
         let kind = match framing {
-            Framing::Length(n) => proto::BodyKind::Length(n),
-            Framing::Chunked => proto::BodyKind::Chunked,
-            Framing::Close => proto::BodyKind::CloseDelimited,
+            Framing::Length(n) => codec::BodyKind::Length(n),
+            Framing::Chunked => codec::BodyKind::Chunked,
+            Framing::Close => codec::BodyKind::CloseDelimited,
         };
-        BodyDecoder(proto::BodyDecoder::new(kind, max_trailer_bytes))
+        BodyDecoder(codec::BodyDecoder::new(kind, max_trailer_bytes))
     }
 
     /// Decodes from `input`: how many bytes it used up, and the body data
@@ -80,7 +80,7 @@ impl BodyDecoder {
 /// `n` bytes, `Ok(None)` when more are needed, `Err` with the status it
 /// would be answered with.
 pub fn request_head(buf: &[u8], max_bytes: usize) -> Result<Option<usize>, u16> {
-    match super::server::parse_head(buf, max_bytes) {
+    match codec::parse_head(buf, max_bytes) {
         Ok(Some(head)) => Ok(Some(head.len)),
         Ok(None) => Ok(None),
         Err(reject) => Err(reject.status.as_u16()),
@@ -103,6 +103,6 @@ pub fn redirect(base: &str, location: &[u8]) -> Option<String> {
 pub fn get_request_head(url: &str) -> Option<Vec<u8>> {
     let url = Url::parse(url).ok()?;
     let mut out = Vec::new();
-    proto::encode_request_head(&Method::GET, &url, &http::HeaderMap::new(), &mut out);
+    codec::encode_request_head(&Method::GET, &url, &http::HeaderMap::new(), &mut out);
     Some(out)
 }

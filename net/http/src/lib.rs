@@ -71,11 +71,11 @@
 //! - [`server`]: a small server.
 
 mod client;
+mod codec;
 mod conn;
 mod error;
 mod headers;
 mod pool;
-mod proto;
 mod response;
 mod tls;
 

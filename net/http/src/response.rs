@@ -1,5 +1,5 @@
 //! A response: its head, and its body read from the connection on demand,
-//! de-framed (`proto.rs`), un-gzipped, and turned into bytes, text or JSON.
+//! de-framed (`codec/`), un-gzipped, and turned into bytes, text or JSON.
 //!
 //! The connection goes back to the pool only once the body was read to its
 //! end; a response dropped before that closes its connection (the unread
@@ -16,11 +16,11 @@ use http::{StatusCode, Version};
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use super::codec::{BodyDecoder, ProtoError, ResponseHead};
 use super::conn::Conn;
 use super::error::{Error, ErrorKind};
 use super::headers;
 use super::pool::Permit;
-use super::proto::{BodyDecoder, ProtoError, ResponseHead};
 
 /// How many decoded bytes one gzip step may produce before the client looks
 /// at them. [`Response::chunk`] returns one step's output, and
