@@ -915,10 +915,18 @@ impl Inner {
             before_response: error_is_connection(&error),
             error,
         };
-        // `send` bounds this whole exchange by the total deadline too, but
-        // only while it waits: each write and read checks it first, so a
-        // server that is always ready cannot carry the exchange past it.
-        conn.write_all(head, deadline).await.map_err(early)?;
+        // `send` bounds this whole exchange by the total deadline, but its
+        // timer fires only while the exchange waits: each write and read
+        // checks the deadline first (without a timer of its own), so a server
+        // that is always ready cannot carry the exchange past it.
+        let past_deadline = || Failed {
+            error: Error::timeout(TimeoutKind::Total),
+            before_response: false,
+        };
+        if is_past(deadline) {
+            return Err(past_deadline());
+        }
+        conn.write_all(head, None).await.map_err(early)?;
         // Whether every byte of the request went out: a connection whose
         // request was cut short by an early answer cannot carry another.
         let mut sent_all = true;
@@ -972,13 +980,19 @@ impl Inner {
                 // Nothing from the server before the write failed: a
                 // response may still be on its way (its reset may have
                 // overtaken it), but most likely there is none.
-                if !matches!(conn.fill(self.read_timeout, deadline).await, Ok(n) if n > 0) {
+                if is_past(deadline) {
+                    return Err(past_deadline());
+                }
+                if !matches!(conn.fill(self.read_timeout, None).await, Ok(n) if n > 0) {
                     return Err(early(error));
                 }
                 received = true;
                 continue;
             }
-            match conn.fill(self.read_timeout, deadline).await {
+            if is_past(deadline) {
+                return Err(past_deadline());
+            }
+            match conn.fill(self.read_timeout, None).await {
                 Ok(0) => {
                     return Err(Failed {
                         error: Error::new(
@@ -1018,6 +1032,11 @@ fn has_final_head(mut buf: &[u8]) -> bool {
             Err(_) => return true,
         }
     }
+}
+
+/// Whether `deadline` has passed.
+fn is_past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
 }
 
 /// Whether `e` is the connection failing (not a timeout or a bad response).
