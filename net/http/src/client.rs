@@ -87,6 +87,8 @@ struct Inner {
     max_redirects: usize,
     max_header_bytes: usize,
     max_body_bytes: Option<u64>,
+    /// Whether a 4xx or 5xx response is an [`ErrorKind::Status`] error.
+    raise_for_status: bool,
 }
 
 impl Client {
@@ -215,6 +217,7 @@ impl fmt::Debug for Client {
 /// | [`user_agent`](ClientBuilder::user_agent) | `ferrio/<version>` |
 /// | [`max_header_bytes`](ClientBuilder::max_header_bytes) | 64 KiB |
 /// | [`max_body_bytes`](ClientBuilder::max_body_bytes) | none |
+/// | [`raise_for_status`](ClientBuilder::raise_for_status) | off |
 ///
 /// ```
 /// use std::time::Duration;
@@ -244,6 +247,7 @@ pub struct ClientBuilder {
     max_body_bytes: Option<u64>,
     roots: Vec<Certificate>,
     resolver: Resolver,
+    raise_for_status: bool,
     /// The first invalid setting, reported by `build`.
     error: Option<Error>,
 }
@@ -265,6 +269,7 @@ impl ClientBuilder {
             max_body_bytes: None,
             roots: Vec::new(),
             resolver: Resolver::system(),
+            raise_for_status: false,
             error: None,
         }
     }
@@ -400,6 +405,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether every 4xx or 5xx response becomes an [`ErrorKind::Status`]
+    /// error at [`send`](RequestBuilder::send), as if
+    /// [`Response::error_for_status`] were called on it (aiohttp's
+    /// `ClientSession(raise_for_status=True)`). Redirects are followed first.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder().raise_for_status(true).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn raise_for_status(mut self, on: bool) -> ClientBuilder {
+        self.raise_for_status = on;
+        self
+    }
+
     fn fail(&mut self, e: Error) {
         self.error.get_or_insert(e);
     }
@@ -441,6 +460,7 @@ impl ClientBuilder {
                 max_redirects: self.max_redirects,
                 max_header_bytes: self.max_header_bytes,
                 max_body_bytes: self.max_body_bytes,
+                raise_for_status: self.raise_for_status,
             }),
         })
     }
@@ -592,7 +612,8 @@ impl RequestBuilder {
     /// # Errors
     ///
     /// Any [`ErrorKind`]; a status such as 404 or 500 is a response, not an
-    /// error.
+    /// error, unless the client was built with
+    /// [`raise_for_status`](ClientBuilder::raise_for_status).
     pub async fn send(self) -> Result<Response, Error> {
         let request = self.request?;
         let deadline = request
@@ -601,13 +622,17 @@ impl RequestBuilder {
             .and_then(|d| Instant::now().checked_add(d));
         let url = request.url.clone();
         let exchange = self.client.inner.execute(request, deadline);
-        match deadline {
+        let response = match deadline {
             None => exchange.await,
             Some(deadline) => match timeout_at(deadline, exchange).await {
                 Ok(result) => result,
                 Err(_) => Err(Error::timeout(TimeoutKind::Total).at(&url)),
             },
+        }?;
+        if self.client.inner.raise_for_status {
+            return response.error_for_status();
         }
+        Ok(response)
     }
 }
 

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::io;
 
+use http::StatusCode;
 use url::Url;
 
 /// Which timeout fired; see [`ErrorKind::Timeout`].
@@ -62,6 +63,11 @@ pub enum ErrorKind {
     BodyDecode,
     /// JSON that did not (de)serialise.
     Json,
+    /// The server answered with a 4xx or 5xx status, and the caller asked for
+    /// that to be an error ([`Response::error_for_status`](super::Response::error_for_status)
+    /// or [`ClientBuilder::raise_for_status`](super::ClientBuilder::raise_for_status)).
+    /// [`Error::status`] has the code.
+    Status,
 }
 
 impl fmt::Display for ErrorKind {
@@ -82,6 +88,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Redirect => "redirect error",
             ErrorKind::BodyDecode => "body decode error",
             ErrorKind::Json => "JSON error",
+            ErrorKind::Status => "error status",
         })
     }
 }
@@ -108,6 +115,8 @@ struct Inner {
     url: Option<Url>,
     message: String,
     source: Option<Source>,
+    /// The response's status, for [`ErrorKind::Status`].
+    status: Option<StatusCode>,
 }
 
 impl Error {
@@ -118,6 +127,7 @@ impl Error {
                 url: None,
                 message: message.into(),
                 source: None,
+                status: None,
             }),
         }
     }
@@ -134,6 +144,13 @@ impl Error {
 
     pub(crate) fn timeout(which: TimeoutKind) -> Error {
         Error::new(ErrorKind::Timeout(which), "")
+    }
+
+    /// A 4xx or 5xx `status` turned into an error.
+    pub(crate) fn status_code(status: StatusCode) -> Error {
+        let mut err = Error::new(ErrorKind::Status, status.to_string());
+        err.inner.status = Some(status);
+        err
     }
 
     /// An I/O failure on an established connection.
@@ -158,6 +175,31 @@ impl Error {
     /// fetched when it failed), if the error came from a request.
     pub fn url(&self) -> Option<&Url> {
         self.inner.url.as_ref()
+    }
+
+    /// The status code of an [`ErrorKind::Status`] error.
+    ///
+    /// ```
+    /// use ferrio::http::{Client, ErrorKind, StatusCode};
+    /// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n").await.unwrap();
+    ///     # });
+    ///     let client = Client::builder().raise_for_status(true).build().unwrap();
+    ///     let err = client.get(format!("http://{addr}/missing")).send().await.unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::Status);
+    ///     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+    ///     assert_eq!(err.url().unwrap().path(), "/missing");
+    /// });
+    /// ```
+    pub fn status(&self) -> Option<StatusCode> {
+        self.inner.status
     }
 
     /// Whether any timeout (connect, read, total or pool) fired.

@@ -224,6 +224,41 @@ impl Response {
         self.body.trailers.as_ref()
     }
 
+    /// The response itself if its status is not 4xx or 5xx, else an
+    /// [`ErrorKind::Status`] error with the code and the URL (aiohttp's
+    /// `raise_for_status()`). The body of an error response is not read: its
+    /// connection is closed.
+    ///
+    /// ```
+    /// use ferrio::http::{Client, ErrorKind, StatusCode};
+    /// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n").await.unwrap();
+    ///     # });
+    ///     let response = Client::new().get(format!("http://{addr}/")).send().await.unwrap();
+    ///     let err = response.error_for_status().unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::Status);
+    ///     assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Status`] for a 4xx or 5xx status.
+    pub fn error_for_status(self) -> Result<Response, Error> {
+        if self.status.is_client_error() || self.status.is_server_error() {
+            log::debug!("{} from {}: an error by request", self.status, self.url);
+            return Err(Error::status_code(self.status).at(&self.url));
+        }
+        Ok(self)
+    }
+
     /// The next piece of the body, or `None` at its end. Pieces come as the
     /// server sends them; gzip is already decoded, a piece of it at most
     /// 64 KiB however well it compresses. `max_body_bytes` does not apply
