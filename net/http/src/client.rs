@@ -22,6 +22,7 @@ use url::Url;
 
 use super::conn::{bounded, connect, Conn};
 use super::error::{Error, ErrorKind, TimeoutKind};
+use super::multipart::Form;
 use super::pool::{Host, Key, Limits, Pool};
 use super::proto::{self, BodyDecoder, ResponseHead};
 use super::response::{BodyOptions, Response};
@@ -89,6 +90,8 @@ struct Inner {
     max_body_bytes: Option<u64>,
     /// Whether a 4xx or 5xx response is an [`ErrorKind::Status`] error.
     raise_for_status: bool,
+    /// What relative request URLs are resolved against.
+    base_url: Option<Url>,
 }
 
 impl Client {
@@ -155,7 +158,9 @@ impl Client {
     }
 
     /// A request with any method to `url` (`http` or `https`). A URL that
-    /// does not parse is reported by [`send`](RequestBuilder::send).
+    /// does not parse is reported by [`send`](RequestBuilder::send). With a
+    /// [`base_url`](ClientBuilder::base_url), a relative `url` is resolved
+    /// against it.
     ///
     /// ```
     /// use ferrio::http::{Client, Method};
@@ -166,7 +171,11 @@ impl Client {
     /// ```
     pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
         let url = url.as_ref();
-        let request = Url::parse(url)
+        let parsed = match (Url::parse(url), &self.inner.base_url) {
+            (Err(url::ParseError::RelativeUrlWithoutBase), Some(base)) => base.join(url),
+            (parsed, _) => parsed,
+        };
+        let request = parsed
             .map_err(|e| Error::with_source(ErrorKind::InvalidUrl, format!("{url:?}"), e))
             .map(|url| Request {
                 method,
@@ -218,6 +227,7 @@ impl fmt::Debug for Client {
 /// | [`max_header_bytes`](ClientBuilder::max_header_bytes) | 64 KiB |
 /// | [`max_body_bytes`](ClientBuilder::max_body_bytes) | none |
 /// | [`raise_for_status`](ClientBuilder::raise_for_status) | off |
+/// | [`base_url`](ClientBuilder::base_url) | none |
 ///
 /// ```
 /// use std::time::Duration;
@@ -248,6 +258,7 @@ pub struct ClientBuilder {
     roots: Vec<Certificate>,
     resolver: Resolver,
     raise_for_status: bool,
+    base_url: Option<Url>,
     /// The first invalid setting, reported by `build`.
     error: Option<Error>,
 }
@@ -270,6 +281,7 @@ impl ClientBuilder {
             roots: Vec::new(),
             resolver: Resolver::system(),
             raise_for_status: false,
+            base_url: None,
             error: None,
         }
     }
@@ -419,6 +431,35 @@ impl ClientBuilder {
         self
     }
 
+    /// The URL that relative request URLs are resolved against (aiohttp's
+    /// `ClientSession(base_url=...)`), by the rules of a link in a page: with
+    /// a base of `http://host/api/`, `"posts/1"` is `http://host/api/posts/1`
+    /// and `"/posts/1"` is `http://host/posts/1` (so end the base's path with
+    /// `/`). An absolute URL is used as it is.
+    ///
+    /// ```
+    /// use ferrio::http::Client;
+    /// let api = Client::builder().base_url("http://127.0.0.1:8080/v1/").build().unwrap();
+    /// let request = api.get("posts").query([("userId", "1")]);
+    /// # drop(request);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`build`](ClientBuilder::build) fails with [`ErrorKind::InvalidUrl`]
+    /// for a base that does not parse or is not `http`/`https`.
+    pub fn base_url(mut self, url: impl AsRef<str>) -> ClientBuilder {
+        let url = url.as_ref();
+        let parsed = Url::parse(url)
+            .map_err(|e| Error::with_source(ErrorKind::InvalidUrl, format!("base {url:?}"), e))
+            .and_then(|parsed| key_of(&parsed).map(|_| parsed));
+        match parsed {
+            Ok(parsed) => self.base_url = Some(parsed),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
     fn fail(&mut self, e: Error) {
         self.error.get_or_insert(e);
     }
@@ -428,7 +469,8 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::Tls`] for a root certificate that does not parse;
-    /// [`ErrorKind::InvalidRequest`] for an invalid user agent.
+    /// [`ErrorKind::InvalidRequest`] for an invalid user agent;
+    /// [`ErrorKind::InvalidUrl`] for an invalid base URL.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(e) = self.error {
             return Err(e);
@@ -461,6 +503,7 @@ impl ClientBuilder {
                 max_header_bytes: self.max_header_bytes,
                 max_body_bytes: self.max_body_bytes,
                 raise_for_status: self.raise_for_status,
+                base_url: self.base_url,
             }),
         })
     }
@@ -593,6 +636,107 @@ impl RequestBuilder {
                     .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             }
             request.body = Some(body.into());
+            Ok(())
+        })
+    }
+
+    /// Sends `Authorization: Basic` with `user` and `password` (aiohttp's
+    /// `BasicAuth`). The field is marked sensitive, and dropped on a redirect
+    /// to another host.
+    ///
+    /// ```
+    /// let request = ferrio::http::Client::new()
+    ///     .get("http://127.0.0.1:8080/private")
+    ///     .basic_auth("alice", Some("s3cret"));
+    /// # drop(request);
+    /// ```
+    pub fn basic_auth(
+        self,
+        user: impl fmt::Display,
+        password: Option<impl fmt::Display>,
+    ) -> RequestBuilder {
+        use base64::Engine;
+        let pair = match password {
+            Some(password) => format!("{user}:{password}"),
+            None => format!("{user}:"),
+        };
+        let token = base64::engine::general_purpose::STANDARD.encode(pair);
+        self.authorization(format!("Basic {token}"))
+    }
+
+    /// Sends `Authorization: Bearer <token>`. The field is marked sensitive,
+    /// and dropped on a redirect to another host.
+    ///
+    /// ```
+    /// let request = ferrio::http::Client::new()
+    ///     .get("http://127.0.0.1:8080/me")
+    ///     .bearer_auth("eyJhbGciOi...");
+    /// # drop(request);
+    /// ```
+    pub fn bearer_auth(self, token: impl fmt::Display) -> RequestBuilder {
+        self.authorization(format!("Bearer {token}"))
+    }
+
+    fn authorization(self, value: String) -> RequestBuilder {
+        self.map(|request| {
+            let mut value = HeaderValue::from_str(&value).map_err(|e| {
+                Error::with_source(ErrorKind::InvalidRequest, "invalid credentials", e)
+            })?;
+            value.set_sensitive(true);
+            request.headers.insert(AUTHORIZATION, value);
+            Ok(())
+        })
+    }
+
+    /// `pairs` as an `application/x-www-form-urlencoded` body (aiohttp's
+    /// `data={...}`), with that `Content-Type` unless one is set.
+    ///
+    /// ```
+    /// let request = ferrio::http::Client::new()
+    ///     .post("http://127.0.0.1:8080/login")
+    ///     .form([("user", "alice"), ("next", "/home?tab=1")]);
+    /// # drop(request);
+    /// ```
+    pub fn form<I, K, V>(self, pairs: I) -> RequestBuilder
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.map(|request| {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
+            if !request.headers.contains_key(CONTENT_TYPE) {
+                request.headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+            }
+            request.body = Some(body.into());
+            Ok(())
+        })
+    }
+
+    /// `form` as a `multipart/form-data` body (aiohttp's `FormData`), with
+    /// its `Content-Type` and boundary.
+    ///
+    /// ```
+    /// use ferrio::http::multipart::Form;
+    /// let form = Form::new().text("title", "notes").file("upload", "notes.txt", "remember the milk");
+    /// let request = ferrio::http::Client::new().post("http://127.0.0.1:8080/upload").multipart(form);
+    /// # drop(request);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// At [`send`](RequestBuilder::send), [`ErrorKind::InvalidRequest`] for a
+    /// part whose content type has control characters.
+    pub fn multipart(self, form: Form) -> RequestBuilder {
+        self.map(|request| {
+            let (body, content_type) = form.encode()?;
+            request.headers.insert(CONTENT_TYPE, content_type);
+            request.body = Some(body);
             Ok(())
         })
     }

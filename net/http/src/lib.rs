@@ -68,12 +68,14 @@
 //! - [`Client`], [`ClientBuilder`], [`RequestBuilder`], [`Response`]: the client.
 //! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
 //! - [`Certificate`]: an extra root for HTTPS.
+//! - [`multipart`]: `multipart/form-data` request bodies.
 //! - [`server`]: a small server.
 
 mod client;
 mod conn;
 mod error;
 mod headers;
+pub mod multipart;
 mod pool;
 mod proto;
 mod response;
