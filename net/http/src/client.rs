@@ -21,6 +21,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::conn::{bounded, connect, Conn};
+use super::decode;
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::multipart::Form;
 use super::pool::{Host, Key, Limits, Pool};
@@ -79,8 +80,9 @@ struct Inner {
     tls: Arc<rustls::ClientConfig>,
     /// Sent with every request unless the request sets the same name.
     headers: HeaderMap,
-    /// Whether `headers` asks for gzip (so a gzip body is decoded).
-    gunzip: bool,
+    /// Whether `headers` asks for the codings compiled in (so a body in one
+    /// of them is decoded).
+    decompress: bool,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -384,7 +386,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The most bytes (after gzip decoding) that [`Response::bytes`],
+    /// The most bytes (after decoding gzip, deflate, brotli or zstd) that [`Response::bytes`],
     /// [`Response::text`] and [`Response::json`] accept.
     pub fn max_body_bytes(mut self, n: u64) -> ClientBuilder {
         self.max_body_bytes = Some(n);
@@ -478,11 +480,14 @@ impl ClientBuilder {
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, self.user_agent);
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let accept_encoding = decode::accept_encoding();
+        headers.insert(ACCEPT_ENCODING, accept_encoding.clone());
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
         }
-        let gunzip = headers.get(ACCEPT_ENCODING).is_some_and(|v| v == "gzip");
+        let decompress = headers
+            .get(ACCEPT_ENCODING)
+            .is_some_and(|v| *v == accept_encoding);
         let limits = Limits {
             total: self.limit,
             per_host: self.limit_per_host.unwrap_or(usize::MAX),
@@ -494,7 +499,7 @@ impl ClientBuilder {
                 resolver: self.resolver,
                 tls: client_config(&self.roots)?,
                 headers,
-                gunzip,
+                decompress,
                 connect_timeout: self.connect_timeout,
                 read_timeout: self.read_timeout,
                 timeout: self.timeout,
@@ -848,12 +853,12 @@ impl Inner {
             ..
         } = request;
         let mut headers = self.merged_headers(headers);
-        let gunzip =
-            self.gunzip && headers.get(ACCEPT_ENCODING) == self.headers.get(ACCEPT_ENCODING);
+        let decompress =
+            self.decompress && headers.get(ACCEPT_ENCODING) == self.headers.get(ACCEPT_ENCODING);
         let mut visited: Vec<Url> = Vec::new();
         loop {
             let response = self
-                .send_once(&method, &url, &headers, body.as_ref(), gunzip, deadline)
+                .send_once(&method, &url, &headers, body.as_ref(), decompress, deadline)
                 .await
                 .map_err(|e| e.at(&url))?;
             let status = response.status();
@@ -939,7 +944,7 @@ impl Inner {
         url: &Url,
         headers: &HeaderMap,
         body: Option<&Bytes>,
-        gunzip: bool,
+        decompress: bool,
         deadline: Option<Instant>,
     ) -> Result<Response, Error> {
         let key = key_of(url)?;
@@ -970,7 +975,7 @@ impl Inner {
                 Ok((head_in, decoder, keep_alive)) => {
                     let options = BodyOptions {
                         keep_alive,
-                        gunzip,
+                        decompress,
                         read_timeout: self.read_timeout,
                         deadline,
                         max_body_bytes: self.max_body_bytes,
@@ -1173,7 +1178,7 @@ mod tests {
         let merged = client.inner.merged_headers(own);
         assert_eq!(merged[USER_AGENT], "b/2");
         assert_eq!(merged.get_all("x-many").iter().count(), 2);
-        assert_eq!(merged[ACCEPT_ENCODING], "gzip");
+        assert_eq!(merged[ACCEPT_ENCODING], decode::accept_encoding());
     }
 
     #[test]

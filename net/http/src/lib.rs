@@ -49,7 +49,9 @@
 //!   read (each read), total (the whole request, body included), pool (waiting
 //!   for a connection).
 //! - **Bodies**: Content-Length, chunked (with trailers) and close-delimited;
-//!   gzip asked for with `Accept-Encoding` and decoded transparently.
+//!   gzip, and with their default-on cargo features deflate, brotli (`br`) and
+//!   zstd, asked for with `Accept-Encoding` and decoded transparently, with
+//!   [`ClientBuilder::max_body_bytes`] enforced while decoding.
 //! - **Redirects** 301, 302, 303, 307, 308: 303 (and 301/302 after POST)
 //!   become GET without a body; `Authorization`, `Proxy-Authorization` and
 //!   `Cookie` are dropped when the scheme, host or port changes; a loop or
@@ -73,6 +75,7 @@
 
 mod client;
 mod conn;
+mod decode;
 mod error;
 mod headers;
 pub mod multipart;
