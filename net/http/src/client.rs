@@ -21,6 +21,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::conn::{bounded, connect, Conn};
+use super::cookies::Jar;
 use super::decode;
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::multipart::Form;
@@ -94,6 +95,8 @@ struct Inner {
     raise_for_status: bool,
     /// What relative request URLs are resolved against.
     base_url: Option<Url>,
+    /// Where cookies are kept, if they are.
+    jar: Option<Jar>,
 }
 
 impl Client {
@@ -230,6 +233,7 @@ impl fmt::Debug for Client {
 /// | [`max_body_bytes`](ClientBuilder::max_body_bytes) | none |
 /// | [`raise_for_status`](ClientBuilder::raise_for_status) | off |
 /// | [`base_url`](ClientBuilder::base_url) | none |
+/// | [`cookie_store`](ClientBuilder::cookie_store) | off |
 ///
 /// ```
 /// use std::time::Duration;
@@ -261,6 +265,7 @@ pub struct ClientBuilder {
     resolver: Resolver,
     raise_for_status: bool,
     base_url: Option<Url>,
+    jar: Option<Jar>,
     /// The first invalid setting, reported by `build`.
     error: Option<Error>,
 }
@@ -284,6 +289,7 @@ impl ClientBuilder {
             resolver: Resolver::system(),
             raise_for_status: false,
             base_url: None,
+            jar: None,
             error: None,
         }
     }
@@ -462,6 +468,40 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether the client keeps cookies: off by default (as in reqwest; an
+    /// aiohttp session always has a jar). On, the client gets a jar of its
+    /// own, which every clone shares; [`cookie_jar`](ClientBuilder::cookie_jar)
+    /// gives it one to share with other clients or to look into.
+    ///
+    /// Cookies the servers set with `Set-Cookie` (on redirects too) are kept
+    /// by the usual rules (domain and path, `Secure`, `Max-Age`/`Expires`) and
+    /// sent with `Cookie` on every request they match, unless the request sets
+    /// its own `Cookie` field. A `Set-Cookie` that does not parse is ignored.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder().cookie_store(true).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn cookie_store(mut self, on: bool) -> ClientBuilder {
+        self.jar = on.then(|| self.jar.take().unwrap_or_default());
+        self
+    }
+
+    /// Keeps cookies in `jar` (see [`cookie_store`](ClientBuilder::cookie_store)),
+    /// shared with whoever else holds a clone of it.
+    ///
+    /// ```
+    /// use ferrio::http::{Client, Jar};
+    /// let jar = Jar::new();
+    /// let a = Client::builder().cookie_jar(jar.clone()).build().unwrap();
+    /// let b = Client::builder().cookie_jar(jar.clone()).build().unwrap(); // logged in too
+    /// # drop((a, b));
+    /// ```
+    pub fn cookie_jar(mut self, jar: Jar) -> ClientBuilder {
+        self.jar = Some(jar);
+        self
+    }
+
     fn fail(&mut self, e: Error) {
         self.error.get_or_insert(e);
     }
@@ -509,6 +549,7 @@ impl ClientBuilder {
                 max_body_bytes: self.max_body_bytes,
                 raise_for_status: self.raise_for_status,
                 base_url: self.base_url,
+                jar: self.jar,
             }),
         })
     }
@@ -857,10 +898,21 @@ impl Inner {
             self.decompress && headers.get(ACCEPT_ENCODING) == self.headers.get(ACCEPT_ENCODING);
         let mut visited: Vec<Url> = Vec::new();
         loop {
+            let with_cookies = self.with_cookies(&headers, &url);
             let response = self
-                .send_once(&method, &url, &headers, body.as_ref(), decompress, deadline)
+                .send_once(
+                    &method,
+                    &url,
+                    with_cookies.as_ref().unwrap_or(&headers),
+                    body.as_ref(),
+                    decompress,
+                    deadline,
+                )
                 .await
                 .map_err(|e| e.at(&url))?;
+            if let Some(jar) = &self.jar {
+                jar.store_from(response.headers(), &url);
+            }
             let status = response.status();
             if self.max_redirects == 0 || !is_redirect(status) {
                 return Ok(response);
@@ -919,6 +971,18 @@ impl Inner {
             }
             url = next;
         }
+    }
+
+    /// `headers` and the jar's `Cookie` field for `url`, if the client has a
+    /// jar, the request no `Cookie` of its own, and a cookie matches.
+    fn with_cookies(&self, headers: &HeaderMap, url: &Url) -> Option<HeaderMap> {
+        if headers.contains_key(COOKIE) {
+            return None;
+        }
+        let cookie = self.jar.as_ref()?.header_for(url)?;
+        let mut headers = headers.clone();
+        headers.insert(COOKIE, cookie);
+        Some(headers)
     }
 
     /// The client's default fields under the request's own: the defaults

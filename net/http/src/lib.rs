@@ -70,11 +70,13 @@
 //! - [`Client`], [`ClientBuilder`], [`RequestBuilder`], [`Response`]: the client.
 //! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
 //! - [`Certificate`]: an extra root for HTTPS.
+//! - [`Jar`]: a cookie jar, shared by the clients given it.
 //! - [`multipart`]: `multipart/form-data` request bodies.
 //! - [`server`]: a small server.
 
 mod client;
 mod conn;
+mod cookies;
 mod decode;
 mod error;
 mod headers;
@@ -90,6 +92,7 @@ pub mod server;
 
 pub use bytes::Bytes;
 pub use client::{Client, ClientBuilder, RequestBuilder, DEFAULT_USER_AGENT};
+pub use cookies::Jar;
 pub use error::{Error, ErrorKind, TimeoutKind};
 pub use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 pub use http::{Method, StatusCode, Version};
