@@ -4,5 +4,7 @@
 //! # Contents
 //!
 //! - [`jsonplaceholder`]: the fake REST API that `fetch_posts` fetches from.
+//! - [`ws`]: a WebSocket echo server.
 
 pub mod jsonplaceholder;
+pub mod ws;

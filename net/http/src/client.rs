@@ -25,7 +25,7 @@ use super::cookies::Jar;
 use super::decode;
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::multipart::Form;
-use super::pool::{Host, Key, Limits, Pool};
+use super::pool::{Host, Key, Limits, Permit, Pool};
 use super::proto::{self, BodyDecoder, ResponseHead};
 use super::response::{BodyOptions, Response};
 use super::tls::{client_config, Certificate};
@@ -837,6 +837,43 @@ impl fmt::Debug for RequestBuilder {
                 .finish_non_exhaustive(),
             Err(e) => f.debug_tuple("RequestBuilder").field(e).finish(),
         }
+    }
+}
+
+/// What a protocol that takes a connection over (WebSocket, `ws.rs`) needs
+/// from the client: its settings, and a new connection in a pool slot.
+impl Client {
+    /// A new connection (DNS, TCP, TLS under the connect timeout) to the
+    /// host of `url` (`http`/`https`), in a slot of the pool's limits that is
+    /// held until the returned permit is dropped.
+    pub(crate) async fn open_connection(&self, url: &Url) -> Result<(Conn, Permit<Conn>), Error> {
+        let inner = &self.inner;
+        let key = key_of(url)?;
+        let acquire = inner.pool.acquire(key.clone());
+        let checkout = match inner
+            .pool_timeout
+            .and_then(|d| Instant::now().checked_add(d))
+        {
+            None => acquire.await,
+            Some(at) => timeout_at(at, acquire).await.map_err(|_| {
+                Error::new(ErrorKind::PoolTimeout, "no connection free for the upgrade")
+            })?,
+        };
+        // An idle keep-alive connection is closed rather than taken over:
+        // the server may be closing it.
+        drop(checkout.idle);
+        let conn = inner.connect(&key).await?;
+        Ok((conn, checkout.permit))
+    }
+
+    /// The client's default header fields.
+    pub(crate) fn default_headers(&self) -> &HeaderMap {
+        &self.inner.headers
+    }
+
+    /// The connect and read timeouts.
+    pub(crate) fn timeouts(&self) -> (Option<Duration>, Option<Duration>) {
+        (self.inner.connect_timeout, self.inner.read_timeout)
     }
 }
 

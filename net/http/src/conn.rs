@@ -87,6 +87,13 @@ impl Conn {
         }
     }
 
+    /// The byte stream, for a protocol that takes the connection over
+    /// (WebSocket). Only a connection with no unread bytes can be given up.
+    pub(crate) fn into_stream(self) -> Box<dyn Stream> {
+        debug_assert!(self.buffered().is_empty(), "unread bytes would be lost");
+        self.stream
+    }
+
     /// Whether a response was read from this connection before.
     pub(crate) fn is_reused(&self) -> bool {
         self.served > 0

@@ -68,6 +68,10 @@ pub enum ErrorKind {
     /// or [`ClientBuilder::raise_for_status`](super::ClientBuilder::raise_for_status)).
     /// [`Error::status`] has the code.
     Status,
+    /// A WebSocket failed: the server refused the upgrade (then
+    /// [`Error::status`] has its status), or broke the protocol (a bad frame,
+    /// text that is not UTF-8, a message on a closed socket).
+    WebSocket,
 }
 
 impl fmt::Display for ErrorKind {
@@ -89,6 +93,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::BodyDecode => "body decode error",
             ErrorKind::Json => "JSON error",
             ErrorKind::Status => "error status",
+            ErrorKind::WebSocket => "WebSocket error",
         })
     }
 }
@@ -148,9 +153,13 @@ impl Error {
 
     /// A 4xx or 5xx `status` turned into an error.
     pub(crate) fn status_code(status: StatusCode) -> Error {
-        let mut err = Error::new(ErrorKind::Status, status.to_string());
-        err.inner.status = Some(status);
-        err
+        Error::new(ErrorKind::Status, status.to_string()).with_status(status)
+    }
+
+    /// Records the status of the response that made this error.
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Error {
+        self.inner.status = Some(status);
+        self
     }
 
     /// An I/O failure on an established connection.
@@ -177,7 +186,8 @@ impl Error {
         self.inner.url.as_ref()
     }
 
-    /// The status code of an [`ErrorKind::Status`] error.
+    /// The status code of an [`ErrorKind::Status`] error (or of a refused
+    /// WebSocket upgrade).
     ///
     /// ```
     /// use ferrio::http::{Client, ErrorKind, StatusCode};

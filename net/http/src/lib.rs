@@ -72,6 +72,7 @@
 //! - [`Certificate`]: an extra root for HTTPS.
 //! - [`Jar`]: a cookie jar, shared by the clients given it.
 //! - [`multipart`]: `multipart/form-data` request bodies.
+//! - [`ws`]: WebSockets, from [`Client::ws_connect`].
 //! - [`server`]: a small server.
 
 mod client;
@@ -86,9 +87,10 @@ mod proto;
 mod response;
 mod tls;
 
-// Documented by its own inner docs: an outer doc here would make rustdoc
-// resolve its links from this module.
+// Documented by their own inner docs: an outer doc here would make rustdoc
+// resolve their links from this module.
 pub mod server;
+pub mod ws;
 
 pub use bytes::Bytes;
 pub use client::{Client, ClientBuilder, RequestBuilder, DEFAULT_USER_AGENT};
