@@ -27,6 +27,7 @@ use super::error::{Error, ErrorKind, TimeoutKind};
 use super::multipart::Form;
 use super::pool::{Host, Key, Limits, Permit, Pool};
 use super::proto::{self, BodyDecoder, ResponseHead};
+use super::proxy::{Proxies, Proxy, Route};
 use super::response::{BodyOptions, Response};
 use super::tls::{client_config, Certificate};
 use ferrio_net::Resolver;
@@ -97,6 +98,8 @@ struct Inner {
     base_url: Option<Url>,
     /// Where cookies are kept, if they are.
     jar: Option<Jar>,
+    /// Which requests go through which proxy.
+    proxies: Proxies,
 }
 
 impl Client {
@@ -234,6 +237,7 @@ impl fmt::Debug for Client {
 /// | [`raise_for_status`](ClientBuilder::raise_for_status) | off |
 /// | [`base_url`](ClientBuilder::base_url) | none |
 /// | [`cookie_store`](ClientBuilder::cookie_store) | off |
+/// | [`proxy`](ClientBuilder::proxy) | none (the environment is read only with [`proxy_from_env`](ClientBuilder::proxy_from_env)) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -266,6 +270,7 @@ pub struct ClientBuilder {
     raise_for_status: bool,
     base_url: Option<Url>,
     jar: Option<Jar>,
+    proxies: Proxies,
     /// The first invalid setting, reported by `build`.
     error: Option<Error>,
 }
@@ -290,6 +295,7 @@ impl ClientBuilder {
             raise_for_status: false,
             base_url: None,
             jar: None,
+            proxies: Proxies::default(),
             error: None,
         }
     }
@@ -502,6 +508,67 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request through the HTTP proxy at `url` (aiohttp's
+    /// `proxy=`): plain HTTP requests go to it with their full URL as the
+    /// target, HTTPS (and WebSocket) traffic through a `CONNECT` tunnel. A
+    /// user and password in `url` (`http://user:pass@proxy:3128`) are sent as
+    /// basic `Proxy-Authorization`. `host:port` alone means `http://host:port`.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder()
+    ///     .proxy("http://user:secret@127.0.0.1:3128")
+    ///     .no_proxy("localhost, .internal.example")
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`build`](ClientBuilder::build) fails with [`ErrorKind::InvalidUrl`]
+    /// for a URL that does not parse or is not `http://` (HTTPS to the proxy
+    /// and SOCKS are not supported).
+    pub fn proxy(mut self, url: impl AsRef<str>) -> ClientBuilder {
+        match Proxy::parse(url.as_ref()) {
+            Ok(proxy) => self.proxies.set_all(proxy),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Takes the proxies from the environment (aiohttp's `trust_env=True`):
+    /// `http_proxy` for `http://` URLs, `https_proxy` (or `HTTPS_PROXY`) for
+    /// `https://` and `wss://`, and `no_proxy` (or `NO_PROXY`) for hosts to
+    /// reach directly (see [`no_proxy`](ClientBuilder::no_proxy)). Uppercase
+    /// `HTTP_PROXY` is not read: a CGI server sets it from a request's
+    /// `Proxy:` header ("httpoxy"). Read once, here.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder().proxy_from_env().build().unwrap();
+    /// # drop(client);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`build`](ClientBuilder::build) fails with [`ErrorKind::InvalidUrl`]
+    /// for a proxy variable that is not a usable proxy URL.
+    pub fn proxy_from_env(mut self) -> ClientBuilder {
+        match Proxies::from_env() {
+            Ok(proxies) => self.proxies.replace(proxies),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Hosts reached without the proxy, comma-separated as in `no_proxy`:
+    /// `*` for all; a name for itself and its subdomains (`example.com` and
+    /// `.example.com` both match `api.example.com`); an IP address for
+    /// itself. Ports are ignored.
+    pub fn no_proxy(mut self, list: &str) -> ClientBuilder {
+        self.proxies.bypass(list);
+        self
+    }
+
     fn fail(&mut self, e: Error) {
         self.error.get_or_insert(e);
     }
@@ -550,6 +617,7 @@ impl ClientBuilder {
                 raise_for_status: self.raise_for_status,
                 base_url: self.base_url,
                 jar: self.jar,
+                proxies: self.proxies,
             }),
         })
     }
@@ -862,7 +930,8 @@ impl Client {
         // An idle keep-alive connection is closed rather than taken over:
         // the server may be closing it.
         drop(checkout.idle);
-        let conn = inner.connect(&key).await?;
+        // Through a proxy, the upgrade goes through a tunnel.
+        let conn = inner.connect_for(&key, true).await?;
         Ok((conn, checkout.permit))
     }
 
@@ -874,6 +943,35 @@ impl Client {
     /// The connect and read timeouts.
     pub(crate) fn timeouts(&self) -> (Option<Duration>, Option<Duration>) {
         (self.inner.connect_timeout, self.inner.read_timeout)
+    }
+}
+
+/// Rewrites an encoded request head for a forward proxy: the target in
+/// absolute form (`GET http://host:port/path HTTP/1.1`), and the proxy's
+/// credentials unless the request has its own `Proxy-Authorization`.
+fn to_absolute_form(
+    head: &mut Vec<u8>,
+    method: &Method,
+    url: &Url,
+    proxy: &Proxy,
+    headers: &HeaderMap,
+) {
+    // The head starts "METHOD /path": the origin goes before the path.
+    let at = method.as_str().len() + 1;
+    let origin = url.origin().ascii_serialization();
+    head.splice(at..at, origin.bytes());
+    if let (Some(auth), false) = (
+        &proxy.authorization,
+        headers.contains_key(PROXY_AUTHORIZATION),
+    ) {
+        let line_end = head
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(head.len(), |i| i + 2);
+        let mut field = b"proxy-authorization: ".to_vec();
+        field.extend_from_slice(auth.as_bytes());
+        field.extend_from_slice(b"\r\n");
+        head.splice(line_end..line_end, field);
     }
 }
 
@@ -1049,7 +1147,10 @@ impl Inner {
         deadline: Option<Instant>,
     ) -> Result<Response, Error> {
         let key = key_of(url)?;
-        let head = self.encode_head(method, url, headers, body);
+        let mut head = self.encode_head(method, url, headers, body);
+        if let Route::Forward(proxy) = self.proxies.route(&key, false) {
+            to_absolute_form(&mut head, method, url, proxy, headers);
+        }
         let acquire = self.pool.acquire(key.clone());
         let checkout = match self.pool_timeout {
             None => acquire.await,
@@ -1135,12 +1236,19 @@ impl Inner {
 
     /// Opens a new connection for `key` within the connect timeout.
     async fn connect(&self, key: &Key) -> Result<Conn, Error> {
+        self.connect_for(key, false).await
+    }
+
+    /// Opens a new connection for `key` within the connect timeout; through
+    /// a proxy, a tunnel if `tunnel` (or HTTPS) asks for one.
+    async fn connect_for(&self, key: &Key, tunnel: bool) -> Result<Conn, Error> {
+        let route = self.proxies.route(key, tunnel);
         let step = self.connect_timeout.map(|d| (d, TimeoutKind::Connect));
         // DNS, TCP and TLS make the biggest future of a request (about 3 KB),
         // and most requests reuse a connection: on the heap, it is allocated
         // only when a connection is opened, instead of making every request's
         // future bigger (and every move of it a bigger copy).
-        let opening = Box::pin(connect(key, &self.resolver, &self.tls));
+        let opening = Box::pin(connect(key, route, &self.resolver, &self.tls));
         bounded(opening, step, None).await?
     }
 

@@ -19,6 +19,7 @@ use futures_util::task::noop_waker_ref;
 
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::pool::Key;
+use super::proxy::{tunnel, Route};
 use ferrio_net::{Resolver, TcpStream};
 
 /// A byte stream a connection can run over.
@@ -183,28 +184,41 @@ impl Conn {
 /// TLS with `tls`. The caller bounds it with the connect timeout.
 pub(crate) async fn connect(
     key: &Key,
+    route: Route<'_>,
     resolver: &Resolver,
     tls: &Arc<rustls::ClientConfig>,
 ) -> Result<Conn, Error> {
     // The resolver is asked about an IP address too, as text.
     let host = key.host.to_string();
+    // Through a proxy, the TCP connection is to the proxy.
+    let (to_host, to_port) = match &route {
+        Route::Direct => (host.as_str(), key.port),
+        Route::Forward(proxy) | Route::Tunnel(proxy) => (proxy.host.as_str(), proxy.port),
+    };
     let addrs = resolver
-        .lookup((&*host, key.port))
+        .lookup((to_host, to_port))
         .await
-        .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {host}"), e))?;
+        .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {to_host}"), e))?;
     if addrs.is_empty() {
         return Err(Error::new(
             ErrorKind::Dns,
-            format!("{} has no address", key.host),
+            format!("{to_host} has no address"),
         ));
     }
-    let stream = TcpStream::connect_any(addrs)
-        .await
-        .map_err(|e| Error::with_source(ErrorKind::Connect, format!("connecting to {key}"), e))?;
+    let mut stream = TcpStream::connect_any(addrs).await.map_err(|e| {
+        Error::with_source(
+            ErrorKind::Connect,
+            format!("connecting to {to_host}:{to_port} for {key}"),
+            e,
+        )
+    })?;
     if let Err(e) = stream.set_nodelay(true) {
         log::debug!("set_nodelay on a connection to {key}: {e}");
     }
-    log::debug!("connected to {key}");
+    log::debug!("connected to {to_host}:{to_port} for {key}");
+    if let Route::Tunnel(proxy) = route {
+        tunnel(&mut stream, proxy, key).await?;
+    }
     if !key.https {
         return Ok(Conn::new(Box::new(stream)));
     }

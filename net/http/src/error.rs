@@ -72,6 +72,9 @@ pub enum ErrorKind {
     /// [`Error::status`] has its status), or broke the protocol (a bad frame,
     /// text that is not UTF-8, a message on a closed socket).
     WebSocket,
+    /// The proxy refused a `CONNECT` tunnel (then [`Error::status`] has its
+    /// status, such as 407 or 403) or did not answer in HTTP.
+    Proxy,
 }
 
 impl fmt::Display for ErrorKind {
@@ -94,6 +97,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Json => "JSON error",
             ErrorKind::Status => "error status",
             ErrorKind::WebSocket => "WebSocket error",
+            ErrorKind::Proxy => "proxy error",
         })
     }
 }

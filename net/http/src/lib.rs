@@ -84,6 +84,7 @@ mod headers;
 pub mod multipart;
 mod pool;
 mod proto;
+mod proxy;
 mod response;
 mod tls;
 
