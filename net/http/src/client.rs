@@ -24,6 +24,7 @@ use super::conn::{bounded, connect, Conn};
 use super::cookies::Jar;
 use super::decode;
 use super::error::{Error, ErrorKind, TimeoutKind};
+use super::hooks::{Event, Hook, Tracer};
 use super::multipart::Form;
 use super::pool::{Host, Key, Limits, Permit, Pool};
 use super::proto::{self, BodyDecoder, ResponseHead};
@@ -100,6 +101,8 @@ struct Inner {
     jar: Option<Jar>,
     /// Which requests go through which proxy.
     proxies: Proxies,
+    /// Told of each step of every request.
+    hook: Option<Hook>,
 }
 
 impl Client {
@@ -271,6 +274,7 @@ pub struct ClientBuilder {
     base_url: Option<Url>,
     jar: Option<Jar>,
     proxies: Proxies,
+    hook: Option<Hook>,
     /// The first invalid setting, reported by `build`.
     error: Option<Error>,
 }
@@ -296,6 +300,7 @@ impl ClientBuilder {
             base_url: None,
             jar: None,
             proxies: Proxies::default(),
+            hook: None,
             error: None,
         }
     }
@@ -569,6 +574,35 @@ impl ClientBuilder {
         self
     }
 
+    /// Calls `hook` at each step of every request (aiohttp's `TraceConfig`):
+    /// start, DNS resolved, connection created or reused, response head,
+    /// redirect, end or error; see [`Event`]. It gets the time since the
+    /// request's [`send`](RequestBuilder::send), and runs on the request's
+    /// task, in the middle of it: keep it short, and do not panic in it.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use ferrio::http::{Client, Event};
+    /// let steps = Arc::new(Mutex::new(Vec::new()));
+    /// let log = steps.clone();
+    /// let client = Client::builder()
+    ///     .on_event(move |event, elapsed| {
+    ///         if let Event::ResponseHead { url, status } = event {
+    ///             log.lock().unwrap().push(format!("{status} from {url} after {elapsed:?}"));
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn on_event(
+        mut self,
+        hook: impl Fn(&Event<'_>, Duration) + Send + Sync + 'static,
+    ) -> ClientBuilder {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
     fn fail(&mut self, e: Error) {
         self.error.get_or_insert(e);
     }
@@ -618,6 +652,7 @@ impl ClientBuilder {
                 base_url: self.base_url,
                 jar: self.jar,
                 proxies: self.proxies,
+                hook: self.hook,
             }),
         })
     }
@@ -879,18 +914,35 @@ impl RequestBuilder {
             .or(self.client.inner.timeout)
             .and_then(|d| Instant::now().checked_add(d));
         let url = request.url.clone();
-        let exchange = self.client.inner.execute(request, deadline);
-        let response = match deadline {
+        let inner = &self.client.inner;
+        let tracer = Tracer::start(inner.hook.as_ref());
+        tracer.emit(|| Event::RequestStart {
+            method: &request.method,
+            url: &url,
+        });
+        let exchange = inner.execute(request, deadline, tracer);
+        let result = match deadline {
             None => exchange.await,
             Some(deadline) => match timeout_at(deadline, exchange).await {
                 Ok(result) => result,
                 Err(_) => Err(Error::timeout(TimeoutKind::Total).at(&url)),
             },
-        }?;
-        if self.client.inner.raise_for_status {
-            return response.error_for_status();
+        };
+        let result = match result {
+            Ok(response) if inner.raise_for_status => response.error_for_status(),
+            other => other,
+        };
+        match &result {
+            Ok(response) => tracer.emit(|| Event::RequestEnd {
+                url: response.url(),
+                status: response.status(),
+            }),
+            Err(error) => tracer.emit(|| Event::RequestError {
+                url: error.url().unwrap_or(&url),
+                error,
+            }),
         }
-        Ok(response)
+        result
     }
 }
 
@@ -931,7 +983,8 @@ impl Client {
         // the server may be closing it.
         drop(checkout.idle);
         // Through a proxy, the upgrade goes through a tunnel.
-        let conn = inner.connect_for(&key, true).await?;
+        let tracer = Tracer::start(inner.hook.as_ref());
+        let conn = inner.connect_for(&key, true, tracer).await?;
         Ok((conn, checkout.permit))
     }
 
@@ -1007,6 +1060,17 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
+/// What one pass of a request (one hop of its redirects) carries besides
+/// the request itself.
+#[derive(Clone, Copy)]
+struct Pass<'t> {
+    /// Whether a compressed body is decoded.
+    decompress: bool,
+    /// The request's total deadline.
+    deadline: Option<Instant>,
+    tracer: Tracer<'t>,
+}
+
 /// A failed exchange, and whether the server may never have seen the request.
 struct Failed {
     error: Error,
@@ -1020,6 +1084,7 @@ impl Inner {
         &self,
         request: Request,
         deadline: Option<Instant>,
+        tracer: Tracer<'_>,
     ) -> Result<Response, Error> {
         let Request {
             mut method,
@@ -1040,11 +1105,18 @@ impl Inner {
                     &url,
                     with_cookies.as_ref().unwrap_or(&headers),
                     body.as_ref(),
-                    decompress,
-                    deadline,
+                    Pass {
+                        decompress,
+                        deadline,
+                        tracer,
+                    },
                 )
                 .await
                 .map_err(|e| e.at(&url))?;
+            tracer.emit(|| Event::ResponseHead {
+                url: &url,
+                status: response.status(),
+            });
             if let Some(jar) = &self.jar {
                 jar.store_from(response.headers(), &url);
             }
@@ -1083,6 +1155,11 @@ impl Inner {
                 .at(&url));
             }
             log::debug!("{status} redirect from {url} to {next}");
+            tracer.emit(|| Event::Redirect {
+                from: &url,
+                to: &next,
+                status,
+            });
             // Boxed: only redirects drain, and the draining future (the
             // response and a timeout) would otherwise be part of every
             // request's future.
@@ -1143,9 +1220,13 @@ impl Inner {
         url: &Url,
         headers: &HeaderMap,
         body: Option<&Bytes>,
-        decompress: bool,
-        deadline: Option<Instant>,
+        pass: Pass<'_>,
     ) -> Result<Response, Error> {
+        let Pass {
+            decompress,
+            deadline,
+            tracer,
+        } = pass;
         let key = key_of(url)?;
         let mut head = self.encode_head(method, url, headers, body);
         if let Route::Forward(proxy) = self.proxies.route(&key, false) {
@@ -1169,8 +1250,11 @@ impl Inner {
             .idle
             .and_then(|mut idle| idle.is_alive().then_some(idle));
         let mut conn = match reusable {
-            Some(idle) => idle,
-            None => self.connect(&key).await?,
+            Some(idle) => {
+                tracer.emit(|| Event::ConnectionReused { url });
+                idle
+            }
+            None => self.connect_traced(&key, url, tracer).await?,
         };
         loop {
             match self.exchange(&mut conn, &head, body, method).await {
@@ -1199,7 +1283,7 @@ impl Inner {
                         failed.error
                     );
                     // The same slot, a new connection.
-                    conn = self.connect(&key).await?;
+                    conn = self.connect_traced(&key, url, tracer).await?;
                 }
                 Err(failed) => return Err(failed.error),
             }
@@ -1234,21 +1318,38 @@ impl Inner {
         out
     }
 
-    /// Opens a new connection for `key` within the connect timeout.
-    async fn connect(&self, key: &Key) -> Result<Conn, Error> {
-        self.connect_for(key, false).await
+    /// Opens a new connection for `key` (to fetch `url`) within the connect
+    /// timeout, and tells the hook how long it took.
+    async fn connect_traced(
+        &self,
+        key: &Key,
+        url: &Url,
+        tracer: Tracer<'_>,
+    ) -> Result<Conn, Error> {
+        let started = tracer.is_on().then(Instant::now);
+        let conn = self.connect_for(key, false, tracer).await?;
+        if let Some(started) = started {
+            let took = started.elapsed();
+            tracer.emit(|| Event::ConnectionCreated { url, took });
+        }
+        Ok(conn)
     }
 
     /// Opens a new connection for `key` within the connect timeout; through
     /// a proxy, a tunnel if `tunnel` (or HTTPS) asks for one.
-    async fn connect_for(&self, key: &Key, tunnel: bool) -> Result<Conn, Error> {
+    async fn connect_for(
+        &self,
+        key: &Key,
+        tunnel: bool,
+        tracer: Tracer<'_>,
+    ) -> Result<Conn, Error> {
         let route = self.proxies.route(key, tunnel);
         let step = self.connect_timeout.map(|d| (d, TimeoutKind::Connect));
         // DNS, TCP and TLS make the biggest future of a request (about 3 KB),
         // and most requests reuse a connection: on the heap, it is allocated
         // only when a connection is opened, instead of making every request's
         // future bigger (and every move of it a bigger copy).
-        let opening = Box::pin(connect(key, route, &self.resolver, &self.tls));
+        let opening = Box::pin(connect(key, route, &self.resolver, &self.tls, tracer));
         bounded(opening, step, None).await?
     }
 

@@ -18,6 +18,7 @@ use futures_util::io::AsyncWriteExt;
 use futures_util::task::noop_waker_ref;
 
 use super::error::{Error, ErrorKind, TimeoutKind};
+use super::hooks::{Event, Tracer};
 use super::pool::Key;
 use super::proxy::{tunnel, Route};
 use ferrio_net::{Resolver, TcpStream};
@@ -187,6 +188,7 @@ pub(crate) async fn connect(
     route: Route<'_>,
     resolver: &Resolver,
     tls: &Arc<rustls::ClientConfig>,
+    tracer: Tracer<'_>,
 ) -> Result<Conn, Error> {
     // The resolver is asked about an IP address too, as text.
     let host = key.host.to_string();
@@ -195,10 +197,19 @@ pub(crate) async fn connect(
         Route::Direct => (host.as_str(), key.port),
         Route::Forward(proxy) | Route::Tunnel(proxy) => (proxy.host.as_str(), proxy.port),
     };
+    let looking = tracer.is_on().then(Instant::now);
     let addrs = resolver
         .lookup((to_host, to_port))
         .await
         .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {to_host}"), e))?;
+    if let Some(started) = looking {
+        let took = started.elapsed();
+        tracer.emit(|| Event::DnsResolved {
+            host: to_host,
+            addrs: &addrs,
+            took,
+        });
+    }
     if addrs.is_empty() {
         return Err(Error::new(
             ErrorKind::Dns,

@@ -71,6 +71,7 @@
 //! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
 //! - [`Certificate`]: an extra root for HTTPS.
 //! - [`Jar`]: a cookie jar, shared by the clients given it.
+//! - [`Event`]: what [`ClientBuilder::on_event`] hooks are told.
 //! - [`multipart`]: `multipart/form-data` request bodies.
 //! - [`ws`]: WebSockets, from [`Client::ws_connect`].
 //! - [`server`]: a small server.
@@ -81,6 +82,7 @@ mod cookies;
 mod decode;
 mod error;
 mod headers;
+mod hooks;
 pub mod multipart;
 mod pool;
 mod proto;
@@ -97,6 +99,7 @@ pub use bytes::Bytes;
 pub use client::{Client, ClientBuilder, RequestBuilder, DEFAULT_USER_AGENT};
 pub use cookies::Jar;
 pub use error::{Error, ErrorKind, TimeoutKind};
+pub use hooks::Event;
 pub use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 pub use http::{Method, StatusCode, Version};
 pub use response::Response;
