@@ -30,7 +30,7 @@ use super::pool::{Host, Key, Limits, Permit, Pool};
 use super::proto::{self, BodyDecoder, ResponseHead};
 use super::proxy::{Proxies, Proxy, Route};
 use super::response::{BodyOptions, Response};
-use super::tls::{client_config, Certificate};
+use super::tls::{client_config, Certificate, Identity};
 use ferrio_net::Resolver;
 
 /// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
@@ -269,6 +269,7 @@ pub struct ClientBuilder {
     max_header_bytes: usize,
     max_body_bytes: Option<u64>,
     roots: Vec<Certificate>,
+    identity: Option<Identity>,
     resolver: Resolver,
     raise_for_status: bool,
     base_url: Option<Url>,
@@ -295,6 +296,7 @@ impl ClientBuilder {
             max_header_bytes: 64 * 1024,
             max_body_bytes: None,
             roots: Vec::new(),
+            identity: None,
             resolver: Resolver::system(),
             raise_for_status: false,
             base_url: None,
@@ -413,6 +415,20 @@ impl ClientBuilder {
     /// Trusts `cert` as a root for HTTPS, besides Mozilla's roots.
     pub fn add_root_certificate(mut self, cert: Certificate) -> ClientBuilder {
         self.roots.push(cert);
+        self
+    }
+
+    /// Presents `identity` (a client certificate chain and its key) to HTTPS
+    /// servers that ask for one (mutual TLS; aiohttp's
+    /// `ssl_context.load_cert_chain(cert, key)`). Servers that do not ask do
+    /// not see it.
+    ///
+    /// # Errors
+    ///
+    /// [`build`](ClientBuilder::build) fails with [`ErrorKind::Tls`] when the
+    /// key does not match the certificate or is of a kind rustls cannot use.
+    pub fn identity(mut self, identity: Identity) -> ClientBuilder {
+        self.identity = Some(identity);
         self
     }
 
@@ -611,7 +627,8 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Tls`] for a root certificate that does not parse;
+    /// [`ErrorKind::Tls`] for a root certificate that does not parse or a
+    /// client [`identity`](ClientBuilder::identity) whose key does not fit;
     /// [`ErrorKind::InvalidRequest`] for an invalid user agent;
     /// [`ErrorKind::InvalidUrl`] for an invalid base URL.
     pub fn build(self) -> Result<Client, Error> {
@@ -638,7 +655,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 pool: Pool::new(limits),
                 resolver: self.resolver,
-                tls: client_config(&self.roots)?,
+                tls: client_config(&self.roots, self.identity.as_ref())?,
                 headers,
                 decompress,
                 connect_timeout: self.connect_timeout,

@@ -69,7 +69,7 @@
 //!
 //! - [`Client`], [`ClientBuilder`], [`RequestBuilder`], [`Response`]: the client.
 //! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
-//! - [`Certificate`]: an extra root for HTTPS.
+//! - [`Certificate`]: an extra root for HTTPS; [`Identity`]: a client certificate.
 //! - [`Jar`]: a cookie jar, shared by the clients given it.
 //! - [`Event`]: what [`ClientBuilder::on_event`] hooks are told.
 //! - [`multipart`]: `multipart/form-data` request bodies.
@@ -103,5 +103,5 @@ pub use hooks::Event;
 pub use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 pub use http::{Method, StatusCode, Version};
 pub use response::Response;
-pub use tls::Certificate;
+pub use tls::{Certificate, Identity};
 pub use url::Url;
