@@ -23,6 +23,7 @@ use url::Url;
 use super::conn::{bounded, connect, Conn};
 use super::cookies::Jar;
 use super::decode;
+use super::dns_cache::{Dns, DEFAULT_DNS_TTL};
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::hooks::{Event, Hook, Tracer};
 use super::multipart::Form;
@@ -79,7 +80,8 @@ pub struct Client {
 
 struct Inner {
     pool: Pool<Conn>,
-    resolver: Resolver,
+    /// The resolver, its cache and its bound on lookups in flight.
+    dns: Dns,
     tls: Arc<rustls::ClientConfig>,
     /// Sent with every request unless the request sets the same name.
     headers: HeaderMap,
@@ -240,6 +242,7 @@ impl fmt::Debug for Client {
 /// | [`raise_for_status`](ClientBuilder::raise_for_status) | off |
 /// | [`base_url`](ClientBuilder::base_url) | none |
 /// | [`cookie_store`](ClientBuilder::cookie_store) | off |
+/// | [`ttl_dns_cache`](ClientBuilder::ttl_dns_cache) | 10 s |
 /// | [`proxy`](ClientBuilder::proxy) | none (the environment is read only with [`proxy_from_env`](ClientBuilder::proxy_from_env)) |
 ///
 /// ```
@@ -271,6 +274,7 @@ pub struct ClientBuilder {
     roots: Vec<Certificate>,
     identity: Option<Identity>,
     resolver: Resolver,
+    ttl_dns_cache: Option<Duration>,
     raise_for_status: bool,
     base_url: Option<Url>,
     jar: Option<Jar>,
@@ -298,6 +302,7 @@ impl ClientBuilder {
             roots: Vec::new(),
             identity: None,
             resolver: Resolver::system(),
+            ttl_dns_cache: Some(DEFAULT_DNS_TTL),
             raise_for_status: false,
             base_url: None,
             jar: None,
@@ -415,6 +420,32 @@ impl ClientBuilder {
     /// Trusts `cert` as a root for HTTPS, besides Mozilla's roots.
     pub fn add_root_certificate(mut self, cert: Certificate) -> ClientBuilder {
         self.roots.push(cert);
+        self
+    }
+
+    /// How long a resolved host name is kept (aiohttp's `ttl_dns_cache`,
+    /// 10 s by default); `None` looks the name up for every new connection.
+    /// Only new connections resolve names: a kept-alive one does not.
+    ///
+    /// However the names are resolved, a client runs at most 8 blocking
+    /// lookups at once, each holding its place until its resolver returns:
+    /// a resolver that hangs holds at most 8 threads of the blocking pool,
+    /// and further lookups wait (within their connect timeout) for a place.
+    ///
+    /// New connections try a host's addresses by Happy Eyeballs (RFC 8305):
+    /// IPv6 and IPv4 alternate from the resolver's first answer, and each
+    /// attempt has 250 ms to itself before the next address joins the race.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = ferrio::http::Client::builder()
+    ///     .ttl_dns_cache(Some(Duration::from_secs(60)))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn ttl_dns_cache(mut self, ttl: Option<Duration>) -> ClientBuilder {
+        self.ttl_dns_cache = ttl;
         self
     }
 
@@ -654,7 +685,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 pool: Pool::new(limits),
-                resolver: self.resolver,
+                dns: Dns::new(self.resolver, self.ttl_dns_cache),
                 tls: client_config(&self.roots, self.identity.as_ref())?,
                 headers,
                 decompress,
@@ -1366,7 +1397,7 @@ impl Inner {
         // and most requests reuse a connection: on the heap, it is allocated
         // only when a connection is opened, instead of making every request's
         // future bigger (and every move of it a bigger copy).
-        let opening = Box::pin(connect(key, route, &self.resolver, &self.tls, tracer));
+        let opening = Box::pin(connect(key, route, &self.dns, &self.tls, tracer));
         bounded(opening, step, None).await?
     }
 

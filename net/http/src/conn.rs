@@ -17,11 +17,11 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::io::AsyncWriteExt;
 use futures_util::task::noop_waker_ref;
 
+use super::dns_cache::{happy_eyeballs, Dns, ATTEMPT_DELAY};
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::hooks::{Event, Tracer};
 use super::pool::Key;
 use super::proxy::{tunnel, Route};
-use ferrio_net::{Resolver, TcpStream};
 
 /// A byte stream a connection can run over.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -186,7 +186,7 @@ impl Conn {
 pub(crate) async fn connect(
     key: &Key,
     route: Route<'_>,
-    resolver: &Resolver,
+    dns: &Dns,
     tls: &Arc<rustls::ClientConfig>,
     tracer: Tracer<'_>,
 ) -> Result<Conn, Error> {
@@ -198,8 +198,8 @@ pub(crate) async fn connect(
         Route::Forward(proxy) | Route::Tunnel(proxy) => (proxy.host.as_str(), proxy.port),
     };
     let looking = tracer.is_on().then(Instant::now);
-    let addrs = resolver
-        .lookup((to_host, to_port))
+    let addrs = dns
+        .lookup(to_host, to_port)
         .await
         .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {to_host}"), e))?;
     if let Some(started) = looking {
@@ -216,7 +216,7 @@ pub(crate) async fn connect(
             format!("{to_host} has no address"),
         ));
     }
-    let mut stream = TcpStream::connect_any(addrs).await.map_err(|e| {
+    let mut stream = happy_eyeballs(addrs, ATTEMPT_DELAY).await.map_err(|e| {
         Error::with_source(
             ErrorKind::Connect,
             format!("connecting to {to_host}:{to_port} for {key}"),

@@ -45,6 +45,9 @@
 //!   a reused connection that the server had closed, failing before any byte
 //!   of a response, is sent once more on a new connection, if its method is
 //!   idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE).
+//! - **Connections**: host names cached for [`ClientBuilder::ttl_dns_cache`]
+//!   (10 s), at most 8 blocking lookups at once, addresses raced by Happy
+//!   Eyeballs (RFC 8305, 250 ms apart).
 //! - **Timeouts**, each its own [`ErrorKind`]: connect (DNS, TCP and TLS),
 //!   read (each read), total (the whole request, body included), pool (waiting
 //!   for a connection).
@@ -80,6 +83,7 @@ mod client;
 mod conn;
 mod cookies;
 mod decode;
+mod dns_cache;
 mod error;
 mod headers;
 mod hooks;
