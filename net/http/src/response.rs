@@ -226,6 +226,73 @@ impl Response {
         self.body.next_chunk().await.map_err(|e| e.at(&self.url))
     }
 
+    /// The body as a [`Stream`](futures_util::Stream) of pieces, as
+    /// [`chunk`](Response::chunk) returns them (aiohttp's
+    /// `resp.content.iter_any()`), for code written against streams. As with
+    /// `chunk`, `max_body_bytes` does not apply. The connection goes back to
+    /// the pool once the stream ends.
+    ///
+    /// ```
+    /// use ferrio::http::Client;
+    /// use futures_util::StreamExt;
+    /// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").await.unwrap();
+    ///     # });
+    ///     let response = Client::new().get(format!("http://{addr}/")).send().await.unwrap();
+    ///     let mut pieces = std::pin::pin!(response.bytes_stream());
+    ///     let mut body = Vec::new();
+    ///     while let Some(piece) = pieces.next().await {
+    ///         body.extend_from_slice(&piece.unwrap());
+    ///     }
+    ///     assert_eq!(body, b"abcde");
+    /// });
+    /// ```
+    pub fn bytes_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, Error>> + Send {
+        futures_util::stream::try_unfold(self, |mut response| async move {
+            Ok(response.chunk().await?.map(|piece| (piece, response)))
+        })
+    }
+
+    /// The body as an [`AsyncRead`](futures_io::AsyncRead) (aiohttp's
+    /// `resp.content` as a stream reader), to copy into a file or hand to a
+    /// parser that reads. Errors come as `io::Error`s that wrap this crate's
+    /// [`Error`] (timeouts as `TimedOut`, bad bodies as `InvalidData`).
+    ///
+    /// ```
+    /// use ferrio::http::Client;
+    /// use ferrio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\none\ntwo\nthree").await.unwrap();
+    ///     # });
+    ///     let response = Client::new().get(format!("http://{addr}/log")).send().await.unwrap();
+    ///     let mut lines = BufReader::new(response.into_async_read()).lines();
+    ///     let mut seen = Vec::new();
+    ///     while let Some(line) = futures_util::StreamExt::next(&mut lines).await {
+    ///         seen.push(line.unwrap());
+    ///     }
+    ///     assert_eq!(seen, ["one", "two", "three"]);
+    /// });
+    /// ```
+    pub fn into_async_read(self) -> impl futures_io::AsyncRead + Send + Unpin {
+        use futures_util::TryStreamExt;
+        Box::pin(self.bytes_stream())
+            .map_err(std::io::Error::from)
+            .into_async_read()
+    }
+
     /// The whole body, at most `max_body_bytes` of it.
     ///
     /// # Errors
