@@ -32,6 +32,7 @@ use super::proto::{self, BodyDecoder, ResponseHead};
 use super::proxy::{Proxies, Proxy, Route};
 use super::response::{BodyOptions, Response};
 use super::tls::{client_config, Certificate, Identity};
+use super::upload::Body;
 use ferrio_net::Resolver;
 
 /// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
@@ -195,6 +196,7 @@ impl Client {
                 url,
                 headers: HeaderMap::new(),
                 body: None,
+                stream: None,
                 timeout: None,
             });
         RequestBuilder {
@@ -720,6 +722,8 @@ struct Request {
     url: Url,
     headers: HeaderMap,
     body: Option<Bytes>,
+    /// A body read as it is sent, instead of `body`.
+    stream: Option<Body>,
     timeout: Option<Duration>,
 }
 
@@ -812,6 +816,34 @@ impl RequestBuilder {
     pub fn body(self, body: impl Into<Bytes>) -> RequestBuilder {
         self.map(|request| {
             request.body = Some(body.into());
+            Ok(())
+        })
+    }
+
+    /// A body read as it is sent, from a `Stream` or an `AsyncRead` (see
+    /// [`Body`]): chunked, unless the request sets a `Content-Length` (then
+    /// the body must be exactly that long). It is read once, so the request
+    /// is not retried on a stale keep-alive connection, and a 307 or 308
+    /// redirect is returned as the response instead of being followed.
+    ///
+    /// ```
+    /// use ferrio::http::{Body, Client};
+    /// let file_like = &b"a body that could be gigabytes"[..];
+    /// let request = Client::new()
+    ///     .put("http://127.0.0.1:8080/upload")
+    ///     .body_stream(Body::from_async_read(file_like));
+    /// # drop(request);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// At [`send`](RequestBuilder::send), [`ErrorKind::InvalidRequest`] if
+    /// the stream fails, or gives other than the `Content-Length` it was
+    /// given.
+    pub fn body_stream(self, body: Body) -> RequestBuilder {
+        self.map(|request| {
+            request.body = None;
+            request.stream = Some(body);
             Ok(())
         })
     }
@@ -1119,6 +1151,35 @@ struct Pass<'t> {
     tracer: Tracer<'t>,
 }
 
+/// A streamed body and how it is framed.
+struct Upload {
+    body: Body,
+    /// Sent with `Transfer-Encoding: chunked` (no length was given).
+    chunked: bool,
+    /// The `Content-Length` the request gave, which the body must match.
+    length: Option<u64>,
+}
+
+impl Upload {
+    /// Frames `body` by the request's `headers`: its own `Content-Length`,
+    /// else chunked (added to `headers`).
+    fn new(body: Body, headers: &mut HeaderMap) -> Upload {
+        let length = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        if length.is_none() && !headers.contains_key(TRANSFER_ENCODING) {
+            headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        }
+        let chunked = length.is_none();
+        Upload {
+            body,
+            chunked,
+            length,
+        }
+    }
+}
+
 /// A failed exchange, and whether the server may never have seen the request.
 struct Failed {
     error: Error,
@@ -1139,9 +1200,11 @@ impl Inner {
             mut url,
             headers,
             mut body,
+            stream,
             ..
         } = request;
         let mut headers = self.merged_headers(headers);
+        let mut upload = stream.map(|body| Upload::new(body, headers.to_mut()));
         let decompress =
             self.decompress && headers.get(ACCEPT_ENCODING) == self.headers.get(ACCEPT_ENCODING);
         let mut visited: Vec<Url> = Vec::new();
@@ -1153,6 +1216,7 @@ impl Inner {
                     &url,
                     with_cookies.as_ref().unwrap_or(&headers),
                     body.as_ref(),
+                    upload.as_mut(),
                     Pass {
                         decompress,
                         deadline,
@@ -1170,6 +1234,14 @@ impl Inner {
             }
             let status = response.status();
             if self.max_redirects == 0 || !is_redirect(status) {
+                return Ok(response);
+            }
+            let keeps_method = matches!(
+                status,
+                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+            );
+            if upload.is_some() && keeps_method {
+                // The streamed body is spent: it cannot go to the new URL.
                 return Ok(response);
             }
             let Some(location) = response.headers().get(LOCATION) else {
@@ -1218,6 +1290,7 @@ impl Inner {
             if to_get {
                 method = Method::GET;
                 body = None;
+                upload = None;
                 let headers = headers.to_mut();
                 headers.remove(CONTENT_TYPE);
                 headers.remove(CONTENT_LENGTH);
@@ -1268,6 +1341,7 @@ impl Inner {
         url: &Url,
         headers: &HeaderMap,
         body: Option<&Bytes>,
+        mut upload: Option<&mut Upload>,
         pass: Pass<'_>,
     ) -> Result<Response, Error> {
         let Pass {
@@ -1305,7 +1379,10 @@ impl Inner {
             None => self.connect_traced(&key, url, tracer).await?,
         };
         loop {
-            match self.exchange(&mut conn, &head, body, method).await {
+            match self
+                .exchange(&mut conn, &head, body, upload.as_deref_mut(), method)
+                .await
+            {
                 Ok((head_in, decoder, keep_alive)) => {
                     let options = BodyOptions {
                         keep_alive,
@@ -1324,7 +1401,10 @@ impl Inner {
                     ));
                 }
                 Err(failed)
-                    if failed.before_response && conn.is_reused() && is_idempotent(method) =>
+                    if failed.before_response
+                        && conn.is_reused()
+                        && is_idempotent(method)
+                        && upload.is_none() =>
                 {
                     log::debug!(
                         "kept-alive connection to {key} failed before a response ({}); retrying on a new one",
@@ -1407,6 +1487,7 @@ impl Inner {
         conn: &mut Conn,
         head: &[u8],
         body: Option<&Bytes>,
+        upload: Option<&mut Upload>,
         method: &Method,
     ) -> Result<(ResponseHead, BodyDecoder, bool), Failed> {
         let early = |error: Error| Failed {
@@ -1418,6 +1499,18 @@ impl Inner {
         conn.write_all(head, None).await.map_err(early)?;
         if let Some(body) = body.filter(|b| b.len() > COALESCE_BODY) {
             conn.write_all(body, None).await.map_err(early)?;
+        }
+        if let Some(upload) = upload {
+            // Streamed bodies are written here, and only here (`upload.rs`).
+            let (chunked, length) = (upload.chunked, upload.length);
+            upload
+                .body
+                .write_to(conn, chunked, length)
+                .await
+                .map_err(|error| Failed {
+                    error,
+                    before_response: false,
+                })?;
         }
         let mut received = false;
         loop {

@@ -71,6 +71,7 @@
 //! # Contents
 //!
 //! - [`Client`], [`ClientBuilder`], [`RequestBuilder`], [`Response`]: the client.
+//! - [`Body`]: a request body streamed from a `Stream` or an `AsyncRead`.
 //! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
 //! - [`Certificate`]: an extra root for HTTPS; [`Identity`]: a client certificate.
 //! - [`Jar`]: a cookie jar, shared by the clients given it.
@@ -93,6 +94,7 @@ mod proto;
 mod proxy;
 mod response;
 mod tls;
+mod upload;
 
 // Documented by their own inner docs: an outer doc here would make rustdoc
 // resolve their links from this module.
@@ -108,4 +110,5 @@ pub use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 pub use http::{Method, StatusCode, Version};
 pub use response::Response;
 pub use tls::{Certificate, Identity};
+pub use upload::Body;
 pub use url::Url;
