@@ -361,7 +361,7 @@ fn brotli_step(
     match result {
         BrotliResult::ResultFailure => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("invalid brotli ({:?})", state.error_code),
+            format!("{:?}", state.error_code),
         )),
         BrotliResult::ResultSuccess => {
             *done = true;
