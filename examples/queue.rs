@@ -78,7 +78,10 @@ async fn produce(name: usize, queue: Queue<Entry>) {
         if queue.full() {
             println!("Producer {name} waits: the queue is full.");
         }
-        queue.put((item.clone(), Instant::now())).await;
+        queue
+            .put((item.clone(), Instant::now()))
+            .await
+            .expect("the queue is never shut down");
         println!("Producer {name} added <{item}> to queue.");
     }
 }
@@ -86,7 +89,9 @@ async fn produce(name: usize, queue: Queue<Entry>) {
 async fn consume(name: usize, queue: Queue<Entry>) {
     loop {
         randsleep(&format!("Consumer {name}")).await;
-        let (item, put_at) = queue.get().await;
+        let Ok((item, put_at)) = queue.get().await else {
+            return;
+        };
         let waited = put_at.elapsed().as_secs_f64();
         println!("Consumer {name} got element <{item}> in {waited:0.5} seconds.");
         queue.task_done().expect("one task_done per item taken");

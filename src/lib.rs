@@ -25,32 +25,60 @@
 //! | `asyncio.create_task(c)` | [`spawn`], [`spawn_local`] -> [`JoinHandle`] |
 //! | `task.cancel()` | [`JoinHandle::abort`] |
 //! | `asyncio.gather(*aws)` | [`gather`], [`join!`] |
-//! | `asyncio.wait(..., FIRST_COMPLETED)` | [`select`], [`select_all`] |
+//! | `asyncio.TaskGroup()` | [`TaskGroup`] |
+//! | `asyncio.as_completed(aws)` | [`JoinSet`], [`as_completed`] |
+//! | `asyncio.wait(aws, return_when, timeout)` | [`wait`], [`select()`], [`select_all`], [`select!`] |
+//! | `asyncio.shield(aw)` | [`shield`] |
 //! | `asyncio.sleep(s)`, `sleep(0)` | [`time::sleep`], [`yield_now`] |
 //! | `asyncio.wait_for(aw, t)` | [`time::timeout`] |
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync`] |
 //! | `asyncio.to_thread(f)` | [`spawn_blocking`] |
+//! | `asyncio.get_running_loop()`, `call_soon_threadsafe`, `call_later` | [`Handle`] |
 //! | `open_connection`, `start_server` | [`net`] |
+//!
+//! # `Send`
+//!
+//! Every public future and handle that a user stores ([`JoinHandle`],
+//! [`time::Sleep`], [`time::Timeout`], [`JoinSet`], [`TaskGroup`], the
+//! futures of the `sync` types' and sockets' `async fn`s, ...) is `Send`
+//! whenever what it holds (its output, the futures it wraps) is, so it can be
+//! spawned or moved to another thread; the crate's `tests/send.rs` checks
+//! each at compile time. Not `Send`: `sync::watch::Ref`, a read lock to drop
+//! before the next `.await`.
 //!
 //! # Contents
 //!
-//! - [`run`], [`Runtime`], [`Builder`]: the event loop.
+//! - [`run`], [`Runtime`], [`Builder`], [`Handle`], [`main`], [`test`]: the event loop.
 //! - [`spawn`], [`spawn_local`], [`spawn_blocking`], [`yield_now`], [`JoinHandle`], [`JoinError`]: tasks.
-//! - [`gather`], [`join!`], [`select`], [`select_all`]: awaiting several things.
+//! - [`TaskGroup`], [`JoinSet`], [`as_completed`]: structured concurrency.
+//! - [`gather`], [`join!`], [`wait`], [`select()`], [`select_all`], [`select!`], [`shield`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
 
 #![forbid(unsafe_code)]
 
+mod handle;
+mod join_set;
 mod runtime;
+mod task_group;
+mod wait;
 
 pub mod sync;
+
+#[doc(hidden)]
+#[path = "macro_support.rs"]
+pub mod __private;
 
 pub use ferrio_reactor::time;
 
 pub use ferrio_executor::{
     in_runtime, spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
 };
+pub use ferrio_macros::{main, test};
+pub use handle::{Handle, TimerHandle};
+pub use join_set::{as_completed, AsCompleted, JoinSet};
 pub use runtime::{run, Builder, Runtime};
+pub use task_group::{TaskFailure, TaskGroup, TaskGroupClosed, TaskGroupError, TaskGroupSpawner};
+pub use wait::{shield, wait, ReturnWhen};
 
 pub use futures_util::future::Either;
 /// Awaits several futures of different types concurrently and returns all
@@ -64,7 +92,61 @@ pub use futures_util::future::Either;
 /// ```
 pub use futures_util::join;
 
+/// Waits on several futures at once and runs the branch of the first to
+/// finish, polling the branches in random order each time (futures-util's
+/// `select!`; [`select_biased!`] polls them in the order written).
+///
+/// Each branch is `pattern = future => expression`; the futures must be
+/// fused ([`FutureExt::fuse`]): a fused future that already finished is not
+/// polled again, so the macro can run in a loop over the same futures
+/// (declared outside the loop and pinned with `std::pin::pin!`). Futures
+/// written inline in the macro need not be `Unpin`. An optional
+/// `complete => expression` branch runs when every future has finished, and
+/// `default => expression` runs if none is ready right away.
+///
+/// Cancellation: when one branch is taken, the futures written inline in the
+/// macro for the other branches are dropped, which cancels them (a ferrio
+/// sleep disarms its timer, a `Queue::get` or a channel `recv` takes no
+/// item, a task behind a `JoinHandle` runs on detached). Futures
+/// declared outside the macro and passed by `&mut` are not dropped: they keep
+/// their progress for the next `select!`.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::{time::sleep, FutureExt};
+/// ferrio::run(async {
+///     let (tx, rx) = ferrio::sync::oneshot::channel::<u32>();
+///     ferrio::spawn(async move { tx.send(7) });
+///     let got = ferrio::select! {
+///         v = rx.fuse() => v.ok(),
+///         _ = sleep(Duration::from_secs(5)).fuse() => None,
+///     };
+///     assert_eq!(got, Some(7)); // the sleep was dropped, its timer disarmed
+/// });
+/// ```
+pub use futures_util::select;
+
+/// [`select!`] that polls its branches in the order they are written, so the
+/// first branch wins when several are ready.
+///
+/// ```
+/// use ferrio::FutureExt;
+/// ferrio::run(async {
+///     let first = ferrio::select_biased! {
+///         a = async { 1 }.fuse() => a,
+///         b = async { 2 }.fuse() => b,
+///     };
+///     assert_eq!(first, 1);
+/// });
+/// ```
+pub use futures_util::select_biased;
+
+/// Future adapters used with [`select!`]: [`fuse`](FutureExt::fuse),
+/// [`boxed`](FutureExt::boxed), [`catch_unwind`](FutureExt::catch_unwind), ...
+pub use futures_util::FutureExt;
+
 use std::future::Future;
+use std::pin::Pin;
 
 /// Awaits every future concurrently and returns their outputs in input order,
 /// whatever order they finish in (asyncio's `gather`).
@@ -90,24 +172,31 @@ where
 /// other one (still pending, to await or drop) (asyncio's `wait` with
 /// `FIRST_COMPLETED`).
 ///
+/// The futures need not be `Unpin`: `select` pins them on the heap and gives
+/// the loser back as a `Pin<Box<_>>`, which is itself a future. If the future
+/// returned by `select` is dropped before either finishes, both are dropped
+/// (cancelled). For more than two branches, or to run code per branch, see
+/// [`select!`].
+///
 /// ```
 /// use std::time::Duration;
 /// use ferrio::{time::sleep, Either};
 /// ferrio::run(async {
-///     let fast = Box::pin(async { sleep(Duration::from_millis(1)).await; "fast" });
-///     let slow = Box::pin(async { sleep(Duration::from_secs(10)).await; "slow" });
+///     let fast = async { sleep(Duration::from_millis(1)).await; "fast" };
+///     let slow = async { sleep(Duration::from_secs(10)).await; "slow" };
 ///     match ferrio::select(fast, slow).await {
 ///         Either::Left((winner, _slow)) => assert_eq!(winner, "fast"),
 ///         Either::Right(_) => unreachable!(),
 ///     }
 /// });
 /// ```
-pub async fn select<A, B>(a: A, b: B) -> Either<(A::Output, B), (B::Output, A)>
+#[allow(clippy::type_complexity)]
+pub async fn select<A, B>(a: A, b: B) -> Either<(A::Output, Pin<Box<B>>), (B::Output, Pin<Box<A>>)>
 where
-    A: Future + Unpin,
-    B: Future + Unpin,
+    A: Future,
+    B: Future,
 {
-    futures_util::future::select(a, b).await
+    futures_util::future::select(Box::pin(a), Box::pin(b)).await
 }
 
 /// Awaits the first of many futures of one type to finish: returns its
@@ -116,11 +205,9 @@ where
 /// ```
 /// use std::time::Duration;
 /// ferrio::run(async {
-///     // Racer 1 finishes in a millisecond, the others in ten seconds.
-///     let racers = (1..=3u64).rev().map(|i| Box::pin(async move {
-///         let ms = if i == 1 { 1 } else { 10_000 };
+///     let racers = [60_000u64, 60_000, 1].map(|ms| Box::pin(async move {
 ///         ferrio::time::sleep(Duration::from_millis(ms)).await;
-///         i
+///         ms
 ///     }));
 ///     let (first, index, rest) = ferrio::select_all(racers).await;
 ///     assert_eq!((first, index, rest.len()), (1, 2, 2));

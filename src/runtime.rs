@@ -95,6 +95,12 @@ impl Runtime {
         self.executor_ref().spawner()
     }
 
+    /// A [`Handle`](crate::Handle) on this runtime: spawn and schedule
+    /// callbacks onto it from any thread.
+    pub fn handle(&self) -> crate::Handle {
+        crate::Handle::from_spawner(self.spawner())
+    }
+
     /// How many threads the blocking pool has now, busy or idle. Idle ones
     /// exit after [`Builder::blocking_keep_alive`]. For diagnostics.
     pub fn blocking_thread_count(&self) -> usize {
@@ -228,10 +234,17 @@ impl Builder {
 /// If called from within a runtime (like `asyncio.run` from a running loop),
 /// or if the OS poller cannot be created.
 pub fn run<F: Future>(main: F) -> F::Output {
+    run_on(Builder::new(), main)
+}
+
+/// [`run`] on a runtime built by `builder`; what `#[ferrio::main]` and
+/// `#[ferrio::test]` call.
+pub(crate) fn run_on<F: Future>(builder: Builder, main: F) -> F::Output {
     if ferrio_executor::in_runtime() {
         panic!("ferrio::run cannot be called from within a running runtime: `.await` the future, or `spawn` it, instead");
     }
-    let mut rt = Runtime::new()
+    let mut rt = builder
+        .build()
         .unwrap_or_else(|e| panic!("ferrio::run could not create the event loop: {e}"));
     let output = rt.block_on(main);
     // Like asyncio's loop when it stops: tasks already ready take their step,

@@ -163,3 +163,70 @@ fn a_write_through_a_shared_reference_and_a_writable_waiter_both_wake() {
         );
     });
 }
+
+/// Counts how often the future it wraps is polled.
+struct CountPolls<F> {
+    inner: std::pin::Pin<Box<F>>,
+    polls: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<F: std::future::Future> std::future::Future for CountPolls<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.polls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+#[test]
+fn two_readers_of_one_quiet_stream_sleep_instead_of_waking_each_other() {
+    ferrio::run(async {
+        let (mut client, server) = connected_pair().await;
+        let server = Arc::new(server);
+        let polls: Vec<_> = (0..2)
+            .map(|_| Arc::new(std::sync::atomic::AtomicUsize::new(0)))
+            .collect();
+        let readers: Vec<_> = polls
+            .iter()
+            .map(|polls| {
+                let server = server.clone();
+                ferrio::spawn(CountPolls {
+                    inner: Box::pin(async move {
+                        let mut buf = [0u8; 1];
+                        (&*server).read(&mut buf).await.map(|n| buf[..n].to_vec())
+                    }),
+                    polls: polls.clone(),
+                })
+            })
+            .collect();
+        // Nothing arrives for a while: a hand-over of the poll path's waker
+        // would have the two readers wake each other thousands of times.
+        sleep(Duration::from_millis(200)).await;
+        let quiet: Vec<usize> = polls
+            .iter()
+            .map(|p| p.load(std::sync::atomic::Ordering::Relaxed))
+            .collect();
+        assert!(
+            quiet.iter().all(|&n| n <= 2),
+            "each reader should be polled once (or twice) while nothing arrives, not {quiet:?}"
+        );
+        // One byte wakes both; one reads it, the other reads the EOF.
+        client.write_all(b"z").await.unwrap();
+        client.close().await.unwrap();
+        let mut got = Vec::new();
+        for reader in readers {
+            let read = timeout(WAKE_LIMIT, reader).await;
+            match read {
+                Ok(Ok(Ok(bytes))) => got.push(bytes),
+                other => panic!("a reader should be woken by the byte or the EOF: {other:?}"),
+            }
+        }
+        got.sort();
+        assert_eq!(got, [b"".to_vec(), b"z".to_vec()]);
+    });
+}

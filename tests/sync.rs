@@ -5,17 +5,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferrio::sync::{Event, Mutex, Queue, QueueEmpty, QueueFull, Semaphore, TaskDoneError};
+use ferrio::sync::{Event, Mutex, Queue, Semaphore, TaskDoneError, TryGetError, TryPutError};
 use ferrio::time::{sleep, timeout};
 
 #[test]
 fn a_full_bounded_queue_makes_put_wait_until_a_get() {
     ferrio::run(async {
         let queue = Queue::bounded(2);
-        queue.put(1).await;
-        queue.put(2).await;
+        queue.put(1).await.unwrap();
+        queue.put(2).await.unwrap();
         assert!(queue.full());
-        assert_eq!(queue.put_nowait(3), Err(QueueFull(3)));
+        assert_eq!(queue.put_nowait(3), Err(TryPutError::Full(3)));
 
         // put waits while full...
         assert!(timeout(Duration::from_millis(30), queue.put(3))
@@ -34,14 +34,15 @@ fn a_full_bounded_queue_makes_put_wait_until_a_get() {
         });
         sleep(Duration::from_millis(10)).await;
         assert!(!putter.is_finished());
-        assert_eq!(queue.get().await, 1);
+        assert_eq!(queue.get().await, Ok(1));
         timeout(Duration::from_secs(5), putter)
             .await
+            .unwrap()
             .unwrap()
             .unwrap();
         assert_eq!(queue.get_nowait(), Ok(2));
         assert_eq!(queue.get_nowait(), Ok(3));
-        assert_eq!(queue.get_nowait(), Err(QueueEmpty));
+        assert_eq!(queue.get_nowait(), Err(TryGetError::Empty));
     });
 }
 
@@ -57,7 +58,7 @@ fn join_returns_only_after_every_item_is_task_done() {
             let (queue, processed) = (queue.clone(), processed.clone());
             async move {
                 loop {
-                    let _item = queue.get().await;
+                    let _item = queue.get().await.unwrap();
                     sleep(Duration::from_millis(2)).await;
                     processed.fetch_add(1, Ordering::SeqCst);
                     queue.task_done().unwrap();
@@ -78,11 +79,11 @@ fn queue_get_waits_for_a_put_and_keeps_fifo_order() {
         let queue: Queue<u32> = Queue::new();
         let getter = ferrio::spawn({
             let queue = queue.clone();
-            async move { (queue.get().await, queue.get().await) }
+            async move { (queue.get().await.unwrap(), queue.get().await.unwrap()) }
         });
         sleep(Duration::from_millis(5)).await;
-        queue.put(10).await;
-        queue.put(20).await;
+        queue.put(10).await.unwrap();
+        queue.put(20).await.unwrap();
         assert_eq!(
             timeout(Duration::from_secs(5), getter)
                 .await
@@ -100,8 +101,11 @@ fn a_cancelled_get_loses_no_item() {
         assert!(timeout(Duration::from_millis(10), queue.get())
             .await
             .is_err());
-        queue.put(1).await;
-        assert_eq!(timeout(Duration::from_secs(1), queue.get()).await, Ok(1));
+        queue.put(1).await.unwrap();
+        assert_eq!(
+            timeout(Duration::from_secs(1), queue.get()).await,
+            Ok(Ok(1))
+        );
     });
 }
 
@@ -115,7 +119,7 @@ fn producers_and_consumers_move_every_item_through_a_bounded_queue() {
                 let (queue, sum) = (queue.clone(), sum.clone());
                 ferrio::spawn(async move {
                     loop {
-                        let n: usize = queue.get().await;
+                        let n: usize = queue.get().await.unwrap();
                         sum.fetch_add(n, Ordering::SeqCst);
                         queue.task_done().unwrap();
                     }
@@ -127,7 +131,7 @@ fn producers_and_consumers_move_every_item_through_a_bounded_queue() {
                 let queue = queue.clone();
                 ferrio::spawn(async move {
                     for i in 0..250 {
-                        queue.put(p * 1000 + i).await;
+                        queue.put(p * 1000 + i).await.unwrap();
                     }
                 })
             })

@@ -138,12 +138,19 @@ impl Waiters {
 #[derive(Default)]
 struct DirectionWaiters {
     /// The waker of the `poll_*` path ([`Registration::poll_ready`]: reads,
-    /// writes, accepts). One slot, because the callers of `poll_read` and the
-    /// like have nowhere to keep a ticket; it holds the newest waker, and a
-    /// waker it replaces is woken (unless it wakes the same task), so two
-    /// tasks polling one socket never lose a wakeup. This is the fast path:
-    /// one task per direction, no allocation.
+    /// writes, accepts). The callers of `poll_read` and the like have nowhere
+    /// to keep a ticket, so a waker is kept until the next event in its
+    /// direction. This is the fast path: one task per direction, no
+    /// allocation.
     poller: Option<Waker>,
+    /// The wakers of other tasks on the `poll_*` path at the same time (two
+    /// tasks reading one `&TcpStream`), each kept once (`will_wake`) and woken
+    /// with `poller`. Not a replace-and-wake hand-over, which would have the
+    /// tasks wake each other in turn for as long as nothing arrives. At most
+    /// [`MAX_OTHER_POLLERS`]: past that the oldest is woken to make room (it
+    /// polls again and comes back), so a task whose waker changes at every
+    /// poll cannot grow the list.
+    other_pollers: Vec<Waker>,
     /// The wakers of [`Readiness`] futures (`readable()`/`writable()`), each
     /// at the key its future holds. An entry is `None` once woken and until
     /// its future polls again; it is removed when the future completes or is
@@ -152,10 +159,32 @@ struct DirectionWaiters {
     ready: Slab<Option<Waker>>,
 }
 
+/// How many wakers of the `poll_*` path beside the first one a direction
+/// keeps (see [`DirectionWaiters::other_pollers`]).
+const MAX_OTHER_POLLERS: usize = 32;
+
 impl DirectionWaiters {
+    /// Keeps `waker` to be woken by the next event, unless it is kept
+    /// already. Returns a waker to wake now, outside the lock, when the list
+    /// was full.
+    fn add_poller(&mut self, waker: &Waker) -> Option<Waker> {
+        let Some(first) = &self.poller else {
+            self.poller = Some(waker.clone());
+            return None;
+        };
+        if first.will_wake(waker) || self.other_pollers.iter().any(|w| w.will_wake(waker)) {
+            return None;
+        }
+        let evicted =
+            (self.other_pollers.len() == MAX_OTHER_POLLERS).then(|| self.other_pollers.remove(0));
+        self.other_pollers.push(waker.clone());
+        evicted
+    }
+
     /// Moves every waker into `wake`, leaving the futures' entries in place.
     fn take_all(&mut self, wake: &mut Vec<Waker>) {
         wake.extend(self.poller.take());
+        wake.append(&mut self.other_pollers);
         wake.extend(self.ready.iter_mut().filter_map(|(_, w)| w.take()));
     }
 }
@@ -198,6 +227,16 @@ impl ScheduledIo {
         waiters.writer.take_all(wake);
     }
 
+    /// Clears what `event` reported, unless a newer tick set readiness since.
+    fn clear(&self, event: ReadyEvent) {
+        let clear = Ready::clearable(event.direction);
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                (cur >> 8 == event.tick).then_some(cur & !clear)
+            });
+    }
+
     fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
         let cur = self.readiness.load(Ordering::Acquire);
         let bits = cur & Ready::mask(direction);
@@ -232,11 +271,9 @@ impl Registration {
     /// Ready if the source is (possibly) ready in `direction`; otherwise stores
     /// the context's waker, to be woken by the next event in that direction.
     ///
-    /// This is the path of operations (`poll_read`, `poll_write`, ...): one
-    /// waker slot per direction. A waker from another task replaces the one
-    /// stored, and the replaced one is woken so that its task polls again
-    /// and stores itself back; to wait beside an operation without that
-    /// hand-over, use [`ready`](Registration::ready).
+    /// This is the path of operations (`poll_read`, `poll_write`, ...): the
+    /// waker is kept until the next event in `direction`, beside those of
+    /// other tasks polling the same direction, and all are woken by it.
     ///
     /// # Errors
     ///
@@ -253,16 +290,9 @@ impl Registration {
         }
         // Only on the way to waiting: an operation that can run costs nothing more.
         self.check_can_wait()?;
-        let replaced = {
-            let mut waiters = self.sched.waiters();
-            let slot = &mut waiters.of(direction).poller;
-            match slot {
-                Some(w) if w.will_wake(cx.waker()) => None,
-                _ => slot.replace(cx.waker().clone()),
-            }
-        };
-        // Outside the lock: the replaced waker's task may poll this socket at once.
-        if let Some(waker) = replaced {
+        let evicted = self.sched.waiters().of(direction).add_poller(cx.waker());
+        // Outside the lock: the evicted waker's task may poll this socket at once.
+        if let Some(waker) = evicted {
             waker.wake();
         }
         self.recheck(direction)
@@ -305,7 +335,7 @@ impl Registration {
         }
     }
 
-    /// How many wakers wait in `direction`: the `poll_*` path's, if any, and
+    /// How many wakers wait in `direction`: those of the `poll_*` path, and
     /// one per pending [`Readiness`] future. For tests and diagnostics.
     ///
     /// ```
@@ -318,20 +348,14 @@ impl Registration {
     pub fn waiter_count(&self, direction: Direction) -> usize {
         let mut waiters = self.sched.waiters();
         let waiters = waiters.of(direction);
-        usize::from(waiters.poller.is_some()) + waiters.ready.len()
+        usize::from(waiters.poller.is_some()) + waiters.other_pollers.len() + waiters.ready.len()
     }
 
     /// Clears the readiness `event` reported, after the operation it allowed
     /// returned `WouldBlock`. A newer event (another tick) is kept; closed and
     /// error bits are final and never cleared.
     pub fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = Ready::clearable(event.direction);
-        let _ = self
-            .sched
-            .readiness
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
-                (cur >> 8 == event.tick).then_some(cur & !clear)
-            });
+        self.sched.clear(event);
     }
 
     /// Runs `op` once the source is ready in `direction`, retrying after each
@@ -597,6 +621,92 @@ impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollIo<S> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    /// A waker that counts its wakes.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn readable() -> Ready {
+        Ready(Ready::READABLE)
+    }
+
+    #[test]
+    fn dispatch_takes_the_slot_and_every_listed_waker_of_the_ready_direction_only() {
+        let sched = ScheduledIo::new(0);
+        let (reader, writer) = (Arc::new(Count::default()), Arc::new(Count::default()));
+        {
+            let mut waiters = sched.waiters();
+            waiters.reader.poller = Some(Waker::from(reader.clone()));
+            for _ in 0..3 {
+                waiters
+                    .reader
+                    .ready
+                    .insert(Some(Waker::from(reader.clone())));
+            }
+            waiters.writer.poller = Some(Waker::from(writer.clone()));
+        }
+        let mut wake = Vec::new();
+        sched.dispatch(1, readable(), &mut wake);
+        assert_eq!(wake.len(), 4, "the slot and three listed wakers");
+        wake.into_iter().for_each(Waker::wake);
+        assert_eq!(reader.0.load(Ordering::SeqCst), 4);
+        assert_eq!(
+            writer.0.load(Ordering::SeqCst),
+            0,
+            "a read event leaves writers waiting"
+        );
+        let mut waiters = sched.waiters();
+        assert_eq!(
+            waiters.reader.ready.len(),
+            3,
+            "listed entries stay (emptied) until their futures poll or drop"
+        );
+        assert!(waiters.of(Direction::Write).poller.is_some());
+    }
+
+    #[test]
+    fn readiness_is_stamped_with_its_tick_and_cleared_only_by_that_tick() {
+        let sched = ScheduledIo::new(0);
+        let mut wake = Vec::new();
+        sched.dispatch(7, readable(), &mut wake);
+        let event = sched.ready_event(Direction::Read).expect("readable");
+        assert_eq!(event.tick, 7);
+        assert!(sched.ready_event(Direction::Write).is_none());
+        sched.dispatch(8, readable(), &mut wake);
+        sched.clear(event);
+        let newer = sched
+            .ready_event(Direction::Read)
+            .expect("clearing with the old event keeps the newer readiness");
+        sched.clear(newer);
+        assert!(sched.ready_event(Direction::Read).is_none());
+    }
+
+    #[test]
+    fn closed_and_error_bits_make_both_directions_ready() {
+        let sched = ScheduledIo::new(0);
+        let mut wake = Vec::new();
+        sched.dispatch(1, Ready(Ready::ERROR), &mut wake);
+        let read = sched
+            .ready_event(Direction::Read)
+            .expect("error wakes readers");
+        let write = sched.ready_event(Direction::Write).expect("and writers");
+        assert!(read.is_error() && write.is_error());
+        assert!(!read.is_closed());
+    }
+}
+
 /// A loom model of the per-direction waiter list: a task on the `poll_*` path
 /// (the slot), a task awaiting `readable()` (the list) and one that gives up
 /// waiting, against the reactor dispatching one readable event. The
@@ -642,7 +752,11 @@ mod loom_model {
                 let mut waiters = sched.waiters();
                 let waiters = waiters.of(Direction::Read);
                 match path {
-                    Path::Slot => waiters.poller = Some(waker.clone()),
+                    Path::Slot => {
+                        // One waiter on the path: nothing is ever evicted.
+                        let evicted = waiters.add_poller(&waker);
+                        debug_assert!(evicted.is_none());
+                    }
                     Path::List => match key.and_then(|k| waiters.ready.get_mut(k)) {
                         Some(entry) => *entry = Some(waker.clone()),
                         None => key = Some(waiters.ready.insert(Some(waker.clone()))),

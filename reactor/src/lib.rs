@@ -24,7 +24,7 @@
 //!   readiness of one source and who waits for it.
 //! - [`Sleep`]: a future that completes at a deadline, on the reactor's timers.
 //! - [`context`]: the thread-local "current reactor" that sockets and timers look up.
-//! - [`time`]: `sleep`, `timeout`, `interval` on the current reactor.
+//! - [`time`]: `sleep`, `timeout`, `timeout_scope`, `interval` on the current reactor.
 
 #![forbid(unsafe_code)]
 
@@ -32,6 +32,7 @@ mod io;
 #[cfg(target_os = "linux")]
 mod precise;
 mod reactor;
+mod scope;
 mod timer;
 
 pub mod context;

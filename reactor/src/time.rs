@@ -1,5 +1,5 @@
-//! Time: sleeping, intervals and timeouts (asyncio's `sleep` and `wait_for`),
-//! re-exported by the facade as `ferrio::time`.
+//! Time: sleeping, intervals and timeouts (asyncio's `sleep`, `wait_for` and
+//! `timeout`), re-exported by the facade as `ferrio::time`.
 //!
 //! Every timer lives on the reactor of the runtime it was first polled in; a
 //! timer never completes before its deadline.
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 pub use std::time::Instant;
 
+pub use crate::scope::{timeout_scope, timeout_scope_at, TimeoutHandle, TimeoutScope};
 pub use crate::Sleep;
 
 /// Waits for `duration` (asyncio's `await asyncio.sleep(seconds)`).
@@ -57,7 +58,7 @@ fn deadline_after(duration: Duration) -> Instant {
 /// The error of [`timeout`]: the deadline passed first (asyncio's `TimeoutError`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed {
-    after: Duration,
+    pub(crate) after: Duration,
 }
 
 impl Elapsed {

@@ -136,6 +136,7 @@ fn unpark_from_another_thread_ends_a_blocking_turn() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no send/recv on socketpair sockets")]
 fn readiness_wakes_the_reader_and_is_cleared_after_would_block() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
@@ -178,6 +179,7 @@ fn readiness_wakes_the_reader_and_is_cleared_after_would_block() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no send/recv on socketpair sockets")]
 fn clearing_with_an_old_tick_keeps_readiness_from_a_newer_event() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
@@ -211,6 +213,7 @@ fn clearing_with_an_old_tick_keeps_readiness_from_a_newer_event() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no send/recv on socketpair sockets")]
 fn readers_and_writers_wait_independently() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
@@ -235,6 +238,7 @@ fn readers_and_writers_wait_independently() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no send/recv on socketpair sockets")]
 fn no_events_after_deregister() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
@@ -254,6 +258,7 @@ fn no_events_after_deregister() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no send/recv on socketpair sockets")]
 fn a_reused_slot_does_not_inherit_the_old_registrations_readiness() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
@@ -283,6 +288,7 @@ fn a_reused_slot_does_not_inherit_the_old_registrations_readiness() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no send/recv on socketpair sockets")]
 fn a_short_stream_read_clears_readiness_and_a_full_one_keeps_it() {
     let mut reactor = Reactor::new().unwrap();
     let (a, mut b) = UnixStream::pair().unwrap();
@@ -316,6 +322,7 @@ fn a_short_stream_read_clears_readiness_and_a_full_one_keeps_it() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no send/recv on socketpair sockets")]
 fn poll_io_drains_until_would_block_then_waits() {
     let mut reactor = Reactor::new().unwrap();
     let (a, mut b) = UnixStream::pair().unwrap();
@@ -341,6 +348,7 @@ fn poll_io_drains_until_would_block_then_waits() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no send/recv on socketpair sockets")]
 fn every_waiter_of_one_direction_wakes_on_one_event() {
     let mut reactor = Reactor::new().unwrap();
     let (mut a, mut b) = UnixStream::pair().unwrap();
@@ -372,18 +380,21 @@ fn every_waiter_of_one_direction_wakes_on_one_event() {
         .is_pending());
     assert_eq!(
         first_poller.0.load(Ordering::SeqCst),
-        1,
-        "a replaced poll-path waker is woken, so its task polls again"
+        0,
+        "the first poller is kept beside the second, not handed over (no wake-each-other loop)"
     );
-    assert_eq!(reg.waiter_count(Direction::Read), 3);
+    assert_eq!(reg.waiter_count(Direction::Read), 4);
 
     b.write_all(b"x").unwrap();
     reactor.turn(Some(Duration::from_secs(5))).unwrap();
     assert_eq!(watchers.0.load(Ordering::SeqCst), 2, "both futures wake");
     assert_eq!(
-        second_poller.0.load(Ordering::SeqCst),
-        1,
-        "the poller wakes"
+        (
+            first_poller.0.load(Ordering::SeqCst),
+            second_poller.0.load(Ordering::SeqCst)
+        ),
+        (1, 1),
+        "both pollers wake, once each"
     );
     assert!(one.as_mut().poll(&mut cx).is_ready());
     assert!(two.as_mut().poll(&mut cx).is_ready());
@@ -406,7 +417,9 @@ fn cancelled_readiness_futures_leave_no_waiter_behind() {
         .unwrap();
     let (_count, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
-    for _ in 0..10_000 {
+    // Fewer rounds under Miri, which is some thousand times slower.
+    let rounds = if cfg!(miri) { 50 } else { 10_000 };
+    for _ in 0..rounds {
         let mut waiting = Box::pin(reg.ready(Direction::Read));
         assert!(waiting.as_mut().poll(&mut cx).is_pending());
         assert_eq!(reg.waiter_count(Direction::Read), 1);

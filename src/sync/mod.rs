@@ -1,16 +1,30 @@
-//! Synchronisation between tasks: asyncio's `Queue`, `Event`, `Lock`,
-//! `Semaphore`, and a one-shot channel.
+//! Synchronisation between tasks: asyncio's `Queue` (and `LifoQueue`,
+//! `PriorityQueue`), `Event`, `Lock`, `Condition`, `Semaphore`,
+//! `BoundedSemaphore`, `Barrier`, and channels: [`mpsc`], [`oneshot`],
+//! [`broadcast`], [`watch`].
 //!
-//! `Queue` and `Event` are ferrio's own (they follow asyncio's semantics
-//! exactly); `Mutex`, `RwLock`, `Semaphore` and `Barrier` are the well-kept
-//! runtime-neutral ones from `async-lock`; `oneshot` is `futures-channel`'s.
-//! All of them work across tasks and threads.
+//! The queues, `Event`, `Condition` and `BoundedSemaphore` are ferrio's own
+//! (they follow asyncio's semantics exactly); `Mutex`, `RwLock`, `Semaphore`
+//! and `Barrier` are the well-kept runtime-neutral ones from `async-lock`;
+//! `oneshot` is `futures-channel`'s, `mpsc` smol's `async-channel`,
+//! `broadcast` smol's `async-broadcast`, `watch` ferrio's own. All of them
+//! work across tasks and threads.
 
+mod bounded_semaphore;
+mod condition;
 mod event;
 mod queue;
 
+pub mod broadcast;
+pub mod mpsc;
+pub mod watch;
+
+pub use bounded_semaphore::{BoundedSemaphore, TooManyReleases};
+pub use condition::Condition;
 pub use event::Event;
-pub use queue::{Queue, QueueEmpty, QueueFull, TaskDoneError};
+pub use queue::{
+    LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
+};
 
 pub use async_lock::{
     Barrier, BarrierWaitResult, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
@@ -18,7 +32,8 @@ pub use async_lock::{
 };
 
 /// A channel for a single value: the sender completes the receiver once.
-/// Awaiting the receiver gives `Err(Canceled)` if the sender was dropped.
+/// Awaiting the receiver gives `Err(Canceled)` if the sender was dropped;
+/// `send` gives the value back (`Err(value)`) if the receiver was dropped.
 ///
 /// ```
 /// ferrio::run(async {

@@ -1,0 +1,169 @@
+//! asyncio's `get_running_loop()`: a [`Handle`] on the running event loop
+//! that spawns tasks and schedules callbacks (`call_soon_threadsafe`,
+//! `call_later`, `call_at`) from the loop or from any other thread.
+//!
+//! Not here: building or driving a loop ([`crate::Runtime`], [`crate::run`]).
+
+use std::fmt;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::{JoinHandle, Spawner};
+
+/// A handle on a running event loop (asyncio's `loop` from
+/// `get_running_loop()`): `Clone + Send + Sync`, it spawns onto that loop
+/// from any thread.
+///
+/// Tasks and callbacks scheduled through it run while the loop runs (inside
+/// its `run` or `block_on`); once the runtime is dropped they are cancelled
+/// at once.
+///
+/// ```
+/// use std::time::Duration;
+/// ferrio::run(async {
+///     let handle = ferrio::Handle::current();
+///     let (tx, rx) = ferrio::sync::oneshot::channel();
+///     std::thread::spawn(move || {
+///         // asyncio's loop.call_soon_threadsafe / run_coroutine_threadsafe
+///         handle.spawn(async move { tx.send("from a thread").unwrap() });
+///     });
+///     assert_eq!(rx.await, Ok("from a thread"));
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    spawner: Spawner,
+}
+
+/// A callback scheduled with [`Handle::call_soon`], [`Handle::call_later`] or
+/// [`Handle::call_at`] (asyncio's `TimerHandle`). Dropping it does not cancel
+/// the call; [`cancel`](Self::cancel) does.
+pub struct TimerHandle {
+    task: JoinHandle<()>,
+    when: Instant,
+}
+
+impl Handle {
+    /// The handle of the loop running on this thread.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime, with a message that says so (as asyncio's
+    /// `get_running_loop()` raises `RuntimeError`).
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|| {
+            panic!("ferrio::Handle::current() called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on, and pass the handle to other threads")
+        })
+    }
+
+    /// The handle of the loop running on this thread, if any.
+    pub fn try_current() -> Option<Handle> {
+        ferrio_executor::try_current().map(|spawner| Handle { spawner })
+    }
+
+    pub(crate) fn from_spawner(spawner: Spawner) -> Handle {
+        Handle { spawner }
+    }
+
+    /// Spawns a `Send` task onto the loop, from any thread.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawner.spawn(future)
+    }
+
+    /// Runs `f` on the loop's blocking pool (asyncio's `run_in_executor`).
+    pub fn spawn_blocking<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawner.spawn_blocking(f)
+    }
+
+    /// Calls `f` on the loop's thread at its next turn, from any thread
+    /// (asyncio's `call_soon_threadsafe`).
+    pub fn call_soon<F>(&self, f: F) -> TimerHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let when = Instant::now();
+        TimerHandle {
+            task: self.spawner.spawn(async move { f() }),
+            when,
+        }
+    }
+
+    /// Calls `f` on the loop's thread once `delay` has passed (asyncio's
+    /// `call_later`); never earlier.
+    pub fn call_later<F>(&self, delay: Duration, f: F) -> TimerHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let now = Instant::now();
+        let when = now
+            .checked_add(delay)
+            .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30));
+        self.call_at(when, f)
+    }
+
+    /// Calls `f` on the loop's thread at `when` (asyncio's `call_at`); never
+    /// earlier.
+    pub fn call_at<F>(&self, when: Instant, f: F) -> TimerHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let task = self.spawner.spawn(async move {
+            crate::time::sleep_until(when).await;
+            f();
+        });
+        TimerHandle { task, when }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+impl TimerHandle {
+    /// Cancels the call if it has not run yet (asyncio's `cancel()`).
+    pub fn cancel(&self) {
+        self.task.abort();
+    }
+
+    /// When the call is (or was) due.
+    pub fn when(&self) -> Instant {
+        self.when
+    }
+
+    /// Whether the call ran, or was cancelled.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Waits until the call ran (`true`) or was cancelled (`false`).
+    ///
+    /// # Panics
+    ///
+    /// If the callback panicked: the panic is resumed here.
+    pub async fn finished(self) -> bool {
+        match self.task.await {
+            Ok(()) => true,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic().expect("is_panic")),
+            Err(_) => false,
+        }
+    }
+}
+
+impl fmt::Debug for TimerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerHandle")
+            .field("when", &self.when)
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
