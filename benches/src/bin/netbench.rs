@@ -625,9 +625,9 @@ fn hyper_http_server(addr: &str) -> Result<(), String> {
 /// `ferrio::http::server` with its default limits and timeouts, answering
 /// every request with [`SMALL_BODY`]; runs until killed.
 fn ferrio_http_server(addr: &str) -> Result<(), String> {
-    use ferrio::http::server::{self, Request, Response};
-    async fn small(_req: Request) -> Response {
-        let mut response = Response::new(SMALL_BODY.to_vec());
+    use ferrio::http::server::{self, ServerRequest, ServerResponse};
+    async fn small(_req: ServerRequest) -> ServerResponse {
+        let mut response = ServerResponse::new(SMALL_BODY.to_vec());
         response.headers_mut().insert(
             ferrio::http::header::CONTENT_TYPE,
             ferrio::http::HeaderValue::from_static("application/json"),
