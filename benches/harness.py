@@ -647,7 +647,7 @@ def wrk(port, seconds, conns=50):
                 "with its default limits (`netbench http_server ferrio`); hyper 1's HTTP/1.1 "
                 "server on tokio's current-thread runtime (`netbench http_server hyper`); nginx "
                 "with one process and no master (`return 200`, access log off). Every server "
-                "answers `GET /posts/1` with the same 131 B JSON body. The size is wrk's duration "
+                "answers `GET /posts/1` with the same 129 B JSON body. The size is wrk's duration "
                 "in seconds; `server_cpu_us_per_req` is the server process's CPU time over the run "
                 "(schedstat) per request. Goals: >= 1.2x hyper's req/s, >= 0.8x nginx's.")
 def _http_server(peer, seconds):
