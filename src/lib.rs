@@ -30,6 +30,8 @@
 //! | `asyncio.wait_for(aw, t)` | [`time::timeout`] |
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync`] |
 //! | `asyncio.to_thread(f)` | [`spawn_blocking`] |
+//! | `create_task(c, name=)`, `current_task()`, `all_tasks()` | [`task::Builder`], [`task::current`], [`task::dump`] |
+//! | `PYTHONASYNCIODEBUG=1` | `FERRIO_DEBUG=1`, [`Builder::debug`] |
 //! | `open_connection`, `start_server` | [`net`] |
 //!
 //! # Contents
@@ -38,16 +40,21 @@
 //! - [`spawn`], [`spawn_local`], [`spawn_blocking`], [`yield_now`], [`JoinHandle`], [`JoinError`]: tasks.
 //! - [`gather`], [`join!`], [`select`], [`select_all`]: awaiting several things.
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
+//! - [`task`], [`metrics`]: task names, the current task, the task dump, counters
+//!   (debug mode and the trace are [`Builder`] switches; see docs/observability.md).
 
+mod observe;
 mod runtime;
 
 pub mod sync;
+pub mod task;
 
 pub use ferrio_reactor::time;
 
 pub use ferrio_executor::{
     spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
 };
+pub use observe::{metrics, Metrics};
 pub use runtime::{in_runtime, run, Builder, Runtime};
 
 pub use futures_util::future::Either;

@@ -19,11 +19,15 @@
 //! - [`JoinHandle`], [`JoinError`]: a task's result.
 //! - [`Park`], [`Unpark`], [`ThreadParker`]: what the executor sleeps on.
 //! - [`PoolConfig`]: the blocking pool's settings.
+//! - [`observe`]: task names and spawn sites, the task dump, metrics, debug
+//!   mode and the trace.
 
 mod blocking;
 mod park;
 mod scheduler;
 mod task;
+
+pub mod observe;
 
 pub use blocking::PoolConfig;
 pub use park::ThreadParker;

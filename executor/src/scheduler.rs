@@ -11,16 +11,18 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
 use crate::blocking::{BlockingPool, PoolConfig};
+use crate::observe::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState};
 use crate::task::{JoinHandle, Runnable, Task};
 
 /// How many tasks run between two turns of the parker (the reactor, in the
@@ -49,8 +51,16 @@ pub trait Unpark: Send + Sync + 'static {
 
 static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
 
-fn next_task_id() -> u64 {
-    NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)
+/// A new task's id, name and spawn site.
+pub(crate) fn new_task_info(
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
+) -> TaskInfo {
+    TaskInfo {
+        id: NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed),
+        name,
+        location,
+    }
 }
 
 /// The part of the executor other threads can reach.
@@ -65,6 +75,10 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     unpark: Arc<dyn Unpark>,
     pool: BlockingPool,
+    /// Wakes and spawns that came through `remote` (metrics; Relaxed, per runtime).
+    remote_wakes: AtomicU64,
+    /// Tasks spawned from other threads (metrics; Relaxed, per runtime).
+    remote_spawns: AtomicU64,
 }
 
 struct Remote {
@@ -82,6 +96,8 @@ pub(crate) struct Core {
     /// Every task that has run and not completed, so shutdown can drop the futures
     /// of tasks that wait on something that will never come.
     registry: RefCell<Slab<Arc<dyn Runnable>>>,
+    /// Names, counters, and (when switched on) timing, tags and the trace.
+    pub(crate) observer: Observer,
 }
 
 thread_local! {
@@ -89,7 +105,7 @@ thread_local! {
 }
 
 /// Calls `f` with this thread's executor core, if it is inside one.
-fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
     let mut f = Some(f);
     // During thread-local destruction there is no current executor.
     match CURRENT.try_with(|c| (f.take().unwrap())(c.borrow().as_ref())) {
@@ -112,7 +128,13 @@ impl Shared {
     pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
         let task = with_current(|core| match core {
             Some(core) if self.is_current(core) => {
-                core.local.borrow_mut().push_back(task);
+                let id = task.id();
+                let len = {
+                    let mut local = core.local.borrow_mut();
+                    local.push_back(task);
+                    local.len()
+                };
+                core.observer.woken(id, len);
                 None
             }
             _ => Some(task),
@@ -130,6 +152,7 @@ impl Shared {
             } else {
                 remote.queue.push(task);
                 self.has_remote.store(true, Ordering::Release);
+                self.remote_wakes.fetch_add(1, Ordering::Relaxed);
                 None
             }
         };
@@ -197,7 +220,17 @@ impl Core {
             self.shared.has_remote.store(false, Ordering::Release);
             std::mem::take(&mut remote.queue)
         };
-        self.local.borrow_mut().extend(drained);
+        let ids: Vec<u64> = if self.observer.timing() {
+            drained.iter().map(|t| t.id()).collect()
+        } else {
+            Vec::new()
+        };
+        let len = {
+            let mut local = self.local.borrow_mut();
+            local.extend(drained);
+            local.len()
+        };
+        self.observer.woken_remotely(ids.into_iter(), len);
     }
 
     /// Runs up to `budget` tasks; returns true if more are ready.
@@ -217,20 +250,79 @@ impl Core {
             || self.shared.main_woken.load(Ordering::Acquire)
     }
 
-    fn spawn_task<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_task<F>(self: &Rc<Self>, future: F, info: TaskInfo) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
-        let task = Task::new(future, self.shared.clone(), next_task_id());
+        let task = Task::new(future, self.shared.clone(), info.clone());
         let handle = task.join_handle();
         if self.shared.closed.load(Ordering::Acquire) {
             // Spawned while the runtime shuts down: cancelled at once.
             Runnable::shutdown(&*task);
         } else {
             // A new task starts NOTIFIED: it is queued exactly once here.
-            self.local.borrow_mut().push_back(task);
+            let len = {
+                let mut local = self.local.borrow_mut();
+                local.push_back(task);
+                local.len()
+            };
+            self.observer.spawned(&info, len);
         }
         handle
+    }
+
+    /// Every live task: registered ones (they have waited), then new ones
+    /// still in a queue.
+    pub(crate) fn dump(&self) -> Dump {
+        let now = Instant::now();
+        let running = self.observer.current.borrow().as_ref().map(|c| c.id);
+        let mut tasks: Vec<Arc<dyn Runnable>> = self
+            .registry
+            .borrow()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect();
+        tasks.extend(self.local.borrow().iter().cloned());
+        tasks.extend(lock(&self.shared.remote).queue.iter().cloned());
+        let mut seen = std::collections::HashSet::new();
+        let mut dump: Vec<_> = tasks
+            .iter()
+            .filter(|t| seen.insert(t.id()))
+            .map(|t| {
+                let state = if Some(t.id()) == running {
+                    TaskState::Running
+                } else if t.is_notified() {
+                    TaskState::Scheduled
+                } else {
+                    TaskState::Idle
+                };
+                self.observer.task_dump(t.info(), state, now)
+            })
+            .collect();
+        dump.sort_by_key(|t| t.info.id);
+        Dump { tasks: dump }
+    }
+
+    /// The counters, now.
+    pub(crate) fn metrics(&self) -> Metrics {
+        let c = &self.observer.counters;
+        let spawned = c.spawned.get() + self.shared.remote_spawns.load(Ordering::Relaxed);
+        let (blocking_threads, blocking_queue) = self.shared.pool.load();
+        let parked = c.parked.get();
+        Metrics {
+            tasks_spawned: spawned,
+            tasks_alive: spawned.saturating_sub(c.finished.get()),
+            polls: c.polls.get(),
+            local_wakes: c.local_wakes.get(),
+            remote_wakes: self.shared.remote_wakes.load(Ordering::Relaxed),
+            parks: c.parks.get(),
+            busy: self.observer.created().elapsed().saturating_sub(parked),
+            parked,
+            queue_depth: self.local.borrow().len() + lock(&self.shared.remote).queue.len(),
+            queue_max: c.queue_max.get(),
+            blocking_threads,
+            blocking_queue,
+        }
     }
 
     /// Drops every task's future (their destructors run) and empties the queues.
@@ -308,6 +400,8 @@ pub struct Config {
     pub event_interval: usize,
     /// The blocking pool's settings.
     pub blocking: PoolConfig,
+    /// Debug mode, timing and the trace (off by default).
+    pub observe: ObserveConfig,
 }
 
 impl Default for Config {
@@ -315,6 +409,7 @@ impl Default for Config {
         Config {
             event_interval: EVENT_INTERVAL,
             blocking: PoolConfig::default(),
+            observe: ObserveConfig::default(),
         }
     }
 }
@@ -327,6 +422,7 @@ impl<P: Park> Executor<P> {
 
     /// An executor that parks on `park`.
     pub fn with_config(park: P, config: Config) -> Self {
+        let observer = Observer::new(config.observe);
         let shared = Arc::new(Shared {
             remote: Mutex::new(Remote {
                 queue: Vec::new(),
@@ -336,12 +432,15 @@ impl<P: Park> Executor<P> {
             main_woken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             unpark: park.unparker(),
-            pool: BlockingPool::new(config.blocking),
+            pool: BlockingPool::new(config.blocking, observer.trace_sink()),
+            remote_wakes: AtomicU64::new(0),
+            remote_spawns: AtomicU64::new(0),
         });
         let core = Rc::new(Core {
             shared,
             local: RefCell::new(VecDeque::new()),
             registry: RefCell::new(Slab::new()),
+            observer,
         });
         Executor {
             core,
@@ -378,7 +477,10 @@ impl<P: Park> Executor<P> {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                let began = self.core.observer.main_begin();
+                let polled = future.as_mut().poll(&mut cx);
+                self.core.observer.main_end(began);
+                if let Poll::Ready(output) = polled {
                     return output;
                 }
             }
@@ -390,7 +492,9 @@ impl<P: Park> Executor<P> {
             } else {
                 None
             };
+            let began = self.core.observer.park_begin();
             self.park.park(timeout);
+            self.core.observer.park_end(began);
         }
     }
 
@@ -413,6 +517,7 @@ impl<P: Park> Executor<P> {
     }
 
     /// Spawns a `Send` task; it starts running at the next `block_on`.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -424,6 +529,16 @@ impl<P: Park> Executor<P> {
     /// How many threads the blocking pool has now (busy or idle). For diagnostics.
     pub fn blocking_thread_count(&self) -> usize {
         self.core.shared.pool.thread_count()
+    }
+
+    /// Every live task, with what each waits on (see [`Dump`]).
+    pub fn dump(&self) -> Dump {
+        self.core.dump()
+    }
+
+    /// The executor's counters (see [`Metrics`]).
+    pub fn metrics(&self) -> Metrics {
+        self.core.metrics()
     }
 
     /// How many tasks are alive (queued, running or waiting). For diagnostics.
@@ -438,6 +553,7 @@ impl<P: Park> Drop for Executor<P> {
         // current while they run (unless this thread is inside another one).
         let _enter = (!in_runtime()).then(|| enter(self.core.clone()));
         self.core.shutdown();
+        self.core.observer.finish();
     }
 }
 
@@ -467,16 +583,26 @@ pub struct Spawner {
 
 impl Spawner {
     /// Spawns a `Send` task onto the executor this spawner belongs to.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, new_task_info(None, Location::caller()))
+    }
+
+    pub(crate) fn spawn_with<F>(&self, future: F, info: TaskInfo) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let owner = with_current(|core| core.filter(|c| self.shared.is_current(c)).cloned());
         match owner {
-            Some(core) => core.spawn_task(future),
+            Some(core) => core.spawn_task(future, info),
             None => {
-                let task = Task::new(future, self.shared.clone(), next_task_id());
+                self.shared.remote_spawns.fetch_add(1, Ordering::Relaxed);
+                let task = Task::new(future, self.shared.clone(), info);
                 let handle = task.join_handle();
                 self.shared.schedule_remote(task.clone());
                 if self.shared.closed.load(Ordering::Acquire) {
@@ -488,6 +614,7 @@ impl Spawner {
     }
 
     /// Runs `f` on the blocking pool of this spawner's executor.
+    #[track_caller]
     pub fn spawn_blocking<F, T>(&self, f: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -503,7 +630,7 @@ impl std::fmt::Debug for Spawner {
     }
 }
 
-fn current_core(what: &str) -> Rc<Core> {
+pub(crate) fn current_core(what: &str) -> Rc<Core> {
     with_current(|core| core.cloned()).unwrap_or_else(|| {
         panic!("`{what}` called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on")
     })
@@ -529,12 +656,14 @@ fn current_core(what: &str) -> Rc<Core> {
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    current_core("spawn").spawn_task(future)
+    let info = new_task_info(None, Location::caller());
+    current_core("spawn").spawn_task(future, info)
 }
 
 /// Spawns a task that need not be `Send` on the current runtime; it always runs
@@ -556,12 +685,14 @@ where
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    current_core("spawn_local").spawn_task(future)
+    let info = new_task_info(None, Location::caller());
+    current_core("spawn_local").spawn_task(future, info)
 }
 
 /// Runs the blocking function `f` on the current runtime's blocking pool
@@ -583,6 +714,7 @@ where
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,

@@ -19,6 +19,7 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::Location;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +28,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures_task::{waker_ref, ArcWake};
 
+use crate::observe::{waiting_on, write_repr, TaskInfo, WaitKind, TASK_TARGET};
 use crate::scheduler::{Core, Shared};
 
 /// The task is in a run queue (or about to be pushed to one).
@@ -125,6 +127,11 @@ impl Header {
     pub(crate) fn drop_join_interest(&self) -> bool {
         self.state.fetch_and(!JOIN_INTEREST, Ordering::AcqRel) & COMPLETE != 0
     }
+
+    /// Whether the task is in a run queue (woken, or new).
+    pub(crate) fn is_notified(&self) -> bool {
+        self.state.load(Ordering::Acquire) & NOTIFIED != 0
+    }
 }
 
 /// What the scheduler holds of a task, whatever its future's type.
@@ -135,6 +142,12 @@ pub(crate) trait Runnable: Send + Sync {
     fn run(self: Arc<Self>, core: &Core);
     /// Drops the future without polling it and completes the task as cancelled.
     fn shutdown(&self);
+    /// Id, name and spawn site.
+    fn info(&self) -> TaskInfo;
+    /// The id alone (no clone of the name).
+    fn id(&self) -> u64;
+    /// Whether it is in a run queue.
+    fn is_notified(&self) -> bool;
 }
 
 enum Stage<F: Future> {
@@ -160,6 +173,10 @@ pub(crate) struct Task<F: Future> {
     /// Index in the scheduler's registry; touched only on the executor thread.
     slot: AtomicUsize,
     id: u64,
+    /// Where `spawn` was called: one pointer, for the dump, logs and `Debug`.
+    site: &'static Location<'static>,
+    /// Given with `task::Builder::name`; most tasks have none.
+    name: Option<Arc<str>>,
 }
 
 // SAFETY: `Task<F>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and be
@@ -181,13 +198,15 @@ unsafe impl<F: Future> Send for Task<F> {}
 unsafe impl<F: Future> Sync for Task<F> {}
 
 impl<F: Future + 'static> Task<F> {
-    pub(crate) fn new(future: F, scheduler: Arc<Shared>, id: u64) -> Arc<Self> {
+    pub(crate) fn new(future: F, scheduler: Arc<Shared>, info: TaskInfo) -> Arc<Self> {
         Arc::new(Task {
             header: Header::new(),
             stage: UnsafeCell::new(Stage::Running(future)),
             scheduler,
             slot: AtomicUsize::new(NO_SLOT),
-            id,
+            id: info.id,
+            site: info.location,
+            name: info.name,
         })
     }
 
@@ -202,12 +221,15 @@ impl<F: Future + 'static> Task<F> {
     /// Replaces the future with the result and completes the task.
     ///
     /// Executor thread only, while `COMPLETE` is clear (see `stage`).
-    fn finish(&self, result: Result<F::Output, JoinError>) {
+    fn finish(&self, result: Result<F::Output, JoinError>, core: Option<&Core>) {
+        if let Some(core) = core {
+            core.observer.finished(&self.info());
+        }
         // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
         let stage = unsafe { &mut *self.stage.get() };
         let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Finished(result)));
         if let Err(payload) = dropped {
-            log::warn!("task {}'s future panicked while being dropped", self.id);
+            log::warn!(target: TASK_TARGET, "{}'s future panicked while being dropped", self.info().label());
             *stage = Stage::Finished(Err(JoinError::panicked(self.id, payload)));
         }
         if self.header.complete() {
@@ -217,10 +239,7 @@ impl<F: Future + 'static> Task<F> {
             let stage = unsafe { &mut *self.stage.get() };
             if let Stage::Finished(Err(e)) = std::mem::replace(stage, Stage::Consumed) {
                 if e.is_panic() {
-                    log::warn!(
-                        "task {} panicked and nobody holds its JoinHandle: {e}",
-                        self.id
-                    );
+                    log_unobserved(&self.info(), &e);
                 }
             }
         }
@@ -234,7 +253,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
             return;
         }
         if prev & CANCELLED != 0 {
-            self.finish(Err(JoinError::cancelled(self.id)));
+            self.finish(Err(JoinError::cancelled(self.id)), Some(core));
         } else {
             // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
             let stage = unsafe { &mut *self.stage.get() };
@@ -247,7 +266,10 @@ impl<F: Future + 'static> Runnable for Task<F> {
             // never moved: it stays in `stage` until it is dropped in place by
             // assigning another stage.
             let future = unsafe { Pin::new_unchecked(future) };
-            match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
+            core.observer.poll_begin(self.info());
+            let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
+            core.observer.poll_end();
+            match polled {
                 Ok(Poll::Pending) => {
                     // Only tasks that wait are registered: one that completes
                     // on its first poll never costs a registry entry.
@@ -257,8 +279,8 @@ impl<F: Future + 'static> Runnable for Task<F> {
                     }
                     return;
                 }
-                Ok(Poll::Ready(output)) => self.finish(Ok(output)),
-                Err(payload) => self.finish(Err(JoinError::panicked(self.id, payload))),
+                Ok(Poll::Ready(output)) => self.finish(Ok(output), Some(core)),
+                Err(payload) => self.finish(Err(JoinError::panicked(self.id, payload)), Some(core)),
             }
         }
         let slot = self.slot.load(Ordering::Relaxed);
@@ -274,8 +296,24 @@ impl<F: Future + 'static> Runnable for Task<F> {
         // SAFETY: shutdown runs on the executor thread, never during `run`, and
         // COMPLETE is clear: we are the only accessor.
         if let Stage::Running(_) = unsafe { &*self.stage.get() } {
-            self.finish(Err(JoinError::cancelled(self.id)));
+            self.finish(Err(JoinError::cancelled(self.id)), None);
         }
+    }
+
+    fn info(&self) -> TaskInfo {
+        TaskInfo {
+            id: self.id,
+            name: self.name.clone(),
+            location: self.site,
+        }
+    }
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn is_notified(&self) -> bool {
+        self.header.is_notified()
     }
 }
 
@@ -301,6 +339,18 @@ pub(crate) trait JoinSource<T>: Send + Sync {
     fn abort(self: Arc<Self>);
     fn is_finished(&self) -> bool;
     fn drop_join_interest(&self);
+    fn name(&self) -> Option<&str>;
+    fn location(&self) -> &'static Location<'static>;
+    /// What a joiner waits on: another task, or a blocking function.
+    fn wait_kind(&self) -> WaitKind;
+}
+
+/// Logs a panic that no `JoinHandle` will ever report (asyncio's "Task
+/// exception was never retrieved").
+pub(crate) fn log_unobserved(info: &TaskInfo, e: &JoinError) {
+    log::warn!(target: TASK_TARGET,
+        "{} spawned at {} panicked and its JoinHandle was dropped without awaiting it: {e}",
+        info.label(), info.location);
 }
 
 impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
@@ -332,11 +382,25 @@ impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
         if self.header.drop_join_interest() {
             // SAFETY: the task completed and the handle is going away; the
             // executor no longer touches the stage (see `stage`).
-            drop(std::mem::replace(
-                unsafe { &mut *self.stage.get() },
-                Stage::Consumed,
-            ));
+            let stage = std::mem::replace(unsafe { &mut *self.stage.get() }, Stage::Consumed);
+            if let Stage::Finished(Err(e)) = &stage {
+                if e.is_panic() {
+                    log_unobserved(&self.info(), e);
+                }
+            }
         }
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    fn location(&self) -> &'static Location<'static> {
+        self.site
+    }
+
+    fn wait_kind(&self) -> WaitKind {
+        WaitKind::Join
     }
 }
 
@@ -346,7 +410,7 @@ impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task was aborted
 /// or panicked. Dropping it *detaches* the task, which runs on to completion
 /// (as an asyncio task does when nobody awaits it). Its `Debug` prints like
-/// asyncio's task repr: `<Task pending id=3>`.
+/// asyncio's task repr: `<Task pending name='fetch 3' id=9 spawned at src/main.rs:12:5>`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -392,13 +456,42 @@ impl<T> JoinHandle<T> {
     pub fn id(&self) -> u64 {
         self.id
     }
+
+    /// The task's name, if it was spawned with one ([`crate::observe::Builder::name`]).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let named = ferrio::task::Builder::new().name("fetch 3").spawn(async {});
+    ///     assert_eq!(named.name(), Some("fetch 3"));
+    ///     assert_eq!(ferrio::spawn(async {}).name(), None);
+    /// });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.raw.name()
+    }
+
+    /// Where the task was spawned (the caller of `spawn`).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let task = ferrio::spawn(async {});
+    ///     assert_eq!(task.location().line(), line!() - 1);
+    /// });
+    /// ```
+    pub fn location(&self) -> &'static Location<'static> {
+        self.raw.location()
+    }
 }
 
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.raw.poll_join(cx)
+        let polled = self.raw.poll_join(cx);
+        if polled.is_pending() {
+            waiting_on(self.raw.wait_kind(), None, || format!("{self:?}"));
+        }
+        polled
     }
 }
 
@@ -417,7 +510,12 @@ impl<T> fmt::Debug for JoinHandle<T> {
         } else {
             "pending"
         };
-        write!(f, "<Task {state} id={}>", self.id)
+        let info = TaskInfo {
+            id: self.id,
+            name: self.raw.name().map(Arc::from),
+            location: self.raw.location(),
+        };
+        write_repr(f, Some(state), &info)
     }
 }
 

@@ -168,6 +168,7 @@ impl TcpStream {
         let stream = TcpStream::from_mio(mio::net::TcpStream::from_std(socket.into()))?;
         poll_fn(|cx| stream.poll_connected(cx)).await?;
         log::debug!("connected {} -> {addr}", stream.local_addr()?);
+        stream.label();
         Ok(stream)
     }
 
@@ -194,6 +195,19 @@ impl TcpStream {
 
     fn from_mio(io: mio::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream::from_poll_io(PollIo::new_current(io)?))
+    }
+
+    /// Names the socket by its addresses in task dumps, when the runtime
+    /// observes tasks (two syscalls; skipped otherwise).
+    fn label(&self) {
+        if ferrio_executor::observe::is_timing() {
+            let io = self.io.get_ref();
+            if let (Ok(local), Ok(peer)) = (io.local_addr(), io.peer_addr()) {
+                self.io
+                    .registration()
+                    .set_label(format!("tcp {local} -> {peer}"));
+            }
+        }
     }
 
     fn from_poll_io(io: PollIo<mio::net::TcpStream>) -> TcpStream {
@@ -947,6 +961,11 @@ impl TcpListener {
             "listening on {:?} (backlog {backlog})",
             io.get_ref().local_addr()
         );
+        if ferrio_executor::observe::is_timing() {
+            if let Ok(local) = io.get_ref().local_addr() {
+                io.registration().set_label(format!("tcp listener {local}"));
+            }
+        }
         Ok(TcpListener { io })
     }
 
@@ -1022,7 +1041,9 @@ impl TcpListener {
                     Ok(io) => {
                         backoff.delay = Duration::ZERO;
                         log::debug!("accepted a connection from {peer}");
-                        return Poll::Ready(Ok((TcpStream::from_poll_io(io), peer)));
+                        let stream = TcpStream::from_poll_io(io);
+                        stream.label();
+                        return Poll::Ready(Ok((stream, peer)));
                     }
                     Err(e) => {
                         // The connection closes here; the listener lives on.

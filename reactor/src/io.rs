@@ -101,6 +101,8 @@ pub(crate) struct ScheduledIo {
     readiness: AtomicU64,
     /// The newest waker of each direction (mio rule 6: each poll may bring a new one).
     waiters: Mutex<Waiters>,
+    /// What the source is (addresses), for task dumps; set by its owner.
+    label: std::sync::OnceLock<Box<str>>,
 }
 
 #[derive(Default)]
@@ -115,6 +117,7 @@ impl ScheduledIo {
             generation,
             readiness: AtomicU64::new(0),
             waiters: Mutex::new(Waiters::default()),
+            label: std::sync::OnceLock::new(),
         }
     }
 
@@ -171,12 +174,31 @@ impl Registration {
         }
     }
 
+    /// Says what the source is (its addresses, say) for task dumps: the
+    /// label comes with every wait on it reported to the
+    /// [`crate::observe`] hook. Only the first label sticks.
+    ///
+    /// ```
+    /// let reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// socket.set_nonblocking(true).unwrap();
+    /// let io = ferrio_reactor::PollIo::new(&reactor.handle(), mio::net::UdpSocket::from_std(socket)).unwrap();
+    /// io.registration().set_label("udp 127.0.0.1");
+    /// ```
+    pub fn set_label(&self, label: impl Into<Box<str>>) {
+        let _ = self.sched.label.set(label.into());
+    }
+
     /// Ready if the source is (possibly) ready in `direction`; otherwise stores
     /// the context's waker, to be woken by the next event in that direction.
     pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
         if let Some(event) = self.sched.ready_event(direction) {
             return Poll::Ready(event);
         }
+        crate::observe::waiting(crate::observe::WaitOn::Socket {
+            direction,
+            label: self.sched.label.get().map(|l| &**l),
+        });
         {
             let mut waiters = self.sched.waiters();
             let slot = match direction {

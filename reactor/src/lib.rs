@@ -24,6 +24,7 @@
 //! - [`Sleep`]: a future that completes at a deadline, on the reactor's timers.
 //! - [`context`]: the thread-local "current reactor" that sockets and timers look up.
 //! - [`time`]: `sleep`, `timeout`, `interval` on the current reactor.
+//! - [`observe`]: what a waker waits on (for task dumps), and the reactor's counters.
 
 mod io;
 #[cfg(target_os = "linux")]
@@ -31,6 +32,7 @@ mod precise;
 mod timer;
 
 pub mod context;
+pub mod observe;
 pub mod time;
 
 pub use io::{Direction, PollIo, ReadyEvent, Registration};
@@ -103,6 +105,8 @@ struct Inner {
     /// Bumped once per turn, *before* events are dispatched, so readiness set by
     /// this turn carries a tick newer than any `ReadyEvent` a task already holds.
     tick: AtomicU64,
+    /// OS events received (metrics; Relaxed, one add per turn).
+    io_events: AtomicU64,
 }
 
 impl Reactor {
@@ -118,6 +122,7 @@ impl Reactor {
             timers: Mutex::new(Timers::default()),
             waker,
             tick: AtomicU64::new(0),
+            io_events: AtomicU64::new(0),
         });
         #[cfg(target_os = "linux")]
         let precise = precise::PreciseTimer::new(poll.registry())
@@ -197,6 +202,7 @@ impl Reactor {
         polled?;
 
         if !self.events.is_empty() {
+            let mut dispatched = 0;
             let io = inner.io();
             for event in self.events.iter() {
                 let token = event.token();
@@ -214,12 +220,14 @@ impl Reactor {
                 let generation = (token.0 >> INDEX_BITS) as u32;
                 match io.get(index) {
                     Some(sched) if sched.generation == generation => {
+                        dispatched += 1;
                         sched.dispatch(tick, io::Ready::from_mio(event), &mut self.wake_buf);
                     }
                     // The registration is gone, or its slot now belongs to a newer one.
                     _ => log::trace!("dropping stale event for token {token:?}"),
                 }
             }
+            inner.io_events.fetch_add(dispatched, Ordering::Relaxed);
         }
 
         let woken = self.wake_buf.len();
@@ -290,6 +298,27 @@ impl Handle {
     /// How many timers are armed. For tests and diagnostics.
     pub fn timer_count(&self) -> usize {
         self.inner.timers().len()
+    }
+
+    /// The reactor's counters (see [`observe::Metrics`]).
+    ///
+    /// ```
+    /// let reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// let m = reactor.handle().metrics();
+    /// assert_eq!((m.io_events, m.registrations), (0, 0));
+    /// ```
+    pub fn metrics(&self) -> observe::Metrics {
+        let (timers_armed, timers_fired, timers_pending) = {
+            let timers = self.inner.timers();
+            (timers.armed, timers.fired, timers.len())
+        };
+        observe::Metrics {
+            io_events: self.inner.io_events.load(Ordering::Relaxed),
+            timers_armed,
+            timers_fired,
+            timers_pending,
+            registrations: self.inner.io().len(),
+        }
     }
 
     fn ptr_eq(&self, other: &Handle) -> bool {

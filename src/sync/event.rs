@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use ferrio_executor::observe::{tagged, WaitKind};
+
 /// A flag that tasks wait on until another sets it (asyncio's `Event`).
 /// Cloning gives another handle to the same flag.
 ///
@@ -62,7 +64,7 @@ impl Event {
             if self.is_set() {
                 return;
             }
-            listener.await;
+            tagged(WaitKind::Event, || "wait".to_owned(), listener).await;
         }
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use event_listener::Event;
+use ferrio_executor::observe::{tagged, WaitKind};
 
 /// A first-in, first-out queue for tasks (asyncio's `Queue`). Cloning gives
 /// another handle to the same queue.
@@ -155,7 +156,7 @@ impl<T> Queue<T> {
                 Ok(()) => return,
                 Err(QueueFull(back)) => item = back,
             }
-            listener.await;
+            tagged(WaitKind::Queue, || "put (full)".to_owned(), listener).await;
         }
     }
 
@@ -177,7 +178,7 @@ impl<T> Queue<T> {
             if let Ok(item) = self.get_nowait() {
                 return item;
             }
-            listener.await;
+            tagged(WaitKind::Queue, || "get (empty)".to_owned(), listener).await;
         }
     }
 
@@ -207,7 +208,8 @@ impl<T> Queue<T> {
             if self.state().unfinished == 0 {
                 return;
             }
-            listener.await;
+            let detail = || format!("join ({} unfinished)", self.state().unfinished);
+            tagged(WaitKind::Queue, detail, listener).await;
         }
     }
 }
