@@ -77,6 +77,7 @@ impl Runtime {
     /// # Panics
     ///
     /// If called from within a runtime: `.await` the future instead.
+    #[track_caller]
     pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
         let _reactor = context::enter(self.reactor.clone());
         self.executor().block_on(future)
@@ -315,6 +316,7 @@ impl Builder {
 ///
 /// If called from within a runtime (like `asyncio.run` from a running loop),
 /// or if the OS poller cannot be created.
+#[track_caller]
 pub fn run<F: Future>(main: F) -> F::Output {
     if ferrio_executor::in_runtime() {
         panic!("ferrio::run cannot be called from within a running runtime: `.await` the future, or `spawn` it, instead");

@@ -134,6 +134,25 @@ fn slow_poll_is_logged_with_name_spawn_site_and_duration() {
 }
 
 #[test]
+fn a_slow_poll_of_the_main_future_is_logged_with_the_block_on_call_site() {
+    capture();
+    let mut rt = ferrio::Runtime::builder()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(30))
+        .build()
+        .unwrap();
+    rt.block_on(async { std::thread::sleep(Duration::from_millis(60)) });
+    let site = format!("spawned at {}:{}:", file!(), line!() - 1);
+    let warnings = logged("ferrio::slow_poll", log::Level::Warn, &site);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("the main future (block_on's)"),
+        "{}",
+        warnings[0]
+    );
+}
+
+#[test]
 fn watchdog_reports_a_task_blocked_in_thread_sleep_while_it_is_blocked() {
     capture();
     let builder = ferrio::Runtime::builder()

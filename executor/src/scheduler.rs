@@ -463,7 +463,9 @@ impl<P: Park> Executor<P> {
     /// # Panics
     ///
     /// If this thread is already inside a runtime (`block_on` cannot nest).
+    #[track_caller]
     pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+        let caller = Location::caller();
         if in_runtime() {
             panic!("cannot start a ferrio runtime from within a runtime: `.await` the future, or `spawn` it, instead");
         }
@@ -477,9 +479,9 @@ impl<P: Park> Executor<P> {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                let began = self.core.observer.main_begin();
+                let began = self.core.observer.main_begin(caller);
                 let polled = future.as_mut().poll(&mut cx);
-                self.core.observer.main_end(began);
+                self.core.observer.main_end(began, caller);
                 if let Poll::Ready(output) = polled {
                     return output;
                 }

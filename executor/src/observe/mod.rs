@@ -40,6 +40,18 @@ pub(crate) use trace::TraceSink;
 use trace::{Source, Trace};
 use watchdog::Watchdog;
 
+/// The id `block_on`'s own future goes by in warnings (tasks start at 1).
+const MAIN_ID: u64 = 0;
+
+/// `block_on`'s future, as warnings name it.
+fn main_info(location: &'static Location<'static>) -> TaskInfo {
+    TaskInfo {
+        id: MAIN_ID,
+        name: None,
+        location,
+    }
+}
+
 /// Log target of task lifecycle messages.
 pub(crate) const TASK_TARGET: &str = "ferrio::task";
 
@@ -79,8 +91,11 @@ impl TaskInfo {
         self.location
     }
 
-    /// `name` if the task has one, else `task ID`.
+    /// `'name' (task ID)` if the task has one, else `task ID`.
     pub(crate) fn label(&self) -> String {
+        if self.id == MAIN_ID {
+            return "the main future (block_on's)".to_owned();
+        }
         match &self.name {
             Some(name) => format!("'{name}' (task {})", self.id),
             None => format!("task {}", self.id),
@@ -515,11 +530,7 @@ impl Observer {
         if let Some(trace) = &self.trace {
             trace.poll(&info, started, now);
         }
-        if self.config.debug && took >= self.config.slow_poll_threshold {
-            log::warn!(target: "ferrio::slow_poll",
-                "{} spawned at {} took {took:.3?} in one poll (threshold {:?}): it blocked the event loop",
-                info.label(), info.location, self.config.slow_poll_threshold);
-        }
+        self.check_slow(&info, took);
     }
 
     /// A task finished (completed, panicked or was cancelled).
@@ -607,15 +618,38 @@ impl Observer {
         }
     }
 
-    /// `block_on`'s future is about to be polled: when, if tracing.
-    pub(crate) fn main_begin(&self) -> Option<Instant> {
-        self.trace.as_ref().map(|_| Instant::now())
+    /// `block_on`'s future, called from `location`, is about to be polled:
+    /// when, if timing. Debug mode watches it as it watches tasks.
+    pub(crate) fn main_begin(&self, location: &'static Location<'static>) -> Option<Instant> {
+        if !self.timing() {
+            return None;
+        }
+        let now = Instant::now();
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.poll_begin(&main_info(location), now);
+        }
+        Some(now)
     }
 
     /// `block_on`'s future returned from the poll begun at `began`.
-    pub(crate) fn main_end(&self, began: Option<Instant>) {
-        if let (Some(trace), Some(began)) = (&self.trace, began) {
-            trace.main_poll(began, Instant::now());
+    pub(crate) fn main_end(&self, began: Option<Instant>, location: &'static Location<'static>) {
+        let Some(began) = began else { return };
+        let now = Instant::now();
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.poll_end();
+        }
+        if let Some(trace) = &self.trace {
+            trace.main_poll(began, now);
+        }
+        self.check_slow(&main_info(location), now - began);
+    }
+
+    /// Debug mode: warns of a poll that took `took`.
+    fn check_slow(&self, info: &TaskInfo, took: Duration) {
+        if self.config.debug && took >= self.config.slow_poll_threshold {
+            log::warn!(target: "ferrio::slow_poll",
+                "{} spawned at {} took {took:.3?} in one poll (threshold {:?}): it blocked the event loop",
+                info.label(), info.location, self.config.slow_poll_threshold);
         }
     }
 
