@@ -407,6 +407,8 @@ const MAX_WAITS: usize = 8;
 /// (the watchdog and trace parts it shares are behind their own locks).
 pub(crate) struct Observer {
     config: ObserveConfig,
+    /// `config.timing()`, read on every poll.
+    timing: bool,
     /// The task being polled now.
     pub(crate) current: RefCell<Option<TaskInfo>>,
     /// When the executor was made.
@@ -434,6 +436,7 @@ impl Observer {
                 config.slow_poll_threshold, config.watchdog_threshold);
         }
         Observer {
+            timing: config.timing(),
             config,
             current: RefCell::new(None),
             created: Instant::now(),
@@ -447,7 +450,7 @@ impl Observer {
     }
 
     pub(crate) fn timing(&self) -> bool {
-        self.config.timing()
+        self.timing
     }
 
     /// Where blocking jobs record their slices, if tracing.
