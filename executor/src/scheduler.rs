@@ -128,13 +128,13 @@ impl Shared {
     pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
         let task = with_current(|core| match core {
             Some(core) if self.is_current(core) => {
-                let id = task.id();
                 let len = {
                     let mut local = core.local.borrow_mut();
                     local.push_back(task);
                     local.len()
                 };
-                core.observer.woken(id, len);
+                core.observer
+                    .woken(|| core.local.borrow().back().map_or(0, |t| t.id()), len);
                 None
             }
             _ => Some(task),
@@ -254,19 +254,16 @@ impl Core {
     where
         F: Future + 'static,
     {
-        let task = Task::new(future, self.shared.clone(), info.clone());
+        let task = Task::new(future, self.shared.clone(), info);
         let handle = task.join_handle();
         if self.shared.closed.load(Ordering::Acquire) {
             // Spawned while the runtime shuts down: cancelled at once.
             Runnable::shutdown(&*task);
         } else {
+            let len = self.local.borrow().len() + 1;
+            self.observer.spawned(len, || task.info());
             // A new task starts NOTIFIED: it is queued exactly once here.
-            let len = {
-                let mut local = self.local.borrow_mut();
-                local.push_back(task);
-                local.len()
-            };
-            self.observer.spawned(&info, len);
+            self.local.borrow_mut().push_back(task);
         }
         handle
     }
@@ -275,7 +272,7 @@ impl Core {
     /// still in a queue.
     pub(crate) fn dump(&self) -> Dump {
         let now = Instant::now();
-        let running = self.observer.current.borrow().as_ref().map(|c| c.id);
+        let running = self.observer.current_id();
         let mut tasks: Vec<Arc<dyn Runnable>> = self
             .registry
             .borrow()

@@ -175,8 +175,9 @@ pub(crate) struct Task<F: Future> {
     id: u64,
     /// Where `spawn` was called: one pointer, for the dump, logs and `Debug`.
     site: &'static Location<'static>,
-    /// Given with `task::Builder::name`; most tasks have none.
-    name: Option<Arc<str>>,
+    /// Given with `task::Builder::name`; most tasks have none. Boxed so the
+    /// field is one pointer (a named spawn allocates once more).
+    name: Option<Box<Arc<str>>>,
 }
 
 // SAFETY: `Task<F>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and be
@@ -206,7 +207,7 @@ impl<F: Future + 'static> Task<F> {
             slot: AtomicUsize::new(NO_SLOT),
             id: info.id,
             site: info.location,
-            name: info.name,
+            name: info.name.map(Box::new),
         })
     }
 
@@ -223,7 +224,7 @@ impl<F: Future + 'static> Task<F> {
     /// Executor thread only, while `COMPLETE` is clear (see `stage`).
     fn finish(&self, result: Result<F::Output, JoinError>, core: Option<&Core>) {
         if let Some(core) = core {
-            core.observer.finished(&self.info());
+            core.observer.finished(self.id, || self.info());
         }
         // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
         let stage = unsafe { &mut *self.stage.get() };
@@ -266,7 +267,8 @@ impl<F: Future + 'static> Runnable for Task<F> {
             // never moved: it stays in `stage` until it is dropped in place by
             // assigning another stage.
             let future = unsafe { Pin::new_unchecked(future) };
-            core.observer.poll_begin(self.info());
+            core.observer
+                .poll_begin(self.id, self.site, self.name.as_deref());
             let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
             core.observer.poll_end();
             match polled {
@@ -303,7 +305,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
     fn info(&self) -> TaskInfo {
         TaskInfo {
             id: self.id,
-            name: self.name.clone(),
+            name: self.name.as_deref().cloned(),
             location: self.site,
         }
     }
@@ -392,7 +394,7 @@ impl<F: Future + 'static> JoinSource<F::Output> for Task<F> {
     }
 
     fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.name.as_deref().map(|name| &**name)
     }
 
     fn location(&self) -> &'static Location<'static> {

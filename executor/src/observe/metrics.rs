@@ -55,7 +55,8 @@ pub struct Metrics {
     pub remote_wakes: u64,
     /// Times the loop parked (turned the reactor).
     pub parks: u64,
-    /// Time since the executor was made, outside parks: running tasks.
+    /// Time since the executor was made, outside parks: running tasks (and
+    /// the caller's own time between two `block_on` calls).
     pub busy: Duration,
     /// Time spent parked: waiting for I/O, timers or wakes.
     pub parked: Duration,

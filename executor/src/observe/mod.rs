@@ -42,6 +42,8 @@ use watchdog::Watchdog;
 
 /// The id `block_on`'s own future goes by in warnings (tasks start at 1).
 const MAIN_ID: u64 = 0;
+/// `current_id` between polls.
+const NO_TASK: u64 = u64::MAX;
 
 /// `block_on`'s future, as warnings name it.
 fn main_info(location: &'static Location<'static>) -> TaskInfo {
@@ -139,7 +141,7 @@ pub(crate) fn write_repr(
 /// });
 /// ```
 pub fn current() -> Option<TaskInfo> {
-    with_current(|core| core.and_then(|core| core.observer.current.borrow().clone()))
+    with_current(|core| core.and_then(|core| core.observer.current()))
 }
 
 /// Every live task of the current runtime, with what each waits on
@@ -409,8 +411,13 @@ pub(crate) struct Observer {
     config: ObserveConfig,
     /// `config.timing()`, read on every poll.
     timing: bool,
-    /// The task being polled now.
-    pub(crate) current: RefCell<Option<TaskInfo>>,
+    /// The id of the task being polled now (`NO_TASK` between polls). Cells,
+    /// not a `TaskInfo`, so a poll of an unnamed task pays two stores.
+    current_id: Cell<u64>,
+    /// Its spawn site.
+    current_site: Cell<Option<&'static Location<'static>>>,
+    /// Its name, if it has one.
+    current_name: Cell<Option<Arc<str>>>,
     /// When the executor was made.
     created: Instant,
     pub(crate) counters: metrics::Counters,
@@ -438,7 +445,9 @@ impl Observer {
         Observer {
             timing: config.timing(),
             config,
-            current: RefCell::new(None),
+            current_id: Cell::new(NO_TASK),
+            current_site: Cell::new(None),
+            current_name: Cell::new(None),
             created: Instant::now(),
             counters: metrics::Counters::default(),
             stats: RefCell::new(HashMap::new()),
@@ -458,12 +467,21 @@ impl Observer {
         self.trace.as_ref().map(Trace::sink)
     }
 
-    /// A task was made and queued.
-    pub(crate) fn spawned(&self, info: &TaskInfo, queue_len: usize) {
+    /// A task was made and is being queued (`queue_len` long then); `info`
+    /// is asked for only if it is logged or timed.
+    #[inline]
+    pub(crate) fn spawned(&self, queue_len: usize, info: impl FnOnce() -> TaskInfo) {
         self.counters.spawned.set(self.counters.spawned.get() + 1);
         self.counters.queued(queue_len);
+        if self.timing || log::log_enabled!(target: TASK_TARGET, log::Level::Debug) {
+            self.spawned_slow(&info());
+        }
+    }
+
+    #[cold]
+    fn spawned_slow(&self, info: &TaskInfo) {
         log::debug!(target: TASK_TARGET, "spawned {} at {}", info.label(), info.location);
-        if self.timing() {
+        if self.timing {
             let now = Instant::now();
             let mut stats = TaskStats::new(now);
             if let Some(trace) = &self.trace {
@@ -476,17 +494,63 @@ impl Observer {
 
     /// What is waking (or spawning) a task now, for the trace.
     fn source(&self, woken_wait: Option<WaitKind>) -> Source {
-        match self.current.borrow().as_ref() {
-            Some(task) => Source::Task(task.id),
+        match self.current_id() {
+            Some(id) => Source::Task(id),
             None if self.parking.get() => Source::Reactor(woken_wait),
             None => Source::Main,
         }
     }
 
-    /// A task is about to be polled.
-    pub(crate) fn poll_begin(&self, info: TaskInfo) {
+    /// The id of the task being polled, if any.
+    pub(crate) fn current_id(&self) -> Option<u64> {
+        Some(self.current_id.get()).filter(|&id| id != NO_TASK)
+    }
+
+    /// The task being polled, if any.
+    pub(crate) fn current(&self) -> Option<TaskInfo> {
+        let id = self.current_id()?;
+        let name = self.current_name.take();
+        self.current_name.set(name.clone());
+        Some(TaskInfo {
+            id,
+            name,
+            location: self.current_site.get()?,
+        })
+    }
+
+    /// A task is about to be polled: the hot path, a few stores.
+    #[inline]
+    pub(crate) fn poll_begin(
+        &self,
+        id: u64,
+        site: &'static Location<'static>,
+        name: Option<&Arc<str>>,
+    ) {
         self.counters.polls.set(self.counters.polls.get() + 1);
-        if self.timing() {
+        self.current_id.set(id);
+        self.current_site.set(Some(site));
+        if let Some(name) = name {
+            self.current_name.set(Some(name.clone()));
+        }
+        if self.timing {
+            self.poll_begin_timed();
+        }
+    }
+
+    /// The poll that `poll_begin` announced returned (or panicked).
+    #[inline]
+    pub(crate) fn poll_end(&self) {
+        if self.timing {
+            self.poll_end_timed();
+        }
+        self.current_id.set(NO_TASK);
+        drop(self.current_name.take());
+    }
+
+    #[cold]
+    fn poll_begin_timed(&self) {
+        let Some(info) = self.current() else { return };
+        {
             let now = Instant::now();
             {
                 let mut stats = self.stats.borrow_mut();
@@ -510,13 +574,11 @@ impl Observer {
             }
             self.poll_started.set(Some(now));
         }
-        *self.current.borrow_mut() = Some(info);
     }
 
-    /// The poll that `poll_begin` announced returned (or panicked).
-    pub(crate) fn poll_end(&self) {
-        let info = self.current.borrow_mut().take();
-        let (Some(started), Some(info)) = (self.poll_started.take(), info) else {
+    #[cold]
+    fn poll_end_timed(&self) {
+        let (Some(started), Some(info)) = (self.poll_started.take(), self.current()) else {
             return;
         };
         let now = Instant::now();
@@ -536,23 +598,30 @@ impl Observer {
         self.check_slow(&info, took);
     }
 
-    /// A task finished (completed, panicked or was cancelled).
-    pub(crate) fn finished(&self, info: &TaskInfo) {
+    /// A task finished (completed, panicked or was cancelled); `info` is
+    /// asked for only if it is logged or timed.
+    #[inline]
+    pub(crate) fn finished(&self, id: u64, info: impl FnOnce() -> TaskInfo) {
         self.counters.finished.set(self.counters.finished.get() + 1);
-        log::debug!(target: TASK_TARGET, "finished {} spawned at {}", info.label(), info.location);
-        if self.timing() {
-            self.stats.borrow_mut().remove(&info.id);
+        if log::log_enabled!(target: TASK_TARGET, log::Level::Debug) {
+            let info = info();
+            log::debug!(target: TASK_TARGET, "finished {} spawned at {}", info.label(), info.location);
+        }
+        if self.timing {
+            self.stats.borrow_mut().remove(&id);
         }
     }
 
-    /// A task was woken on this thread; `queue_len` is the local queue's new length.
-    pub(crate) fn woken(&self, id: u64, queue_len: usize) {
+    /// A task was woken on this thread; `queue_len` is the local queue's new
+    /// length; `id` is asked for only when timing.
+    #[inline]
+    pub(crate) fn woken(&self, id: impl FnOnce() -> u64, queue_len: usize) {
         self.counters
             .local_wakes
             .set(self.counters.local_wakes.get() + 1);
         self.counters.queued(queue_len);
-        if self.timing() {
-            self.note_wake(id, false);
+        if self.timing {
+            self.note_wake(id(), false);
         }
     }
 
@@ -585,7 +654,7 @@ impl Observer {
         if !self.timing() {
             return;
         }
-        let Some(id) = self.current.borrow().as_ref().map(|c| c.id) else {
+        let Some(id) = self.current_id() else {
             return;
         };
         let mut stats = self.stats.borrow_mut();
