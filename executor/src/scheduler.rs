@@ -128,13 +128,9 @@ impl Shared {
     pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
         let task = with_current(|core| match core {
             Some(core) if self.is_current(core) => {
-                let len = {
-                    let mut local = core.local.borrow_mut();
-                    local.push_back(task);
-                    local.len()
-                };
+                core.local.borrow_mut().push_back(task);
                 core.observer
-                    .woken(|| core.local.borrow().back().map_or(0, |t| t.id()), len);
+                    .woken(|| core.local.borrow().back().map_or(0, |t| t.id()));
                 None
             }
             _ => Some(task),
@@ -225,16 +221,14 @@ impl Core {
         } else {
             Vec::new()
         };
-        let len = {
-            let mut local = self.local.borrow_mut();
-            local.extend(drained);
-            local.len()
-        };
-        self.observer.woken_remotely(ids.into_iter(), len);
+        self.local.borrow_mut().extend(drained);
+        self.observer.woken_remotely(ids.into_iter());
     }
 
     /// Runs up to `budget` tasks; returns true if more are ready.
     fn run_batch(&self, budget: usize) -> bool {
+        // The queue's high-water mark, sampled once a batch.
+        self.observer.counters.queued(self.local.borrow().len());
         for _ in 0..budget {
             let Some(task) = self.next_task() else {
                 return false;
@@ -260,8 +254,7 @@ impl Core {
             // Spawned while the runtime shuts down: cancelled at once.
             Runnable::shutdown(&*task);
         } else {
-            let len = self.local.borrow().len() + 1;
-            self.observer.spawned(len, || task.info());
+            self.observer.spawned(|| task.info());
             // A new task starts NOTIFIED: it is queued exactly once here.
             self.local.borrow_mut().push_back(task);
         }

@@ -270,7 +270,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
             core.observer
                 .poll_begin(self.id, self.site, self.name.as_deref());
             let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
-            core.observer.poll_end();
+            core.observer.poll_end(self.name.is_some());
             match polled {
                 Ok(Poll::Pending) => {
                     // Only tasks that wait are registered: one that completes

@@ -62,7 +62,8 @@ pub struct Metrics {
     pub parked: Duration,
     /// Tasks in the run queues now.
     pub queue_depth: usize,
-    /// The most tasks the local run queue ever held.
+    /// The most tasks the local run queue held, as sampled at the start of
+    /// each batch of polls.
     pub queue_max: usize,
     /// Blocking-pool threads alive now (running or idle).
     pub blocking_threads: usize,

@@ -467,12 +467,11 @@ impl Observer {
         self.trace.as_ref().map(Trace::sink)
     }
 
-    /// A task was made and is being queued (`queue_len` long then); `info`
+    /// A task was made and is being queued; `info`
     /// is asked for only if it is logged or timed.
     #[inline]
-    pub(crate) fn spawned(&self, queue_len: usize, info: impl FnOnce() -> TaskInfo) {
+    pub(crate) fn spawned(&self, info: impl FnOnce() -> TaskInfo) {
         self.counters.spawned.set(self.counters.spawned.get() + 1);
-        self.counters.queued(queue_len);
         if self.timing || log::log_enabled!(target: TASK_TARGET, log::Level::Debug) {
             self.spawned_slow(&info());
         }
@@ -537,14 +536,17 @@ impl Observer {
         }
     }
 
-    /// The poll that `poll_begin` announced returned (or panicked).
+    /// The poll that `poll_begin` announced returned (or panicked);
+    /// `named`: the task has a name (to let go of).
     #[inline]
-    pub(crate) fn poll_end(&self) {
+    pub(crate) fn poll_end(&self, named: bool) {
         if self.timing {
             self.poll_end_timed();
         }
         self.current_id.set(NO_TASK);
-        drop(self.current_name.take());
+        if named {
+            drop(self.current_name.take());
+        }
     }
 
     #[cold]
@@ -612,22 +614,19 @@ impl Observer {
         }
     }
 
-    /// A task was woken on this thread; `queue_len` is the local queue's new
-    /// length; `id` is asked for only when timing.
+    /// A task was woken on this thread; `id` is asked for only when timing.
     #[inline]
-    pub(crate) fn woken(&self, id: impl FnOnce() -> u64, queue_len: usize) {
+    pub(crate) fn woken(&self, id: impl FnOnce() -> u64) {
         self.counters
             .local_wakes
             .set(self.counters.local_wakes.get() + 1);
-        self.counters.queued(queue_len);
         if self.timing {
             self.note_wake(id(), false);
         }
     }
 
     /// Tasks woken from other threads reached the local queue.
-    pub(crate) fn woken_remotely(&self, ids: impl Iterator<Item = u64>, queue_len: usize) {
-        self.counters.queued(queue_len);
+    pub(crate) fn woken_remotely(&self, ids: impl Iterator<Item = u64>) {
         if self.timing() {
             for id in ids {
                 self.note_wake(id, true);
