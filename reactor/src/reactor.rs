@@ -218,7 +218,7 @@ impl Reactor {
 impl Drop for Reactor {
     /// Marks the reactor shut down and wakes everyone still waiting on it:
     /// every socket waiter and every timer. They poll again and find the
-    /// reactor gone (a socket fails with [`shut_down_error`], a timer moves
+    /// reactor gone (a socket fails with `shut_down_error`, a timer moves
     /// to the reactor current where it is polled), instead of waiting forever.
     fn drop(&mut self) {
         let inner = &*self.handle.inner;
