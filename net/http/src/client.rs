@@ -3,7 +3,7 @@
 //! request written, the response head read, one retry on a stale keep-alive
 //! connection, and redirects.
 //!
-//! Not here: parsing (`proto.rs`), the limits (`pool.rs`), the body (`response.rs`).
+//! Not here: parsing (`codec/`), the limits (`pool.rs`), the body (`response.rs`).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -20,16 +20,28 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 use url::Url;
 
-use super::conn::{bounded, connect, Conn};
+use super::codec::{self, BodyDecoder, ResponseHead};
+use super::conn::{bounded, connect, Conn, Sent};
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::pool::{Host, Key, Limits, Pool};
-use super::proto::{self, BodyDecoder, ResponseHead};
 use super::response::{BodyOptions, Response};
 use super::tls::{client_config, Certificate};
 use ferrio_net::Resolver;
 
 /// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrio/", env!("CARGO_PKG_VERSION"));
+
+/// The default [`ClientBuilder::max_body_bytes`]: 64 MiB.
+///
+/// Far more than an API answer or a page needs, so that a default client
+/// reads whole what it is asked to; yet one response cannot make it hold a
+/// gigabyte, nor the default 100 connections more than a few. Larger bodies
+/// are read with [`Response::chunk`], which has no cap, or after raising it.
+///
+/// ```
+/// assert_eq!(ferrio::http::DEFAULT_MAX_BODY_BYTES, 64 * 1024 * 1024);
+/// ```
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How long an idle pooled connection is kept by default
 /// ([`ClientBuilder::pool_idle_timeout`]).
@@ -86,7 +98,7 @@ struct Inner {
     pool_timeout: Option<Duration>,
     max_redirects: usize,
     max_header_bytes: usize,
-    max_body_bytes: Option<u64>,
+    max_body_bytes: u64,
 }
 
 impl Client {
@@ -214,7 +226,7 @@ impl fmt::Debug for Client {
 /// | [`max_redirects`](ClientBuilder::max_redirects) | 10 |
 /// | [`user_agent`](ClientBuilder::user_agent) | `ferrio/<version>` |
 /// | [`max_header_bytes`](ClientBuilder::max_header_bytes) | 64 KiB |
-/// | [`max_body_bytes`](ClientBuilder::max_body_bytes) | none |
+/// | [`max_body_bytes`](ClientBuilder::max_body_bytes) | 64 MiB ([`DEFAULT_MAX_BODY_BYTES`]) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -241,7 +253,7 @@ pub struct ClientBuilder {
     user_agent: HeaderValue,
     headers: HeaderMap,
     max_header_bytes: usize,
-    max_body_bytes: Option<u64>,
+    max_body_bytes: u64,
     roots: Vec<Certificate>,
     resolver: Resolver,
     /// The first invalid setting, reported by `build`.
@@ -262,7 +274,7 @@ impl ClientBuilder {
             user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
             headers: HeaderMap::new(),
             max_header_bytes: 64 * 1024,
-            max_body_bytes: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             roots: Vec::new(),
             resolver: Resolver::system(),
             error: None,
@@ -368,9 +380,21 @@ impl ClientBuilder {
     }
 
     /// The most bytes (after gzip decoding) that [`Response::bytes`],
-    /// [`Response::text`] and [`Response::json`] accept.
+    /// [`Response::text`] and [`Response::json`] accept; 64 MiB
+    /// ([`DEFAULT_MAX_BODY_BYTES`]) unless set. Past it they fail with
+    /// [`ErrorKind::TooLarge`], at once when `Content-Length` says so.
+    /// [`Response::chunk`] streams a body of any size; `u64::MAX` lifts the
+    /// cap for the others.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder()
+    ///     .max_body_bytes(1 << 30) // a 1 GiB download, read whole
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
     pub fn max_body_bytes(mut self, n: u64) -> ClientBuilder {
-        self.max_body_bytes = Some(n);
+        self.max_body_bytes = n;
         self
     }
 
@@ -649,6 +673,23 @@ fn key_of(url: &Url) -> Result<Key, Error> {
     Ok(Key { https, host, port })
 }
 
+/// Where a redirect from `url` with `location` goes: `location` resolved
+/// against `url` (RFC 9110, 10.2.2), which must be an `http` or `https` URL
+/// with a host.
+pub(crate) fn redirect_target(url: &Url, location: &HeaderValue) -> Result<Url, Error> {
+    location
+        .to_str()
+        .ok()
+        .and_then(|l| url.join(l).ok())
+        .filter(|next| key_of(next).is_ok())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Redirect,
+                format!("invalid Location {location:?}"),
+            )
+        })
+}
+
 /// Methods that can be sent twice with the effect of once (RFC 9110, 9.2.2).
 fn is_idempotent(method: &Method) -> bool {
     matches!(
@@ -694,18 +735,7 @@ impl Inner {
             let Some(location) = response.headers().get(LOCATION) else {
                 return Ok(response);
             };
-            let next = location
-                .to_str()
-                .ok()
-                .and_then(|l| url.join(l).ok())
-                .filter(|next| matches!(next.scheme(), "http" | "https"))
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Redirect,
-                        format!("invalid Location {location:?}"),
-                    )
-                    .at(&url)
-                })?;
+            let next = redirect_target(&url, location).map_err(|e| e.at(&url))?;
             visited.push(url.clone());
             if visited.contains(&next) {
                 return Err(Error::new(
@@ -797,7 +827,10 @@ impl Inner {
             None => self.connect(&key).await?,
         };
         loop {
-            match self.exchange(&mut conn, &head, body, method).await {
+            match self
+                .exchange(&mut conn, &head, body, method, deadline)
+                .await
+            {
                 Ok((head_in, decoder, keep_alive)) => {
                     let options = BodyOptions {
                         keep_alive,
@@ -851,7 +884,7 @@ impl Inner {
                 .insert(CONTENT_LENGTH, HeaderValue::from(length));
         }
         let mut out = Vec::with_capacity(256);
-        proto::encode_request_head(method, url, &headers, &mut out);
+        codec::encode_request_head(method, url, &headers, &mut out);
         if let Some(body) = body.filter(|b| b.len() <= COALESCE_BODY) {
             out.extend_from_slice(body);
         }
@@ -876,20 +909,46 @@ impl Inner {
         head: &[u8],
         body: Option<&Bytes>,
         method: &Method,
+        deadline: Option<Instant>,
     ) -> Result<(ResponseHead, BodyDecoder, bool), Failed> {
         let early = |error: Error| Failed {
             before_response: error_is_connection(&error),
             error,
         };
-        // `send` bounds this whole exchange by the total deadline; only the
-        // read timeout needs a timer of its own here.
+        // `send` bounds this whole exchange by the total deadline, but its
+        // timer fires only while the exchange waits: each write and read
+        // checks the deadline first (without a timer of its own), so a server
+        // that is always ready cannot carry the exchange past it.
+        let past_deadline = || Failed {
+            error: Error::timeout(TimeoutKind::Total),
+            before_response: false,
+        };
+        if is_past(deadline) {
+            return Err(past_deadline());
+        }
         conn.write_all(head, None).await.map_err(early)?;
+        // Whether every byte of the request went out: a connection whose
+        // request was cut short by an early answer cannot carry another.
+        let mut sent_all = true;
+        // The failed write of a body the server may have answered early.
+        let mut write_failed = None;
         if let Some(body) = body.filter(|b| b.len() > COALESCE_BODY) {
-            conn.write_all(body, None).await.map_err(early)?;
+            let watched = conn
+                .write_watching(body, deadline, self.max_header_bytes, has_final_head)
+                .await
+                .map_err(early)?;
+            match watched {
+                Sent::All => {}
+                Sent::Answered => sent_all = false,
+                Sent::Failed(error) => {
+                    sent_all = false;
+                    write_failed = Some(error);
+                }
+            }
         }
         let mut received = false;
         loop {
-            match proto::parse_response_head(conn.buffered(), self.max_header_bytes) {
+            match codec::parse_response_head(conn.buffered(), self.max_header_bytes) {
                 Ok(Some((head, len))) => {
                     conn.consume(len);
                     if head.status.is_informational()
@@ -897,12 +956,12 @@ impl Inner {
                     {
                         continue;
                     }
-                    let framing = proto::framing(method, &head).map_err(|e| Failed {
+                    let framing = codec::framing(method, &head).map_err(|e| Failed {
                         error: Error::with_source(ErrorKind::MalformedResponse, "", e),
                         before_response: false,
                     })?;
                     let decoder = BodyDecoder::new(framing.kind, self.max_header_bytes);
-                    return Ok((head, decoder, framing.keep_alive));
+                    return Ok((head, decoder, framing.keep_alive && sent_all));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -916,6 +975,22 @@ impl Inner {
                         before_response: false,
                     });
                 }
+            }
+            if let Some(error) = write_failed.take().filter(|_| conn.buffered().is_empty()) {
+                // Nothing from the server before the write failed: a
+                // response may still be on its way (its reset may have
+                // overtaken it), but most likely there is none.
+                if is_past(deadline) {
+                    return Err(past_deadline());
+                }
+                if !matches!(conn.fill(self.read_timeout, None).await, Ok(n) if n > 0) {
+                    return Err(early(error));
+                }
+                received = true;
+                continue;
+            }
+            if is_past(deadline) {
+                return Err(past_deadline());
             }
             match conn.fill(self.read_timeout, None).await {
                 Ok(0) => {
@@ -938,6 +1013,30 @@ impl Inner {
             }
         }
     }
+}
+
+/// Whether `buf` starts with a final response head (or with bytes that can
+/// never be one), after any number of 1xx heads: while a body is being sent,
+/// the point at which the server has answered.
+fn has_final_head(mut buf: &[u8]) -> bool {
+    loop {
+        match codec::parse_response_head(buf, usize::MAX) {
+            Ok(Some((head, len)))
+                if head.status.is_informational()
+                    && head.status != StatusCode::SWITCHING_PROTOCOLS =>
+            {
+                buf = &buf[len..];
+            }
+            Ok(Some(_)) => return true,
+            Ok(None) => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Whether `deadline` has passed.
+fn is_past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
 }
 
 /// Whether `e` is the connection failing (not a timeout or a bad response).

@@ -2,7 +2,7 @@
 //! buffer, every wait on it bounded by the request's timeouts; and how a new
 //! one is opened (DNS, TCP, TLS, all under the connect timeout).
 //!
-//! Not here: what the bytes mean (`proto.rs`), or which connection to use
+//! Not here: what the bytes mean (`codec/`), or which connection to use
 //! (`pool.rs`).
 
 use std::future::Future;
@@ -31,6 +31,11 @@ const READ_SIZE: usize = 16 * 1024;
 
 /// Runs `future` until the earlier of `step` (a duration from now, and the
 /// timeout it stands for) and the request's `total` deadline.
+///
+/// A deadline already past fails before `future` is polled at all: a
+/// timeout looks at its timer only when the future it wraps is pending, so a
+/// source that is always ready (a server streaming without end) would
+/// otherwise carry a request past its deadline one ready read at a time.
 pub(crate) async fn bounded<F: Future>(
     future: F,
     step: Option<(Duration, TimeoutKind)>,
@@ -44,10 +49,23 @@ pub(crate) async fn bounded<F: Future>(
     };
     match limit {
         None => Ok(future.await),
+        Some((at, kind)) if at <= Instant::now() => Err(Error::timeout(kind)),
         Some((at, kind)) => timeout_at(at, future)
             .await
             .map_err(|_| Error::timeout(kind)),
     }
+}
+
+/// How [`Conn::write_watching`] ended.
+#[derive(Debug)]
+pub(crate) enum Sent {
+    /// Every byte was written and flushed.
+    All,
+    /// The server answered before every byte was written; the rest was not
+    /// sent, so the connection cannot carry another request.
+    Answered,
+    /// Writing failed; what the server sent before is buffered.
+    Failed(Error),
 }
 
 /// A connection and the bytes read from it that were not used yet.
@@ -146,6 +164,72 @@ impl Conn {
             stream.flush().await
         };
         bounded(write, None, total).await?.map_err(Error::io)
+    }
+
+    /// Writes all of `bytes` and flushes, never past `total`, while reading
+    /// what the server sends meanwhile (RFC 9112, section 9.5: a client
+    /// sending a body watches for a response). Stops writing as soon as
+    /// `answered` says the buffered bytes hold a response, or once more than
+    /// `max_unasked` bytes are buffered (the head reader then reports them).
+    ///
+    /// # Errors
+    ///
+    /// Only the total timeout: a failed write is [`Sent::Failed`], since
+    /// what the server sent before it failed may still be a response.
+    pub(crate) async fn write_watching(
+        &mut self,
+        bytes: &[u8],
+        total: Option<Instant>,
+        max_unasked: usize,
+        answered: impl Fn(&[u8]) -> bool,
+    ) -> Result<Sent, Error> {
+        let mut written = 0;
+        // Cleared at the end of the server's stream (or a failed read): the
+        // write goes on, and fails or not on its own.
+        let mut reading = true;
+        let send = std::future::poll_fn(|cx| {
+            while reading && self.end - self.start < max_unasked {
+                self.make_room();
+                let room = &mut self.buf[self.end..];
+                match Pin::new(&mut *self.stream).poll_read(cx, room) {
+                    Poll::Ready(Ok(0)) => reading = false,
+                    Poll::Ready(Ok(n)) => {
+                        self.end += n;
+                        log::trace!("read {n} bytes while sending");
+                        if answered(self.buffered()) {
+                            log::debug!(
+                                "the server answered after {written} of {} body bytes; sending no more",
+                                bytes.len()
+                            );
+                            return Poll::Ready(Sent::Answered);
+                        }
+                    }
+                    Poll::Ready(Err(e)) => {
+                        log::debug!("read while sending failed: {e}");
+                        reading = false;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            while written < bytes.len() {
+                match Pin::new(&mut *self.stream).poll_write(cx, &bytes[written..]) {
+                    Poll::Ready(Ok(0)) => {
+                        return Poll::Ready(Sent::Failed(Error::io(
+                            io::ErrorKind::WriteZero.into(),
+                        )))
+                    }
+                    Poll::Ready(Ok(n)) => written += n,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Sent::Failed(Error::io(e))),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            match Pin::new(&mut *self.stream).poll_flush(cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(Sent::All),
+                Poll::Ready(Err(e)) => Poll::Ready(Sent::Failed(Error::io(e))),
+                Poll::Pending => Poll::Pending,
+            }
+        });
+        bounded(send, None, total).await
     }
 
     /// Whether an idle connection can still carry a request: the server has

@@ -1,7 +1,7 @@
 //! The one error type of the HTTP client: what went wrong ([`ErrorKind`]), for
 //! which URL, and the underlying cause.
 //!
-//! Not here: the wire parser's own error ([`super::proto::ProtoError`]), which
+//! Not here: the wire parser's own error ([`super::codec::ProtoError`]), which
 //! becomes an [`Error`] with the URL of the request it broke.
 
 use std::fmt;

@@ -73,20 +73,26 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod codec;
 mod conn;
 mod error;
 mod headers;
 mod pool;
-mod proto;
 mod response;
 mod tls;
+
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 // Documented by its own inner docs: an outer doc here would make rustdoc
 // resolve its links from this module.
 pub mod server;
 
 pub use bytes::Bytes;
-pub use client::{Client, ClientBuilder, RequestBuilder, DEFAULT_USER_AGENT};
+pub use client::{
+    Client, ClientBuilder, RequestBuilder, DEFAULT_MAX_BODY_BYTES, DEFAULT_USER_AGENT,
+};
 pub use error::{Error, ErrorKind, TimeoutKind};
 pub use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 pub use http::{Method, StatusCode, Version};

@@ -1,5 +1,5 @@
 //! A response: its head, and its body read from the connection on demand,
-//! de-framed (`proto.rs`), un-gzipped, and turned into bytes, text or JSON.
+//! de-framed (`codec/`), un-gzipped, and turned into bytes, text or JSON.
 //!
 //! The connection goes back to the pool only once the body was read to its
 //! end; a response dropped before that closes its connection (the unread
@@ -16,10 +16,11 @@ use http::{StatusCode, Version};
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use super::codec::{BodyDecoder, ProtoError, ResponseHead};
 use super::conn::Conn;
 use super::error::{Error, ErrorKind};
+use super::headers;
 use super::pool::Permit;
-use super::proto::{BodyDecoder, ProtoError, ResponseHead};
 
 /// How many decoded bytes one gzip step may produce before the client looks
 /// at them. [`Response::chunk`] returns one step's output, and
@@ -78,7 +79,7 @@ pub(crate) struct Body {
     read_timeout: Option<Duration>,
     /// The request's total deadline: it covers the body too.
     deadline: Option<Instant>,
-    max_body_bytes: Option<u64>,
+    max_body_bytes: u64,
     trailers: Option<HeaderMap>,
     /// The body was read to its end (and decoded to its end).
     done: bool,
@@ -149,7 +150,7 @@ pub(crate) struct BodyOptions {
     pub(crate) gunzip: bool,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
-    pub(crate) max_body_bytes: Option<u64>,
+    pub(crate) max_body_bytes: u64,
 }
 
 impl Response {
@@ -215,8 +216,7 @@ impl Response {
     /// The body's length from `Content-Length`, if the server sent one (and
     /// the body is not being un-gzipped).
     pub fn content_length(&self) -> Option<u64> {
-        let value = self.headers.get(CONTENT_LENGTH)?.to_str().ok()?;
-        value.trim().parse().ok()
+        headers::content_length(&self.headers).ok().flatten()
     }
 
     /// The trailer fields of a chunked body, once the body was read to its end.
@@ -253,7 +253,9 @@ impl Response {
         self.body.next_chunk().await.map_err(|e| e.at(&self.url))
     }
 
-    /// The whole body, at most `max_body_bytes` of it.
+    /// The whole body, at most
+    /// [`max_body_bytes`](super::ClientBuilder::max_body_bytes) of it (64 MiB
+    /// unless the client set another cap).
     ///
     /// # Errors
     ///
@@ -267,10 +269,8 @@ impl Response {
             )
         };
         let length = self.content_length();
-        if let (Some(limit), Some(length)) = (limit, length) {
-            if length > limit {
-                return Err(too_large(limit).at(&self.url));
-            }
+        if length.is_some_and(|length| length > limit) {
+            return Err(too_large(limit).at(&self.url));
         }
         let mut piece = match self.chunk().await? {
             None => return Ok(Bytes::new()),
@@ -280,10 +280,8 @@ impl Response {
         // returned as it is, without copying it into here.
         let mut all = Vec::new();
         loop {
-            if let Some(limit) = limit {
-                if (all.len() + piece.len()) as u64 > limit {
-                    return Err(too_large(limit).at(&self.url));
-                }
+            if (all.len() + piece.len()) as u64 > limit {
+                return Err(too_large(limit).at(&self.url));
             }
             let next = self.chunk().await?;
             if all.is_empty() && next.is_none() {

@@ -14,9 +14,9 @@
 //! `Fn(Request) -> impl Future<Output = Response>`, with the `http` crate's
 //! types and the whole body in a `Vec<u8>` both ways.
 //!
-//! Parsing and encoding are kept free of I/O ([`parse_head`] and the response
-//! encoder work on byte slices), so every path through them is unit-tested with
-//! plain bytes.
+//! Parsing and encoding are the crate's sans-IO codec (`codec/`), shared with
+//! the client: this module keeps the lifecycle, the connections and the
+//! shutdown.
 //!
 //! ```
 //! use ferrio::http::server::{self, Request, Response};
@@ -46,16 +46,16 @@ use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use event_listener::Event;
-use ferrio_reactor::time::{sleep, timeout, timeout_at, Instant};
+use ferrio_reactor::time::{timeout, timeout_at, Instant};
 use futures_util::future::{select, Either};
 use futures_util::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, FutureExt};
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
-use super::headers::{self, ContentLengthError};
+use super::codec::{encode_response, parse_head, HeadScan, Reject};
+use super::headers;
 use ferrio_net::{TcpListener, TcpStream};
 
 /// A request as handlers see it: the `http` crate's type, with the whole body.
@@ -79,9 +79,6 @@ pub type Response = http::Response<Vec<u8>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteAddr(pub SocketAddr);
 
-/// Headers a request may carry at most (more is answered with 431).
-const MAX_HEADERS: usize = 100;
-
 /// Bytes asked of the socket per read.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -103,10 +100,6 @@ const FORCED_CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// could send its next request on the connection just as the server closes
 /// it, and see it fail.
 const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// The pause after an `accept` error such as "too many open files", so the
-/// accept loop does not spin while the process is out of descriptors.
-const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Limits and timeouts of a server; see each method for its default.
 ///
@@ -287,19 +280,7 @@ impl Server {
         H: Fn(Request) -> F + Send + Sync + 'static,
         F: Future<Output = Response> + Send + 'static,
     {
-        let shared = Arc::new(Shared {
-            config: self.config,
-            stopping: AtomicBool::new(false),
-            stop: Event::new(),
-            forced: AtomicBool::new(false),
-            force: Event::new(),
-            accepting: AtomicBool::new(true),
-            open: AtomicUsize::new(0),
-            max_open: AtomicUsize::new(0),
-            accepted: AtomicU64::new(0),
-            requests: AtomicU64::new(0),
-            changed: Event::new(),
-        });
+        let shared = Arc::new(Shared::new(self.config));
         let handler = Arc::new(handler);
         ferrio_executor::spawn(accept_loop(self.listener, handler, shared.clone()));
         log::debug!("http server listening on {}", self.local_addr);
@@ -339,6 +320,22 @@ struct Shared {
 }
 
 impl Shared {
+    fn new(config: Config) -> Shared {
+        Shared {
+            config,
+            stopping: AtomicBool::new(false),
+            stop: Event::new(),
+            forced: AtomicBool::new(false),
+            force: Event::new(),
+            accepting: AtomicBool::new(true),
+            open: AtomicUsize::new(0),
+            max_open: AtomicUsize::new(0),
+            accepted: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            changed: Event::new(),
+        }
+    }
+
     fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
@@ -518,10 +515,13 @@ where
                 let task = connection_task(stream, peer, handler.clone(), shared.clone(), open);
                 drop(ferrio_executor::spawn(task));
             }
-            Err(e) if is_per_connection_error(&e) => log::debug!("accept: {e}"),
+            // `accept` itself pauses while the process is out of
+            // descriptors and skips connections that failed in the backlog:
+            // what it returns is the listener failing, which retrying
+            // would not mend.
             Err(e) => {
-                log::warn!("http server: accept failed: {e}; retrying in {ACCEPT_ERROR_BACKOFF:?}");
-                sleep(ACCEPT_ERROR_BACKOFF).await;
+                log::warn!("http server: accept failed: {e}; no longer accepting");
+                break;
             }
         }
     }
@@ -536,17 +536,6 @@ where
 fn deadline(start: Instant, timeout: Duration) -> Instant {
     const FAR: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
     start.checked_add(timeout).unwrap_or_else(|| start + FAR)
-}
-
-/// Errors of `accept` that concern one connection that died in the backlog,
-/// not the listener.
-fn is_per_connection_error(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
 }
 
 async fn connection_task<H, F>(
@@ -567,53 +556,6 @@ async fn connection_task<H, F>(
         }
     }
     drop(open);
-}
-
-/// The search for the end of a request head, one byte at a time across
-/// reads: each byte is looked at once, however the head is split.
-#[derive(Debug, Default)]
-struct HeadScan {
-    /// Bytes of the buffer already looked at.
-    scanned: usize,
-    state: ScanState,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum ScanState {
-    /// Only empty lines so far: they come before the request line (and
-    /// httparse skips them), so they do not end the head.
-    #[default]
-    Start,
-    /// Inside a line with something in it.
-    Line,
-    /// Right after the LF that ended such a line.
-    Lf,
-    /// After that LF, a CR.
-    LfCr,
-}
-
-impl HeadScan {
-    /// Looks at the bytes of `buf` (which only ever grows between calls)
-    /// that it has not seen, up to the end of the first empty line after
-    /// some content (LF LF or LF CR LF, as httparse accepts either ending):
-    /// whether it found one, the earliest point at which the head can be
-    /// complete. Calling it again resumes after that point.
-    fn advance(&mut self, buf: &[u8]) -> bool {
-        while let Some(&byte) = buf.get(self.scanned) {
-            self.scanned += 1;
-            self.state = match (self.state, byte) {
-                (ScanState::Start, b'\r' | b'\n') => ScanState::Start,
-                (ScanState::Lf | ScanState::LfCr, b'\n') => {
-                    self.state = ScanState::Line;
-                    return true;
-                }
-                (ScanState::Lf, b'\r') => ScanState::LfCr,
-                (_, b'\n') => ScanState::Lf,
-                _ => ScanState::Line,
-            };
-        }
-        false
-    }
 }
 
 /// Why a connection stops waiting for a request.
@@ -753,10 +695,10 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
                 // Not the end after all: search the rest of what was read.
                 continue;
             }
-            match timeout_at(head_deadline, self.read_more()).await {
-                Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
-                Ok(Ok(_)) => {}
-                Err(_) => {
+            match self.read_more_by(head_deadline).await {
+                Some(Ok(0) | Err(_)) => return Ok(None),
+                Some(Ok(_)) => {}
+                None => {
                     return Err(Reject::new(
                         StatusCode::REQUEST_TIMEOUT,
                         "request head too slow",
@@ -779,10 +721,10 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             }
             let body_deadline = deadline(Instant::now(), config.body_read_timeout);
             while self.buf.len() < end {
-                match timeout_at(body_deadline, self.read_more()).await {
-                    Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
-                    Ok(Ok(_)) => {}
-                    Err(_) => {
+                match self.read_more_by(body_deadline).await {
+                    Some(Ok(0) | Err(_)) => return Ok(None),
+                    Some(Ok(_)) => {}
+                    None => {
                         return Err(Reject::new(
                             StatusCode::REQUEST_TIMEOUT,
                             "request body too slow",
@@ -823,6 +765,17 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
         let n = self.io.read(&mut chunk).await?;
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
+    }
+
+    /// [`read_more`](Self::read_more) by `deadline`: `None` once it passed.
+    /// Checked before the read too, since a timeout looks at its timer only
+    /// while the read waits: a client that always has bytes ready would
+    /// otherwise keep the connection reading past the deadline.
+    async fn read_more_by(&mut self, deadline: Instant) -> Option<io::Result<usize>> {
+        if Instant::now() >= deadline {
+            return None;
+        }
+        timeout_at(deadline, self.read_more()).await.ok()
     }
 
     /// Writes `bytes` within the write timeout; false if the connection is
@@ -874,578 +827,81 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
     }
 }
 
-/// A request that is answered with an error status and a close.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reject {
-    /// The status to answer with (400, 408, 413, 431, 501, ...).
-    pub status: StatusCode,
-    /// What was wrong, for the logs and the response body.
-    pub reason: &'static str,
-}
-
-impl Reject {
-    fn new(status: StatusCode, reason: &'static str) -> Reject {
-        Reject { status, reason }
-    }
-
-    fn bad(reason: &'static str) -> Reject {
-        Reject::new(StatusCode::BAD_REQUEST, reason)
-    }
-
-    fn response(&self) -> Response {
-        let mut response = Response::new(format!("{}\n", self.reason).into_bytes());
-        *response.status_mut() = self.status;
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        response
-    }
-}
-
-impl fmt::Display for Reject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status, self.reason)
-    }
-}
-
-impl std::error::Error for Reject {}
-
-/// A parsed request head.
-#[derive(Debug)]
-pub struct Head {
-    /// Method, URI, version and headers, with no body yet.
-    pub request: http::Request<()>,
-    /// Bytes the head took, up to and including the blank line.
-    pub len: usize,
-    /// The body's length from `Content-Length` (0 without one).
-    pub content_length: u64,
-    /// The client sent `Expect: 100-continue`.
-    pub expect_continue: bool,
-}
-
-/// Parses a request head from the start of `buf`, sans I/O.
-///
-/// `Ok(None)`: the head is not complete yet (read more and call again).
-/// `Err`: the request must be answered with the [`Reject`]'s status and the
-/// connection closed: 400 for bytes that are not HTTP/1.x or contradict
-/// themselves (two different `Content-Length`s, HTTP/1.1 without `Host`),
-/// 431 for a head over `max_header_bytes` or with more than 100 headers,
-/// 501 for a `Transfer-Encoding` body (not supported), 505 for HTTP/2+.
-///
-/// ```
-/// use ferrio::http::server::parse_head;
-///
-/// let buf = b"POST /posts HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}";
-/// let head = parse_head(buf, 1024).unwrap().unwrap();
-/// assert_eq!(head.request.uri().path(), "/posts");
-/// assert_eq!((head.len, head.content_length), (buf.len() - 2, 2));
-/// assert!(parse_head(b"GET / HTTP/1.1\r\nHo", 1024).unwrap().is_none());
-/// assert_eq!(parse_head(b"\x16\x03\x01 hello\r\n\r\n", 1024).unwrap_err().status, 400);
-/// ```
-pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, Reject> {
-    let too_large = || {
-        Reject::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "request head over the limit",
-        )
-    };
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut headers);
-    let len = match parsed.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) if buf.len() > max_header_bytes => return Err(too_large()),
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(Reject::new(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "too many headers",
-            ))
-        }
-        Err(httparse::Error::Version) => return Err(Reject::bad("not an HTTP/1.x request")),
-        Err(_) => return Err(Reject::bad("malformed request head")),
-    };
-    if len > max_header_bytes {
-        return Err(too_large());
-    }
-
-    let version = match parsed.version {
-        Some(0) => Version::HTTP_10,
-        Some(1) => Version::HTTP_11,
-        _ => {
-            return Err(Reject::new(
-                StatusCode::HTTP_VERSION_NOT_SUPPORTED,
-                "unsupported HTTP version",
-            ))
-        }
-    };
-    let method = parsed
-        .method
-        .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
-        .ok_or_else(|| Reject::bad("invalid method"))?;
-    let uri: http::Uri = parsed
-        .path
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| Reject::bad("invalid request target"))?;
-
-    let mut map = HeaderMap::with_capacity(parsed.headers.len());
-    for h in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
-            .map_err(|_| Reject::bad("invalid header name"))?;
-        let value =
-            HeaderValue::from_bytes(h.value).map_err(|_| Reject::bad("invalid header value"))?;
-        map.append(name, value);
-    }
-
-    if version == Version::HTTP_11 && !map.contains_key(header::HOST) {
-        return Err(Reject::bad("HTTP/1.1 request without Host"));
-    }
-    if map.contains_key(header::TRANSFER_ENCODING) {
-        return Err(if version == Version::HTTP_11 {
-            Reject::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "Transfer-Encoding request bodies are not supported",
-            )
-        } else {
-            Reject::bad("Transfer-Encoding in an HTTP/1.0 request")
-        });
-    }
-    let content_length = content_length(&map)?;
-    let expect_continue = match map.get(header::EXPECT) {
-        None => false,
-        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"100-continue") => true,
-        Some(_) => {
-            return Err(Reject::new(
-                StatusCode::EXPECTATION_FAILED,
-                "unsupported expectation",
-            ))
-        }
-    };
-
-    let mut request = http::Request::new(());
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    *request.version_mut() = version;
-    *request.headers_mut() = map;
-    Ok(Some(Head {
-        request,
-        len,
-        content_length,
-        expect_continue,
-    }))
-}
-
-/// The body length from every `Content-Length` value (which must agree, as
-/// comma lists too), or 0 without one.
-fn content_length(headers: &HeaderMap) -> Result<u64, Reject> {
-    match headers::content_length(headers) {
-        Ok(length) => Ok(length.unwrap_or(0)),
-        Err(ContentLengthError::Invalid) => Err(Reject::bad("invalid Content-Length")),
-        Err(ContentLengthError::Conflicting) => {
-            Err(Reject::bad("conflicting Content-Length values"))
-        }
-        Err(ContentLengthError::TooLarge) => Err(Reject::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body over the limit",
-        )),
-    }
-}
-
-/// Encodes a response for a request of `version`, sans I/O: status line,
-/// `Date`, `Content-Length` from the body, the handler's headers (less the
-/// framing ones the server owns), `Connection`, and the body unless
-/// `head_only` or the status has none.
-fn encode_response(response: &Response, version: Version, head_only: bool, close: bool) -> Vec<u8> {
-    let mut status = response.status();
-    if status.is_informational() {
-        log::warn!("a handler answered {status}, which is not a final status; sending 500");
-        status = StatusCode::INTERNAL_SERVER_ERROR;
-    }
-    let body = response.body();
-    let bodyless = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-
-    let mut out = Vec::with_capacity(256 + body.len());
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
-    out.extend_from_slice(b"\r\n");
-    if !response.headers().contains_key(header::DATE) {
-        out.extend_from_slice(b"date: ");
-        out.extend_from_slice(http_date(SystemTime::now()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if !bodyless {
-        out.extend_from_slice(b"content-length: ");
-        out.extend_from_slice(body.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    for (name, value) in response.headers() {
-        if name == header::CONTENT_LENGTH
-            || name == header::TRANSFER_ENCODING
-            || name == header::CONNECTION
-        {
-            continue;
-        }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if close {
-        out.extend_from_slice(b"connection: close\r\n");
-    } else if version == Version::HTTP_10 {
-        out.extend_from_slice(b"connection: keep-alive\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    if !head_only && !bodyless {
-        out.extend_from_slice(body);
-    }
-    out
-}
-
-/// Formats `time` as an HTTP date (IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`.
-fn http_date(time: SystemTime) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = secs / 86_400;
-    let (hour, minute, second) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    format!(
-        "{}, {day:02} {} {year} {hour:02}:{minute:02}:{second:02} GMT",
-        DAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::task::{Context, Poll};
 
-    /// Where `HeadScan` first says "may be complete" when `head` arrives
-    /// in reads of the given sizes (the rest in one last read).
-    fn scan_end(head: &[u8], reads: &[usize]) -> Option<usize> {
-        let mut scan = HeadScan::default();
-        let mut buf = Vec::new();
-        let mut rest = head;
-        for &n in reads.iter().chain([&usize::MAX]) {
-            let (read, after) = rest.split_at(n.min(rest.len()));
-            buf.extend_from_slice(read);
-            rest = after;
-            if scan.advance(&buf) {
-                return Some(scan.scanned);
-            }
-        }
-        None
+    /// A client that sends `head`, then `x` bytes without end, each read
+    /// ready at once; what the server writes goes nowhere.
+    struct Flood {
+        head: Vec<u8>,
+        sent: usize,
     }
 
-    #[test]
-    fn end_of_head_is_found_however_the_reads_split_it() {
-        for head in [
-            &b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"[..],
-            b"GET / HTTP/1.1\nHost: t\n\n",
-            b"GET / HTTP/1.1\r\nHost: t\n\r\n",
-            b"\r\n\r\n\nGET / HTTP/1.0\r\n\r\n",
-        ] {
-            for split in 0..=head.len() {
-                assert_eq!(
-                    scan_end(head, &[split]),
-                    Some(head.len()),
-                    "{head:?} split at {split}"
-                );
-            }
-            let one_byte_reads = vec![1; head.len()];
-            assert_eq!(scan_end(head, &one_byte_reads), Some(head.len()));
+    impl AsyncRead for Flood {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let from_head = self.head.len().saturating_sub(self.sent).min(buf.len());
+            let at = self.sent.min(self.head.len());
+            buf[..from_head].copy_from_slice(&self.head[at..at + from_head]);
+            buf[from_head..].fill(b'x');
+            self.sent += buf.len();
+            Poll::Ready(Ok(buf.len()))
         }
     }
 
-    #[test]
-    fn end_of_head_is_not_found_before_it_arrived() {
-        for partial in [
-            &b"GET / HTTP/1.1\r\nHost: t\r\n"[..],
-            b"GET / HTTP/1.1\r\nHost: t\r\n\r",
-            b"GET / HTTP/1.1\r\nHost: t\r\r\n",
-            b"\r\n\r\n\n\n",
-            b"",
-        ] {
-            assert_eq!(scan_end(partial, &[3, 1, 4]), None, "{partial:?}");
+    impl AsyncWrite for Flood {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
         }
     }
 
     #[test]
-    fn end_of_head_search_looks_at_each_byte_once() {
-        let mut head = b"GET / HTTP/1.1\r\nHost: t\r\n".to_vec();
-        head.extend_from_slice(format!("Cookie: {}\r\n\r\n", "c".repeat(60_000)).as_bytes());
-        let mut scan = HeadScan::default();
-        let mut looked_at = 0;
-        for end in 1..=head.len() {
-            let before = scan.scanned;
-            let found = scan.advance(&head[..end]);
-            looked_at += scan.scanned - before;
-            assert_eq!(found, end == head.len());
-        }
-        assert_eq!(looked_at, head.len());
+    fn body_read_timeout_holds_against_a_client_that_is_always_ready() {
+        let config = Builder::new()
+            .body_read_timeout(Duration::from_millis(20))
+            .max_body_bytes(256 << 20)
+            .config;
+        let shared = Shared::new(config);
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n",
+            256 << 20
+        );
+        let flood = Flood {
+            head: head.into_bytes(),
+            sent: 0,
+        };
+        let started = std::time::Instant::now();
+        let read = ferrio::run(async {
+            let mut conn = Connection::new(flood, "127.0.0.1:1".parse().unwrap(), &shared);
+            conn.read_request(true)
+                .await
+                .map(|r| r.map(|r| r.body().len()))
+        });
+        assert_eq!(
+            read.map_err(|r| r.status),
+            Err(StatusCode::REQUEST_TIMEOUT),
+            "the 20 ms body timeout should end the read (after {:?})",
+            started.elapsed()
+        );
     }
 
     #[test]
     fn default_keep_alive_outlasts_the_clients_default_pool_idle_timeout() {
         assert!(DEFAULT_KEEP_ALIVE_TIMEOUT > crate::client::DEFAULT_POOL_IDLE_TIMEOUT);
-    }
-
-    fn head(buf: &[u8]) -> Result<Option<Head>, Reject> {
-        parse_head(buf, 1024)
-    }
-
-    #[test]
-    fn parses_a_complete_get() {
-        let h = head(b"GET /posts/1?x=y HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n")
-            .unwrap()
-            .unwrap();
-        assert_eq!(h.request.method(), Method::GET);
-        assert_eq!(h.request.uri().path(), "/posts/1");
-        assert_eq!(h.request.uri().query(), Some("x=y"));
-        assert_eq!(h.request.version(), Version::HTTP_11);
-        assert_eq!(h.request.headers()["accept"], "*/*");
-        assert_eq!(h.content_length, 0);
-        assert!(!h.expect_continue);
-    }
-
-    #[test]
-    fn an_incomplete_head_asks_for_more() {
-        for cut in 1..40 {
-            let full = b"GET / HTTP/1.1\r\nHost: example\r\n\r\n";
-            let cut = cut.min(full.len() - 1);
-            assert!(head(&full[..cut]).unwrap().is_none(), "cut at {cut}");
-        }
-    }
-
-    #[test]
-    fn the_head_length_excludes_the_body_and_the_next_request() {
-        let buf = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n";
-        let h = head(buf).unwrap().unwrap();
-        assert_eq!(&buf[h.len..h.len + 3], b"abc");
-    }
-
-    #[test]
-    fn garbage_is_a_bad_request() {
-        for garbage in [
-            &b"\x00\x01\x02\x03\r\n\r\n"[..],
-            b"hello world\r\n\r\n",
-            b"GET / HTTP/9.9\r\n\r\n",
-            b"G\x7fT / HTTP/1.1\r\n\r\n",
-        ] {
-            assert_eq!(
-                head(garbage).unwrap_err().status,
-                StatusCode::BAD_REQUEST,
-                "{garbage:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn random_bytes_never_panic_the_parser() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let valid = b"GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc";
-        for _ in 0..20_000 {
-            // Random bytes, and valid requests with random bytes flipped or cut.
-            let mut buf: Vec<u8> = if next() % 2 == 0 {
-                (0..next() % 200).map(|_| next() as u8).collect()
-            } else {
-                valid.to_vec()
-            };
-            for _ in 0..next() % 4 {
-                if !buf.is_empty() {
-                    let i = (next() % buf.len() as u64) as usize;
-                    buf[i] = next() as u8;
-                }
-            }
-            buf.truncate((next() % (buf.len() as u64 + 1)) as usize);
-            if let Ok(Some(h)) = parse_head(&buf, 1024) {
-                assert!(h.len <= buf.len());
-            }
-        }
-    }
-
-    #[test]
-    fn http_1_1_without_host_is_a_bad_request() {
-        assert_eq!(head(b"GET / HTTP/1.1\r\n\r\n").unwrap_err().status, 400);
-        assert!(head(b"GET / HTTP/1.0\r\n\r\n").unwrap().is_some());
-    }
-
-    #[test]
-    fn too_many_header_bytes_is_431_complete_or_not() {
-        let long = format!(
-            "GET / HTTP/1.1\r\nHost: h\r\nX-Big: {}\r\n",
-            "a".repeat(2000)
-        );
-        assert_eq!(head(long.as_bytes()).unwrap_err().status, 431);
-        let complete = format!("{long}\r\n");
-        assert_eq!(head(complete.as_bytes()).unwrap_err().status, 431);
-    }
-
-    #[test]
-    fn too_many_headers_is_431() {
-        let mut req = String::from("GET / HTTP/1.1\r\nHost: h\r\n");
-        for i in 0..MAX_HEADERS {
-            req.push_str(&format!("X-{i}: 1\r\n"));
-        }
-        req.push_str("\r\n");
-        assert_eq!(parse_head(req.as_bytes(), 1 << 20).unwrap_err().status, 431);
-    }
-
-    #[test]
-    fn content_length_must_be_digits_and_agree() {
-        let with =
-            |cl: &str| head(format!("POST / HTTP/1.1\r\nHost: h\r\n{cl}\r\n\r\n").as_bytes());
-        assert_eq!(
-            with("Content-Length: 12").unwrap().unwrap().content_length,
-            12
-        );
-        assert_eq!(
-            with("Content-Length: 5, 5")
-                .unwrap()
-                .unwrap()
-                .content_length,
-            5
-        );
-        assert_eq!(
-            with("Content-Length: 5\r\nContent-Length: 5")
-                .unwrap()
-                .unwrap()
-                .content_length,
-            5
-        );
-        for bad in [
-            "Content-Length: -1",
-            "Content-Length: +3",
-            "Content-Length: 1 2",
-            "Content-Length: 5, 6",
-            "Content-Length: 5\r\nContent-Length: 6",
-            "Content-Length:",
-        ] {
-            assert_eq!(with(bad).unwrap_err().status, 400, "{bad}");
-        }
-        assert_eq!(
-            with("Content-Length: 99999999999999999999999")
-                .unwrap_err()
-                .status,
-            413
-        );
-    }
-
-    #[test]
-    fn transfer_encoding_is_not_implemented() {
-        let r = head(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
-        assert_eq!(r.unwrap_err().status, 501);
-    }
-
-    #[test]
-    fn expect_continue_is_recognised_and_others_refused() {
-        let ok =
-            head(b"PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nExpect: 100-Continue\r\n\r\n");
-        assert!(ok.unwrap().unwrap().expect_continue);
-        let other = head(b"PUT / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\n\r\n");
-        assert_eq!(other.unwrap_err().status, 417);
-    }
-
-    #[test]
-    fn keep_alive_follows_the_version_and_connection_header() {
-        let h = |v: &str| {
-            let mut m = HeaderMap::new();
-            if !v.is_empty() {
-                m.insert(header::CONNECTION, HeaderValue::from_str(v).unwrap());
-            }
-            m
-        };
-        assert!(headers::keep_alive(Version::HTTP_11, &h("")));
-        assert!(!headers::keep_alive(Version::HTTP_11, &h("Close")));
-        assert!(!headers::keep_alive(Version::HTTP_11, &h("upgrade, close")));
-        assert!(!headers::keep_alive(Version::HTTP_10, &h("")));
-        assert!(headers::keep_alive(Version::HTTP_10, &h("Keep-Alive")));
-    }
-
-    fn text(bytes: Vec<u8>) -> String {
-        String::from_utf8(bytes).unwrap()
-    }
-
-    #[test]
-    fn responses_carry_length_date_and_the_handlers_headers() {
-        let mut r = Response::new(b"hi".to_vec());
-        r.headers_mut().insert("x-a", HeaderValue::from_static("1"));
-        r.headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
-        let out = text(encode_response(&r, Version::HTTP_11, false, false));
-        assert!(out.starts_with("HTTP/1.1 200 OK\r\ndate: "), "{out}");
-        assert!(
-            out.contains("\r\ncontent-length: 2\r\nx-a: 1\r\n\r\nhi"),
-            "{out}"
-        );
-        assert!(!out.contains("999") && !out.contains("connection"), "{out}");
-    }
-
-    #[test]
-    fn head_responses_and_204_have_no_body() {
-        let r = Response::new(b"hello".to_vec());
-        let out = text(encode_response(&r, Version::HTTP_11, true, false));
-        assert!(out.ends_with("content-length: 5\r\n\r\n"), "{out}");
-        let mut r = Response::new(b"ignored".to_vec());
-        *r.status_mut() = StatusCode::NO_CONTENT;
-        let out = text(encode_response(&r, Version::HTTP_11, false, false));
-        assert!(
-            out.starts_with("HTTP/1.1 204 No Content\r\n") && out.ends_with("\r\n\r\n"),
-            "{out}"
-        );
-        assert!(
-            !out.contains("content-length") && !out.contains("ignored"),
-            "{out}"
-        );
-    }
-
-    #[test]
-    fn connection_header_says_close_or_keep_alive_for_http_1_0() {
-        let r = Response::new(Vec::new());
-        assert!(text(encode_response(&r, Version::HTTP_11, false, true))
-            .contains("\r\nconnection: close\r\n"));
-        assert!(text(encode_response(&r, Version::HTTP_10, false, false))
-            .contains("\r\nconnection: keep-alive\r\n"));
-    }
-
-    #[test]
-    fn a_final_response_never_has_an_informational_status() {
-        let mut r = Response::new(Vec::new());
-        *r.status_mut() = StatusCode::CONTINUE;
-        assert!(
-            text(encode_response(&r, Version::HTTP_11, false, false)).starts_with("HTTP/1.1 500 ")
-        );
-    }
-
-    #[test]
-    fn http_dates_are_imf_fixdates() {
-        let at = |secs| http_date(UNIX_EPOCH + Duration::from_secs(secs));
-        assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(at(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(at(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
-        assert_eq!(at(1_735_689_599), "Tue, 31 Dec 2024 23:59:59 GMT");
     }
 }
