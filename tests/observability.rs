@@ -89,6 +89,40 @@ fn join_handle_debug_reads_like_an_asyncio_task_repr() {
     });
 }
 
+/// The line of the `spawn` call that made the task polling this.
+async fn my_spawn_line() -> u32 {
+    ferrio::task::current()
+        .expect("polled as a task")
+        .location()
+        .line()
+}
+
+#[test]
+fn join_set_task_group_and_handle_spawns_record_the_callers_line() {
+    run_within(ferrio::Runtime::builder(), async {
+        let mut set = ferrio::JoinSet::new();
+        set.spawn(my_spawn_line());
+        let set_line = line!() - 1;
+        let from_set = set.join_next().await.expect("one task in the set");
+        assert_eq!(from_set.unwrap(), set_line, "JoinSet::spawn's caller");
+
+        let mut group = ferrio::TaskGroup::<u32, String>::new();
+        group.spawn(async { Ok(my_spawn_line().await) });
+        let group_line = line!() - 1;
+        let from_group = group.join().await.expect("the group's one task succeeds");
+        assert_eq!(from_group, vec![group_line], "TaskGroup::spawn's caller");
+
+        let handle = ferrio::Handle::current().spawn(my_spawn_line());
+        let handle_line = line!() - 1;
+        assert_eq!(
+            handle.location().line(),
+            handle_line,
+            "Handle::spawn's caller"
+        );
+        assert_eq!(handle.await.unwrap(), handle_line);
+    });
+}
+
 #[test]
 fn current_task_is_the_task_being_polled() {
     ferrio::run(async {
