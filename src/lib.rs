@@ -238,13 +238,26 @@ where
     futures_util::future::select_all(futures).await
 }
 
-/// Async I/O traits and helpers (`read_exact`, `write_all`, `copy`,
-/// `BufReader`, `lines`, ...), from futures-util, for ferrio's sockets.
-pub use ferrio_net::io;
+pub mod io;
 
-/// Sockets: TCP, UDP, Unix domain sockets and name resolution (asyncio's `open_connection`,
-/// `start_server`, `create_datagram_endpoint`, `getaddrinfo`).
-pub use ferrio_net as net;
+/// Sockets: TCP, UDP, Unix domain sockets and name resolution (asyncio's
+/// `open_connection`, `start_server`, `create_datagram_endpoint`,
+/// `getaddrinfo`): ferrio-net's types. Its signals and child processes are
+/// [`crate::signal`] and [`crate::process`], its I/O helpers [`crate::io`].
+pub mod net {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub use ferrio_net::UCred;
+    pub use ferrio_net::{
+        lookup_host, lookup_host_timeout, Incoming, Resolve, Resolver, SystemResolver, TcpListener,
+        TcpOwnedReadHalf, TcpOwnedWriteHalf, TcpReadHalf, TcpReuniteError, TcpStream, TcpWriteHalf,
+        ToSocketAddrs, UdpSocket, DEFAULT_BACKLOG, DEFAULT_RESOLVE_TIMEOUT,
+    };
+    #[cfg(unix)]
+    pub use ferrio_net::{
+        UnixDatagram, UnixIncoming, UnixListener, UnixOwnedReadHalf, UnixOwnedWriteHalf,
+        UnixReadHalf, UnixSocketAddr, UnixStream, UnixWriteHalf,
+    };
+}
 
 /// Unix signals: [`signal::ctrl_c`], [`signal::signal`] streams and
 /// [`signal::add_handler`] (asyncio's `loop.add_signal_handler`).

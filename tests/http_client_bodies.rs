@@ -37,7 +37,8 @@ fn gzip_is_asked_for_and_decoded() {
         let text = "gzip me ".repeat(1000);
         let compressed = gzip(text.as_bytes());
         let server = serve(move |r| {
-            assert_eq!(r.header("accept-encoding"), Some("gzip"));
+            let accepted = r.header("accept-encoding").unwrap_or_default();
+            assert!(accepted.split(", ").any(|c| c == "gzip"), "{accepted}");
             Action::Reply(response("200 OK", &["content-encoding: gzip"], &compressed))
         })
         .await;

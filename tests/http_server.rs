@@ -6,7 +6,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ferrio::http::server::{self, Builder, Request, Response};
+use ferrio::http::server::{self, Builder, ServerRequest, ServerResponse};
 use ferrio::net::TcpStream;
 use ferrio::time::{sleep, timeout};
 use ferrio_testkit::jsonplaceholder;
@@ -22,7 +22,7 @@ fn run<F: Future<Output = ()>>(test: F) {
 }
 
 /// Answers `<METHOD> <path> <body length>`, after `?sleep=<ms>` if asked.
-async fn echo(req: Request) -> Response {
+async fn echo(req: ServerRequest) -> ServerResponse {
     if let Some(ms) = req.uri().query().and_then(|q| q.strip_prefix("sleep=")) {
         sleep(Duration::from_millis(ms.parse().unwrap())).await;
     }
@@ -30,7 +30,7 @@ async fn echo(req: Request) -> Response {
         panic!("handler panics on purpose");
     }
     if req.uri().path() == "/big" {
-        return Response::new(vec![b'x'; 32 << 20]);
+        return ServerResponse::new(vec![b'x'; 32 << 20]);
     }
     let text = format!(
         "{} {} {}",
@@ -38,10 +38,10 @@ async fn echo(req: Request) -> Response {
         req.uri().path(),
         String::from_utf8_lossy(req.body())
     );
-    Response::new(text.into_bytes())
+    ServerResponse::new(text.into_bytes())
 }
 
-async fn start(builder: Builder) -> server::Handle {
+async fn start(builder: Builder) -> server::ServerHandle {
     builder.bind("127.0.0.1:0").await.unwrap().spawn(echo)
 }
 

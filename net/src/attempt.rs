@@ -84,8 +84,6 @@ mod tests {
     use super::*;
 
     #[test]
-    // Runs a runtime, whose reactor makes a timerfd: a syscall Miri lacks.
-    #[cfg_attr(miri, ignore)]
     fn each_address_is_tried_until_one_works_and_the_last_failure_names_its_address() {
         let addrs: Vec<SocketAddr> = ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"]
             .iter()

@@ -191,6 +191,21 @@ impl Resolver {
     }
 }
 
+/// A `Resolver` is also a [`Resolve`]: its resolver, called directly on the
+/// calling thread, without its timeout. For code that runs lookups on
+/// threads of its own (the HTTP client bounds how many run at once).
+///
+/// ```
+/// use ferrio::net::{Resolve, Resolver};
+/// let addrs = Resolver::system().resolve("localhost", 80).unwrap();
+/// assert!(addrs.iter().all(|a| a.port() == 80));
+/// ```
+impl Resolve for Resolver {
+    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        self.resolve.resolve(host, port)
+    }
+}
+
 impl Default for Resolver {
     fn default() -> Resolver {
         Resolver::system()

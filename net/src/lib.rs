@@ -1,6 +1,7 @@
-//! ferrio-net: TCP, UDP, Unix sockets, DNS, signals and child processes on ferrio's reactor, re-exported by the
-//! facade as `ferrio::net` (and `ferrio::io`). The HTTP client and server
-//! built on it are the `ferrio-http` crate (`ferrio::http`).
+//! ferrio-net: TCP, UDP, Unix sockets, DNS, signals and child processes on
+//! ferrio's reactor, re-exported by the facade as `ferrio::net` (the
+//! sockets), `ferrio::signal` and `ferrio::process`. The HTTP client and
+//! server built on it are the `ferrio-http` crate (`ferrio::http`).
 //!
 //! Sockets are made non-blocking and close-on-exec with socket2, registered
 //! with the current reactor through mio, and driven by readiness: an
@@ -23,8 +24,10 @@
 //!   [`signal::add_handler`] (asyncio's `loop.add_signal_handler`).
 //! - [`process`] (Unix): [`process::Command`] and [`process::Child`], child
 //!   processes with pipes on the reactor (asyncio's `create_subprocess_exec`).
-//! - [`io`]: the async read/write traits and helpers (`read_exact`,
-//!   `write_all`, `copy`, `BufReader`, `lines`).
+//!
+//! The sockets implement futures-io's `AsyncRead`/`AsyncWrite`; the helpers
+//! on them (`read_exact`, `write_all`, `copy`, `BufReader`, `lines`) are the
+//! facade's `ferrio::io`.
 
 #![forbid(unsafe_code)]
 
@@ -39,7 +42,6 @@ mod udp;
 #[cfg(unix)]
 mod unix;
 
-pub mod io;
 #[cfg(unix)]
 pub mod process;
 #[cfg(unix)]
@@ -50,8 +52,8 @@ pub use dns::{
     lookup_host, lookup_host_timeout, Resolve, Resolver, SystemResolver, DEFAULT_RESOLVE_TIMEOUT,
 };
 pub use tcp::{
-    Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream,
-    WriteHalf, DEFAULT_BACKLOG,
+    Incoming, TcpListener, TcpOwnedReadHalf, TcpOwnedWriteHalf, TcpReadHalf, TcpReuniteError,
+    TcpStream, TcpWriteHalf, DEFAULT_BACKLOG,
 };
 pub use udp::UdpSocket;
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -735,14 +735,15 @@ mod tests {
     }
 }
 
-/// A loom model of the per-direction waiter list: a task on the `poll_*` path
-/// (the slot), a task awaiting `readable()` (the list) and one that gives up
-/// waiting, against the reactor dispatching one readable event. The
-/// `ScheduledIo` here is the real one (readiness word, waiter lists, dispatch)
-/// on loom's atomics and lock; the waiting steps of `Registration::poll_ready`
-/// and `Readiness::poll` (check, store the waker, check again) are copied,
-/// because a `Registration` needs a live mio reactor, which cannot run under
-/// loom. Run with `RUSTFLAGS="--cfg loom" cargo test -p ferrio-reactor --lib --release`.
+/// A loom model of the per-direction waiter lists: two tasks on the `poll_*`
+/// path (the first slot and the other pollers) and a task awaiting
+/// `readable()` (the futures' list), against the reactor dispatching one
+/// readable event. The `ScheduledIo` here is the real one (readiness word,
+/// waiter lists, `add_poller`, dispatch) on loom's atomics and lock; the
+/// waiting steps of `Registration::poll_ready` and `Readiness::poll` around
+/// it (check, store the waker, check again) are copied, because a
+/// `Registration` needs a live mio reactor, which cannot run under loom.
+/// Run with `RUSTFLAGS="--cfg loom" cargo test -p ferrio-reactor --lib --release`.
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
@@ -762,36 +763,38 @@ mod loom_model {
     /// Where a waiter keeps its waker.
     #[derive(Clone, Copy)]
     enum Path {
-        /// The `poll_*` path's slot.
-        Slot,
+        /// The `poll_*` path (`add_poller`).
+        Poller,
         /// An entry of the `readable()` futures' list.
         List,
     }
 
-    /// The waiting steps of `poll_ready` (`Slot`) or `Readiness::poll`
+    /// The waiting steps of `poll_ready` (`Poller`) or `Readiness::poll`
     /// (`List`): until the source is readable, store the waker, check again,
-    /// park. With `give_up`, the waiter leaves after storing its waker once,
-    /// as a dropped `readable()` future does.
-    fn wait(sched: &ScheduledIo, path: Path, give_up: bool) {
+    /// park.
+    fn wait(sched: &ScheduledIo, path: Path) {
         let waker = Waker::from(std::sync::Arc::new(Unpark(thread::current())));
         let mut key = None;
         while sched.ready_event(Direction::Read).is_none() {
-            {
+            let evicted = {
                 let mut waiters = sched.waiters();
                 let waiters = waiters.of(Direction::Read);
                 match path {
-                    Path::Slot => {
-                        // One waiter on the path: nothing is ever evicted.
-                        let evicted = waiters.add_poller(&waker);
-                        debug_assert!(evicted.is_none());
+                    Path::Poller => waiters.add_poller(&waker),
+                    Path::List => {
+                        match key.and_then(|k| waiters.ready.get_mut(k)) {
+                            Some(entry) => *entry = Some(waker.clone()),
+                            None => key = Some(waiters.ready.insert(Some(waker.clone()))),
+                        }
+                        None
                     }
-                    Path::List => match key.and_then(|k| waiters.ready.get_mut(k)) {
-                        Some(entry) => *entry = Some(waker.clone()),
-                        None => key = Some(waiters.ready.insert(Some(waker.clone()))),
-                    },
                 }
+            };
+            // Outside the lock, as `poll_ready` does.
+            if let Some(evicted) = evicted {
+                evicted.wake();
             }
-            if give_up || sched.ready_event(Direction::Read).is_some() {
+            if sched.ready_event(Direction::Read).is_some() {
                 break;
             }
             thread::park();
@@ -802,7 +805,7 @@ mod loom_model {
     }
 
     #[test]
-    fn one_readable_event_wakes_the_poller_and_every_readable_future() {
+    fn one_readable_event_wakes_every_poller_and_every_readable_future() {
         // Counted per model; the count goes to docs/architecture.md.
         let iterations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut builder = loom::model::Builder::new();
@@ -812,11 +815,11 @@ mod loom_model {
         builder.check(move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let sched = Arc::new(ScheduledIo::new(0));
-            let waiters: Vec<_> = [(Path::Slot, false), (Path::List, false), (Path::List, true)]
+            let waiters: Vec<_> = [Path::Poller, Path::Poller, Path::List]
                 .into_iter()
-                .map(|(path, give_up)| {
+                .map(|path| {
                     let sched = sched.clone();
-                    thread::spawn(move || wait(&sched, path, give_up))
+                    thread::spawn(move || wait(&sched, path))
                 })
                 .collect();
             // The reactor's turn: dispatch, then wake outside the lock.

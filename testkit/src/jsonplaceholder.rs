@@ -50,7 +50,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
-use ferrio_http::server::{self, Request, Response};
+use ferrio_http::server::{self, ServerRequest, ServerResponse};
 
 /// Posts on the real site (10 per user).
 pub const POSTS: u64 = 100;
@@ -127,7 +127,7 @@ impl Builder {
             .server
             .bind(addr)
             .await?
-            .spawn(move |request: Request| {
+            .spawn(move |request: ServerRequest| {
                 let api = api.clone();
                 async move {
                     if !latency.is_zero() {
@@ -151,7 +151,7 @@ impl Builder {
 /// way to stop it.
 #[derive(Debug, Clone)]
 pub struct Server {
-    handle: server::Handle,
+    handle: server::ServerHandle,
 }
 
 impl Server {
@@ -202,11 +202,11 @@ impl Server {
     }
 
     /// The underlying server's handle.
-    pub fn handle(&self) -> &server::Handle {
+    pub fn handle(&self) -> &server::ServerHandle {
         &self.handle
     }
 
-    /// Stops gracefully; see [`server::Handle::shutdown`].
+    /// Stops gracefully; see [`server::ServerHandle::shutdown`].
     pub async fn shutdown(&self) -> usize {
         self.handle.shutdown().await
     }
@@ -271,11 +271,11 @@ impl Api {
     }
 
     /// Answers one request: JSON with the real site's status codes.
-    pub fn respond(&self, request: &Request) -> Response {
+    pub fn respond(&self, request: &ServerRequest) -> ServerResponse {
         let (status, value) = self.route(request.method(), request.uri(), request.body());
         // A HEAD response keeps its body: the server sends its length, not its bytes.
         let body = serde_json::to_vec_pretty(&value).unwrap_or_else(|_| b"{}".to_vec());
-        let mut response = Response::new(body);
+        let mut response = ServerResponse::new(body);
         *response.status_mut() = status;
         response.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -4,7 +4,9 @@
 //! # Contents
 //!
 //! - [`jsonplaceholder`]: the fake REST API that `fetch_posts` fetches from.
+//! - [`ws`]: a WebSocket echo server.
 
 #![forbid(unsafe_code)]
 
 pub mod jsonplaceholder;
+pub mod ws;

@@ -22,10 +22,17 @@ use url::Url;
 
 use super::codec::{self, BodyDecoder, ResponseHead};
 use super::conn::{bounded, connect, Conn, Sent};
+use super::cookies::Jar;
+use super::decode;
+use super::dns_cache::{Dns, DEFAULT_DNS_TTL};
 use super::error::{Error, ErrorKind, TimeoutKind};
-use super::pool::{Host, Key, Limits, Pool};
+use super::hooks::{Event, Hook, Tracer};
+use super::multipart::Form;
+use super::pool::{Host, Key, Limits, Permit, Pool};
+use super::proxy::{Proxies, Proxy, Route};
 use super::response::{BodyOptions, Response};
-use super::tls::{client_config, Certificate};
+use super::tls::{client_config, Certificate, Identity};
+use super::upload::Body;
 use ferrio_net::Resolver;
 
 /// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
@@ -86,12 +93,14 @@ pub struct Client {
 
 struct Inner {
     pool: Pool<Conn>,
-    resolver: Resolver,
+    /// The resolver, its cache and its bound on lookups in flight.
+    dns: Dns,
     tls: Arc<rustls::ClientConfig>,
     /// Sent with every request unless the request sets the same name.
     headers: HeaderMap,
-    /// Whether `headers` asks for gzip (so a gzip body is decoded).
-    gunzip: bool,
+    /// Whether `headers` asks for the codings compiled in (so a body in one
+    /// of them is decoded).
+    decompress: bool,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -99,6 +108,16 @@ struct Inner {
     max_redirects: usize,
     max_header_bytes: usize,
     max_body_bytes: u64,
+    /// Whether a 4xx or 5xx response is an [`ErrorKind::Status`] error.
+    raise_for_status: bool,
+    /// What relative request URLs are resolved against.
+    base_url: Option<Url>,
+    /// Where cookies are kept, if they are.
+    jar: Option<Jar>,
+    /// Which requests go through which proxy.
+    proxies: Proxies,
+    /// Told of each step of every request.
+    hook: Option<Hook>,
 }
 
 impl Client {
@@ -165,7 +184,9 @@ impl Client {
     }
 
     /// A request with any method to `url` (`http` or `https`). A URL that
-    /// does not parse is reported by [`send`](RequestBuilder::send).
+    /// does not parse is reported by [`send`](RequestBuilder::send). With a
+    /// [`base_url`](ClientBuilder::base_url), a relative `url` is resolved
+    /// against it.
     ///
     /// ```
     /// use ferrio::http::{Client, Method};
@@ -176,13 +197,18 @@ impl Client {
     /// ```
     pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
         let url = url.as_ref();
-        let request = Url::parse(url)
+        let parsed = match (Url::parse(url), &self.inner.base_url) {
+            (Err(url::ParseError::RelativeUrlWithoutBase), Some(base)) => base.join(url),
+            (parsed, _) => parsed,
+        };
+        let request = parsed
             .map_err(|e| Error::with_source(ErrorKind::InvalidUrl, format!("{url:?}"), e))
             .map(|url| Request {
                 method,
                 url,
                 headers: HeaderMap::new(),
                 body: None,
+                stream: None,
                 timeout: None,
             });
         RequestBuilder {
@@ -227,6 +253,11 @@ impl fmt::Debug for Client {
 /// | [`user_agent`](ClientBuilder::user_agent) | `ferrio/<version>` |
 /// | [`max_header_bytes`](ClientBuilder::max_header_bytes) | 64 KiB |
 /// | [`max_body_bytes`](ClientBuilder::max_body_bytes) | 64 MiB ([`DEFAULT_MAX_BODY_BYTES`]) |
+/// | [`raise_for_status`](ClientBuilder::raise_for_status) | off |
+/// | [`base_url`](ClientBuilder::base_url) | none |
+/// | [`cookie_store`](ClientBuilder::cookie_store) | off |
+/// | [`ttl_dns_cache`](ClientBuilder::ttl_dns_cache) | 10 s |
+/// | [`proxy`](ClientBuilder::proxy) | none (the environment is read only with [`proxy_from_env`](ClientBuilder::proxy_from_env)) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -255,7 +286,14 @@ pub struct ClientBuilder {
     max_header_bytes: usize,
     max_body_bytes: u64,
     roots: Vec<Certificate>,
+    identity: Option<Identity>,
     resolver: Resolver,
+    ttl_dns_cache: Option<Duration>,
+    raise_for_status: bool,
+    base_url: Option<Url>,
+    jar: Option<Jar>,
+    proxies: Proxies,
+    hook: Option<Hook>,
     /// The first invalid setting, reported by `build`.
     error: Option<Error>,
 }
@@ -276,7 +314,14 @@ impl ClientBuilder {
             max_header_bytes: 64 * 1024,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             roots: Vec::new(),
+            identity: None,
             resolver: Resolver::system(),
+            ttl_dns_cache: Some(DEFAULT_DNS_TTL),
+            raise_for_status: false,
+            base_url: None,
+            jar: None,
+            proxies: Proxies::default(),
+            hook: None,
             error: None,
         }
     }
@@ -379,9 +424,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The most bytes (after gzip decoding) that [`Response::bytes`],
-    /// [`Response::text`] and [`Response::json`] accept; 64 MiB
-    /// ([`DEFAULT_MAX_BODY_BYTES`]) unless set. Past it they fail with
+    /// The most bytes (after decoding gzip, deflate, brotli or zstd) that
+    /// [`Response::bytes`], [`Response::text`] and [`Response::json`] accept;
+    /// 64 MiB ([`DEFAULT_MAX_BODY_BYTES`]) unless set. Past it they fail with
     /// [`ErrorKind::TooLarge`], at once when `Content-Length` says so.
     /// [`Response::chunk`] streams a body of any size; `u64::MAX` lifts the
     /// cap for the others.
@@ -401,6 +446,46 @@ impl ClientBuilder {
     /// Trusts `cert` as a root for HTTPS, besides Mozilla's roots.
     pub fn add_root_certificate(mut self, cert: Certificate) -> ClientBuilder {
         self.roots.push(cert);
+        self
+    }
+
+    /// How long a resolved host name is kept (aiohttp's `ttl_dns_cache`,
+    /// 10 s by default); `None` looks the name up for every new connection.
+    /// Only new connections resolve names: a kept-alive one does not.
+    ///
+    /// However the names are resolved, a client runs at most 8 blocking
+    /// lookups at once, each holding its place until its resolver returns:
+    /// a resolver that hangs holds at most 8 threads of the blocking pool,
+    /// and further lookups wait (within their connect timeout) for a place.
+    ///
+    /// New connections try a host's addresses by Happy Eyeballs (RFC 8305):
+    /// IPv6 and IPv4 alternate from the resolver's first answer, and each
+    /// attempt has 250 ms to itself before the next address joins the race.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = ferrio::http::Client::builder()
+    ///     .ttl_dns_cache(Some(Duration::from_secs(60)))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn ttl_dns_cache(mut self, ttl: Option<Duration>) -> ClientBuilder {
+        self.ttl_dns_cache = ttl;
+        self
+    }
+
+    /// Presents `identity` (a client certificate chain and its key) to HTTPS
+    /// servers that ask for one (mutual TLS; aiohttp's
+    /// `ssl_context.load_cert_chain(cert, key)`). Servers that do not ask do
+    /// not see it.
+    ///
+    /// # Errors
+    ///
+    /// [`build`](ClientBuilder::build) fails with [`ErrorKind::Tls`] when the
+    /// key does not match the certificate or is of a kind rustls cannot use.
+    pub fn identity(mut self, identity: Identity) -> ClientBuilder {
+        self.identity = Some(identity);
         self
     }
 
@@ -424,6 +509,173 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether every 4xx or 5xx response becomes an [`ErrorKind::Status`]
+    /// error at [`send`](RequestBuilder::send), as if
+    /// [`Response::error_for_status`] were called on it (aiohttp's
+    /// `ClientSession(raise_for_status=True)`). Redirects are followed first.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder().raise_for_status(true).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn raise_for_status(mut self, on: bool) -> ClientBuilder {
+        self.raise_for_status = on;
+        self
+    }
+
+    /// The URL that relative request URLs are resolved against (aiohttp's
+    /// `ClientSession(base_url=...)`), by the rules of a link in a page: with
+    /// a base of `http://host/api/`, `"posts/1"` is `http://host/api/posts/1`
+    /// and `"/posts/1"` is `http://host/posts/1` (so end the base's path with
+    /// `/`). An absolute URL is used as it is.
+    ///
+    /// ```
+    /// use ferrio::http::Client;
+    /// let api = Client::builder().base_url("http://127.0.0.1:8080/v1/").build().unwrap();
+    /// let request = api.get("posts").query([("userId", "1")]);
+    /// # drop(request);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`build`](ClientBuilder::build) fails with [`ErrorKind::InvalidUrl`]
+    /// for a base that does not parse or is not `http`/`https`.
+    pub fn base_url(mut self, url: impl AsRef<str>) -> ClientBuilder {
+        let url = url.as_ref();
+        let parsed = Url::parse(url)
+            .map_err(|e| Error::with_source(ErrorKind::InvalidUrl, format!("base {url:?}"), e))
+            .and_then(|parsed| key_of(&parsed).map(|_| parsed));
+        match parsed {
+            Ok(parsed) => self.base_url = Some(parsed),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Whether the client keeps cookies: off by default (as in reqwest; an
+    /// aiohttp session always has a jar). On, the client gets a jar of its
+    /// own, which every clone shares; [`cookie_jar`](ClientBuilder::cookie_jar)
+    /// gives it one to share with other clients or to look into.
+    ///
+    /// Cookies the servers set with `Set-Cookie` (on redirects too) are kept
+    /// by the usual rules (domain and path, `Secure`, `Max-Age`/`Expires`) and
+    /// sent with `Cookie` on every request they match, unless the request sets
+    /// its own `Cookie` field. A `Set-Cookie` that does not parse is ignored.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder().cookie_store(true).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn cookie_store(mut self, on: bool) -> ClientBuilder {
+        self.jar = on.then(|| self.jar.take().unwrap_or_default());
+        self
+    }
+
+    /// Keeps cookies in `jar` (see [`cookie_store`](ClientBuilder::cookie_store)),
+    /// shared with whoever else holds a clone of it.
+    ///
+    /// ```
+    /// use ferrio::http::{Client, Jar};
+    /// let jar = Jar::new();
+    /// let a = Client::builder().cookie_jar(jar.clone()).build().unwrap();
+    /// let b = Client::builder().cookie_jar(jar.clone()).build().unwrap(); // logged in too
+    /// # drop((a, b));
+    /// ```
+    pub fn cookie_jar(mut self, jar: Jar) -> ClientBuilder {
+        self.jar = Some(jar);
+        self
+    }
+
+    /// Sends every request through the HTTP proxy at `url` (aiohttp's
+    /// `proxy=`): plain HTTP requests go to it with their full URL as the
+    /// target, HTTPS (and WebSocket) traffic through a `CONNECT` tunnel. A
+    /// user and password in `url` (`http://user:pass@proxy:3128`) are sent as
+    /// basic `Proxy-Authorization`. `host:port` alone means `http://host:port`.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder()
+    ///     .proxy("http://user:secret@127.0.0.1:3128")
+    ///     .no_proxy("localhost, .internal.example")
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`build`](ClientBuilder::build) fails with [`ErrorKind::InvalidUrl`]
+    /// for a URL that does not parse or is not `http://` (HTTPS to the proxy
+    /// and SOCKS are not supported).
+    pub fn proxy(mut self, url: impl AsRef<str>) -> ClientBuilder {
+        match Proxy::parse(url.as_ref()) {
+            Ok(proxy) => self.proxies.set_all(proxy),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Takes the proxies from the environment (aiohttp's `trust_env=True`):
+    /// `http_proxy` for `http://` URLs, `https_proxy` (or `HTTPS_PROXY`) for
+    /// `https://` and `wss://`, and `no_proxy` (or `NO_PROXY`) for hosts to
+    /// reach directly (see [`no_proxy`](ClientBuilder::no_proxy)). Uppercase
+    /// `HTTP_PROXY` is not read: a CGI server sets it from a request's
+    /// `Proxy:` header ("httpoxy"). Read once, here.
+    ///
+    /// ```
+    /// let client = ferrio::http::Client::builder().proxy_from_env().build().unwrap();
+    /// # drop(client);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`build`](ClientBuilder::build) fails with [`ErrorKind::InvalidUrl`]
+    /// for a proxy variable that is not a usable proxy URL.
+    pub fn proxy_from_env(mut self) -> ClientBuilder {
+        match Proxies::from_env() {
+            Ok(proxies) => self.proxies.replace(proxies),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Hosts reached without the proxy, comma-separated as in `no_proxy`:
+    /// `*` for all; a name for itself and its subdomains (`example.com` and
+    /// `.example.com` both match `api.example.com`); an IP address for
+    /// itself. Ports are ignored.
+    pub fn no_proxy(mut self, list: &str) -> ClientBuilder {
+        self.proxies.bypass(list);
+        self
+    }
+
+    /// Calls `hook` at each step of every request (aiohttp's `TraceConfig`):
+    /// start, DNS resolved, connection created or reused, response head,
+    /// redirect, end or error; see [`Event`]. It gets the time since the
+    /// request's [`send`](RequestBuilder::send), and runs on the request's
+    /// task, in the middle of it: keep it short, and do not panic in it.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use ferrio::http::{Client, Event};
+    /// let steps = Arc::new(Mutex::new(Vec::new()));
+    /// let log = steps.clone();
+    /// let client = Client::builder()
+    ///     .on_event(move |event, elapsed| {
+    ///         if let Event::ResponseHead { url, status } = event {
+    ///             log.lock().unwrap().push(format!("{status} from {url} after {elapsed:?}"));
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn on_event(
+        mut self,
+        hook: impl Fn(&Event<'_>, Duration) + Send + Sync + 'static,
+    ) -> ClientBuilder {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
     fn fail(&mut self, e: Error) {
         self.error.get_or_insert(e);
     }
@@ -432,8 +684,10 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Tls`] for a root certificate that does not parse;
-    /// [`ErrorKind::InvalidRequest`] for an invalid user agent.
+    /// [`ErrorKind::Tls`] for a root certificate that does not parse or a
+    /// client [`identity`](ClientBuilder::identity) whose key does not fit;
+    /// [`ErrorKind::InvalidRequest`] for an invalid user agent;
+    /// [`ErrorKind::InvalidUrl`] for an invalid base URL.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(e) = self.error {
             return Err(e);
@@ -441,11 +695,14 @@ impl ClientBuilder {
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, self.user_agent);
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let accept_encoding = decode::accept_encoding();
+        headers.insert(ACCEPT_ENCODING, accept_encoding.clone());
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
         }
-        let gunzip = headers.get(ACCEPT_ENCODING).is_some_and(|v| v == "gzip");
+        let decompress = headers
+            .get(ACCEPT_ENCODING)
+            .is_some_and(|v| *v == accept_encoding);
         let limits = Limits {
             total: self.limit,
             per_host: self.limit_per_host.unwrap_or(usize::MAX),
@@ -454,10 +711,10 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 pool: Pool::new(limits),
-                resolver: self.resolver,
-                tls: client_config(&self.roots)?,
+                dns: Dns::new(self.resolver, self.ttl_dns_cache),
+                tls: client_config(&self.roots, self.identity.as_ref())?,
                 headers,
-                gunzip,
+                decompress,
                 connect_timeout: self.connect_timeout,
                 read_timeout: self.read_timeout,
                 timeout: self.timeout,
@@ -465,6 +722,11 @@ impl ClientBuilder {
                 max_redirects: self.max_redirects,
                 max_header_bytes: self.max_header_bytes,
                 max_body_bytes: self.max_body_bytes,
+                raise_for_status: self.raise_for_status,
+                base_url: self.base_url,
+                jar: self.jar,
+                proxies: self.proxies,
+                hook: self.hook,
             }),
         })
     }
@@ -484,6 +746,8 @@ struct Request {
     url: Url,
     headers: HeaderMap,
     body: Option<Bytes>,
+    /// A body read as it is sent, instead of `body`.
+    stream: Option<Body>,
     timeout: Option<Duration>,
 }
 
@@ -580,6 +844,34 @@ impl RequestBuilder {
         })
     }
 
+    /// A body read as it is sent, from a `Stream` or an `AsyncRead` (see
+    /// [`Body`]): chunked, unless the request sets a `Content-Length` (then
+    /// the body must be exactly that long). It is read once, so the request
+    /// is not retried on a stale keep-alive connection, and a 307 or 308
+    /// redirect is returned as the response instead of being followed.
+    ///
+    /// ```
+    /// use ferrio::http::{Body, Client};
+    /// let file_like = &b"a body that could be gigabytes"[..];
+    /// let request = Client::new()
+    ///     .put("http://127.0.0.1:8080/upload")
+    ///     .body_stream(Body::from_async_read(file_like));
+    /// # drop(request);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// At [`send`](RequestBuilder::send), [`ErrorKind::InvalidRequest`] if
+    /// the stream fails, or gives other than the `Content-Length` it was
+    /// given.
+    pub fn body_stream(self, body: Body) -> RequestBuilder {
+        self.map(|request| {
+            request.body = None;
+            request.stream = Some(body);
+            Ok(())
+        })
+    }
+
     /// `value` as a JSON body, with `Content-Type: application/json` unless
     /// one is set.
     ///
@@ -601,6 +893,107 @@ impl RequestBuilder {
         })
     }
 
+    /// Sends `Authorization: Basic` with `user` and `password` (aiohttp's
+    /// `BasicAuth`). The field is marked sensitive, and dropped on a redirect
+    /// to another host.
+    ///
+    /// ```
+    /// let request = ferrio::http::Client::new()
+    ///     .get("http://127.0.0.1:8080/private")
+    ///     .basic_auth("alice", Some("s3cret"));
+    /// # drop(request);
+    /// ```
+    pub fn basic_auth(
+        self,
+        user: impl fmt::Display,
+        password: Option<impl fmt::Display>,
+    ) -> RequestBuilder {
+        use base64::Engine;
+        let pair = match password {
+            Some(password) => format!("{user}:{password}"),
+            None => format!("{user}:"),
+        };
+        let token = base64::engine::general_purpose::STANDARD.encode(pair);
+        self.authorization(format!("Basic {token}"))
+    }
+
+    /// Sends `Authorization: Bearer <token>`. The field is marked sensitive,
+    /// and dropped on a redirect to another host.
+    ///
+    /// ```
+    /// let request = ferrio::http::Client::new()
+    ///     .get("http://127.0.0.1:8080/me")
+    ///     .bearer_auth("eyJhbGciOi...");
+    /// # drop(request);
+    /// ```
+    pub fn bearer_auth(self, token: impl fmt::Display) -> RequestBuilder {
+        self.authorization(format!("Bearer {token}"))
+    }
+
+    fn authorization(self, value: String) -> RequestBuilder {
+        self.map(|request| {
+            let mut value = HeaderValue::from_str(&value).map_err(|e| {
+                Error::with_source(ErrorKind::InvalidRequest, "invalid credentials", e)
+            })?;
+            value.set_sensitive(true);
+            request.headers.insert(AUTHORIZATION, value);
+            Ok(())
+        })
+    }
+
+    /// `pairs` as an `application/x-www-form-urlencoded` body (aiohttp's
+    /// `data={...}`), with that `Content-Type` unless one is set.
+    ///
+    /// ```
+    /// let request = ferrio::http::Client::new()
+    ///     .post("http://127.0.0.1:8080/login")
+    ///     .form([("user", "alice"), ("next", "/home?tab=1")]);
+    /// # drop(request);
+    /// ```
+    pub fn form<I, K, V>(self, pairs: I) -> RequestBuilder
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.map(|request| {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
+            if !request.headers.contains_key(CONTENT_TYPE) {
+                request.headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+            }
+            request.body = Some(body.into());
+            Ok(())
+        })
+    }
+
+    /// `form` as a `multipart/form-data` body (aiohttp's `FormData`), with
+    /// its `Content-Type` and boundary.
+    ///
+    /// ```
+    /// use ferrio::http::multipart::Form;
+    /// let form = Form::new().text("title", "notes").file("upload", "notes.txt", "remember the milk");
+    /// let request = ferrio::http::Client::new().post("http://127.0.0.1:8080/upload").multipart(form);
+    /// # drop(request);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// At [`send`](RequestBuilder::send), [`ErrorKind::InvalidRequest`] for a
+    /// part whose content type has control characters.
+    pub fn multipart(self, form: Form) -> RequestBuilder {
+        self.map(|request| {
+            let (body, content_type) = form.encode()?;
+            request.headers.insert(CONTENT_TYPE, content_type);
+            request.body = Some(body);
+            Ok(())
+        })
+    }
+
     /// The whole-request timeout for this request, instead of the client's
     /// [`timeout`](ClientBuilder::timeout).
     pub fn timeout(self, d: Duration) -> RequestBuilder {
@@ -616,7 +1009,8 @@ impl RequestBuilder {
     /// # Errors
     ///
     /// Any [`ErrorKind`]; a status such as 404 or 500 is a response, not an
-    /// error.
+    /// error, unless the client was built with
+    /// [`raise_for_status`](ClientBuilder::raise_for_status).
     pub async fn send(self) -> Result<Response, Error> {
         let request = self.request?;
         let deadline = request
@@ -624,14 +1018,35 @@ impl RequestBuilder {
             .or(self.client.inner.timeout)
             .and_then(|d| Instant::now().checked_add(d));
         let url = request.url.clone();
-        let exchange = self.client.inner.execute(request, deadline);
-        match deadline {
+        let inner = &self.client.inner;
+        let tracer = Tracer::start(inner.hook.as_ref());
+        tracer.emit(|| Event::RequestStart {
+            method: &request.method,
+            url: &url,
+        });
+        let exchange = inner.execute(request, deadline, tracer);
+        let result = match deadline {
             None => exchange.await,
             Some(deadline) => match timeout_at(deadline, exchange).await {
                 Ok(result) => result,
                 Err(_) => Err(Error::timeout(TimeoutKind::Total).at(&url)),
             },
+        };
+        let result = match result {
+            Ok(response) if inner.raise_for_status => response.error_for_status(),
+            other => other,
+        };
+        match &result {
+            Ok(response) => tracer.emit(|| Event::RequestEnd {
+                url: response.url(),
+                status: response.status(),
+            }),
+            Err(error) => tracer.emit(|| Event::RequestError {
+                url: error.url().unwrap_or(&url),
+                error,
+            }),
         }
+        result
     }
 }
 
@@ -646,6 +1061,74 @@ impl fmt::Debug for RequestBuilder {
                 .finish_non_exhaustive(),
             Err(e) => f.debug_tuple("RequestBuilder").field(e).finish(),
         }
+    }
+}
+
+/// What a protocol that takes a connection over (WebSocket, `ws.rs`) needs
+/// from the client: its settings, and a new connection in a pool slot.
+impl Client {
+    /// A new connection (DNS, TCP, TLS under the connect timeout) to the
+    /// host of `url` (`http`/`https`), in a slot of the pool's limits that is
+    /// held until the returned permit is dropped.
+    pub(crate) async fn open_connection(&self, url: &Url) -> Result<(Conn, Permit<Conn>), Error> {
+        let inner = &self.inner;
+        let key = key_of(url)?;
+        let acquire = inner.pool.acquire(key.clone());
+        let checkout = match inner
+            .pool_timeout
+            .and_then(|d| Instant::now().checked_add(d))
+        {
+            None => acquire.await,
+            Some(at) => timeout_at(at, acquire).await.map_err(|_| {
+                Error::new(ErrorKind::PoolTimeout, "no connection free for the upgrade")
+            })?,
+        };
+        // An idle keep-alive connection is closed rather than taken over:
+        // the server may be closing it.
+        drop(checkout.idle);
+        // Through a proxy, the upgrade goes through a tunnel.
+        let tracer = Tracer::start(inner.hook.as_ref());
+        let conn = inner.connect_for(&key, true, tracer).await?;
+        Ok((conn, checkout.permit))
+    }
+
+    /// The client's default header fields.
+    pub(crate) fn default_headers(&self) -> &HeaderMap {
+        &self.inner.headers
+    }
+
+    /// The connect and read timeouts.
+    pub(crate) fn timeouts(&self) -> (Option<Duration>, Option<Duration>) {
+        (self.inner.connect_timeout, self.inner.read_timeout)
+    }
+}
+
+/// Rewrites an encoded request head for a forward proxy: the target in
+/// absolute form (`GET http://host:port/path HTTP/1.1`), and the proxy's
+/// credentials unless the request has its own `Proxy-Authorization`.
+fn to_absolute_form(
+    head: &mut Vec<u8>,
+    method: &Method,
+    url: &Url,
+    proxy: &Proxy,
+    headers: &HeaderMap,
+) {
+    // The head starts "METHOD /path": the origin goes before the path.
+    let at = method.as_str().len() + 1;
+    let origin = url.origin().ascii_serialization();
+    head.splice(at..at, origin.bytes());
+    if let (Some(auth), false) = (
+        &proxy.authorization,
+        headers.contains_key(PROXY_AUTHORIZATION),
+    ) {
+        let line_end = head
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(head.len(), |i| i + 2);
+        let mut field = b"proxy-authorization: ".to_vec();
+        field.extend_from_slice(auth.as_bytes());
+        field.extend_from_slice(b"\r\n");
+        head.splice(line_end..line_end, field);
     }
 }
 
@@ -698,6 +1181,46 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
+/// What one pass of a request (one hop of its redirects) carries besides
+/// the request itself.
+#[derive(Clone, Copy)]
+struct Pass<'t> {
+    /// Whether a compressed body is decoded.
+    decompress: bool,
+    /// The request's total deadline.
+    deadline: Option<Instant>,
+    tracer: Tracer<'t>,
+}
+
+/// A streamed body and how it is framed.
+struct Upload {
+    body: Body,
+    /// Sent with `Transfer-Encoding: chunked` (no length was given).
+    chunked: bool,
+    /// The `Content-Length` the request gave, which the body must match.
+    length: Option<u64>,
+}
+
+impl Upload {
+    /// Frames `body` by the request's `headers`: its own `Content-Length`,
+    /// else chunked (added to `headers`).
+    fn new(body: Body, headers: &mut HeaderMap) -> Upload {
+        let length = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        if length.is_none() && !headers.contains_key(TRANSFER_ENCODING) {
+            headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        }
+        let chunked = length.is_none();
+        Upload {
+            body,
+            chunked,
+            length,
+        }
+    }
+}
+
 /// A failed exchange, and whether the server may never have seen the request.
 struct Failed {
     error: Error,
@@ -711,25 +1234,55 @@ impl Inner {
         &self,
         request: Request,
         deadline: Option<Instant>,
+        tracer: Tracer<'_>,
     ) -> Result<Response, Error> {
         let Request {
             mut method,
             mut url,
             headers,
             mut body,
+            stream,
             ..
         } = request;
         let mut headers = self.merged_headers(headers);
-        let gunzip =
-            self.gunzip && headers.get(ACCEPT_ENCODING) == self.headers.get(ACCEPT_ENCODING);
+        let mut upload = stream.map(|body| Upload::new(body, headers.to_mut()));
+        let decompress =
+            self.decompress && headers.get(ACCEPT_ENCODING) == self.headers.get(ACCEPT_ENCODING);
         let mut visited: Vec<Url> = Vec::new();
         loop {
+            let with_cookies = self.with_cookies(&headers, &url);
             let response = self
-                .send_once(&method, &url, &headers, body.as_ref(), gunzip, deadline)
+                .send_once(
+                    &method,
+                    &url,
+                    with_cookies.as_ref().unwrap_or(&headers),
+                    body.as_ref(),
+                    upload.as_mut(),
+                    Pass {
+                        decompress,
+                        deadline,
+                        tracer,
+                    },
+                )
                 .await
                 .map_err(|e| e.at(&url))?;
+            tracer.emit(|| Event::ResponseHead {
+                url: &url,
+                status: response.status(),
+            });
+            if let Some(jar) = &self.jar {
+                jar.store_from(response.headers(), &url);
+            }
             let status = response.status();
             if self.max_redirects == 0 || !is_redirect(status) {
+                return Ok(response);
+            }
+            let keeps_method = matches!(
+                status,
+                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+            );
+            if upload.is_some() && keeps_method {
+                // The streamed body is spent: it cannot go to the new URL.
                 return Ok(response);
             }
             let Some(location) = response.headers().get(LOCATION) else {
@@ -752,6 +1305,11 @@ impl Inner {
                 .at(&url));
             }
             log::debug!("{status} redirect from {url} to {next}");
+            tracer.emit(|| Event::Redirect {
+                from: &url,
+                to: &next,
+                status,
+            });
             // Boxed: only redirects drain, and the draining future (the
             // response and a timeout) would otherwise be part of every
             // request's future.
@@ -762,6 +1320,7 @@ impl Inner {
             if to_get {
                 method = Method::GET;
                 body = None;
+                upload = None;
                 let headers = headers.to_mut();
                 headers.remove(CONTENT_TYPE);
                 headers.remove(CONTENT_LENGTH);
@@ -775,6 +1334,18 @@ impl Inner {
             }
             url = next;
         }
+    }
+
+    /// `headers` and the jar's `Cookie` field for `url`, if the client has a
+    /// jar, the request no `Cookie` of its own, and a cookie matches.
+    fn with_cookies(&self, headers: &HeaderMap, url: &Url) -> Option<HeaderMap> {
+        if headers.contains_key(COOKIE) {
+            return None;
+        }
+        let cookie = self.jar.as_ref()?.header_for(url)?;
+        let mut headers = headers.clone();
+        headers.insert(COOKIE, cookie);
+        Some(headers)
     }
 
     /// The client's default fields under the request's own: the defaults
@@ -800,11 +1371,19 @@ impl Inner {
         url: &Url,
         headers: &HeaderMap,
         body: Option<&Bytes>,
-        gunzip: bool,
-        deadline: Option<Instant>,
+        mut upload: Option<&mut Upload>,
+        pass: Pass<'_>,
     ) -> Result<Response, Error> {
+        let Pass {
+            decompress,
+            deadline,
+            tracer,
+        } = pass;
         let key = key_of(url)?;
-        let head = self.encode_head(method, url, headers, body);
+        let mut head = self.encode_head(method, url, headers, body);
+        if let Route::Forward(proxy) = self.proxies.route(&key, false) {
+            to_absolute_form(&mut head, method, url, proxy, headers);
+        }
         let acquire = self.pool.acquire(key.clone());
         let checkout = match self.pool_timeout {
             None => acquire.await,
@@ -823,18 +1402,28 @@ impl Inner {
             .idle
             .and_then(|mut idle| idle.is_alive().then_some(idle));
         let mut conn = match reusable {
-            Some(idle) => idle,
-            None => self.connect(&key).await?,
+            Some(idle) => {
+                tracer.emit(|| Event::ConnectionReused { url });
+                idle
+            }
+            None => self.connect_traced(&key, url, tracer).await?,
         };
         loop {
             match self
-                .exchange(&mut conn, &head, body, method, deadline)
+                .exchange(
+                    &mut conn,
+                    &head,
+                    body,
+                    upload.as_deref_mut(),
+                    method,
+                    deadline,
+                )
                 .await
             {
                 Ok((head_in, decoder, keep_alive)) => {
                     let options = BodyOptions {
                         keep_alive,
-                        gunzip,
+                        decompress,
                         read_timeout: self.read_timeout,
                         deadline,
                         max_body_bytes: self.max_body_bytes,
@@ -849,14 +1438,17 @@ impl Inner {
                     ));
                 }
                 Err(failed)
-                    if failed.before_response && conn.is_reused() && is_idempotent(method) =>
+                    if failed.before_response
+                        && conn.is_reused()
+                        && is_idempotent(method)
+                        && upload.is_none() =>
                 {
                     log::debug!(
                         "kept-alive connection to {key} failed before a response ({}); retrying on a new one",
                         failed.error
                     );
                     // The same slot, a new connection.
-                    conn = self.connect(&key).await?;
+                    conn = self.connect_traced(&key, url, tracer).await?;
                 }
                 Err(failed) => return Err(failed.error),
             }
@@ -891,14 +1483,38 @@ impl Inner {
         out
     }
 
-    /// Opens a new connection for `key` within the connect timeout.
-    async fn connect(&self, key: &Key) -> Result<Conn, Error> {
+    /// Opens a new connection for `key` (to fetch `url`) within the connect
+    /// timeout, and tells the hook how long it took.
+    async fn connect_traced(
+        &self,
+        key: &Key,
+        url: &Url,
+        tracer: Tracer<'_>,
+    ) -> Result<Conn, Error> {
+        let started = tracer.is_on().then(Instant::now);
+        let conn = self.connect_for(key, false, tracer).await?;
+        if let Some(started) = started {
+            let took = started.elapsed();
+            tracer.emit(|| Event::ConnectionCreated { url, took });
+        }
+        Ok(conn)
+    }
+
+    /// Opens a new connection for `key` within the connect timeout; through
+    /// a proxy, a tunnel if `tunnel` (or HTTPS) asks for one.
+    async fn connect_for(
+        &self,
+        key: &Key,
+        tunnel: bool,
+        tracer: Tracer<'_>,
+    ) -> Result<Conn, Error> {
+        let route = self.proxies.route(key, tunnel);
         let step = self.connect_timeout.map(|d| (d, TimeoutKind::Connect));
         // DNS, TCP and TLS make the biggest future of a request (about 3 KB),
         // and most requests reuse a connection: on the heap, it is allocated
         // only when a connection is opened, instead of making every request's
         // future bigger (and every move of it a bigger copy).
-        let opening = Box::pin(connect(key, &self.resolver, &self.tls));
+        let opening = Box::pin(connect(key, route, &self.dns, &self.tls, tracer));
         bounded(opening, step, None).await?
     }
 
@@ -908,6 +1524,7 @@ impl Inner {
         conn: &mut Conn,
         head: &[u8],
         body: Option<&Bytes>,
+        upload: Option<&mut Upload>,
         method: &Method,
         deadline: Option<Instant>,
     ) -> Result<(ResponseHead, BodyDecoder, bool), Failed> {
@@ -945,6 +1562,18 @@ impl Inner {
                     write_failed = Some(error);
                 }
             }
+        }
+        if let Some(upload) = upload {
+            // Streamed bodies are written here, and only here (`upload.rs`).
+            let (chunked, length) = (upload.chunked, upload.length);
+            upload
+                .body
+                .write_to(conn, chunked, length, deadline)
+                .await
+                .map_err(|error| Failed {
+                    error,
+                    before_response: false,
+                })?;
         }
         let mut received = false;
         loop {
@@ -1103,7 +1732,7 @@ mod tests {
         let merged = client.inner.merged_headers(own);
         assert_eq!(merged[USER_AGENT], "b/2");
         assert_eq!(merged.get_all("x-many").iter().count(), 2);
-        assert_eq!(merged[ACCEPT_ENCODING], "gzip");
+        assert_eq!(merged[ACCEPT_ENCODING], decode::accept_encoding());
     }
 
     #[test]

@@ -17,9 +17,11 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::io::AsyncWriteExt;
 use futures_util::task::noop_waker_ref;
 
+use super::dns_cache::{happy_eyeballs, Dns, ATTEMPT_DELAY};
 use super::error::{Error, ErrorKind, TimeoutKind};
+use super::hooks::{Event, Tracer};
 use super::pool::Key;
-use ferrio_net::{Resolver, TcpStream};
+use super::proxy::{tunnel, Route};
 
 /// A byte stream a connection can run over.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -103,6 +105,13 @@ impl Conn {
             self.start = 0;
             self.end = 0;
         }
+    }
+
+    /// The byte stream, for a protocol that takes the connection over
+    /// (WebSocket). Only a connection with no unread bytes can be given up.
+    pub(crate) fn into_stream(self) -> Box<dyn Stream> {
+        debug_assert!(self.buffered().is_empty(), "unread bytes would be lost");
+        self.stream
     }
 
     /// Whether a response was read from this connection before.
@@ -260,28 +269,51 @@ impl Conn {
 /// TLS with `tls`. The caller bounds it with the connect timeout.
 pub(crate) async fn connect(
     key: &Key,
-    resolver: &Resolver,
+    route: Route<'_>,
+    dns: &Dns,
     tls: &Arc<rustls::ClientConfig>,
+    tracer: Tracer<'_>,
 ) -> Result<Conn, Error> {
     // The resolver is asked about an IP address too, as text.
     let host = key.host.to_string();
-    let addrs = resolver
-        .lookup((&*host, key.port))
+    // Through a proxy, the TCP connection is to the proxy.
+    let (to_host, to_port) = match &route {
+        Route::Direct => (host.as_str(), key.port),
+        Route::Forward(proxy) | Route::Tunnel(proxy) => (proxy.host.as_str(), proxy.port),
+    };
+    let looking = tracer.is_on().then(Instant::now);
+    let addrs = dns
+        .lookup(to_host, to_port)
         .await
-        .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {host}"), e))?;
+        .map_err(|e| Error::with_source(ErrorKind::Dns, format!("resolving {to_host}"), e))?;
+    if let Some(started) = looking {
+        let took = started.elapsed();
+        tracer.emit(|| Event::DnsResolved {
+            host: to_host,
+            addrs: &addrs,
+            took,
+        });
+    }
     if addrs.is_empty() {
         return Err(Error::new(
             ErrorKind::Dns,
-            format!("{} has no address", key.host),
+            format!("{to_host} has no address"),
         ));
     }
-    let stream = TcpStream::connect_any(addrs)
-        .await
-        .map_err(|e| Error::with_source(ErrorKind::Connect, format!("connecting to {key}"), e))?;
+    let mut stream = happy_eyeballs(addrs, ATTEMPT_DELAY).await.map_err(|e| {
+        Error::with_source(
+            ErrorKind::Connect,
+            format!("connecting to {to_host}:{to_port} for {key}"),
+            e,
+        )
+    })?;
     if let Err(e) = stream.set_nodelay(true) {
         log::debug!("set_nodelay on a connection to {key}: {e}");
     }
-    log::debug!("connected to {key}");
+    log::debug!("connected to {to_host}:{to_port} for {key}");
+    if let Route::Tunnel(proxy) = route {
+        tunnel(&mut stream, proxy, key).await?;
+    }
     if !key.https {
         return Ok(Conn::new(Box::new(stream)));
     }

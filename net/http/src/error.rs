@@ -7,6 +7,7 @@
 use std::fmt;
 use std::io;
 
+use http::StatusCode;
 use url::Url;
 
 /// Which timeout fired; see [`ErrorKind::Timeout`].
@@ -62,6 +63,18 @@ pub enum ErrorKind {
     BodyDecode,
     /// JSON that did not (de)serialise.
     Json,
+    /// The server answered with a 4xx or 5xx status, and the caller asked for
+    /// that to be an error ([`Response::error_for_status`](super::Response::error_for_status)
+    /// or [`ClientBuilder::raise_for_status`](super::ClientBuilder::raise_for_status)).
+    /// [`Error::status`] has the code.
+    Status,
+    /// A WebSocket failed: the server refused the upgrade (then
+    /// [`Error::status`] has its status), or broke the protocol (a bad frame,
+    /// text that is not UTF-8, a message on a closed socket).
+    WebSocket,
+    /// The proxy refused a `CONNECT` tunnel (then [`Error::status`] has its
+    /// status, such as 407 or 403) or did not answer in HTTP.
+    Proxy,
 }
 
 impl fmt::Display for ErrorKind {
@@ -82,6 +95,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Redirect => "redirect error",
             ErrorKind::BodyDecode => "body decode error",
             ErrorKind::Json => "JSON error",
+            ErrorKind::Status => "error status",
+            ErrorKind::WebSocket => "WebSocket error",
+            ErrorKind::Proxy => "proxy error",
         })
     }
 }
@@ -108,6 +124,8 @@ struct Inner {
     url: Option<Url>,
     message: String,
     source: Option<Source>,
+    /// The response's status, for [`ErrorKind::Status`].
+    status: Option<StatusCode>,
 }
 
 impl Error {
@@ -118,6 +136,7 @@ impl Error {
                 url: None,
                 message: message.into(),
                 source: None,
+                status: None,
             }),
         }
     }
@@ -134,6 +153,17 @@ impl Error {
 
     pub(crate) fn timeout(which: TimeoutKind) -> Error {
         Error::new(ErrorKind::Timeout(which), "")
+    }
+
+    /// A 4xx or 5xx `status` turned into an error.
+    pub(crate) fn status_code(status: StatusCode) -> Error {
+        Error::new(ErrorKind::Status, status.to_string()).with_status(status)
+    }
+
+    /// Records the status of the response that made this error.
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Error {
+        self.inner.status = Some(status);
+        self
     }
 
     /// An I/O failure on an established connection.
@@ -158,6 +188,32 @@ impl Error {
     /// fetched when it failed), if the error came from a request.
     pub fn url(&self) -> Option<&Url> {
         self.inner.url.as_ref()
+    }
+
+    /// The status code of an [`ErrorKind::Status`] error (or of a refused
+    /// WebSocket upgrade).
+    ///
+    /// ```
+    /// use ferrio::http::{Client, ErrorKind, StatusCode};
+    /// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n").await.unwrap();
+    ///     # });
+    ///     let client = Client::builder().raise_for_status(true).build().unwrap();
+    ///     let err = client.get(format!("http://{addr}/missing")).send().await.unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::Status);
+    ///     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+    ///     assert_eq!(err.url().unwrap().path(), "/missing");
+    /// });
+    /// ```
+    pub fn status(&self) -> Option<StatusCode> {
+        self.inner.status
     }
 
     /// Whether any timeout (connect, read, total or pool) fired.

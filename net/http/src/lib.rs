@@ -45,11 +45,16 @@
 //!   a reused connection that the server had closed, failing before any byte
 //!   of a response, is sent once more on a new connection, if its method is
 //!   idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE).
+//! - **Connections**: host names cached for [`ClientBuilder::ttl_dns_cache`]
+//!   (10 s), at most 8 blocking lookups at once, addresses raced by Happy
+//!   Eyeballs (RFC 8305, 250 ms apart).
 //! - **Timeouts**, each its own [`ErrorKind`]: connect (DNS, TCP and TLS),
 //!   read (each read), total (the whole request, body included), pool (waiting
 //!   for a connection).
 //! - **Bodies**: Content-Length, chunked (with trailers) and close-delimited;
-//!   gzip asked for with `Accept-Encoding` and decoded transparently.
+//!   gzip, and with their default-on cargo features deflate, brotli (`br`) and
+//!   zstd, asked for with `Accept-Encoding` and decoded transparently, with
+//!   [`ClientBuilder::max_body_bytes`] enforced while decoding.
 //! - **Redirects** 301, 302, 303, 307, 308: 303 (and 301/302 after POST)
 //!   become GET without a body; `Authorization`, `Proxy-Authorization` and
 //!   `Cookie` are dropped when the scheme, host or port changes; a loop or
@@ -66,8 +71,13 @@
 //! # Contents
 //!
 //! - [`Client`], [`ClientBuilder`], [`RequestBuilder`], [`Response`]: the client.
+//! - [`Body`]: a request body streamed from a `Stream` or an `AsyncRead`.
 //! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
-//! - [`Certificate`]: an extra root for HTTPS.
+//! - [`Certificate`]: an extra root for HTTPS; [`Identity`]: a client certificate.
+//! - [`Jar`]: a cookie jar, shared by the clients given it.
+//! - [`Event`]: what [`ClientBuilder::on_event`] hooks are told.
+//! - [`multipart`]: `multipart/form-data` request bodies.
+//! - [`ws`]: WebSockets, from [`Client::ws_connect`].
 //! - [`server`]: a small server.
 
 #![forbid(unsafe_code)]
@@ -75,27 +85,38 @@
 mod client;
 mod codec;
 mod conn;
+mod cookies;
+mod decode;
+mod dns_cache;
 mod error;
 mod headers;
+mod hooks;
+pub mod multipart;
 mod pool;
+mod proxy;
 mod response;
 mod tls;
+mod upload;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 
-// Documented by its own inner docs: an outer doc here would make rustdoc
-// resolve its links from this module.
+// Documented by their own inner docs: an outer doc here would make rustdoc
+// resolve their links from this module.
 pub mod server;
+pub mod ws;
 
 pub use bytes::Bytes;
 pub use client::{
     Client, ClientBuilder, RequestBuilder, DEFAULT_MAX_BODY_BYTES, DEFAULT_USER_AGENT,
 };
+pub use cookies::Jar;
 pub use error::{Error, ErrorKind, TimeoutKind};
+pub use hooks::Event;
 pub use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 pub use http::{Method, StatusCode, Version};
 pub use response::Response;
-pub use tls::Certificate;
+pub use tls::{Certificate, Identity};
+pub use upload::Body;
 pub use url::Url;

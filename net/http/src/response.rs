@@ -1,16 +1,15 @@
 //! A response: its head, and its body read from the connection on demand,
-//! de-framed (`codec/`), un-gzipped, and turned into bytes, text or JSON.
+//! de-framed (`codec/`), decompressed (`decode.rs`), and turned into bytes,
+//! text or JSON.
 //!
 //! The connection goes back to the pool only once the body was read to its
 //! end; a response dropped before that closes its connection (the unread
 //! rest of the body would otherwise be taken for the next response).
 
 use std::fmt;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes};
-use flate2::write::GzDecoder;
+use bytes::Bytes;
 use http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{StatusCode, Version};
 use serde::de::DeserializeOwned;
@@ -18,18 +17,10 @@ use url::Url;
 
 use super::codec::{BodyDecoder, ProtoError, ResponseHead};
 use super::conn::Conn;
+use super::decode::Decoder;
 use super::error::{Error, ErrorKind};
 use super::headers;
 use super::pool::Permit;
-
-/// How many decoded bytes one gzip step may produce before the client looks
-/// at them. [`Response::chunk`] returns one step's output, and
-/// [`Response::bytes`] checks `max_body_bytes` after each, so a small
-/// compressed body that inflates to gigabytes (a "gzip bomb") is stopped
-/// having decoded at most one step past the limit. A step can overshoot this
-/// by one write's output: flate2 inflates into its own 32 KiB buffer, which
-/// reaches ours at the next write, so a step is under 64 KiB.
-const GZIP_STEP: usize = 32 * 1024;
 
 /// A response to a request sent with [`RequestBuilder::send`](super::RequestBuilder::send).
 ///
@@ -72,10 +63,11 @@ pub(crate) struct Body {
     decoder: BodyDecoder,
     /// Whether the connection may carry another request once the body is read.
     keep_alive: bool,
-    /// Present when the body is gzip and the client decodes it. Boxed: the
-    /// decoder's state is a few hundred bytes that most responses do not
-    /// need, and a `Response` is moved several times on its way to the caller.
-    gzip: Option<Box<Gzip>>,
+    /// Present when the body has a Content-Encoding the client decodes.
+    /// Boxed: the decoder's state is a few hundred bytes that most responses
+    /// do not need, and a `Response` is moved several times on its way to
+    /// the caller.
+    decoding: Option<Box<Decoder>>,
     read_timeout: Option<Duration>,
     /// The request's total deadline: it covers the body too.
     deadline: Option<Instant>,
@@ -85,69 +77,12 @@ pub(crate) struct Body {
     done: bool,
 }
 
-/// A gzip body being decoded, one bounded step at a time.
-struct Gzip {
-    decoder: GzDecoder<Vec<u8>>,
-    /// Compressed bytes not yet given to the decoder: a piece is decoded over
-    /// several steps when it inflates to more than one step's worth.
-    pending: Bytes,
-    /// Compressed bytes seen: an empty body is empty, not broken gzip.
-    seen: u64,
-}
-
-impl Gzip {
-    fn new() -> Gzip {
-        Gzip {
-            decoder: GzDecoder::new(Vec::new()),
-            pending: Bytes::new(),
-            seen: 0,
-        }
-    }
-
-    /// Takes a piece of the compressed body; [`step`](Gzip::step) decodes it.
-    fn feed(&mut self, data: Bytes) {
-        debug_assert!(
-            self.pending.is_empty(),
-            "fed before the last piece was decoded"
-        );
-        self.seen += data.len() as u64;
-        self.pending = data;
-    }
-
-    /// Decodes pending input until it is used up or about [`GZIP_STEP`]
-    /// bytes came out; returns them, or `None` once the input is used up
-    /// without output.
-    fn step(&mut self) -> Result<Option<Bytes>, Error> {
-        while !self.pending.is_empty() && self.decoder.get_ref().len() < GZIP_STEP {
-            // One write inflates into the decoder's own buffer (32 KiB),
-            // which reaches our Vec at the next write.
-            let n = self.decoder.write(&self.pending).map_err(gzip_error)?;
-            if n == 0 {
-                // Input past the end of the gzip stream.
-                return Err(gzip_error(std::io::ErrorKind::WriteZero.into()));
-            }
-            self.pending.advance(n);
-        }
-        let out = std::mem::take(self.decoder.get_mut());
-        Ok((!out.is_empty()).then(|| Bytes::from(out)))
-    }
-
-    /// The end of the body: the decoder's last output, after checking the
-    /// gzip trailer (CRC and length).
-    fn finish(mut self) -> Result<Option<Bytes>, Error> {
-        if self.seen == 0 {
-            return Ok(None);
-        }
-        self.decoder.try_finish().map_err(gzip_error)?;
-        let rest = std::mem::take(self.decoder.get_mut());
-        Ok((!rest.is_empty()).then(|| Bytes::from(rest)))
-    }
-}
-
 /// What [`Response::new`] needs besides the head and the connection.
 pub(crate) struct BodyOptions {
     pub(crate) keep_alive: bool,
-    pub(crate) gunzip: bool,
+    /// Whether the client asked for its own list of codings (so it decodes
+    /// the one the server chose).
+    pub(crate) decompress: bool,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
     pub(crate) max_body_bytes: u64,
@@ -162,17 +97,20 @@ impl Response {
         decoder: BodyDecoder,
         options: BodyOptions,
     ) -> Response {
-        let gzip = (options.gunzip && !decoder.is_done() && is_gzip(&head.headers)).then(|| {
-            // The body the user sees is the decoded one; these described the other.
-            head.headers.remove(CONTENT_ENCODING);
-            head.headers.remove(CONTENT_LENGTH);
-            Box::new(Gzip::new())
-        });
+        let decoding = (options.decompress && !decoder.is_done())
+            .then(|| Decoder::for_headers(&head.headers))
+            .flatten()
+            .map(|decoding| {
+                // The body the user sees is the decoded one; these described the other.
+                head.headers.remove(CONTENT_ENCODING);
+                head.headers.remove(CONTENT_LENGTH);
+                Box::new(decoding)
+            });
         let mut body = Body {
             conn: Some((conn, permit)),
             decoder,
             keep_alive: options.keep_alive,
-            gzip,
+            decoding,
             read_timeout: options.read_timeout,
             deadline: options.deadline,
             max_body_bytes: options.max_body_bytes,
@@ -202,7 +140,7 @@ impl Response {
         self.version
     }
 
-    /// The header fields. When the client decoded a gzip body, its
+    /// The header fields. When the client decoded a compressed body, its
     /// `Content-Encoding` and `Content-Length` are removed.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
@@ -214,7 +152,7 @@ impl Response {
     }
 
     /// The body's length from `Content-Length`, if the server sent one (and
-    /// the body is not being un-gzipped).
+    /// the body is not being decompressed).
     pub fn content_length(&self) -> Option<u64> {
         headers::content_length(&self.headers).ok().flatten()
     }
@@ -224,8 +162,43 @@ impl Response {
         self.body.trailers.as_ref()
     }
 
+    /// The response itself if its status is not 4xx or 5xx, else an
+    /// [`ErrorKind::Status`] error with the code and the URL (aiohttp's
+    /// `raise_for_status()`). The body of an error response is not read: its
+    /// connection is closed.
+    ///
+    /// ```
+    /// use ferrio::http::{Client, ErrorKind, StatusCode};
+    /// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n").await.unwrap();
+    ///     # });
+    ///     let response = Client::new().get(format!("http://{addr}/")).send().await.unwrap();
+    ///     let err = response.error_for_status().unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::Status);
+    ///     assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Status`] for a 4xx or 5xx status.
+    pub fn error_for_status(self) -> Result<Response, Error> {
+        if self.status.is_client_error() || self.status.is_server_error() {
+            log::debug!("{} from {}: an error by request", self.status, self.url);
+            return Err(Error::status_code(self.status).at(&self.url));
+        }
+        Ok(self)
+    }
+
     /// The next piece of the body, or `None` at its end. Pieces come as the
-    /// server sends them; gzip is already decoded, a piece of it at most
+    /// server sends them; a compressed body is already decoded, a piece of it at most
     /// 64 KiB however well it compresses. `max_body_bytes` does not apply
     /// here: the caller decides what to keep.
     ///
@@ -251,6 +224,73 @@ impl Response {
     /// ```
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         self.body.next_chunk().await.map_err(|e| e.at(&self.url))
+    }
+
+    /// The body as a [`Stream`](futures_util::Stream) of pieces, as
+    /// [`chunk`](Response::chunk) returns them (aiohttp's
+    /// `resp.content.iter_any()`), for code written against streams. As with
+    /// `chunk`, `max_body_bytes` does not apply. The connection goes back to
+    /// the pool once the stream ends.
+    ///
+    /// ```
+    /// use ferrio::http::Client;
+    /// use futures_util::StreamExt;
+    /// # use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").await.unwrap();
+    ///     # });
+    ///     let response = Client::new().get(format!("http://{addr}/")).send().await.unwrap();
+    ///     let mut pieces = std::pin::pin!(response.bytes_stream());
+    ///     let mut body = Vec::new();
+    ///     while let Some(piece) = pieces.next().await {
+    ///         body.extend_from_slice(&piece.unwrap());
+    ///     }
+    ///     assert_eq!(body, b"abcde");
+    /// });
+    /// ```
+    pub fn bytes_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, Error>> + Send {
+        futures_util::stream::try_unfold(self, |mut response| async move {
+            Ok(response.chunk().await?.map(|piece| (piece, response)))
+        })
+    }
+
+    /// The body as an [`AsyncRead`](futures_io::AsyncRead) (aiohttp's
+    /// `resp.content` as a stream reader), to copy into a file or hand to a
+    /// parser that reads. Errors come as `io::Error`s that wrap this crate's
+    /// [`Error`] (timeouts as `TimedOut`, bad bodies as `InvalidData`).
+    ///
+    /// ```
+    /// use ferrio::http::Client;
+    /// use ferrio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    /// ferrio::run(async {
+    ///     # let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     # let addr = listener.local_addr().unwrap();
+    ///     # ferrio::spawn(async move {
+    ///     #     let (mut s, _) = listener.accept().await.unwrap();
+    ///     #     let mut buf = [0; 1024];
+    ///     #     let _ = s.read(&mut buf).await;
+    ///     #     s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\none\ntwo\nthree").await.unwrap();
+    ///     # });
+    ///     let response = Client::new().get(format!("http://{addr}/log")).send().await.unwrap();
+    ///     let mut lines = BufReader::new(response.into_async_read()).lines();
+    ///     let mut seen = Vec::new();
+    ///     while let Some(line) = futures_util::StreamExt::next(&mut lines).await {
+    ///         seen.push(line.unwrap());
+    ///     }
+    ///     assert_eq!(seen, ["one", "two", "three"]);
+    /// });
+    /// ```
+    pub fn into_async_read(self) -> impl futures_io::AsyncRead + Send + Unpin {
+        use futures_util::TryStreamExt;
+        Box::pin(self.bytes_stream())
+            .map_err(std::io::Error::from)
+            .into_async_read()
     }
 
     /// The whole body, at most
@@ -390,14 +430,14 @@ impl Body {
             if self.done {
                 return Ok(None);
             }
-            let gzip = self.gzip.as_deref_mut();
-            if let Some(out) = gzip.map(Gzip::step).transpose()?.flatten() {
+            let decoding = self.decoding.as_deref_mut();
+            if let Some(out) = decoding.map(Decoder::step).transpose()?.flatten() {
                 return Ok(Some(out));
             }
             let Some((conn, _)) = self.conn.as_mut() else {
-                // The wire body ended without `done`: only a gzip tail is left.
+                // The wire body ended without `done`: only a decoder's tail is left.
                 self.done = true;
-                return self.finish_gzip();
+                return self.finish_decoding();
             };
             let decoded = self.decoder.decode(conn.buffered()).map_err(malformed)?;
             let progress = decoded.consumed > 0 || !decoded.data.is_empty();
@@ -407,11 +447,11 @@ impl Body {
                 self.wire_done();
             }
             if let Some(data) = data {
-                match self.gzip.as_mut() {
+                match self.decoding.as_mut() {
                     None => return Ok(Some(data)),
                     // Decoded a step at a time at the top of the loop.
-                    Some(gzip) => {
-                        gzip.feed(data);
+                    Some(decoding) => {
+                        decoding.feed(data);
                         continue;
                     }
                 }
@@ -434,9 +474,9 @@ impl Body {
         }
     }
 
-    /// The end of a gzip body: checks its trailer (CRC and length).
-    fn finish_gzip(&mut self) -> Result<Option<Bytes>, Error> {
-        self.gzip.take().map_or(Ok(None), |gzip| gzip.finish())
+    /// The end of an encoded body: checks that its stream was complete.
+    fn finish_decoding(&mut self) -> Result<Option<Bytes>, Error> {
+        self.decoding.take().map_or(Ok(None), |d| d.finish())
     }
 }
 
@@ -447,24 +487,6 @@ fn malformed(e: ProtoError) -> Error {
         ErrorKind::MalformedResponse
     };
     Error::with_source(kind, "", e)
-}
-
-fn gzip_error(e: std::io::Error) -> Error {
-    Error::with_source(ErrorKind::BodyDecode, "invalid gzip", e)
-}
-
-/// Whether the body is gzip and nothing else.
-fn is_gzip(headers: &HeaderMap) -> bool {
-    let mut codings = headers
-        .get_all(CONTENT_ENCODING)
-        .iter()
-        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"));
-    matches!(
-        (codings.next(), codings.next()),
-        (Some(c), None) if c.eq_ignore_ascii_case("gzip") || c.eq_ignore_ascii_case("x-gzip")
-    )
 }
 
 /// The `charset` parameter of `Content-Type`, unquoted.
@@ -546,93 +568,5 @@ mod tests {
             decode_text(b"x", Some("klingon")).unwrap_err().kind(),
             ErrorKind::BodyDecode
         );
-    }
-
-    #[test]
-    fn gzip_is_recognised_alone_only() {
-        assert!(is_gzip(&headers(&[("content-encoding", "gzip")])));
-        assert!(is_gzip(&headers(&[("content-encoding", "X-GZIP")])));
-        assert!(is_gzip(&headers(&[("content-encoding", "identity, gzip")])));
-        assert!(!is_gzip(&headers(&[("content-encoding", "gzip, br")])));
-        assert!(!is_gzip(&headers(&[("content-encoding", "br")])));
-        assert!(!is_gzip(&HeaderMap::new()));
-    }
-
-    /// The most one gzip step can produce: see [`GZIP_STEP`].
-    const GZIP_STEP_MAX: usize = GZIP_STEP + 32 * 1024;
-
-    /// `len` zeros, gzip-compressed (about a thousandth of `len`).
-    fn bomb(len: usize) -> Vec<u8> {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        let zeros = vec![0u8; 1 << 20];
-        for _ in 0..len / zeros.len() {
-            encoder.write_all(&zeros).unwrap();
-        }
-        encoder.finish().unwrap()
-    }
-
-    /// Decodes `gzip` fed as one piece, a step at a time, until more than
-    /// `cap` bytes came out (as `Response::bytes` does); returns the largest
-    /// step and the total decoded.
-    fn decode_up_to(gzip: &[u8], cap: usize) -> (usize, usize) {
-        let mut decoder = Gzip::new();
-        decoder.feed(Bytes::copy_from_slice(gzip));
-        let (mut largest, mut total) = (0, 0);
-        while let Some(out) = decoder.step().unwrap() {
-            largest = largest.max(out.len());
-            total += out.len();
-            if total > cap {
-                break;
-            }
-        }
-        (largest, total)
-    }
-
-    #[test]
-    fn gzip_bomb_in_one_piece_is_decoded_a_bounded_step_at_a_time() {
-        let cap = 1 << 20;
-        let bomb = bomb(16 << 20);
-        assert!(bomb.len() < 64 * 1024, "one piece as read off the wire");
-        let (largest, total) = decode_up_to(&bomb, cap);
-        assert!(largest <= GZIP_STEP_MAX, "a step of {largest} bytes");
-        assert!(total > cap);
-        assert!(
-            total <= cap + GZIP_STEP_MAX,
-            "decoded {total} bytes for a cap of {cap}"
-        );
-    }
-
-    #[test]
-    fn gzip_decoded_in_steps_is_the_whole_body() {
-        let text: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        encoder.write_all(&text).unwrap();
-        let compressed = encoder.finish().unwrap();
-        let mut decoder = Gzip::new();
-        let mut out = Vec::new();
-        for piece in compressed.chunks(10_000) {
-            decoder.feed(Bytes::copy_from_slice(piece));
-            while let Some(step) = decoder.step().unwrap() {
-                out.extend_from_slice(&step);
-            }
-        }
-        out.extend_from_slice(&decoder.finish().unwrap().unwrap_or_default());
-        assert_eq!(out, text);
-    }
-
-    #[test]
-    fn bytes_after_the_end_of_the_gzip_stream_are_an_error() {
-        let mut body = bomb(1 << 20);
-        body.extend_from_slice(b"trailing garbage");
-        let mut decoder = Gzip::new();
-        decoder.feed(Bytes::from(body));
-        let err = loop {
-            match decoder.step() {
-                Ok(Some(_)) => continue,
-                Ok(None) => panic!("trailing bytes were accepted"),
-                Err(e) => break e,
-            }
-        };
-        assert_eq!(err.kind(), ErrorKind::BodyDecode);
     }
 }

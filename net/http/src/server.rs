@@ -6,12 +6,12 @@
 //! header and body bytes (answered with 431 and 413), a timeout on every wait
 //! (reading a request head, reading a body, writing a response, an idle
 //! keep-alive connection), 400 and a close for bytes that are not HTTP, and a
-//! graceful [`shutdown`](Handle::shutdown) that stops accepting, lets
+//! graceful [`shutdown`](ServerHandle::shutdown) that stops accepting, lets
 //! in-flight requests finish within a bound, then closes what is left.
 //!
 //! It is not a framework: no routing, no chunked request bodies (answered with
 //! 501), no TLS, no HTTP/2. A handler is any
-//! `Fn(Request) -> impl Future<Output = Response>`, with the `http` crate's
+//! `Fn(ServerRequest) -> impl Future<Output = ServerResponse>`, with the `http` crate's
 //! types and the whole body in a `Vec<u8>` both ways.
 //!
 //! Parsing and encoding are the crate's sans-IO codec (`codec/`), shared with
@@ -19,11 +19,11 @@
 //! shutdown.
 //!
 //! ```
-//! use ferrio::http::server::{self, Request, Response};
+//! use ferrio::http::server::{self, ServerRequest, ServerResponse};
 //! use futures_util::{AsyncReadExt, AsyncWriteExt};
 //!
-//! async fn hello(req: Request) -> Response {
-//!     Response::new(format!("hello from {}", req.uri().path()).into_bytes())
+//! async fn hello(req: ServerRequest) -> ServerResponse {
+//!     ServerResponse::new(format!("hello from {}", req.uri().path()).into_bytes())
 //! }
 //!
 //! ferrio::run(async {
@@ -59,20 +59,20 @@ use super::headers;
 use ferrio_net::{TcpListener, TcpStream};
 
 /// A request as handlers see it: the `http` crate's type, with the whole body.
-pub type Request = http::Request<Vec<u8>>;
+pub type ServerRequest = http::Request<Vec<u8>>;
 
 /// A response as handlers return it: the `http` crate's type, with the whole
 /// body. The server sets `Content-Length`, `Date` and `Connection` itself.
-pub type Response = http::Response<Vec<u8>>;
+pub type ServerResponse = http::Response<Vec<u8>>;
 
-/// The address of the client, in every [`Request`]'s extensions.
+/// The address of the client, in every [`ServerRequest`]'s extensions.
 ///
 /// ```
-/// use ferrio::http::server::{RemoteAddr, Request, Response};
+/// use ferrio::http::server::{RemoteAddr, ServerRequest, ServerResponse};
 ///
-/// async fn whoami(req: Request) -> Response {
+/// async fn whoami(req: ServerRequest) -> ServerResponse {
 ///     let peer = req.extensions().get::<RemoteAddr>().map(|a| a.0.to_string());
-///     Response::new(peer.unwrap_or_default().into_bytes())
+///     ServerResponse::new(peer.unwrap_or_default().into_bytes())
 /// }
 /// # let _ = whoami;
 /// ```
@@ -202,7 +202,7 @@ impl Builder {
         self
     }
 
-    /// How long [`Handle::shutdown`] lets in-flight requests finish before it
+    /// How long [`ServerHandle::shutdown`] lets in-flight requests finish before it
     /// closes their connections. Default 5 s.
     pub fn shutdown_grace(mut self, d: Duration) -> Self {
         self.config.shutdown_grace = d;
@@ -266,8 +266,8 @@ impl Server {
     /// Starts accepting connections in a task of the current runtime, each
     /// connection in a task of its own, and answers every request with
     /// `handler`. Returns at once; the server runs until
-    /// [`Handle::shutdown`] (or until its runtime is dropped). Dropping the
-    /// [`Handle`] does not stop it.
+    /// [`ServerHandle::shutdown`] (or until its runtime is dropped). Dropping the
+    /// [`ServerHandle`] does not stop it.
     ///
     /// A handler that panics answers `500 Internal Server Error` and its
     /// connection is closed; the server lives on.
@@ -275,16 +275,16 @@ impl Server {
     /// # Panics
     ///
     /// Outside a ferrio runtime.
-    pub fn spawn<H, F>(self, handler: H) -> Handle
+    pub fn spawn<H, F>(self, handler: H) -> ServerHandle
     where
-        H: Fn(Request) -> F + Send + Sync + 'static,
-        F: Future<Output = Response> + Send + 'static,
+        H: Fn(ServerRequest) -> F + Send + Sync + 'static,
+        F: Future<Output = ServerResponse> + Send + 'static,
     {
         let shared = Arc::new(Shared::new(self.config));
         let handler = Arc::new(handler);
         ferrio_executor::spawn(accept_loop(self.listener, handler, shared.clone()));
         log::debug!("http server listening on {}", self.local_addr);
-        Handle {
+        ServerHandle {
             shared,
             local_addr: self.local_addr,
         }
@@ -380,14 +380,14 @@ impl Drop for OpenConnection {
 /// A running server: its address, its counters, and the way to stop it.
 /// Cloning it gives another handle to the same server.
 #[derive(Clone)]
-pub struct Handle {
+pub struct ServerHandle {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
 }
 
-impl fmt::Debug for Handle {
+impl fmt::Debug for ServerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle")
+        f.debug_struct("ServerHandle")
             .field("local_addr", &self.local_addr)
             .field("open_connections", &self.open_connections())
             .field("stopping", &self.shared.is_stopping())
@@ -395,7 +395,7 @@ impl fmt::Debug for Handle {
     }
 }
 
-impl Handle {
+impl ServerHandle {
     /// The address the server accepts on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
@@ -407,14 +407,14 @@ impl Handle {
     }
 
     /// The most connections that were open at once, since the start or the
-    /// last [`reset_max_open_connections`](Handle::reset_max_open_connections).
+    /// last [`reset_max_open_connections`](ServerHandle::reset_max_open_connections).
     ///
     /// ```
     /// use ferrio::net::TcpStream;
     ///
     /// ferrio::run(async {
     ///     let server = ferrio::http::server::bind("127.0.0.1:0").await.unwrap()
-    ///         .spawn(|_req| async { ferrio::http::server::Response::new(Vec::new()) });
+    ///         .spawn(|_req| async { ferrio::http::server::ServerResponse::new(Vec::new()) });
     ///     let a = TcpStream::connect(server.local_addr()).await.unwrap();
     ///     let b = TcpStream::connect(server.local_addr()).await.unwrap();
     ///     for _ in 0..1000 {
@@ -432,7 +432,7 @@ impl Handle {
         self.shared.max_open.load(Ordering::Acquire)
     }
 
-    /// Starts a new measurement of [`max_open_connections`](Handle::max_open_connections)
+    /// Starts a new measurement of [`max_open_connections`](ServerHandle::max_open_connections)
     /// from the connections open now.
     pub fn reset_max_open_connections(&self) {
         self.shared
@@ -492,8 +492,8 @@ impl Handle {
 
 async fn accept_loop<H, F>(listener: TcpListener, handler: Arc<H>, shared: Arc<Shared>)
 where
-    H: Fn(Request) -> F + Send + Sync + 'static,
-    F: Future<Output = Response> + Send + 'static,
+    H: Fn(ServerRequest) -> F + Send + Sync + 'static,
+    F: Future<Output = ServerResponse> + Send + 'static,
 {
     loop {
         let stop = shared.stop.listen();
@@ -545,8 +545,8 @@ async fn connection_task<H, F>(
     shared: Arc<Shared>,
     open: OpenConnection,
 ) where
-    H: Fn(Request) -> F + Send + Sync + 'static,
-    F: Future<Output = Response> + Send + 'static,
+    H: Fn(ServerRequest) -> F + Send + Sync + 'static,
+    F: Future<Output = ServerResponse> + Send + 'static,
 {
     let force = shared.force.listen();
     if !shared.forced.load(Ordering::Acquire) {
@@ -595,8 +595,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
     /// Serves requests until one of the sides closes.
     async fn run<H, F>(mut self, handler: &H)
     where
-        H: Fn(Request) -> F,
-        F: Future<Output = Response>,
+        H: Fn(ServerRequest) -> F,
+        F: Future<Output = ServerResponse>,
     {
         let mut first = true;
         loop {
@@ -649,7 +649,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
 
     /// Reads the next request: `Ok(None)` when the connection should close
     /// without a response (the client left, idled out, or the server stops).
-    async fn read_request(&mut self, first: bool) -> Result<Option<Request>, Reject> {
+    async fn read_request(&mut self, first: bool) -> Result<Option<ServerRequest>, Reject> {
         let config = self.config();
         if self.buf.is_empty() {
             let wait = if first {

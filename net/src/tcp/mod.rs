@@ -19,5 +19,5 @@ mod split;
 mod stream;
 
 pub use listener::{Incoming, TcpListener, DEFAULT_BACKLOG};
-pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+pub use split::{TcpOwnedReadHalf, TcpOwnedWriteHalf, TcpReadHalf, TcpReuniteError, TcpWriteHalf};
 pub use stream::TcpStream;

@@ -1,5 +1,5 @@
-//! The halves of a split [`TcpStream`]: borrowed ([`ReadHalf`], [`WriteHalf`])
-//! and owned ([`OwnedReadHalf`], [`OwnedWriteHalf`]).
+//! The halves of a split [`TcpStream`]: borrowed ([`TcpReadHalf`], [`TcpWriteHalf`])
+//! and owned ([`TcpOwnedReadHalf`], [`TcpOwnedWriteHalf`]).
 //!
 //! Not here: the reads and writes themselves (`stream.rs`).
 
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::stream::TcpStream;
 
 /// The read half of a borrowed [`TcpStream::split`]: it implements
-/// `AsyncRead` only. Writing goes through the [`WriteHalf`].
+/// `AsyncRead` only. Writing goes through the [`TcpWriteHalf`].
 ///
 /// ```compile_fail
 /// use ferrio::io::AsyncWriteExt;
@@ -20,10 +20,10 @@ use super::stream::TcpStream;
 /// }
 /// ```
 #[derive(Debug)]
-pub struct ReadHalf<'a>(pub(super) &'a TcpStream);
+pub struct TcpReadHalf<'a>(pub(super) &'a TcpStream);
 
 /// The write half of a borrowed [`TcpStream::split`]: it implements
-/// `AsyncWrite` only. Reading goes through the [`ReadHalf`].
+/// `AsyncWrite` only. Reading goes through the [`TcpReadHalf`].
 ///
 /// ```compile_fail
 /// use ferrio::io::AsyncReadExt;
@@ -35,9 +35,9 @@ pub struct ReadHalf<'a>(pub(super) &'a TcpStream);
 /// }
 /// ```
 #[derive(Debug)]
-pub struct WriteHalf<'a>(pub(super) &'a TcpStream);
+pub struct TcpWriteHalf<'a>(pub(super) &'a TcpStream);
 
-impl AsRef<TcpStream> for ReadHalf<'_> {
+impl AsRef<TcpStream> for TcpReadHalf<'_> {
     /// The stream this half belongs to.
     ///
     /// ```
@@ -54,7 +54,7 @@ impl AsRef<TcpStream> for ReadHalf<'_> {
     }
 }
 
-impl AsRef<TcpStream> for WriteHalf<'_> {
+impl AsRef<TcpStream> for TcpWriteHalf<'_> {
     /// The stream this half belongs to.
     ///
     /// ```
@@ -83,7 +83,7 @@ impl AsRef<TcpStream> for WriteHalf<'_> {
 /// }
 /// ```
 #[derive(Debug)]
-pub struct OwnedReadHalf {
+pub struct TcpOwnedReadHalf {
     pub(super) stream: Arc<TcpStream>,
 }
 
@@ -101,26 +101,26 @@ pub struct OwnedReadHalf {
 /// }
 /// ```
 #[derive(Debug)]
-pub struct OwnedWriteHalf {
+pub struct TcpOwnedWriteHalf {
     pub(super) stream: Arc<TcpStream>,
-    /// Cleared by [`OwnedReadHalf::reunite`], which keeps the stream whole.
+    /// Cleared by [`TcpOwnedReadHalf::reunite`], which keeps the stream whole.
     pub(super) shutdown_on_drop: bool,
 }
 
-/// The error of [`OwnedReadHalf::reunite`]: the halves came from two
+/// The error of [`TcpOwnedReadHalf::reunite`]: the halves came from two
 /// different streams. Both are handed back.
 #[derive(Debug)]
-pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+pub struct TcpReuniteError(pub TcpOwnedReadHalf, pub TcpOwnedWriteHalf);
 
-impl fmt::Display for ReuniteError {
+impl fmt::Display for TcpReuniteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("tried to reunite halves of two different TCP streams")
     }
 }
 
-impl std::error::Error for ReuniteError {}
+impl std::error::Error for TcpReuniteError {}
 
-impl OwnedReadHalf {
+impl TcpOwnedReadHalf {
     /// Puts the two halves of one stream back together.
     ///
     /// ```
@@ -136,10 +136,10 @@ impl OwnedReadHalf {
     ///
     /// # Errors
     ///
-    /// [`ReuniteError`] (with both halves) if they belong to different streams.
-    pub fn reunite(self, mut write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
+    /// [`TcpReuniteError`] (with both halves) if they belong to different streams.
+    pub fn reunite(self, mut write: TcpOwnedWriteHalf) -> Result<TcpStream, TcpReuniteError> {
         if !Arc::ptr_eq(&self.stream, &write.stream) {
-            return Err(ReuniteError(self, write));
+            return Err(TcpReuniteError(self, write));
         }
         write.shutdown_on_drop = false;
         drop(write);
@@ -149,7 +149,7 @@ impl OwnedReadHalf {
     }
 }
 
-impl AsRef<TcpStream> for OwnedReadHalf {
+impl AsRef<TcpStream> for TcpOwnedReadHalf {
     /// The stream this half belongs to.
     ///
     /// ```
@@ -166,7 +166,7 @@ impl AsRef<TcpStream> for OwnedReadHalf {
     }
 }
 
-impl AsRef<TcpStream> for OwnedWriteHalf {
+impl AsRef<TcpStream> for TcpOwnedWriteHalf {
     /// The stream this half belongs to.
     ///
     /// ```
@@ -183,7 +183,7 @@ impl AsRef<TcpStream> for OwnedWriteHalf {
     }
 }
 
-impl Drop for OwnedWriteHalf {
+impl Drop for TcpOwnedWriteHalf {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
             if let Err(e) = self.stream.shutdown_write() {

@@ -16,7 +16,7 @@ use ferrio_reactor::{Direction, PollIo, ReadyEvent};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{SockRef, TcpKeepalive, Type};
 
-use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use super::split::{TcpOwnedReadHalf, TcpOwnedWriteHalf, TcpReadHalf, TcpWriteHalf};
 use crate::attempt::{first_that_works, try_each};
 use crate::socket::{connect_in_progress, new_socket};
 use crate::ToSocketAddrs;
@@ -24,7 +24,7 @@ use crate::ToSocketAddrs;
 /// A TCP connection (asyncio's `StreamReader` and `StreamWriter` in one).
 ///
 /// It implements [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`] (so
-/// does `&TcpStream`), so the helpers of [`crate::io`] (`read_exact`,
+/// does `&TcpStream`), so the helpers of `ferrio::io` (`read_exact`,
 /// `write_all`, `copy`, `BufReader`, `lines`, ...) work on it. To read and
 /// write from two tasks at once, [`into_split`](TcpStream::into_split) it.
 ///
@@ -502,7 +502,7 @@ impl TcpStream {
     }
 
     /// Splits the stream into a read half and a write half that borrow it;
-    /// both can be used at once (for example in [`crate::io::copy`]'s two
+    /// both can be used at once (for example in `ferrio::io::copy`'s two
     /// ends, or in `join!`), but not moved into spawned tasks: for that, see
     /// [`into_split`](TcpStream::into_split).
     ///
@@ -522,13 +522,13 @@ impl TcpStream {
     ///     assert_eq!(&got, b"echo me");
     /// });
     /// ```
-    pub fn split(&self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf(self), WriteHalf(self))
+    pub fn split(&self) -> (TcpReadHalf<'_>, TcpWriteHalf<'_>) {
+        (TcpReadHalf(self), TcpWriteHalf(self))
     }
 
     /// Splits the stream into owned halves, to read in one task and write in
     /// another. Dropping the write half shuts the write side down (the peer
-    /// reads end-of-stream); [`reunite`](OwnedReadHalf::reunite) puts the
+    /// reads end-of-stream); [`reunite`](TcpOwnedReadHalf::reunite) puts the
     /// halves back together.
     ///
     /// ```
@@ -550,13 +550,13 @@ impl TcpStream {
     ///     assert_eq!((&got[..], &back[..]), (&b"from a task"[..], &b"back"[..]));
     /// });
     /// ```
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+    pub fn into_split(self) -> (TcpOwnedReadHalf, TcpOwnedWriteHalf) {
         let stream = Arc::new(self);
         (
-            OwnedReadHalf {
+            TcpOwnedReadHalf {
                 stream: stream.clone(),
             },
-            OwnedWriteHalf {
+            TcpOwnedWriteHalf {
                 stream,
                 shutdown_on_drop: true,
             },
@@ -725,7 +725,7 @@ impl_async_read!(&TcpStream, |this| *this);
 impl_async_write!(&TcpStream, |this| *this);
 // Each half does its own direction only: a read half that could also write
 // would invite two tasks into one direction's waker slot.
-impl_async_read!(ReadHalf<'_>, |this| this.0);
-impl_async_write!(WriteHalf<'_>, |this| this.0);
-impl_async_read!(OwnedReadHalf, |this| this.stream);
-impl_async_write!(OwnedWriteHalf, |this| this.stream);
+impl_async_read!(TcpReadHalf<'_>, |this| this.0);
+impl_async_write!(TcpWriteHalf<'_>, |this| this.0);
+impl_async_read!(TcpOwnedReadHalf, |this| this.stream);
+impl_async_write!(TcpOwnedWriteHalf, |this| this.stream);

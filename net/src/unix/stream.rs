@@ -23,7 +23,7 @@ use super::{with_path, SocketAddr};
 /// writer in one).
 ///
 /// It implements [`AsyncRead`] and [`AsyncWrite`] (so does `&UnixStream`);
-/// the helpers of [`crate::io`] work on it. To read and write from two tasks
+/// the helpers of `ferrio::io` work on it. To read and write from two tasks
 /// at once, [`into_split`](UnixStream::into_split) it.
 ///
 /// ```
@@ -232,7 +232,7 @@ impl UnixStream {
 
     /// Splits the stream into halves that borrow it: the read half only
     /// reads, the write half only writes. Both can be used at once (in
-    /// `join!`, or [`crate::io::copy`]'s two ends).
+    /// `join!`, or `ferrio::io::copy`'s two ends).
     ///
     /// ```
     /// use ferrio::io::{AsyncReadExt, AsyncWriteExt};

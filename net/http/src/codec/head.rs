@@ -14,7 +14,7 @@ use url::Url;
 
 use super::ProtoError;
 use crate::headers::{self, ContentLengthError};
-use crate::server::Response;
+use crate::server::ServerResponse;
 
 /// Writes the request line, `Host` (unless `headers` has one) and `headers`,
 /// then the blank line, to `out`.
@@ -238,8 +238,8 @@ impl Reject {
         Reject::new(StatusCode::BAD_REQUEST, reason)
     }
 
-    pub(crate) fn response(&self) -> Response {
-        let mut response = Response::new(format!("{}\n", self.reason).into_bytes());
+    pub(crate) fn response(&self) -> ServerResponse {
+        let mut response = ServerResponse::new(format!("{}\n", self.reason).into_bytes());
         *response.status_mut() = self.status;
         response.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -399,7 +399,7 @@ fn content_length(headers: &HeaderMap) -> Result<u64, Reject> {
 /// framing ones the server owns), `Connection`, and the body unless
 /// `head_only` or the status has none.
 pub(crate) fn encode_response(
-    response: &Response,
+    response: &ServerResponse,
     version: Version,
     head_only: bool,
     close: bool,
@@ -706,7 +706,7 @@ mod tests {
 
     #[test]
     fn responses_carry_length_date_and_the_handlers_headers() {
-        let mut r = Response::new(b"hi".to_vec());
+        let mut r = ServerResponse::new(b"hi".to_vec());
         r.headers_mut().insert("x-a", HeaderValue::from_static("1"));
         r.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
@@ -721,10 +721,10 @@ mod tests {
 
     #[test]
     fn head_responses_and_204_have_no_body() {
-        let r = Response::new(b"hello".to_vec());
+        let r = ServerResponse::new(b"hello".to_vec());
         let out = text(encode_response(&r, Version::HTTP_11, true, false));
         assert!(out.ends_with("content-length: 5\r\n\r\n"), "{out}");
-        let mut r = Response::new(b"ignored".to_vec());
+        let mut r = ServerResponse::new(b"ignored".to_vec());
         *r.status_mut() = StatusCode::NO_CONTENT;
         let out = text(encode_response(&r, Version::HTTP_11, false, false));
         assert!(
@@ -739,7 +739,7 @@ mod tests {
 
     #[test]
     fn connection_header_says_close_or_keep_alive_for_http_1_0() {
-        let r = Response::new(Vec::new());
+        let r = ServerResponse::new(Vec::new());
         assert!(text(encode_response(&r, Version::HTTP_11, false, true))
             .contains("\r\nconnection: close\r\n"));
         assert!(text(encode_response(&r, Version::HTTP_10, false, false))
@@ -748,7 +748,7 @@ mod tests {
 
     #[test]
     fn a_final_response_never_has_an_informational_status() {
-        let mut r = Response::new(Vec::new());
+        let mut r = ServerResponse::new(Vec::new());
         *r.status_mut() = StatusCode::CONTINUE;
         assert!(
             text(encode_response(&r, Version::HTTP_11, false, false)).starts_with("HTTP/1.1 500 ")
@@ -757,7 +757,12 @@ mod tests {
 
     #[test]
     fn responses_carry_the_date_as_an_imf_fixdate() {
-        let out = encode_response(&Response::new(Vec::new()), Version::HTTP_11, false, false);
+        let out = encode_response(
+            &ServerResponse::new(Vec::new()),
+            Version::HTTP_11,
+            false,
+            false,
+        );
         let text = String::from_utf8(out).unwrap();
         let date = text
             .lines()

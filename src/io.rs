@@ -1,7 +1,7 @@
 //! Async I/O traits and helpers, re-exported from futures-util (asyncio's
 //! `StreamReader.readexactly`, `readline`, `StreamWriter.write` + `drain`).
 //!
-//! [`crate::TcpStream`] implements [`AsyncRead`] and [`AsyncWrite`], so the
+//! [`TcpStream`](crate::net::TcpStream) implements [`AsyncRead`] and [`AsyncWrite`], so the
 //! extension traits here give it `read_exact`, `write_all`, `read_to_end`,
 //! `lines`, and [`copy`] pipes one stream into another.
 //!
