@@ -12,7 +12,11 @@
 //! async run, default 10), `--base-url URL` (default
 //! https://jsonplaceholder.typicode.com), `--local` (the embedded
 //! jsonplaceholder, on 127.0.0.1), `--latency-ms MS` (the embedded server's
-//! per-request latency, default 100, like a real network).
+//! per-request latency, default 100, like a real network), `--trace PATH`
+//! (write a Chrome trace-event file of the run to PATH, for
+//! https://ui.perfetto.dev: both halves then run on the traced runtime, the
+//! synchronous one as a single poll that blocks the loop; see
+//! docs/observability.md).
 //!
 //! When the default host cannot be reached (no DNS or no route within a few
 //! seconds), it says so in one line and uses the embedded server instead, so
@@ -36,6 +40,8 @@ use std::error::Error;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -57,7 +63,7 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 const TIMELINE_WIDTH: usize = 60;
 
 const USAGE: &str =
-    "usage: fetch_posts [--posts N] [--limit M] [--base-url URL] [--local] [--latency-ms MS]";
+    "usage: fetch_posts [--posts N] [--limit M] [--base-url URL] [--local] [--latency-ms MS] [--trace PATH]";
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -76,6 +82,8 @@ pub struct Options {
     pub fallback: bool,
     /// The embedded server's latency per request.
     pub latency: Duration,
+    /// Write a Chrome trace-event file of the run here.
+    pub trace: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -87,6 +95,7 @@ impl Default for Options {
             local: false,
             fallback: true,
             latency: jsonplaceholder::DEFAULT_LATENCY,
+            trace: None,
         }
     }
 }
@@ -128,6 +137,9 @@ impl Options {
             options.fallback = false;
         }
         options.local = args.contains("--local");
+        options.trace = args
+            .opt_value_from_str("--trace")
+            .map_err(|e| flag_error("--trace", e))?;
         if let Some(extra) = args.finish().first() {
             return Err(usage(&format!("unknown argument {extra:?}")));
         }
@@ -225,11 +237,23 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Report, BoxError> {
         }
     };
 
+    let mut runtime = ferrio::Runtime::builder();
+    if let Some(path) = &options.trace {
+        runtime = runtime.trace(path);
+    }
+    let mut runtime = runtime.build()?;
+
     writeln!(
         out,
         "\nSynchronous: one request at a time, blocking std::net sockets"
     )?;
-    let sync = fetch_all_sync(&base_url, options.posts, out)?;
+    let sync = if options.trace.is_some() {
+        // In the trace: one poll of the main future that holds the loop for
+        // the whole run, which is what blocking calls in async code do.
+        runtime.block_on(async { fetch_all_sync(&base_url, options.posts, out) })?
+    } else {
+        fetch_all_sync(&base_url, options.posts, out)?
+    };
 
     writeln!(
         out,
@@ -245,12 +269,17 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Report, BoxError> {
         }
         server.api.reset_max_open_connections();
     }
-    let concurrent = ferrio::run(fetch_all_async(
+    let concurrent = runtime.block_on(fetch_all_async(
         &base_url,
         options.posts,
         options.limit,
         out,
     ))?;
+    // Dropping the runtime writes the trace.
+    drop(runtime);
+    if let Some(path) = &options.trace {
+        writeln!(out, "Trace written to {}", path.display())?;
+    }
     let max_open_connections = embedded.as_ref().map(|s| s.api.max_open_connections());
 
     let report = Report {
@@ -426,39 +455,62 @@ async fn fetch_all_async(
     out: &mut dyn Write,
 ) -> Result<RunReport, BoxError> {
     let client = Client::builder().limit(limit).build()?;
-    let out = RefCell::new(out);
     let start = Instant::now();
-    let spans = RefCell::new(Vec::new());
-    let fetches = (1..=posts).map(|post| {
-        let (client, out, spans) = (&client, &out, &spans);
-        async move {
-            print_now(out, format_args!("Fetching post {post}, "));
-            let began = start.elapsed();
-            let response = client
-                .get(format!("{base_url}/posts/{post}"))
-                .send()
-                .await?;
-            if !response.status().is_success() {
-                return Err(format!("GET /posts/{post}: status {}", response.status()).into());
+    let spans = Rc::new(RefCell::new(Vec::new()));
+    // Progress lines travel from the tasks to this future, which prints them.
+    let progress = ferrio::sync::Queue::<Option<String>>::new();
+    let fetches: Vec<_> = (1..=posts)
+        .map(|post| {
+            let (client, spans, progress) = (client.clone(), spans.clone(), progress.clone());
+            let url = format!("{base_url}/posts/{post}");
+            // One named task per request, as `create_task(..., name=)` would.
+            ferrio::task::Builder::new()
+                .name(format!("fetch post {post}"))
+                .spawn_local(async move {
+                    let _ = progress.put_nowait(Some(format!("Fetching post {post}, ")));
+                    let began = start.elapsed();
+                    let response = client.get(url).send().await?;
+                    if !response.status().is_success() {
+                        return Err(
+                            format!("GET /posts/{post}: status {}", response.status()).into()
+                        );
+                    }
+                    let fetched: Post = response.json().await?;
+                    spans.borrow_mut().push(Span {
+                        post,
+                        start: began,
+                        end: start.elapsed(),
+                    });
+                    let _ = progress.put_nowait(Some(format!("Fetched post {post}, ")));
+                    Ok::<_, BoxError>(fetched)
+                })
+        })
+        .collect();
+    let out = RefCell::new(out);
+    let (results, ()) = {
+        let all_fetched = async {
+            let results = ferrio::gather(fetches).await;
+            let _ = progress.put_nowait(None);
+            results
+        };
+        let printer = async {
+            while let Ok(Some(text)) = progress.get().await {
+                print_now(&out, format_args!("{text}"));
             }
-            let fetched: Post = response.json().await?;
-            spans.borrow_mut().push(Span {
-                post,
-                start: began,
-                end: start.elapsed(),
-            });
-            print_now(out, format_args!("Fetched post {post}, "));
-            Ok::<_, BoxError>(fetched)
-        }
-    });
-    let results = ferrio::gather(fetches).await;
+        };
+        ferrio::join!(all_fetched, printer)
+    };
     let elapsed = start.elapsed();
     let out = out.into_inner();
     writeln!(out, "\nFinished in {}s", elapsed.as_secs_f64())?;
-    let posts = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut posts = Vec::with_capacity(results.len());
+    for result in results {
+        posts.push(result.map_err(|e| format!("a fetch task failed: {e}"))??);
+    }
+    let spans = Rc::try_unwrap(spans).map_or_else(|rc| rc.borrow().clone(), RefCell::into_inner);
     Ok(RunReport {
         elapsed,
-        spans: spans.into_inner(),
+        spans,
         posts,
     })
 }

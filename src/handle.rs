@@ -66,6 +66,7 @@ impl Handle {
     }
 
     /// Spawns a `Send` task onto the loop, from any thread.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -75,6 +76,7 @@ impl Handle {
     }
 
     /// Runs `f` on the loop's blocking pool (asyncio's `run_in_executor`).
+    #[track_caller]
     pub fn spawn_blocking<F, T>(&self, f: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,

@@ -83,6 +83,7 @@ impl<T> JoinSet<T> {
     /// # Panics
     ///
     /// Outside a runtime, with a message that says so.
+    #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> u64
     where
         F: Future<Output = T> + Send + 'static,
@@ -97,6 +98,7 @@ impl<T> JoinSet<T> {
     /// # Panics
     ///
     /// Outside a runtime, with a message that says so.
+    #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F) -> u64
     where
         F: Future<Output = T> + 'static,

@@ -34,6 +34,8 @@
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync`] |
 //! | `asyncio.to_thread(f)` | [`spawn_blocking`] |
 //! | `asyncio.get_running_loop()`, `call_soon_threadsafe`, `call_later` | [`Handle`] |
+//! | `create_task(c, name=)`, `current_task()`, `all_tasks()` | [`task::Builder`], [`task::current`], [`task::dump`] |
+//! | `PYTHONASYNCIODEBUG=1` | `FERRIO_DEBUG=1`, [`Builder::debug`] |
 //! | `open_connection`, `start_server` | [`net`] |
 //! | aiofiles' `open`, `os.listdir`, ... | [`fs`] |
 //! | `loop.add_signal_handler` | [`signal`] |
@@ -58,17 +60,21 @@
 //! - [`time`], [`sync`], [`io`], [`net`]: timers, task synchronisation, I/O helpers, sockets.
 //! - [`signal`], [`process`]: Unix signals and child processes.
 //! - [`fs`]: files and directories, on the blocking pool.
+//! - [`task`], [`metrics`]: task names, the current task, the task dump, counters
+//!   (debug mode and the trace are [`Builder`] switches; see docs/observability.md).
 
 #![forbid(unsafe_code)]
 
 mod handle;
 mod join_set;
+mod observe;
 mod runtime;
 mod task_group;
 mod wait;
 
 pub mod fs;
 pub mod sync;
+pub mod task;
 
 #[doc(hidden)]
 #[path = "macro_support.rs"]
@@ -82,6 +88,7 @@ pub use ferrio_executor::{
 pub use ferrio_macros::{main, test};
 pub use handle::{Handle, TimerHandle};
 pub use join_set::{as_completed, AsCompleted, JoinSet};
+pub use observe::{metrics, Metrics};
 pub use runtime::{run, Builder, Runtime};
 pub use task_group::{TaskFailure, TaskGroup, TaskGroupClosed, TaskGroupError, TaskGroupSpawner};
 pub use wait::{shield, wait, ReturnWhen};

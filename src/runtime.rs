@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,12 +77,14 @@ impl Runtime {
     /// # Panics
     ///
     /// If called from within a runtime: `.await` the future instead.
+    #[track_caller]
     pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
         let _reactor = context::enter(self.reactor.clone());
         self.executor().block_on(future)
     }
 
     /// Spawns a task; it runs during `block_on`.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -127,6 +130,40 @@ impl Runtime {
     /// ```
     pub fn io_source_count(&self) -> usize {
         self.reactor.registration_count()
+    }
+
+    /// Every live task and what each waits on, from outside the loop (inside
+    /// it, [`crate::task::dump`]). The figures and waits are filled in debug
+    /// mode or when tracing.
+    ///
+    /// ```
+    /// let mut rt = ferrio::Runtime::builder().debug(true).build().unwrap();
+    /// let task = ferrio::task::Builder::new().name("napper").spawn_on(&rt.spawner(), async {
+    ///     ferrio::time::sleep(std::time::Duration::from_secs(60)).await;
+    /// });
+    /// rt.block_on(ferrio::yield_now()); // the task starts and waits
+    /// let dump = rt.dump();
+    /// let napper = dump.task(task.id()).unwrap();
+    /// assert_eq!(napper.waits()[0].kind(), ferrio::task::WaitKind::Timer);
+    /// print!("{dump}");
+    /// ```
+    pub fn dump(&self) -> crate::task::Dump {
+        self.executor_ref().dump()
+    }
+
+    /// The runtime's counters, from outside the loop (inside it,
+    /// [`crate::metrics()`]).
+    ///
+    /// ```
+    /// let mut rt = ferrio::Runtime::new().unwrap();
+    /// rt.block_on(async { ferrio::spawn(async {}).await.unwrap() });
+    /// assert_eq!(rt.metrics().executor.tasks_spawned, 1);
+    /// ```
+    pub fn metrics(&self) -> crate::Metrics {
+        crate::Metrics {
+            executor: self.executor_ref().metrics(),
+            reactor: self.reactor.metrics(),
+        }
     }
 
     fn executor(&mut self) -> &mut Executor<ReactorPark> {
@@ -175,6 +212,8 @@ impl std::fmt::Debug for Runtime {
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     config: Config,
+    /// Set by [`Builder::debug`]; else `FERRIO_DEBUG` decides at build time.
+    debug: Option<bool>,
 }
 
 impl Builder {
@@ -203,8 +242,75 @@ impl Builder {
         self
     }
 
-    /// Builds the runtime: creates the OS poller.
-    pub fn build(self) -> io::Result<Runtime> {
+    /// Debug mode, asyncio's `PYTHONASYNCIODEBUG=1`: polls longer than
+    /// [`slow_poll_threshold`](Builder::slow_poll_threshold) are logged at
+    /// warn with the task's name and spawn site; a watchdog thread logs a
+    /// poll that is still running after
+    /// [`watchdog_threshold`](Builder::watchdog_threshold), while it blocks;
+    /// tasks are timed and tagged with what they wait on (see
+    /// [`Runtime::dump`]). Off by default; without a call here,
+    /// `FERRIO_DEBUG=1` (or `true`) in the environment switches it on at
+    /// [`build`](Builder::build). A call here wins over the environment.
+    ///
+    /// ```
+    /// let mut rt = ferrio::Runtime::builder().debug(true).build().unwrap();
+    /// rt.block_on(async { std::thread::sleep(std::time::Duration::from_millis(150)) });
+    /// // logged: "... took 150ms in one poll (threshold 100ms): it blocked the event loop"
+    /// ```
+    pub fn debug(mut self, on: bool) -> Self {
+        self.debug = Some(on);
+        self
+    }
+
+    /// In debug mode, a poll at least this long is logged (default 100 ms,
+    /// asyncio's `slow_callback_duration`).
+    pub fn slow_poll_threshold(mut self, d: Duration) -> Self {
+        self.config.observe.slow_poll_threshold = d;
+        self
+    }
+
+    /// In debug mode, the watchdog reports a poll still running after this
+    /// long (default 1 s).
+    pub fn watchdog_threshold(mut self, d: Duration) -> Self {
+        self.config.observe.watchdog_threshold = d;
+        self
+    }
+
+    /// Writes a Chrome trace-event JSON file to `path` when the runtime
+    /// drops: open it in <https://ui.perfetto.dev> or chrome://tracing. One
+    /// track per task, a slice per poll, arrows from what woke a task. Without
+    /// a call here, `FERRIO_TRACE=path.json` in the environment sets it at
+    /// [`build`](Builder::build). Tracing also times and tags tasks, as debug
+    /// mode does, without its warnings.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join("ferrio-doc-trace.json");
+    /// let mut rt = ferrio::Runtime::builder().trace(&path).build().unwrap();
+    /// rt.block_on(async { ferrio::spawn(async {}).await.unwrap() });
+    /// drop(rt);
+    /// assert!(std::fs::read_to_string(&path).unwrap().contains("traceEvents"));
+    /// ```
+    pub fn trace(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.observe.trace = Some(path.into());
+        self
+    }
+
+    /// Builds the runtime: creates the OS poller. Reads `FERRIO_DEBUG` and
+    /// `FERRIO_TRACE` for the switches not set on the builder.
+    pub fn build(mut self) -> io::Result<Runtime> {
+        let observe = &mut self.config.observe;
+        observe.debug = self.debug.unwrap_or_else(|| {
+            std::env::var("FERRIO_DEBUG").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+        });
+        if observe.trace.is_none() {
+            observe.trace = std::env::var_os("FERRIO_TRACE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from);
+        }
+        if observe.timing() {
+            // Process-wide and once: programs that never observe never pay for the hook.
+            ferrio_reactor::observe::set_wait_hook(crate::observe::reactor_wait);
+        }
         let reactor = Reactor::new()?;
         let handle = reactor.handle();
         let executor = Executor::with_config(ReactorPark { reactor }, self.config);
@@ -233,6 +339,7 @@ impl Builder {
 ///
 /// If called from within a runtime (like `asyncio.run` from a running loop),
 /// or if the OS poller cannot be created.
+#[track_caller]
 pub fn run<F: Future>(main: F) -> F::Output {
     run_on(Builder::new(), main)
 }

@@ -158,6 +158,7 @@ impl<T, E> TaskGroup<T, E> {
     /// # Panics
     ///
     /// Outside a runtime, with a message that says so.
+    #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> u64
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -175,6 +176,7 @@ impl<T, E> TaskGroup<T, E> {
     /// # Panics
     ///
     /// Outside a runtime, with a message that says so.
+    #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F) -> u64
     where
         F: Future<Output = Result<T, E>> + 'static,
@@ -270,6 +272,7 @@ impl<T, E> TaskGroupSpawner<T, E> {
     /// # Panics
     ///
     /// Outside a runtime, with a message that says so.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> Result<u64, TaskGroupClosed>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,

@@ -131,7 +131,60 @@ fn options_parse_like_the_seeds_constants() {
         .unwrap_err()
         .contains("not a number"));
     assert!(parse(&["--limit", "0"]).is_err());
+    assert_eq!(
+        parse(&["--trace", "out.json"]).unwrap().trace,
+        Some("out.json".into())
+    );
     assert!(parse(&["--frobnicate"])
         .unwrap_err()
         .contains("unknown argument"));
+}
+
+#[test]
+fn trace_flag_writes_a_trace_with_a_track_per_request_and_the_blocking_sync_half() {
+    let path = std::env::temp_dir().join(format!("fetch-posts-trace-{}.json", std::process::id()));
+    let options = Options::parse(
+        [
+            "--local",
+            "--posts",
+            "4",
+            "--limit",
+            "2",
+            "--latency-ms",
+            "20",
+            "--trace",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([path.display().to_string()]),
+    )
+    .unwrap();
+    let (_, out) = run_captured(&options);
+    assert!(
+        out.contains(&format!("Trace written to {}", path.display())),
+        "{out}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let events = doc["traceEvents"].as_array().unwrap();
+    let tracks: Vec<&str> = events
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    for post in 1..=4 {
+        let name = format!("fetch post {post} (task ");
+        assert!(
+            tracks.iter().any(|t| t.starts_with(&name)),
+            "{name} in {tracks:?}"
+        );
+    }
+    // The synchronous half: 4 requests of >= 20 ms each in one poll of main.
+    let longest_main_poll = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["name"] == "poll main")
+        .map(|e| e["dur"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert!(longest_main_poll >= 80_000.0, "{longest_main_poll} us");
 }

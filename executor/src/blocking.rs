@@ -7,12 +7,14 @@
 //! Not here: async tasks (they never run on these threads).
 
 use std::collections::VecDeque;
+use std::panic::Location;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::observe::{TraceSink, WaitKind};
 use crate::task::{Header, JoinError, JoinHandle, JoinSource};
 
 /// Settings of the blocking pool.
@@ -41,6 +43,8 @@ type Job = Box<dyn FnOnce(bool) + Send>;
 
 pub(crate) struct BlockingPool {
     inner: Arc<PoolInner>,
+    /// Where jobs record their slices when the runtime traces.
+    trace: Option<Arc<TraceSink>>,
 }
 
 struct PoolInner {
@@ -61,7 +65,7 @@ struct PoolState {
 static NEXT_BLOCKING_ID: AtomicU64 = AtomicU64::new(1 << 62);
 
 impl BlockingPool {
-    pub(crate) fn new(config: PoolConfig) -> Self {
+    pub(crate) fn new(config: PoolConfig, trace: Option<Arc<TraceSink>>) -> Self {
         let config = PoolConfig {
             max_threads: config.max_threads.max(1),
             ..config
@@ -72,9 +76,11 @@ impl BlockingPool {
                 work: Condvar::new(),
                 config,
             }),
+            trace,
         }
     }
 
+    #[track_caller]
     pub(crate) fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -84,13 +90,21 @@ impl BlockingPool {
         let cell = Arc::new(BlockingCell {
             header: Header::new(),
             output: Mutex::new(None),
+            site: Location::caller(),
         });
         let job_cell = cell.clone();
+        let trace = self.trace.clone();
         let job: Job = Box::new(move |run| {
             let result = if !run || job_cell.header.is_cancelled() {
                 Err(JoinError::cancelled(id))
             } else {
-                catch_unwind(AssertUnwindSafe(f)).map_err(|p| JoinError::panicked(id, p))
+                let began = trace.as_ref().map(|_| Instant::now());
+                let result =
+                    catch_unwind(AssertUnwindSafe(f)).map_err(|p| JoinError::panicked(id, p));
+                if let (Some(trace), Some(began)) = (&trace, began) {
+                    trace.blocking_job(id, began, Instant::now());
+                }
+                result
             };
             job_cell.complete(result);
         });
@@ -134,6 +148,12 @@ impl BlockingPool {
     /// Threads alive now (running a job or idle).
     pub(crate) fn thread_count(&self) -> usize {
         self.inner.lock().threads
+    }
+
+    /// Threads alive and jobs queued now.
+    pub(crate) fn load(&self) -> (usize, usize) {
+        let state = self.inner.lock();
+        (state.threads, state.queue.len())
     }
 
     /// Cancels queued jobs and lets every thread exit once its current job is done.
@@ -186,6 +206,8 @@ impl PoolInner {
 struct BlockingCell<T> {
     header: Header,
     output: Mutex<Option<Result<T, JoinError>>>,
+    /// Where `spawn_blocking` was called.
+    site: &'static Location<'static>,
 }
 
 impl<T> BlockingCell<T> {
@@ -225,6 +247,18 @@ impl<T: Send> JoinSource<T> for BlockingCell<T> {
         if self.header.drop_join_interest() {
             drop(self.output().take());
         }
+    }
+
+    fn name(&self) -> Option<&str> {
+        None
+    }
+
+    fn location(&self) -> &'static Location<'static> {
+        self.site
+    }
+
+    fn wait_kind(&self) -> WaitKind {
+        WaitKind::Blocking
     }
 }
 

@@ -21,6 +21,8 @@
 //! - [`Park`], [`Unpark`], [`ThreadParker`]: what the executor sleeps on.
 //! - [`PoolConfig`]: the blocking pool's settings.
 //! - [`coop`]: the cooperative budget of one task poll, spent by I/O operations.
+//! - [`observe`]: task names and spawn sites, the task dump, metrics, debug
+//!   mode and the trace.
 
 mod blocking;
 mod park;
@@ -30,6 +32,7 @@ mod sync;
 mod task;
 
 pub mod coop;
+pub mod observe;
 
 pub use blocking::PoolConfig;
 pub use park::ThreadParker;

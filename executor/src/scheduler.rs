@@ -11,17 +11,18 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
 use crate::blocking::{BlockingPool, PoolConfig};
-use crate::sync::atomic::{AtomicBool, Ordering};
+use crate::observe::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState};
+use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex};
 use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
 
@@ -49,10 +50,19 @@ pub trait Unpark: Send + Sync + 'static {
     fn unpark(&self);
 }
 
-static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
+// Process-wide, so std's (loom's atomics cannot live in a static).
+static NEXT_TASK_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-fn next_task_id() -> u64 {
-    NEXT_TASK_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+/// A new task's id, name and spawn site.
+pub(crate) fn new_task_info(
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
+) -> TaskInfo {
+    TaskInfo {
+        id: NEXT_TASK_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        name,
+        location,
+    }
 }
 
 /// The part of the executor other threads can reach.
@@ -67,6 +77,10 @@ struct Shared {
     closed: AtomicBool,
     unpark: Arc<dyn Unpark>,
     pool: BlockingPool,
+    /// Wakes and spawns that came through `remote` (metrics; Relaxed, per runtime).
+    remote_wakes: AtomicU64,
+    /// Tasks spawned from other threads (metrics; Relaxed, per runtime).
+    remote_spawns: AtomicU64,
 }
 
 struct Remote {
@@ -77,13 +91,15 @@ struct Remote {
 }
 
 /// The part of the executor only its own thread touches.
-struct Core {
+pub(crate) struct Core {
     shared: Arc<Shared>,
     /// Tasks ready to run, in wake order.
     local: RefCell<VecDeque<Arc<dyn Runnable>>>,
     /// Every task that has run and not completed, so shutdown can drop the futures
     /// of tasks that wait on something that will never come.
     registry: RefCell<Slab<Arc<dyn Runnable>>>,
+    /// Names, counters, and (when switched on) timing, tags and the trace.
+    pub(crate) observer: Observer,
 }
 
 #[cfg(not(loom))]
@@ -97,7 +113,7 @@ loom::thread_local! {
 }
 
 /// Calls `f` with this thread's executor core, if it is inside one.
-fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
     let mut f = Some(f);
     // During thread-local destruction there is no current executor.
     match CURRENT.try_with(|c| (f.take().unwrap())(c.borrow().as_ref())) {
@@ -119,6 +135,7 @@ impl Shared {
             } else {
                 remote.queue.push(task);
                 self.has_remote.store(true, Ordering::Release);
+                self.remote_wakes.fetch_add(1, Ordering::Relaxed);
                 None
             }
         };
@@ -160,6 +177,8 @@ impl Schedule for Shared {
         let task = with_current(|core| match core {
             Some(core) if self.is_current(core) => {
                 core.local.borrow_mut().push_back(task);
+                core.observer
+                    .woken(|| core.local.borrow().back().map_or(0, |t| t.id()));
                 None
             }
             _ => Some(task),
@@ -180,6 +199,10 @@ impl Registry for Core {
         if let Ok(mut registry) = self.registry.try_borrow_mut() {
             registry.try_remove(slot);
         }
+    }
+
+    fn observer(&self) -> &Observer {
+        &self.observer
     }
 }
 
@@ -203,11 +226,19 @@ impl Core {
             self.shared.has_remote.store(false, Ordering::Release);
             std::mem::take(&mut remote.queue)
         };
+        let ids: Vec<u64> = if self.observer.timing() {
+            drained.iter().map(|t| t.id()).collect()
+        } else {
+            Vec::new()
+        };
         self.local.borrow_mut().extend(drained);
+        self.observer.woken_remotely(ids.into_iter());
     }
 
     /// Runs up to `budget` tasks; returns true if more are ready.
     fn run_batch(&self, budget: usize) -> bool {
+        // The queue's high-water mark, sampled once a batch.
+        self.observer.counters.queued(self.local.borrow().len());
         for _ in 0..budget {
             let Some(task) = self.next_task() else {
                 return false;
@@ -223,20 +254,75 @@ impl Core {
             || self.shared.main_woken.load(Ordering::Acquire)
     }
 
-    fn spawn_task<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_task<F>(self: &Rc<Self>, future: F, info: TaskInfo) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
-        let task = Task::new(future, self.shared.clone(), next_task_id());
+        let task = Task::new(future, self.shared.clone(), info);
         let handle = task.join_handle();
         if self.shared.closed.load(Ordering::Acquire) {
             // Spawned while the runtime shuts down: cancelled at once.
             Runnable::shutdown(&*task);
         } else {
+            self.observer.spawned(|| task.info());
             // A new task starts NOTIFIED: it is queued exactly once here.
             self.local.borrow_mut().push_back(task);
         }
         handle
+    }
+
+    /// Every live task: registered ones (they have waited), then new ones
+    /// still in a queue.
+    pub(crate) fn dump(&self) -> Dump {
+        let now = Instant::now();
+        let running = self.observer.current_id();
+        let mut tasks: Vec<Arc<dyn Runnable>> = self
+            .registry
+            .borrow()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect();
+        tasks.extend(self.local.borrow().iter().cloned());
+        tasks.extend(lock(&self.shared.remote).queue.iter().cloned());
+        let mut seen = std::collections::HashSet::new();
+        let mut dump: Vec<_> = tasks
+            .iter()
+            .filter(|t| seen.insert(t.id()))
+            .map(|t| {
+                let state = if Some(t.id()) == running {
+                    TaskState::Running
+                } else if t.is_notified() {
+                    TaskState::Scheduled
+                } else {
+                    TaskState::Idle
+                };
+                self.observer.task_dump(t.info(), state, now)
+            })
+            .collect();
+        dump.sort_by_key(|t| t.info.id);
+        Dump { tasks: dump }
+    }
+
+    /// The counters, now.
+    pub(crate) fn metrics(&self) -> Metrics {
+        let c = &self.observer.counters;
+        let spawned = c.spawned.get() + self.shared.remote_spawns.load(Ordering::Relaxed);
+        let (blocking_threads, blocking_queue) = self.shared.pool.load();
+        let parked = c.parked.get();
+        Metrics {
+            tasks_spawned: spawned,
+            tasks_alive: spawned.saturating_sub(c.finished.get()),
+            polls: c.polls.get(),
+            local_wakes: c.local_wakes.get(),
+            remote_wakes: self.shared.remote_wakes.load(Ordering::Relaxed),
+            parks: c.parks.get(),
+            busy: self.observer.created().elapsed().saturating_sub(parked),
+            parked,
+            queue_depth: self.local.borrow().len() + lock(&self.shared.remote).queue.len(),
+            queue_max: c.queue_max.get(),
+            blocking_threads,
+            blocking_queue,
+        }
     }
 
     /// Drops every task's future (their destructors run) and empties the queues.
@@ -314,6 +400,8 @@ pub struct Config {
     pub event_interval: usize,
     /// The blocking pool's settings.
     pub blocking: PoolConfig,
+    /// Debug mode, timing and the trace (off by default).
+    pub observe: ObserveConfig,
 }
 
 impl Default for Config {
@@ -321,6 +409,7 @@ impl Default for Config {
         Config {
             event_interval: EVENT_INTERVAL,
             blocking: PoolConfig::default(),
+            observe: ObserveConfig::default(),
         }
     }
 }
@@ -333,6 +422,7 @@ impl<P: Park> Executor<P> {
 
     /// An executor that parks on `park`.
     pub fn with_config(park: P, config: Config) -> Self {
+        let observer = Observer::new(config.observe);
         let shared = Arc::new(Shared {
             remote: Mutex::new(Remote {
                 queue: Vec::new(),
@@ -342,12 +432,15 @@ impl<P: Park> Executor<P> {
             main_woken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             unpark: park.unparker(),
-            pool: BlockingPool::new(config.blocking),
+            pool: BlockingPool::new(config.blocking, observer.trace_sink()),
+            remote_wakes: AtomicU64::new(0),
+            remote_spawns: AtomicU64::new(0),
         });
         let core = Rc::new(Core {
             shared,
             local: RefCell::new(VecDeque::new()),
             registry: RefCell::new(Slab::new()),
+            observer,
         });
         Executor {
             core,
@@ -370,7 +463,9 @@ impl<P: Park> Executor<P> {
     /// # Panics
     ///
     /// If this thread is already inside a runtime (`block_on` cannot nest).
+    #[track_caller]
     pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+        let caller = Location::caller();
         if in_runtime() {
             panic!("cannot start a ferrio runtime from within a runtime: `.await` the future, or `spawn` it, instead");
         }
@@ -384,9 +479,13 @@ impl<P: Park> Executor<P> {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(output) =
-                    crate::coop::with_budget(|| future.as_mut().poll(&mut cx))
-                {
+                let polled = crate::coop::with_budget(|| {
+                    let began = self.core.observer.main_begin(caller);
+                    let polled = future.as_mut().poll(&mut cx);
+                    self.core.observer.main_end(began, caller);
+                    polled
+                });
+                if let Poll::Ready(output) = polled {
                     return output;
                 }
             }
@@ -398,7 +497,9 @@ impl<P: Park> Executor<P> {
             } else {
                 None
             };
+            let began = self.core.observer.park_begin();
             self.park.park(timeout);
+            self.core.observer.park_end(began);
         }
     }
 
@@ -421,6 +522,7 @@ impl<P: Park> Executor<P> {
     }
 
     /// Spawns a `Send` task; it starts running at the next `block_on`.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -432,6 +534,16 @@ impl<P: Park> Executor<P> {
     /// How many threads the blocking pool has now (busy or idle). For diagnostics.
     pub fn blocking_thread_count(&self) -> usize {
         self.core.shared.pool.thread_count()
+    }
+
+    /// Every live task, with what each waits on (see [`Dump`]).
+    pub fn dump(&self) -> Dump {
+        self.core.dump()
+    }
+
+    /// The executor's counters (see [`Metrics`]).
+    pub fn metrics(&self) -> Metrics {
+        self.core.metrics()
     }
 
     /// How many tasks are alive (queued, running or waiting). For diagnostics.
@@ -446,6 +558,7 @@ impl<P: Park> Drop for Executor<P> {
         // current while they run (unless this thread is inside another one).
         let _enter = (!in_runtime()).then(|| enter(self.core.clone()));
         self.core.shutdown();
+        self.core.observer.finish();
     }
 }
 
@@ -475,16 +588,26 @@ pub struct Spawner {
 
 impl Spawner {
     /// Spawns a `Send` task onto the executor this spawner belongs to.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, new_task_info(None, Location::caller()))
+    }
+
+    pub(crate) fn spawn_with<F>(&self, future: F, info: TaskInfo) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let owner = with_current(|core| core.filter(|c| self.shared.is_current(c)).cloned());
         match owner {
-            Some(core) => core.spawn_task(future),
+            Some(core) => core.spawn_task(future, info),
             None => {
-                let task = Task::new(future, self.shared.clone(), next_task_id());
+                self.shared.remote_spawns.fetch_add(1, Ordering::Relaxed);
+                let task = Task::new(future, self.shared.clone(), info);
                 let handle = task.join_handle();
                 self.shared.schedule_remote(task.clone());
                 if self.shared.closed.load(Ordering::Acquire) {
@@ -496,6 +619,7 @@ impl Spawner {
     }
 
     /// Runs `f` on the blocking pool of this spawner's executor.
+    #[track_caller]
     pub fn spawn_blocking<F, T>(&self, f: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -511,7 +635,7 @@ impl std::fmt::Debug for Spawner {
     }
 }
 
-fn current_core(what: &str) -> Rc<Core> {
+pub(crate) fn current_core(what: &str) -> Rc<Core> {
     with_current(|core| core.cloned()).unwrap_or_else(|| {
         panic!("`{what}` called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on")
     })
@@ -537,12 +661,14 @@ fn current_core(what: &str) -> Rc<Core> {
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    current_core("spawn").spawn_task(future)
+    let info = new_task_info(None, Location::caller());
+    current_core("spawn").spawn_task(future, info)
 }
 
 /// Spawns a task that need not be `Send` on the current runtime; it always runs
@@ -564,12 +690,14 @@ where
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    current_core("spawn_local").spawn_task(future)
+    let info = new_task_info(None, Location::caller());
+    current_core("spawn_local").spawn_task(future, info)
 }
 
 /// Runs the blocking function `f` on the current runtime's blocking pool
@@ -591,6 +719,7 @@ where
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,

@@ -11,13 +11,14 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use futures_task::{waker_ref, ArcWake};
 
+use crate::observe::{waiting_on, write_repr, Observer, TaskInfo, WaitKind, TASK_TARGET};
 use crate::state::{State, TransitionToRunning};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex, UnsafeCell};
@@ -98,6 +99,11 @@ impl Header {
     pub(crate) fn drop_join_interest(&self) -> bool {
         self.state.unset_join_interest().is_complete()
     }
+
+    /// Whether the task is in a run queue (woken, or new).
+    fn is_notified(&self) -> bool {
+        self.state.load().is_notified()
+    }
 }
 
 /// What a task needs from the scheduler it belongs to (tokio's `Schedule`):
@@ -109,11 +115,15 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 
 /// The executor thread's record of live tasks: a task that waits enters it
 /// once, so shutdown can drop its future; a task that completes leaves it.
+/// It also carries the executor's observer, which sees every poll and
+/// completion.
 pub(crate) trait Registry {
     /// Enters a waiting task; returns its slot.
     fn register(&self, task: Arc<dyn Runnable>) -> usize;
     /// Removes the task entered at `slot`.
     fn release(&self, slot: usize);
+    /// The executor's observer (names, counters, timing, trace).
+    fn observer(&self) -> &Observer;
 }
 
 /// What the scheduler holds of a task, whatever its future's type.
@@ -124,6 +134,12 @@ pub(crate) trait Runnable: Send + Sync {
     fn run(self: Arc<Self>, registry: &dyn Registry);
     /// Drops the future without polling it and completes the task as cancelled.
     fn shutdown(&self);
+    /// Id, name and spawn site.
+    fn info(&self) -> TaskInfo;
+    /// The id alone (no clone of the name).
+    fn id(&self) -> u64;
+    /// Whether it is in a run queue.
+    fn is_notified(&self) -> bool;
 }
 
 enum Stage<F: Future> {
@@ -149,6 +165,11 @@ pub(crate) struct Task<F: Future, S> {
     /// Index in the scheduler's registry; touched only on the executor thread.
     slot: AtomicUsize,
     id: u64,
+    /// Where `spawn` was called: one pointer, for the dump, logs and `Debug`.
+    site: &'static Location<'static>,
+    /// Given with `task::Builder::name`; most tasks have none. Boxed so the
+    /// field is one pointer (a named spawn allocates once more).
+    name: Option<Box<Arc<str>>>,
 }
 
 // SAFETY: `Task<F, S>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and be
@@ -170,13 +191,15 @@ unsafe impl<F: Future, S: Schedule> Send for Task<F, S> {}
 unsafe impl<F: Future, S: Schedule> Sync for Task<F, S> {}
 
 impl<F: Future + 'static, S: Schedule> Task<F, S> {
-    pub(crate) fn new(future: F, scheduler: Arc<S>, id: u64) -> Arc<Self> {
+    pub(crate) fn new(future: F, scheduler: Arc<S>, info: TaskInfo) -> Arc<Self> {
         Arc::new(Task {
             header: Header::new(),
             stage: UnsafeCell::new(Stage::Running(future)),
             scheduler,
             slot: AtomicUsize::new(NO_SLOT),
-            id,
+            id: info.id,
+            site: info.location,
+            name: info.name.map(Box::new),
         })
     }
 
@@ -191,13 +214,17 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
     /// Replaces the future with the result and completes the task.
     ///
     /// Executor thread only, while `COMPLETE` is clear (see `stage`).
-    fn finish(&self, result: Result<F::Output, JoinError>) {
+    /// `observer`: the executor's, told of the completion (none at shutdown).
+    fn finish(&self, result: Result<F::Output, JoinError>, observer: Option<&Observer>) {
+        if let Some(observer) = observer {
+            observer.finished(self.id, || self.info());
+        }
         self.stage.with_mut(|stage| {
             // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
             let stage = unsafe { &mut *stage };
             let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Finished(result)));
             if let Err(payload) = dropped {
-                log::warn!("task {}'s future panicked while being dropped", self.id);
+                log::warn!(target: TASK_TARGET, "{}'s future panicked while being dropped", self.info().label());
                 *stage = Stage::Finished(Err(JoinError::panicked(self.id, payload)));
             }
         });
@@ -210,10 +237,7 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
                 .with_mut(|stage| std::mem::replace(unsafe { &mut *stage }, Stage::Consumed));
             if let Stage::Finished(Err(e)) = stage {
                 if e.is_panic() {
-                    log::warn!(
-                        "task {} panicked and nobody holds its JoinHandle: {e}",
-                        self.id
-                    );
+                    log_unobserved(&self.info(), &e);
                 }
             }
         }
@@ -224,10 +248,14 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
     fn run(self: Arc<Self>, registry: &dyn Registry) {
         match self.header.state.transition_to_running() {
             TransitionToRunning::Done => return,
-            TransitionToRunning::Cancel => self.finish(Err(JoinError::cancelled(self.id))),
+            TransitionToRunning::Cancel => self.finish(
+                Err(JoinError::cancelled(self.id)),
+                Some(registry.observer()),
+            ),
             TransitionToRunning::Poll => {
                 let waker = waker_ref(&self);
                 let mut cx = Context::from_waker(&waker);
+                let observer = registry.observer();
                 let polled = self.stage.with_mut(|stage| {
                     // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
                     let Stage::Running(future) = (unsafe { &mut *stage }) else {
@@ -238,7 +266,10 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                     // assigning another stage.
                     let future = unsafe { Pin::new_unchecked(future) };
                     Some(crate::coop::with_budget(|| {
-                        catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+                        observer.poll_begin(self.id, self.site, self.name.as_deref());
+                        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
+                        observer.poll_end(self.name.is_some());
+                        polled
                     }))
                 });
                 match polled {
@@ -252,8 +283,10 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                         }
                         return;
                     }
-                    Some(Ok(Poll::Ready(output))) => self.finish(Ok(output)),
-                    Some(Err(payload)) => self.finish(Err(JoinError::panicked(self.id, payload))),
+                    Some(Ok(Poll::Ready(output))) => self.finish(Ok(output), Some(observer)),
+                    Some(Err(payload)) => {
+                        self.finish(Err(JoinError::panicked(self.id, payload)), Some(observer));
+                    }
                 }
             }
         }
@@ -273,8 +306,24 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
             .stage
             .with(|stage| matches!(unsafe { &*stage }, Stage::Running(_)));
         if running {
-            self.finish(Err(JoinError::cancelled(self.id)));
+            self.finish(Err(JoinError::cancelled(self.id)), None);
         }
+    }
+
+    fn info(&self) -> TaskInfo {
+        TaskInfo {
+            id: self.id,
+            name: self.name.as_deref().cloned(),
+            location: self.site,
+        }
+    }
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn is_notified(&self) -> bool {
+        self.header.is_notified()
     }
 }
 
@@ -300,6 +349,18 @@ pub(crate) trait JoinSource<T>: Send + Sync {
     fn abort(self: Arc<Self>);
     fn is_finished(&self) -> bool;
     fn drop_join_interest(&self);
+    fn name(&self) -> Option<&str>;
+    fn location(&self) -> &'static Location<'static>;
+    /// What a joiner waits on: another task, or a blocking function.
+    fn wait_kind(&self) -> WaitKind;
+}
+
+/// Logs a panic that no `JoinHandle` will ever report (asyncio's "Task
+/// exception was never retrieved").
+pub(crate) fn log_unobserved(info: &TaskInfo, e: &JoinError) {
+    log::warn!(target: TASK_TARGET,
+        "{} spawned at {} panicked and its JoinHandle was dropped without awaiting it: {e}",
+        info.label(), info.location);
 }
 
 impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
@@ -337,8 +398,24 @@ impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
             let output = self
                 .stage
                 .with_mut(|stage| std::mem::replace(unsafe { &mut *stage }, Stage::Consumed));
-            drop(output);
+            if let Stage::Finished(Err(e)) = &output {
+                if e.is_panic() {
+                    log_unobserved(&self.info(), e);
+                }
+            }
         }
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref().map(|name| &**name)
+    }
+
+    fn location(&self) -> &'static Location<'static> {
+        self.site
+    }
+
+    fn wait_kind(&self) -> WaitKind {
+        WaitKind::Join
     }
 }
 
@@ -348,7 +425,7 @@ impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task was aborted
 /// or panicked. Dropping it *detaches* the task, which runs on to completion
 /// (as an asyncio task does when nobody awaits it). Its `Debug` prints like
-/// asyncio's task repr: `<Task pending id=3>`.
+/// asyncio's task repr: `<Task pending name='fetch 3' id=9 spawned at src/main.rs:12:5>`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -394,13 +471,42 @@ impl<T> JoinHandle<T> {
     pub fn id(&self) -> u64 {
         self.id
     }
+
+    /// The task's name, if it was spawned with one ([`crate::observe::Builder::name`]).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let named = ferrio::task::Builder::new().name("fetch 3").spawn(async {});
+    ///     assert_eq!(named.name(), Some("fetch 3"));
+    ///     assert_eq!(ferrio::spawn(async {}).name(), None);
+    /// });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.raw.name()
+    }
+
+    /// Where the task was spawned (the caller of `spawn`).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let task = ferrio::spawn(async {});
+    ///     assert_eq!(task.location().line(), line!() - 1);
+    /// });
+    /// ```
+    pub fn location(&self) -> &'static Location<'static> {
+        self.raw.location()
+    }
 }
 
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.raw.poll_join(cx)
+        let polled = self.raw.poll_join(cx);
+        if polled.is_pending() {
+            waiting_on(self.raw.wait_kind(), None, || format!("{self:?}"));
+        }
+        polled
     }
 }
 
@@ -419,7 +525,12 @@ impl<T> fmt::Debug for JoinHandle<T> {
         } else {
             "pending"
         };
-        write!(f, "<Task {state} id={}>", self.id)
+        let info = TaskInfo {
+            id: self.id,
+            name: self.raw.name().map(Arc::from),
+            location: self.raw.location(),
+        };
+        write_repr(f, Some(state), &info)
     }
 }
 

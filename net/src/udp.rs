@@ -63,6 +63,11 @@ impl UdpSocket {
         socket.bind(&addr.into())?;
         let io = PollIo::new_current(mio::net::UdpSocket::from_std(socket.into()))?;
         log::debug!("UDP socket bound to {:?}", io.get_ref().local_addr());
+        if ferrio_executor::observe::is_timing() {
+            if let Ok(local) = io.get_ref().local_addr() {
+                io.registration().set_label(format!("udp {local}"));
+            }
+        }
         Ok(UdpSocket { io })
     }
 

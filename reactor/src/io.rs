@@ -116,6 +116,8 @@ pub(crate) struct ScheduledIo {
     /// Who waits in each direction. Behind a lock that is never held while a
     /// waker runs: wakers are taken out under it and woken after it is released.
     waiters: Mutex<Waiters>,
+    /// What the source is (addresses), for task dumps; set by its owner.
+    label: std::sync::OnceLock<Box<str>>,
 }
 
 #[derive(Default)]
@@ -195,6 +197,7 @@ impl ScheduledIo {
             generation,
             readiness: AtomicU64::new(0),
             waiters: Mutex::new(Waiters::default()),
+            label: std::sync::OnceLock::new(),
         }
     }
 
@@ -268,6 +271,21 @@ impl Registration {
         }
     }
 
+    /// Says what the source is (its addresses, say) for task dumps: the
+    /// label comes with every wait on it reported to the
+    /// [`crate::observe`] hook. Only the first label sticks.
+    ///
+    /// ```
+    /// let reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// socket.set_nonblocking(true).unwrap();
+    /// let io = ferrio_reactor::PollIo::new(&reactor.handle(), mio::net::UdpSocket::from_std(socket)).unwrap();
+    /// io.registration().set_label("udp 127.0.0.1");
+    /// ```
+    pub fn set_label(&self, label: impl Into<Box<str>>) {
+        let _ = self.sched.label.set(label.into());
+    }
+
     /// Ready if the source is (possibly) ready in `direction`; otherwise stores
     /// the context's waker, to be woken by the next event in that direction.
     ///
@@ -290,6 +308,10 @@ impl Registration {
         }
         // Only on the way to waiting: an operation that can run costs nothing more.
         self.check_can_wait()?;
+        crate::observe::waiting(crate::observe::WaitOn::Socket {
+            direction,
+            label: self.sched.label.get().map(|l| &**l),
+        });
         let evicted = self.sched.waiters().of(direction).add_poller(cx.waker());
         // Outside the lock: the evicted waker's task may poll this socket at once.
         if let Some(waker) = evicted {
@@ -486,6 +508,10 @@ impl Future for Readiness<'_> {
             this.leave();
             return Poll::Ready(Err(e));
         }
+        crate::observe::waiting(crate::observe::WaitOn::Socket {
+            direction: this.direction,
+            label: registration.sched.label.get().map(|l| &**l),
+        });
         {
             let mut waiters = registration.sched.waiters();
             let list = &mut waiters.of(this.direction).ready;

@@ -25,6 +25,7 @@
 //! - [`Sleep`]: a future that completes at a deadline, on the reactor's timers.
 //! - [`context`]: the thread-local "current reactor" that sockets and timers look up.
 //! - [`time`]: `sleep`, `timeout`, `timeout_scope`, `interval` on the current reactor.
+//! - [`observe`]: what a waker waits on (for task dumps), and the reactor's counters.
 
 #![forbid(unsafe_code)]
 
@@ -36,6 +37,7 @@ mod scope;
 mod timer;
 
 pub mod context;
+pub mod observe;
 pub mod time;
 
 pub use io::{Direction, PollIo, Readiness, ReadyEvent, Registration};

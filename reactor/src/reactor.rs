@@ -14,6 +14,7 @@ use mio::Interest;
 use slab::Slab;
 
 use crate::io::{self, Registration, ScheduledIo};
+use crate::observe;
 #[cfg(target_os = "linux")]
 use crate::precise;
 use crate::timer::{self, Timers};
@@ -74,6 +75,8 @@ pub(crate) struct Inner {
     /// Bumped once per turn, *before* events are dispatched, so readiness set by
     /// this turn carries a tick newer than any `ReadyEvent` a task already holds.
     tick: AtomicU64,
+    /// OS events received (metrics; Relaxed, one add per turn).
+    io_events: AtomicU64,
     /// Set when the [`Reactor`] is dropped: nothing will turn this poller
     /// again, so a source registered here can never be woken (design rule 7).
     /// Set *before* the waiters are taken and woken, so that a waiter that
@@ -94,6 +97,7 @@ impl Reactor {
             timers: Mutex::new(Timers::default()),
             waker,
             tick: AtomicU64::new(0),
+            io_events: AtomicU64::new(0),
             shut_down: AtomicBool::new(false),
         });
         #[cfg(target_os = "linux")]
@@ -174,6 +178,7 @@ impl Reactor {
         polled?;
 
         if !self.events.is_empty() {
+            let mut dispatched = 0;
             let io = inner.io();
             for event in self.events.iter() {
                 let token = event.token();
@@ -191,12 +196,14 @@ impl Reactor {
                 let generation = (token.0 >> INDEX_BITS) as u32;
                 match io.get(index) {
                     Some(sched) if sched.generation == generation => {
+                        dispatched += 1;
                         sched.dispatch(tick, io::Ready::from_mio(event), &mut self.wake_buf);
                     }
                     // The registration is gone, or its slot now belongs to a newer one.
                     _ => log::trace!("dropping stale event for token {token:?}"),
                 }
             }
+            inner.io_events.fetch_add(dispatched, Ordering::Relaxed);
         }
 
         let woken = self.wake_buf.len();
@@ -333,6 +340,27 @@ impl Handle {
     /// How many timers are armed. For tests and diagnostics.
     pub fn timer_count(&self) -> usize {
         self.inner.timers().len()
+    }
+
+    /// The reactor's counters (see [`observe::Metrics`]).
+    ///
+    /// ```
+    /// let reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// let m = reactor.handle().metrics();
+    /// assert_eq!((m.io_events, m.registrations), (0, 0));
+    /// ```
+    pub fn metrics(&self) -> observe::Metrics {
+        let (timers_armed, timers_fired, timers_pending) = {
+            let timers = self.inner.timers();
+            (timers.armed, timers.fired, timers.len())
+        };
+        observe::Metrics {
+            io_events: self.inner.io_events.load(Ordering::Relaxed),
+            timers_armed,
+            timers_fired,
+            timers_pending,
+            registrations: self.inner.io().len(),
+        }
     }
 
     pub(crate) fn ptr_eq(&self, other: &Handle) -> bool {

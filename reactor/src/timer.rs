@@ -27,6 +27,9 @@ pub(crate) struct Timers {
     /// `Some(until)` while the reactor sleeps in `poll` (`until == None`: with no
     /// timeout). An earlier timer armed meanwhile must interrupt it.
     pub(crate) sleeping_until: Option<Option<Instant>>,
+    /// Timers armed and fired since the reactor was made (metrics).
+    pub(crate) armed: u64,
+    pub(crate) fired: u64,
 }
 
 impl Timers {
@@ -34,6 +37,7 @@ impl Timers {
     pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> (Key, bool) {
         let key = (deadline, self.next_seq);
         self.next_seq += 1;
+        self.armed += 1;
         self.entries.insert(key, waker);
         let interrupt = match self.sleeping_until {
             Some(None) => true,
@@ -55,6 +59,7 @@ impl Timers {
         // Careful to split just *after* `now`: a timer set for exactly `now` is due.
         let later = self.entries.split_off(&(now, u64::MAX));
         let due = std::mem::replace(&mut self.entries, later);
+        self.fired += due.len() as u64;
         wake.extend(due.into_values());
     }
 
@@ -176,6 +181,9 @@ impl Future for Sleep {
             _ => {}
         }
         let handle = this.handle.get_or_insert_with(context::current);
+        crate::observe::waiting(crate::observe::WaitOn::Timer {
+            deadline: this.deadline,
+        });
         if let Some(key) = this.key {
             let mut timers = handle.inner.timers();
             if let Some(waker) = timers.entries.get_mut(&key) {

@@ -5,6 +5,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use ferrio_executor::observe::{tagged, WaitKind};
+
 /// A flag that tasks wait on until another sets it (asyncio's `Event`).
 /// Cloning gives another handle to the same flag.
 ///
@@ -91,7 +93,7 @@ impl Event {
             if released() {
                 return;
             }
-            listener.await;
+            tagged(WaitKind::Event, || "wait".to_owned(), listener).await;
         }
     }
 }

@@ -13,6 +13,7 @@ use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
 use event_listener::{Event, IntoNotification};
+use ferrio_executor::observe::{tagged, WaitKind};
 
 /// The order a queue hands items out in.
 trait Store<T> {
@@ -151,7 +152,7 @@ impl<S> Inner<S> {
                 Err(TryPutError::ShutDown(back)) => return Err(QueueShutDown(back)),
                 Err(TryPutError::Full(back)) => item = back,
             }
-            listener.await;
+            tagged(WaitKind::Queue, || "put (full)".to_owned(), listener).await;
         }
     }
 
@@ -187,7 +188,7 @@ impl<S> Inner<S> {
                 Err(TryGetError::ShutDown) => return Err(QueueShutDown(())),
                 Err(TryGetError::Empty) => {}
             }
-            listener.await;
+            tagged(WaitKind::Queue, || "get (empty)".to_owned(), listener).await;
         }
     }
 
@@ -215,7 +216,8 @@ impl<S> Inner<S> {
             if self.state().unfinished == 0 {
                 return;
             }
-            listener.await;
+            let detail = || format!("join ({} unfinished)", self.state().unfinished);
+            tagged(WaitKind::Queue, detail, listener).await;
         }
     }
 

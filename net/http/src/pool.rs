@@ -478,6 +478,11 @@ impl<C: Send + 'static> Future for Acquire<C> {
                     {
                         waiter.waker = Some(cx.waker().clone());
                     }
+                    ferrio_executor::observe::waiting_on(
+                        ferrio_executor::observe::WaitKind::Pool,
+                        None,
+                        || waiter.key.to_string(),
+                    );
                     return Poll::Pending;
                 }
             }

@@ -121,6 +121,11 @@ impl TcpListener {
             "listening on {:?} (backlog {backlog})",
             io.get_ref().local_addr()
         );
+        if ferrio_executor::observe::is_timing() {
+            if let Ok(local) = io.get_ref().local_addr() {
+                io.registration().set_label(format!("tcp listener {local}"));
+            }
+        }
         Ok(TcpListener { io })
     }
 
@@ -200,7 +205,9 @@ impl TcpListener {
                     Ok(io) => {
                         backoff.delay = Duration::ZERO;
                         log::debug!("accepted a connection from {peer}");
-                        return Poll::Ready(Ok((TcpStream::from_poll_io(io), peer)));
+                        let stream = TcpStream::from_poll_io(io);
+                        stream.label();
+                        return Poll::Ready(Ok((stream, peer)));
                     }
                     // The listener's runtime is gone: so is every wait on it.
                     Err(e) if handle.is_shut_down() => return Poll::Ready(Err(e)),

@@ -1,0 +1,754 @@
+//! Observability: what each task is, what the loop is doing, and what a
+//! stuck task waits on.
+//!
+//! Always on, and cheap: every task's id, name and spawn site
+//! ([`TaskInfo`], [`current`]), the runtime's counters ([`Metrics`]: plain
+//! cells, one add each) and the task list of [`dump`]. Behind a switch
+//! ([`ObserveConfig`], set by the runtime builder's `debug` and `trace`):
+//! per-poll timing, what each task waits on ([`Wait`]), slow-poll warnings,
+//! the watchdog thread and the trace file. Switched off, a poll pays one
+//! branch for it.
+//!
+//! Not here: the primitives that say what they wait on (they call
+//! [`waiting_on`] where they store a waker), and how the facade reads the
+//! environment (`FERRIO_DEBUG`, `FERRIO_TRACE`).
+//!
+//! Log targets are `ferrio::task` (spawned, finished, unobserved panics),
+//! `ferrio::slow_poll`, `ferrio::watchdog` and `ferrio::trace`, so
+//! `RUST_LOG=ferrio=debug` selects them all.
+
+mod builder;
+mod dump;
+mod metrics;
+mod trace;
+mod watchdog;
+
+pub use builder::Builder;
+pub use dump::{Dump, TaskDump, TaskState};
+pub use metrics::Metrics;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::Location;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::scheduler::with_current;
+pub(crate) use trace::TraceSink;
+use trace::{Source, Trace};
+use watchdog::Watchdog;
+
+/// The id `block_on`'s own future goes by in warnings (tasks start at 1).
+const MAIN_ID: u64 = 0;
+/// `current_id` between polls.
+const NO_TASK: u64 = u64::MAX;
+
+/// `block_on`'s future, as warnings name it.
+fn main_info(location: &'static Location<'static>) -> TaskInfo {
+    TaskInfo {
+        id: MAIN_ID,
+        name: None,
+        location,
+    }
+}
+
+/// Log target of task lifecycle messages.
+pub(crate) const TASK_TARGET: &str = "ferrio::task";
+
+/// Who a task is: id, name and spawn site. What [`current`] returns, and what
+/// a [`crate::JoinHandle`] knows of its task.
+///
+/// ```
+/// ferrio::run(async {
+///     let task = ferrio::task::Builder::new().name("greeter").spawn(async {
+///         let me = ferrio::task::current().unwrap();
+///         (me.id(), me.name().map(str::to_owned))
+///     });
+///     let id = task.id();
+///     assert_eq!(task.await.unwrap(), (id, Some("greeter".to_owned())));
+/// });
+/// ```
+#[derive(Clone)]
+pub struct TaskInfo {
+    pub(crate) id: u64,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+impl TaskInfo {
+    /// The task's id, unique within the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The name given with [`Builder::name`], if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Where the task was spawned (the caller of `spawn`).
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// `'name' (task ID)` if the task has one, else `task ID`.
+    pub(crate) fn label(&self) -> String {
+        if self.id == MAIN_ID {
+            return "the main future (block_on's)".to_owned();
+        }
+        match &self.name {
+            Some(name) => format!("'{name}' (task {})", self.id),
+            None => format!("task {}", self.id),
+        }
+    }
+}
+
+impl fmt::Debug for TaskInfo {
+    /// Like asyncio's task repr: `<Task name='fetch 3' id=9 spawned at src/main.rs:12:5>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_repr(f, None, self)
+    }
+}
+
+/// Writes `<Task STATE name='N' id=I spawned at FILE:LINE:COL>`.
+pub(crate) fn write_repr(
+    f: &mut fmt::Formatter<'_>,
+    state: Option<&str>,
+    info: &TaskInfo,
+) -> fmt::Result {
+    f.write_str("<Task")?;
+    if let Some(state) = state {
+        write!(f, " {state}")?;
+    }
+    if let Some(name) = &info.name {
+        write!(f, " name='{name}'")?;
+    }
+    write!(f, " id={} spawned at {}>", info.id, info.location)
+}
+
+/// The task that is running now on this thread, if any (asyncio's
+/// `current_task()`). `None` outside a runtime and in the future given to
+/// `block_on`/`run` itself, which is not a task.
+///
+/// ```
+/// ferrio::run(async {
+///     assert!(ferrio::task::current().is_none()); // main is not a task
+///     let id = ferrio::spawn(async { ferrio::task::current().unwrap().id() });
+///     let expected = id.id();
+///     assert_eq!(id.await.unwrap(), expected);
+/// });
+/// ```
+pub fn current() -> Option<TaskInfo> {
+    with_current(|core| core.and_then(|core| core.observer.current()))
+}
+
+/// Every live task of the current runtime, with what each waits on
+/// (asyncio's `all_tasks()`, with more to say). See [`Dump`].
+///
+/// ```
+/// ferrio::run(async {
+///     let _t = ferrio::task::Builder::new().name("sleeper").spawn(async {
+///         ferrio::time::sleep(std::time::Duration::from_secs(60)).await;
+///     });
+///     ferrio::yield_now().await; // let it start and wait
+///     let dump = ferrio::task::dump();
+///     assert_eq!(dump.tasks()[0].info().name(), Some("sleeper"));
+///     println!("{dump}");
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+pub fn dump() -> Dump {
+    crate::scheduler::current_core("ferrio::task::dump").dump()
+}
+
+/// The current runtime's executor counters (see [`Metrics`]).
+///
+/// ```
+/// ferrio::run(async {
+///     assert_eq!(ferrio_executor::observe::metrics().tasks_alive, 0);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+pub fn metrics() -> Metrics {
+    crate::scheduler::current_core("metrics").metrics()
+}
+
+/// What kind of resource a task waits on (see [`Wait`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WaitKind {
+    /// A socket becoming readable or writable.
+    Socket,
+    /// A timer (`sleep`, `timeout`, `interval`).
+    Timer,
+    /// A `Queue`'s `get`, `put` or `join`.
+    Queue,
+    /// An `Event`.
+    Event,
+    /// A `Mutex` or `Semaphore`.
+    Lock,
+    /// Another task's `JoinHandle`.
+    Join,
+    /// A connection from the HTTP client's pool.
+    Pool,
+    /// A `spawn_blocking` function.
+    Blocking,
+}
+
+impl fmt::Display for WaitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WaitKind::Socket => "socket",
+            WaitKind::Timer => "timer",
+            WaitKind::Queue => "queue",
+            WaitKind::Event => "event",
+            WaitKind::Lock => "lock",
+            WaitKind::Join => "join",
+            WaitKind::Pool => "http pool",
+            WaitKind::Blocking => "spawn_blocking",
+        })
+    }
+}
+
+/// One thing a task waits on, as the primitive that stored its waker
+/// described it: `socket read 127.0.0.1:40312 -> 127.0.0.1:8080`,
+/// `timer in 950ms`, `queue get`, `join <Task ...>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wait {
+    kind: WaitKind,
+    detail: String,
+    deadline: Option<Instant>,
+}
+
+impl Wait {
+    /// The kind of resource.
+    pub fn kind(&self) -> WaitKind {
+        self.kind
+    }
+
+    /// What the primitive said about it (an address, a host, a task).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// When it ends by itself, for timers.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        if !self.detail.is_empty() {
+            write!(f, " {}", self.detail)?;
+        }
+        if let Some(deadline) = self.deadline {
+            let now = Instant::now();
+            if deadline >= now {
+                write!(f, " in {:.3?}", deadline - now)?;
+            } else {
+                write!(f, " due {:.3?} ago", now - deadline)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Tags the running task as waiting on `kind`: primitives call it where they
+/// store the task's waker. `detail` runs only when the runtime observes
+/// tasks (debug mode or tracing); otherwise this is a thread-local look-up
+/// and a branch.
+///
+/// ```
+/// use std::future::Future;
+/// use ferrio_executor::observe::{waiting_on, WaitKind};
+/// // A primitive of your own says what it waits on when it stores a waker:
+/// let wait = std::future::poll_fn(|_cx| {
+///     waiting_on(WaitKind::Event, None, || "my-flag".to_owned());
+///     std::task::Poll::Ready(())
+/// });
+/// ferrio::run(wait);
+/// ```
+pub fn waiting_on(kind: WaitKind, deadline: Option<Instant>, detail: impl FnOnce() -> String) {
+    with_current(|core| {
+        if let Some(core) = core {
+            core.observer.tag(kind, deadline, detail);
+        }
+    })
+}
+
+/// Whether the current runtime times tasks and records what they wait on
+/// (debug mode or tracing). Primitives check it before they spend anything
+/// on a description (a socket's addresses, say).
+///
+/// ```
+/// assert!(!ferrio_executor::observe::is_timing()); // outside a runtime
+/// let mut rt = ferrio::Runtime::builder().debug(true).build().unwrap();
+/// assert!(rt.block_on(async { ferrio_executor::observe::is_timing() }));
+/// ```
+pub fn is_timing() -> bool {
+    with_current(|core| core.is_some_and(|core| core.observer.timing()))
+}
+
+/// Awaits `future`, tagging the running task as waiting on `kind` at every
+/// poll that leaves it pending: for primitives whose waker is stored by
+/// code they do not own (an `event_listener` listener, say).
+///
+/// ```
+/// use ferrio_executor::observe::{tagged, WaitKind};
+/// ferrio::run(async {
+///     let (tx, rx) = ferrio::sync::oneshot::channel::<u8>();
+///     ferrio::spawn(async move { tx.send(1).unwrap() });
+///     let got = tagged(WaitKind::Event, || "reply".to_owned(), rx).await;
+///     assert_eq!(got, Ok(1));
+/// });
+/// ```
+pub async fn tagged<F: std::future::Future>(
+    kind: WaitKind,
+    detail: impl Fn() -> String,
+    future: F,
+) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        let polled = future.as_mut().poll(cx);
+        if polled.is_pending() {
+            waiting_on(kind, None, &detail);
+        }
+        polled
+    })
+    .await
+}
+
+/// Settings of what the executor observes beyond its counters.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = ferrio_executor::observe::ObserveConfig {
+///     debug: true,
+///     slow_poll_threshold: Duration::from_millis(50),
+///     ..Default::default()
+/// };
+/// assert!(config.timing());
+/// ```
+#[derive(Clone, Debug)]
+pub struct ObserveConfig {
+    /// Debug mode: slow polls are logged, the watchdog runs, tasks are timed
+    /// and tagged with what they wait on.
+    pub debug: bool,
+    /// A poll longer than this is logged at warn (debug mode).
+    pub slow_poll_threshold: Duration,
+    /// The watchdog logs a poll still running after this long (debug mode).
+    pub watchdog_threshold: Duration,
+    /// Write a Chrome trace-event JSON file here when the executor drops.
+    pub trace: Option<PathBuf>,
+}
+
+impl Default for ObserveConfig {
+    fn default() -> Self {
+        ObserveConfig {
+            debug: false,
+            slow_poll_threshold: Duration::from_millis(100),
+            watchdog_threshold: Duration::from_secs(1),
+            trace: None,
+        }
+    }
+}
+
+impl ObserveConfig {
+    /// Whether tasks are timed and tagged (debug mode or tracing).
+    pub fn timing(&self) -> bool {
+        self.debug || self.trace.is_some()
+    }
+}
+
+/// Per-task figures, kept only while timing is on.
+pub(crate) struct TaskStats {
+    spawned_at: Instant,
+    polls: u64,
+    busy: Duration,
+    slowest: Duration,
+    last_poll: Option<Instant>,
+    /// When the task was last woken and not polled since.
+    woken_at: Option<Instant>,
+    /// Longest wait from a wake to the poll it led to.
+    max_delay: Duration,
+    waits: Vec<Wait>,
+    /// The trace flow that the next poll ends (who woke the task, or spawned it).
+    flow: Option<u64>,
+}
+
+impl TaskStats {
+    fn new(now: Instant) -> Self {
+        TaskStats {
+            spawned_at: now,
+            polls: 0,
+            busy: Duration::ZERO,
+            slowest: Duration::ZERO,
+            last_poll: None,
+            woken_at: Some(now),
+            max_delay: Duration::ZERO,
+            waits: Vec::new(),
+            flow: None,
+        }
+    }
+}
+
+/// How many waits one task keeps (a `select` over many sources).
+const MAX_WAITS: usize = 8;
+
+/// The executor's observer: one per executor, touched only on its thread
+/// (the watchdog and trace parts it shares are behind their own locks).
+pub(crate) struct Observer {
+    config: ObserveConfig,
+    /// `config.timing()`, read on every poll.
+    timing: bool,
+    /// The id of the task being polled now (`NO_TASK` between polls). Cells,
+    /// not a `TaskInfo`, so a poll of an unnamed task pays two stores.
+    current_id: Cell<u64>,
+    /// Its spawn site.
+    current_site: Cell<Option<&'static Location<'static>>>,
+    /// Its name, if it has one.
+    current_name: Cell<Option<Arc<str>>>,
+    /// When the executor was made.
+    created: Instant,
+    pub(crate) counters: metrics::Counters,
+    /// Per-task figures by id (timing on only).
+    stats: RefCell<HashMap<u64, TaskStats>>,
+    /// When the running poll began (timing on only).
+    poll_started: Cell<Option<Instant>>,
+    /// Inside a park: a wake now comes from the reactor.
+    parking: Cell<bool>,
+    watchdog: Option<Watchdog>,
+    trace: Option<Trace>,
+}
+
+impl Observer {
+    pub(crate) fn new(config: ObserveConfig) -> Self {
+        let watchdog = config
+            .debug
+            .then(|| Watchdog::start(config.watchdog_threshold))
+            .flatten();
+        let trace = config.trace.clone().map(Trace::new);
+        if config.debug {
+            log::debug!(target: TASK_TARGET, "debug mode: slow polls over {:?} are logged, watchdog at {:?}",
+                config.slow_poll_threshold, config.watchdog_threshold);
+        }
+        Observer {
+            timing: config.timing(),
+            config,
+            current_id: Cell::new(NO_TASK),
+            current_site: Cell::new(None),
+            current_name: Cell::new(None),
+            created: Instant::now(),
+            counters: metrics::Counters::default(),
+            stats: RefCell::new(HashMap::new()),
+            poll_started: Cell::new(None),
+            parking: Cell::new(false),
+            watchdog,
+            trace,
+        }
+    }
+
+    pub(crate) fn timing(&self) -> bool {
+        self.timing
+    }
+
+    /// Where blocking jobs record their slices, if tracing.
+    pub(crate) fn trace_sink(&self) -> Option<Arc<TraceSink>> {
+        self.trace.as_ref().map(Trace::sink)
+    }
+
+    /// A task was made and is being queued; `info`
+    /// is asked for only if it is logged or timed.
+    #[inline]
+    pub(crate) fn spawned(&self, info: impl FnOnce() -> TaskInfo) {
+        self.counters.spawned.set(self.counters.spawned.get() + 1);
+        if self.timing || log::log_enabled!(target: TASK_TARGET, log::Level::Debug) {
+            self.spawned_slow(&info());
+        }
+    }
+
+    #[cold]
+    fn spawned_slow(&self, info: &TaskInfo) {
+        log::debug!(target: TASK_TARGET, "spawned {} at {}", info.label(), info.location);
+        if self.timing {
+            let now = Instant::now();
+            let mut stats = TaskStats::new(now);
+            if let Some(trace) = &self.trace {
+                trace.task_track(info);
+                stats.flow = Some(trace.flow_start(self.source(None), now));
+            }
+            self.stats.borrow_mut().insert(info.id, stats);
+        }
+    }
+
+    /// What is waking (or spawning) a task now, for the trace.
+    fn source(&self, woken_wait: Option<WaitKind>) -> Source {
+        match self.current_id() {
+            Some(id) => Source::Task(id),
+            None if self.parking.get() => Source::Reactor(woken_wait),
+            None => Source::Main,
+        }
+    }
+
+    /// The id of the task being polled, if any.
+    pub(crate) fn current_id(&self) -> Option<u64> {
+        Some(self.current_id.get()).filter(|&id| id != NO_TASK)
+    }
+
+    /// The task being polled, if any.
+    pub(crate) fn current(&self) -> Option<TaskInfo> {
+        let id = self.current_id()?;
+        let name = self.current_name.take();
+        self.current_name.set(name.clone());
+        Some(TaskInfo {
+            id,
+            name,
+            location: self.current_site.get()?,
+        })
+    }
+
+    /// A task is about to be polled: the hot path, a few stores.
+    #[inline]
+    pub(crate) fn poll_begin(
+        &self,
+        id: u64,
+        site: &'static Location<'static>,
+        name: Option<&Arc<str>>,
+    ) {
+        self.counters.polls.set(self.counters.polls.get() + 1);
+        self.current_id.set(id);
+        self.current_site.set(Some(site));
+        if let Some(name) = name {
+            self.current_name.set(Some(name.clone()));
+        }
+        if self.timing {
+            self.poll_begin_timed();
+        }
+    }
+
+    /// The poll that `poll_begin` announced returned (or panicked);
+    /// `named`: the task has a name (to let go of).
+    #[inline]
+    pub(crate) fn poll_end(&self, named: bool) {
+        if self.timing {
+            self.poll_end_timed();
+        }
+        self.current_id.set(NO_TASK);
+        if named {
+            drop(self.current_name.take());
+        }
+    }
+
+    #[cold]
+    fn poll_begin_timed(&self) {
+        let Some(info) = self.current() else { return };
+        {
+            let now = Instant::now();
+            {
+                let mut stats = self.stats.borrow_mut();
+                // Spawned from another thread: first seen here.
+                let s = stats.entry(info.id).or_insert_with(|| {
+                    if let Some(trace) = &self.trace {
+                        trace.task_track(&info);
+                    }
+                    TaskStats::new(now)
+                });
+                s.waits.clear();
+                if let Some(woken) = s.woken_at.take() {
+                    s.max_delay = s.max_delay.max(now - woken);
+                }
+                if let (Some(trace), Some(flow)) = (&self.trace, s.flow.take()) {
+                    trace.flow_end(flow, info.id, now);
+                }
+            }
+            if let Some(watchdog) = &self.watchdog {
+                watchdog.poll_begin(&info, now);
+            }
+            self.poll_started.set(Some(now));
+        }
+    }
+
+    #[cold]
+    fn poll_end_timed(&self) {
+        let (Some(started), Some(info)) = (self.poll_started.take(), self.current()) else {
+            return;
+        };
+        let now = Instant::now();
+        let took = now - started;
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.poll_end();
+        }
+        if let Some(s) = self.stats.borrow_mut().get_mut(&info.id) {
+            s.polls += 1;
+            s.busy += took;
+            s.slowest = s.slowest.max(took);
+            s.last_poll = Some(now);
+        }
+        if let Some(trace) = &self.trace {
+            trace.poll(&info, started, now);
+        }
+        self.check_slow(&info, took);
+    }
+
+    /// A task finished (completed, panicked or was cancelled); `info` is
+    /// asked for only if it is logged or timed.
+    #[inline]
+    pub(crate) fn finished(&self, id: u64, info: impl FnOnce() -> TaskInfo) {
+        self.counters.finished.set(self.counters.finished.get() + 1);
+        if log::log_enabled!(target: TASK_TARGET, log::Level::Debug) {
+            let info = info();
+            log::debug!(target: TASK_TARGET, "finished {} spawned at {}", info.label(), info.location);
+        }
+        if self.timing {
+            self.stats.borrow_mut().remove(&id);
+        }
+    }
+
+    /// A task was woken on this thread; `id` is asked for only when timing.
+    #[inline]
+    pub(crate) fn woken(&self, id: impl FnOnce() -> u64) {
+        self.counters
+            .local_wakes
+            .set(self.counters.local_wakes.get() + 1);
+        if self.timing {
+            self.note_wake(id(), false);
+        }
+    }
+
+    /// Tasks woken from other threads reached the local queue.
+    pub(crate) fn woken_remotely(&self, ids: impl Iterator<Item = u64>) {
+        if self.timing() {
+            for id in ids {
+                self.note_wake(id, true);
+            }
+        }
+    }
+
+    fn note_wake(&self, id: u64, remote: bool) {
+        let now = Instant::now();
+        let mut stats = self.stats.borrow_mut();
+        let Some(s) = stats.get_mut(&id) else { return };
+        s.woken_at.get_or_insert(now);
+        if let (Some(trace), None) = (&self.trace, s.flow) {
+            let source = if remote {
+                Source::Remote
+            } else {
+                self.source(s.waits.first().map(|w| w.kind))
+            };
+            s.flow = Some(trace.flow_start(source, now));
+        }
+    }
+
+    fn tag(&self, kind: WaitKind, deadline: Option<Instant>, detail: impl FnOnce() -> String) {
+        if !self.timing() {
+            return;
+        }
+        let Some(id) = self.current_id() else {
+            return;
+        };
+        let mut stats = self.stats.borrow_mut();
+        let Some(s) = stats.get_mut(&id) else { return };
+        if s.waits.len() < MAX_WAITS {
+            let wait = Wait {
+                kind,
+                detail: detail(),
+                deadline,
+            };
+            if !s.waits.contains(&wait) {
+                s.waits.push(wait);
+            }
+        }
+    }
+
+    /// The loop is about to park; returns when, for `park_end`.
+    pub(crate) fn park_begin(&self) -> Instant {
+        self.parking.set(true);
+        Instant::now()
+    }
+
+    /// The loop returned from the park that began at `began`.
+    pub(crate) fn park_end(&self, began: Instant) {
+        let now = Instant::now();
+        self.parking.set(false);
+        self.counters.parks.set(self.counters.parks.get() + 1);
+        self.counters
+            .parked
+            .set(self.counters.parked.get() + (now - began));
+        if let Some(trace) = &self.trace {
+            trace.park(began, now);
+        }
+    }
+
+    /// `block_on`'s future, called from `location`, is about to be polled:
+    /// when, if timing. Debug mode watches it as it watches tasks.
+    pub(crate) fn main_begin(&self, location: &'static Location<'static>) -> Option<Instant> {
+        if !self.timing() {
+            return None;
+        }
+        let now = Instant::now();
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.poll_begin(&main_info(location), now);
+        }
+        Some(now)
+    }
+
+    /// `block_on`'s future returned from the poll begun at `began`.
+    pub(crate) fn main_end(&self, began: Option<Instant>, location: &'static Location<'static>) {
+        let Some(began) = began else { return };
+        let now = Instant::now();
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.poll_end();
+        }
+        if let Some(trace) = &self.trace {
+            trace.main_poll(began, now);
+        }
+        self.check_slow(&main_info(location), now - began);
+    }
+
+    /// Debug mode: warns of a poll that took `took`.
+    fn check_slow(&self, info: &TaskInfo, took: Duration) {
+        if self.config.debug && took >= self.config.slow_poll_threshold {
+            log::warn!(target: "ferrio::slow_poll",
+                "{} spawned at {} took {took:.3?} in one poll (threshold {:?}): it blocked the event loop",
+                info.label(), info.location, self.config.slow_poll_threshold);
+        }
+    }
+
+    /// What `dump` reports of one task.
+    pub(crate) fn task_dump(&self, info: TaskInfo, state: TaskState, now: Instant) -> TaskDump {
+        let stats = self.stats.borrow();
+        let s = stats.get(&info.id);
+        TaskDump {
+            state,
+            age: s.map(|s| now - s.spawned_at),
+            polls: s.map(|s| s.polls),
+            busy: s.map(|s| s.busy),
+            slowest_poll: s.map(|s| s.slowest),
+            max_scheduled_delay: s.map(|s| s.max_delay),
+            since_last_poll: s.and_then(|s| s.last_poll).map(|t| now - t),
+            waits: s.map(|s| s.waits.clone()).unwrap_or_default(),
+            info,
+        }
+    }
+
+    pub(crate) fn created(&self) -> Instant {
+        self.created
+    }
+
+    /// Writes the trace file, if tracing; called when the executor drops.
+    pub(crate) fn finish(&self) {
+        if let Some(trace) = &self.trace {
+            trace.write();
+        }
+    }
+}

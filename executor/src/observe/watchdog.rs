@@ -1,0 +1,118 @@
+//! The watchdog (debug mode): a thread that notices, while it happens, that
+//! the loop has been inside one poll for too long, and logs which task holds
+//! it. asyncio reports a slow callback only after it returned; a task
+//! blocked for good would never be reported at all.
+//!
+//! Not here: the after-the-fact slow-poll warning (the observer logs it when
+//! the poll returns).
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::TaskInfo;
+
+pub(crate) struct Watchdog {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when the executor drops.
+    stop: Condvar,
+    threshold: Duration,
+}
+
+#[derive(Default)]
+struct State {
+    /// The poll running now: who, since when, and its sequence number.
+    poll: Option<(TaskInfo, Instant, u64)>,
+    /// Sequence number of the last poll begun.
+    seq: u64,
+    /// The poll already reported (each stuck poll is reported once).
+    reported: u64,
+    stopped: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Watchdog {
+    /// Starts the thread; `None` (logged) if the OS refuses one.
+    pub(crate) fn start(threshold: Duration) -> Option<Watchdog> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            stop: Condvar::new(),
+            threshold,
+        });
+        let theirs = shared.clone();
+        match std::thread::Builder::new()
+            .name("ferrio-watchdog".into())
+            .spawn(move || watch(&theirs))
+        {
+            Ok(thread) => Some(Watchdog {
+                shared,
+                thread: Some(thread),
+            }),
+            Err(e) => {
+                log::warn!(target: "ferrio::watchdog", "could not start the watchdog thread: {e}");
+                None
+            }
+        }
+    }
+
+    pub(crate) fn poll_begin(&self, info: &TaskInfo, now: Instant) {
+        let mut state = self.shared.lock();
+        state.seq += 1;
+        let seq = state.seq;
+        state.poll = Some((info.clone(), now, seq));
+    }
+
+    pub(crate) fn poll_end(&self) {
+        self.shared.lock().poll = None;
+    }
+}
+
+fn watch(shared: &Shared) {
+    // Look often enough to report within about a quarter of the threshold.
+    let period = (shared.threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(250));
+    let mut state = shared.lock();
+    loop {
+        state = shared
+            .stop
+            .wait_timeout(state, period)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+        if state.stopped {
+            return;
+        }
+        let Some((info, since, seq)) = state.poll.clone() else {
+            continue;
+        };
+        let blocked = since.elapsed();
+        if blocked < shared.threshold || state.reported == seq {
+            continue;
+        }
+        state.reported = seq;
+        drop(state);
+        log::warn!(target: "ferrio::watchdog",
+            "the event loop is blocked: {} spawned at {} has been inside one poll for {blocked:.3?} and has not returned \
+             (a blocking call in async code? move it to spawn_blocking)",
+            info.label(), info.location);
+        state = shared.lock();
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.shared.lock().stopped = true;
+        self.shared.stop.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

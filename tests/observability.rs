@@ -1,0 +1,475 @@
+//! Observability through the facade, as a user meets it: task names and
+//! spawn sites, `JoinHandle`'s repr, the current task, debug mode's slow-poll
+//! and watchdog warnings, unobserved panics, the task dump's wait tags, the
+//! counters, and the trace file.
+//!
+//! Warnings are read back through a small `log::Log` that keeps every record;
+//! tests run in parallel, so each looks only for the names it gave its tasks.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use ferrio::task::{Builder, TaskState, WaitKind};
+use ferrio::time::{sleep, timeout};
+use serde_json::Value;
+
+/// Every log record of this test binary: (target, level, message).
+struct Capture(Mutex<Vec<(String, log::Level, String)>>);
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let entry = (
+            record.target().to_owned(),
+            record.level(),
+            record.args().to_string(),
+        );
+        self.0.lock().unwrap().push(entry);
+    }
+    fn flush(&self) {}
+}
+
+fn capture() -> &'static Capture {
+    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
+        log::set_logger(capture).expect("no other logger in this test binary");
+        log::set_max_level(log::LevelFilter::Debug);
+        capture
+    })
+}
+
+/// The captured messages at `level` whose target is `target` and that contain `needle`.
+fn logged(target: &str, level: log::Level, needle: &str) -> Vec<String> {
+    capture()
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(t, l, m)| t == target && *l == level && m.contains(needle))
+        .map(|(_, _, m)| m.clone())
+        .collect()
+}
+
+/// Runs `f` on a runtime built by `builder`, failing after 20 s.
+fn run_within<T>(builder: ferrio::Builder, f: impl std::future::Future<Output = T>) -> T {
+    let mut rt = builder.build().unwrap();
+    rt.block_on(timeout(Duration::from_secs(20), f))
+        .expect("the test's own work finished within 20 s")
+}
+
+#[test]
+fn join_handle_debug_reads_like_an_asyncio_task_repr() {
+    ferrio::run(async {
+        let task = Builder::new().name("fetch 3").spawn(async { 3 });
+        let line = line!() - 1;
+        let site = task.location();
+        assert_eq!((site.file(), site.line()), (file!(), line));
+        assert_eq!(
+            format!("{task:?}"),
+            format!(
+                "<Task pending name='fetch 3' id={} spawned at {site}>",
+                task.id()
+            )
+        );
+        assert_eq!(task.name(), Some("fetch 3"));
+        let unnamed = ferrio::spawn(async {});
+        assert_eq!(
+            format!("{unnamed:?}"),
+            format!(
+                "<Task pending id={} spawned at {}>",
+                unnamed.id(),
+                unnamed.location()
+            )
+        );
+        assert_eq!(task.await.unwrap(), 3);
+    });
+}
+
+/// The line of the `spawn` call that made the task polling this.
+async fn my_spawn_line() -> u32 {
+    ferrio::task::current()
+        .expect("polled as a task")
+        .location()
+        .line()
+}
+
+#[test]
+fn join_set_task_group_and_handle_spawns_record_the_callers_line() {
+    run_within(ferrio::Runtime::builder(), async {
+        let mut set = ferrio::JoinSet::new();
+        set.spawn(my_spawn_line());
+        let set_line = line!() - 1;
+        let from_set = set.join_next().await.expect("one task in the set");
+        assert_eq!(from_set.unwrap(), set_line, "JoinSet::spawn's caller");
+
+        let mut group = ferrio::TaskGroup::<u32, String>::new();
+        group.spawn(async { Ok(my_spawn_line().await) });
+        let group_line = line!() - 1;
+        let from_group = group.join().await.expect("the group's one task succeeds");
+        assert_eq!(from_group, vec![group_line], "TaskGroup::spawn's caller");
+
+        let handle = ferrio::Handle::current().spawn(my_spawn_line());
+        let handle_line = line!() - 1;
+        assert_eq!(
+            handle.location().line(),
+            handle_line,
+            "Handle::spawn's caller"
+        );
+        assert_eq!(handle.await.unwrap(), handle_line);
+    });
+}
+
+#[test]
+fn current_task_is_the_task_being_polled() {
+    ferrio::run(async {
+        assert!(ferrio::task::current().is_none(), "main is not a task");
+        let task = Builder::new().name("me").spawn_local(async {
+            let me = ferrio::task::current().expect("inside a task");
+            (me.id(), me.name().map(str::to_owned), me.location().line())
+        });
+        let line = line!() - 4;
+        let id = task.id();
+        assert_eq!(task.await.unwrap(), (id, Some("me".to_owned()), line));
+    });
+}
+
+#[test]
+fn slow_poll_is_logged_with_name_spawn_site_and_duration() {
+    capture();
+    let builder = ferrio::Runtime::builder()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(30));
+    let site = run_within(builder, async {
+        let task = Builder::new().name("slow-poller").spawn(async {
+            std::thread::sleep(Duration::from_millis(60));
+        });
+        let site = task.location().to_string();
+        task.await.unwrap();
+        site
+    });
+    let warnings = logged("ferrio::slow_poll", log::Level::Warn, "'slow-poller'");
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one slow poll, one warning: {warnings:?}"
+    );
+    assert!(
+        warnings[0].contains(&format!("spawned at {site}"))
+            && warnings[0].contains("ms in one poll"),
+        "the warning names the spawn site and the duration: {}",
+        warnings[0]
+    );
+    // A poll under the threshold is not reported.
+    assert!(logged("ferrio::slow_poll", log::Level::Warn, "'quick'").is_empty());
+}
+
+#[test]
+fn a_slow_poll_of_the_main_future_is_logged_with_the_block_on_call_site() {
+    capture();
+    let mut rt = ferrio::Runtime::builder()
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(30))
+        .build()
+        .unwrap();
+    rt.block_on(async { std::thread::sleep(Duration::from_millis(60)) });
+    let site = format!("spawned at {}:{}:", file!(), line!() - 1);
+    let warnings = logged("ferrio::slow_poll", log::Level::Warn, &site);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("the main future (block_on's)"),
+        "{}",
+        warnings[0]
+    );
+}
+
+#[test]
+fn watchdog_reports_a_task_blocked_in_thread_sleep_while_it_is_blocked() {
+    capture();
+    let builder = ferrio::Runtime::builder()
+        .debug(true)
+        .watchdog_threshold(Duration::from_millis(100));
+    let seen_while_blocked = run_within(builder, async {
+        Builder::new()
+            .name("blocker")
+            .spawn(async {
+                // Block the loop, and look for the watchdog's report from
+                // inside the blocked poll: it must come before we return.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                    if !logged("ferrio::watchdog", log::Level::Warn, "'blocker'").is_empty() {
+                        return true;
+                    }
+                }
+                false
+            })
+            .await
+            .unwrap()
+    });
+    assert!(
+        seen_while_blocked,
+        "the watchdog thread logged the blocked poll within 10 s, while it was still blocked"
+    );
+    let reports = logged("ferrio::watchdog", log::Level::Warn, "'blocker'");
+    assert_eq!(reports.len(), 1, "one report per stuck poll: {reports:?}");
+    assert!(
+        reports[0].contains("tests/observability.rs:"),
+        "{}",
+        reports[0]
+    );
+}
+
+#[test]
+fn a_panic_whose_join_handle_was_dropped_is_logged() {
+    capture();
+    ferrio::run(async {
+        // Dropped before the task ran...
+        drop(
+            Builder::new()
+                .name("doomed early")
+                .spawn(async { panic!("boom 1") }),
+        );
+        // ...and dropped after it had finished, its error never looked at.
+        let late = Builder::new()
+            .name("doomed late")
+            .spawn(async { panic!("boom 2") });
+        while !late.is_finished() {
+            ferrio::yield_now().await;
+        }
+        drop(late);
+        // Awaited: observed, so not logged.
+        let seen = Builder::new()
+            .name("observed")
+            .spawn(async { panic!("boom 3") });
+        assert!(seen.await.unwrap_err().is_panic());
+    });
+    for (name, msg) in [("'doomed early'", "boom 1"), ("'doomed late'", "boom 2")] {
+        let warnings = logged("ferrio::task", log::Level::Warn, name);
+        assert_eq!(warnings.len(), 1, "{name}: {warnings:?}");
+        assert!(
+            warnings[0].contains(msg) && warnings[0].contains("spawned at tests/observability.rs:")
+        );
+    }
+    assert!(logged("ferrio::task", log::Level::Warn, "'observed'").is_empty());
+}
+
+#[test]
+fn dump_names_the_socket_timer_queue_and_join_each_task_waits_on() {
+    let builder = ferrio::Runtime::builder().debug(true);
+    run_within(builder, async {
+        let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = ferrio::net::TcpStream::connect(addr).await.unwrap();
+        let (_server_side, _) = listener.accept().await.unwrap();
+        let client_addr = client.local_addr().unwrap();
+        let reader = Builder::new().name("reader").spawn(async move {
+            let mut buf = [0u8; 16];
+            let _ = ferrio::io::AsyncReadExt::read(&mut &client, &mut buf).await;
+        });
+        let sleeper = Builder::new().name("sleeper").spawn(async {
+            sleep(Duration::from_secs(60)).await;
+        });
+        let sleeper_repr = format!("{sleeper:?}");
+        let queue = ferrio::sync::Queue::<u8>::new();
+        let getter = Builder::new().name("getter").spawn({
+            let queue = queue.clone();
+            async move { queue.get().await }
+        });
+        let joiner = Builder::new().name("joiner").spawn(sleeper);
+        // Let every task start and wait.
+        sleep(Duration::from_millis(20)).await;
+
+        let dump = ferrio::task::dump();
+        let text = dump.to_string();
+        let waits = |id: u64| -> Vec<String> {
+            let task = dump
+                .task(id)
+                .unwrap_or_else(|| panic!("task {id} in\n{text}"));
+            assert_eq!(task.state(), TaskState::Idle, "{text}");
+            assert!(task.polls().unwrap() >= 1 && task.age().is_some(), "{text}");
+            task.waits().iter().map(ToString::to_string).collect()
+        };
+        assert_eq!(
+            waits(reader.id()),
+            [format!("socket read tcp {client_addr} -> {addr}")],
+            "{text}"
+        );
+        let sleeper_wait = &dump
+            .tasks()
+            .iter()
+            .find(|t| t.info().name() == Some("sleeper"))
+            .unwrap()
+            .waits()[0];
+        assert_eq!(sleeper_wait.kind(), WaitKind::Timer, "{text}");
+        assert!(sleeper_wait.deadline().unwrap() > Instant::now() + Duration::from_secs(50));
+        assert_eq!(waits(getter.id()), ["queue get (empty)"], "{text}");
+        assert_eq!(
+            waits(joiner.id()),
+            [format!("join {sleeper_repr}")],
+            "{text}"
+        );
+        for name in [
+            "'reader'",
+            "'sleeper'",
+            "'getter'",
+            "'joiner'",
+            "socket read",
+            "timer in",
+            "queue get",
+            "join <Task",
+        ] {
+            assert!(text.contains(name), "the table shows {name}:\n{text}");
+        }
+        println!("{text}");
+        queue.put_nowait(1).unwrap();
+        assert_eq!(getter.await.unwrap(), Ok(1));
+        reader.abort();
+        joiner.abort();
+    });
+}
+
+#[test]
+fn metrics_add_up_on_a_known_workload() {
+    let mut rt = ferrio::Runtime::new().unwrap();
+    rt.block_on(timeout(Duration::from_secs(20), async {
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                ferrio::spawn(async {
+                    for _ in 0..3 {
+                        ferrio::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        sleep(Duration::from_millis(2)).await;
+        sleep(Duration::from_millis(2)).await;
+        // A task woken from another thread: the blocking job's completion.
+        ferrio::spawn(async { ferrio::spawn_blocking(|| ()).await.unwrap() })
+            .await
+            .unwrap();
+    }))
+    .expect("the workload finished within 20 s");
+    let m = rt.metrics();
+    println!("{m}");
+    let e = &m.executor;
+    assert_eq!((e.tasks_spawned, e.tasks_alive), (11, 0), "{m}");
+    // Each yielding task: a first poll, then one per yield; the last task: two.
+    assert_eq!(e.polls, 10 * 4 + 2, "{m}");
+    assert_eq!(e.local_wakes, 30, "each yield wakes its task once: {m}");
+    assert_eq!(e.queue_max, 10, "all ten were queued at once: {m}");
+    assert_eq!(e.queue_depth, 0, "{m}");
+    assert_eq!(
+        e.remote_wakes, 1,
+        "the blocking job's completion came from its thread: {m}"
+    );
+    assert!(e.parks >= 2 && e.parked >= Duration::from_millis(3), "{m}");
+    assert_eq!(e.blocking_threads, 1, "{m}");
+    // The two sleeps, and the 20 s timeout that never fired.
+    assert_eq!(
+        (m.reactor.timers_armed, m.reactor.timers_fired),
+        (3, 2),
+        "{m}"
+    );
+}
+
+#[test]
+fn trace_file_is_trace_event_json_with_poll_slices_and_wake_flows() {
+    let path = std::env::temp_dir().join(format!("ferrio-trace-test-{}.json", std::process::id()));
+    let builder = ferrio::Runtime::builder().trace(&path);
+    let (pinger, ponger) = run_within(builder, async {
+        let (tx, rx) = ferrio::sync::oneshot::channel();
+        let ponger = Builder::new().name("ponger").spawn(async move {
+            sleep(Duration::from_millis(5)).await; // woken by the timer
+            tx.send(()).unwrap(); // wakes pinger: a task-to-task arrow
+        });
+        let pinger = Builder::new().name("pinger").spawn(async move {
+            rx.await.unwrap();
+            ferrio::spawn_blocking(|| std::thread::sleep(Duration::from_millis(2)))
+                .await
+                .unwrap(); // woken from the pool's thread
+        });
+        let ids = (pinger.id(), ponger.id());
+        pinger.await.unwrap();
+        ponger.await.unwrap();
+        ids
+    });
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let events = doc["traceEvents"].as_array().expect("a traceEvents array");
+    let of = |ph: &'static str| events.iter().filter(move |e| e["ph"] == ph);
+
+    let names: HashMap<u64, String> = of("M")
+        .filter(|e| e["name"] == "thread_name")
+        .map(|e| {
+            (
+                e["tid"].as_u64().unwrap(),
+                e["args"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(names[&pinger].starts_with("pinger (task "), "{names:?}");
+    assert!(names[&ponger].starts_with("ponger (task "), "{names:?}");
+
+    let slices: Vec<&Value> = of("X").collect();
+    for e in &slices {
+        assert!(
+            e["ts"].as_f64().is_some() && e["dur"].as_f64().unwrap() >= 0.0,
+            "{e}"
+        );
+    }
+    let polls = |tid: u64| {
+        slices
+            .iter()
+            .filter(|e| e["tid"] == tid && e["name"] == "poll")
+            .count()
+    };
+    assert_eq!(polls(ponger), 2, "ponger: first poll, then after its timer");
+    assert_eq!(
+        polls(pinger),
+        3,
+        "pinger: first poll, after the reply, after the blocking job"
+    );
+    assert!(
+        slices.iter().any(|e| e["name"] == "park"),
+        "the loop's parks are there"
+    );
+    assert!(
+        slices.iter().any(|e| e["name"] == "spawn_blocking"),
+        "the blocking job is there"
+    );
+
+    // Every flow that ends has begun, and the wakes we caused are there.
+    let starts: HashMap<u64, &Value> = of("s").map(|e| (e["id"].as_u64().unwrap(), e)).collect();
+    let ends: Vec<&Value> = of("f").collect();
+    let mut kinds = HashSet::new();
+    for end in &ends {
+        let start = starts
+            .get(&end["id"].as_u64().unwrap())
+            .expect("each flow end has a start");
+        assert!(
+            start["ts"].as_f64() <= end["ts"].as_f64(),
+            "{start} before {end}"
+        );
+        if end["tid"] == pinger || end["tid"] == ponger {
+            kinds.insert((
+                start["name"].as_str().unwrap().to_owned(),
+                end["tid"].as_u64().unwrap(),
+            ));
+        }
+    }
+    for expected in [
+        ("wake by timer".to_owned(), ponger),
+        ("wake by task".to_owned(), pinger),
+        ("wake by other thread".to_owned(), pinger),
+        ("wake by main".to_owned(), pinger),
+    ] {
+        assert!(kinds.contains(&expected), "{expected:?} in {kinds:?}");
+    }
+}
