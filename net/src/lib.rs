@@ -37,6 +37,7 @@ mod dns;
 #[cfg(unix)]
 mod oneway;
 mod socket;
+mod stream_io;
 mod tcp;
 mod udp;
 #[cfg(unix)]

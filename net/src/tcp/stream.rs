@@ -6,19 +6,18 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo, ReadyEvent};
-use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{SockRef, TcpKeepalive, Type};
 
 use super::split::{TcpOwnedReadHalf, TcpOwnedWriteHalf, TcpReadHalf, TcpWriteHalf};
 use crate::attempt::{first_that_works, try_each};
 use crate::socket::{connect_in_progress, new_socket};
+use crate::stream_io::{impl_async_read, impl_async_write};
 use crate::ToSocketAddrs;
 
 /// A TCP connection (asyncio's `StreamReader` and `StreamWriter` in one).
@@ -656,67 +655,6 @@ impl std::os::fd::AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.io.get_ref().as_raw_fd()
     }
-}
-
-/// Implements `AsyncRead` for a type that derefs (through `$get`) to a `TcpStream`.
-macro_rules! impl_async_read {
-    ($ty:ty, |$this:ident| $get:expr) => {
-        impl AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_read_priv(cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &mut [IoSliceMut<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_read_vectored_priv(cx, bufs)
-            }
-        }
-    };
-}
-
-/// Implements `AsyncWrite` for a type that derefs (through `$get`) to a `TcpStream`.
-macro_rules! impl_async_write {
-    ($ty:ty, |$this:ident| $get:expr) => {
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_write_priv(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_write_vectored_priv(cx, bufs)
-            }
-
-            /// Writes go straight to the socket: there is nothing to flush.
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            /// Shuts the write side down (the peer reads end-of-stream).
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                let $this = &*self;
-                Poll::Ready($get.shutdown_write())
-            }
-        }
-    };
 }
 
 impl_async_read!(TcpStream, |this| this);

@@ -9,15 +9,14 @@ use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo};
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{with_path, SocketAddr};
+use crate::stream_io::{impl_async_read, impl_async_write};
 
 /// A Unix stream connection (asyncio's `open_unix_connection` reader and
 /// writer in one).
@@ -374,75 +373,14 @@ impl AsRawFd for UnixStream {
     }
 }
 
-/// `AsyncRead` for a type that derefs (through `$get`) to a `UnixStream`.
-macro_rules! impl_read {
-    ($ty:ty, |$this:ident| $get:expr) => {
-        impl AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_read_priv(cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &mut [IoSliceMut<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_read_vectored_priv(cx, bufs)
-            }
-        }
-    };
-}
-
-/// `AsyncWrite` for a type that derefs (through `$get`) to a `UnixStream`.
-macro_rules! impl_write {
-    ($ty:ty, |$this:ident| $get:expr) => {
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_write_priv(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_write_vectored_priv(cx, bufs)
-            }
-
-            /// Writes go straight to the socket: there is nothing to flush.
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            /// Shuts the write side down (the peer reads end-of-stream).
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                let $this = &*self;
-                Poll::Ready($get.shutdown_write())
-            }
-        }
-    };
-}
-
-impl_read!(UnixStream, |this| this);
-impl_write!(UnixStream, |this| this);
-impl_read!(&UnixStream, |this| *this);
-impl_write!(&UnixStream, |this| *this);
-impl_read!(UnixReadHalf<'_>, |this| this.0);
-impl_write!(UnixWriteHalf<'_>, |this| this.0);
-impl_read!(UnixOwnedReadHalf, |this| this.stream);
-impl_write!(UnixOwnedWriteHalf, |this| this.stream);
+impl_async_read!(UnixStream, |this| this);
+impl_async_write!(UnixStream, |this| this);
+impl_async_read!(&UnixStream, |this| *this);
+impl_async_write!(&UnixStream, |this| *this);
+impl_async_read!(UnixReadHalf<'_>, |this| this.0);
+impl_async_write!(UnixWriteHalf<'_>, |this| this.0);
+impl_async_read!(UnixOwnedReadHalf, |this| this.stream);
+impl_async_write!(UnixOwnedWriteHalf, |this| this.stream);
 
 /// The read half of a borrowed [`UnixStream::split`]: it only reads.
 #[derive(Debug)]
