@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::io::{ErrorKind, SeekFrom};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use ferrio::fs::{self, File, OpenOptions};
@@ -21,31 +20,13 @@ fn run<F: Future>(what: &str, f: F) -> F::Output {
     })
 }
 
-/// A fresh directory for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("ferrio-fs-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+use temp_dir::TempDir;
 
 #[test]
 fn whole_file_helpers_round_trip() {
-    let dir = TempDir::new("whole");
+    let dir = TempDir::new("fs", "whole");
     run("write/read", async {
         let path = dir.path("a.txt");
         fs::write(&path, "first").await.unwrap();
@@ -65,7 +46,7 @@ fn whole_file_helpers_round_trip() {
 
 #[test]
 fn directories_rename_copy_and_remove() {
-    let dir = TempDir::new("dirs");
+    let dir = TempDir::new("fs", "dirs");
     run("dirs", async {
         let nested = dir.path("x/y/z");
         fs::create_dir_all(&nested).await.unwrap();
@@ -105,7 +86,7 @@ fn directories_rename_copy_and_remove() {
 
 #[test]
 fn read_dir_streams_every_entry() {
-    let dir = TempDir::new("listing");
+    let dir = TempDir::new("fs", "listing");
     run("read_dir", async {
         // More than one batch of the pool.
         for i in 0..100 {
@@ -146,7 +127,7 @@ fn read_dir_streams_every_entry() {
 
 #[test]
 fn a_file_reads_and_writes_big_contents_in_order() {
-    let dir = TempDir::new("big");
+    let dir = TempDir::new("fs", "big");
     run("5 MiB", async {
         let path = dir.path("big.bin");
         // Bigger than one trip to the pool (2 MiB), written in odd chunks.
@@ -172,7 +153,7 @@ fn a_file_reads_and_writes_big_contents_in_order() {
 
 #[test]
 fn seeks_account_for_what_was_read_ahead() {
-    let dir = TempDir::new("seek");
+    let dir = TempDir::new("fs", "seek");
     run("seek", async {
         let path = dir.path("s.txt");
         fs::write(&path, "0123456789").await.unwrap();
@@ -211,7 +192,7 @@ fn seeks_account_for_what_was_read_ahead() {
 
 #[test]
 fn open_options_append_and_create_new() {
-    let dir = TempDir::new("options");
+    let dir = TempDir::new("fs", "options");
     run("options", async {
         let path = dir.path("log");
         let mut log = OpenOptions::new()
@@ -244,7 +225,7 @@ fn open_options_append_and_create_new() {
 
 #[test]
 fn a_failed_write_behind_is_reported_by_flush() {
-    let dir = TempDir::new("write-error");
+    let dir = TempDir::new("fs", "write-error");
     run("read-only write", async {
         let path = dir.path("ro");
         fs::write(&path, "x").await.unwrap();
@@ -265,7 +246,7 @@ fn a_failed_write_behind_is_reported_by_flush() {
 
 #[test]
 fn many_files_at_once_on_a_small_pool() {
-    let dir = TempDir::new("many");
+    let dir = TempDir::new("fs", "many");
     let mut runtime = ferrio::Runtime::builder()
         .max_blocking_threads(2)
         .build()
@@ -293,7 +274,7 @@ fn many_files_at_once_on_a_small_pool() {
 
 #[test]
 fn file_futures_are_send_and_run_in_spawned_tasks() {
-    let dir = TempDir::new("send");
+    let dir = TempDir::new("fs", "send");
     let path = dir.path("spawned");
     run("spawned file tasks", async move {
         let writer = ferrio::spawn({

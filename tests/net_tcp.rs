@@ -17,28 +17,9 @@ fn run<F: std::future::Future>(test: F) -> F::Output {
     ferrio::run(async { timeout(LIMIT, test).await.expect("test timed out") })
 }
 
-/// A small deterministic generator (xorshift64*), so tests need no rand crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let bytes = self.next().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// An echo server on 127.0.0.1:0: each connection's bytes are written back
 /// until the client half-closes, then the connection is closed.

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,27 +21,9 @@ fn run<F: Future>(what: &str, f: F) -> F::Output {
     })
 }
 
-/// A fresh directory for one test's sockets, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("ferrio-unix-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+use temp_dir::TempDir;
 
 /// An echo server on `path` that serves `clients` connections, each in its
 /// own task, then stops.
@@ -65,7 +47,7 @@ fn echo_server(path: &Path, clients: usize) -> ferrio::JoinHandle<std::io::Resul
 
 #[test]
 fn a_client_talks_to_a_listener_at_a_path() {
-    let dir = TempDir::new("echo");
+    let dir = TempDir::new("unix", "echo");
     let path = dir.path("echo.sock");
     run("echo over a Unix socket", async {
         let server = echo_server(&path, 1);
@@ -85,7 +67,7 @@ fn a_client_talks_to_a_listener_at_a_path() {
 
 #[test]
 fn many_clients_at_once() {
-    let dir = TempDir::new("many");
+    let dir = TempDir::new("unix", "many");
     let path = dir.path("many.sock");
     run("64 clients", async {
         let server = echo_server(&path, 64);
@@ -145,7 +127,7 @@ fn owned_halves_work_from_two_tasks_and_dropping_the_writer_ends_the_stream() {
 
 #[test]
 fn connect_errors_name_the_path() {
-    let dir = TempDir::new("errors");
+    let dir = TempDir::new("unix", "errors");
     run("connect errors", async {
         let missing = dir.path("missing.sock");
         let err = UnixStream::connect(&missing).await.unwrap_err();
@@ -167,7 +149,7 @@ fn connect_errors_name_the_path() {
 
 #[test]
 fn datagrams_keep_their_boundaries_and_their_sender() {
-    let dir = TempDir::new("dgram");
+    let dir = TempDir::new("unix", "dgram");
     run("datagrams", async {
         let server_path = dir.path("server.sock");
         let client_path = dir.path("client.sock");
@@ -211,7 +193,7 @@ fn datagrams_keep_their_boundaries_and_their_sender() {
 #[cfg(target_os = "linux")]
 #[test]
 fn peer_credentials_name_this_process() {
-    let dir = TempDir::new("cred");
+    let dir = TempDir::new("unix", "cred");
     let path = dir.path("cred.sock");
     run("peer_cred", async {
         let listener = UnixListener::bind(&path).unwrap();

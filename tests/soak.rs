@@ -23,28 +23,9 @@ const MAX_MESSAGE: usize = 8 << 10;
 /// Upper bound of the whole soak: a hang fails instead of blocking the suite.
 const LIMIT: Duration = Duration::from_secs(120);
 
-/// A small deterministic generator (xorshift64*), so the test needs no rand crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let bytes = self.next().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// Raises this process's soft descriptor limit to at least `n` (if the hard
 /// limit allows).
