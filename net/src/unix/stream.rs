@@ -21,7 +21,7 @@ use crate::stream_io::{impl_async_read, impl_async_write};
 /// A Unix stream connection (asyncio's `open_unix_connection` reader and
 /// writer in one).
 ///
-/// It implements [`AsyncRead`] and [`AsyncWrite`] (so does `&UnixStream`);
+/// It implements [`AsyncRead`](futures_io::AsyncRead) and [`AsyncWrite`](futures_io::AsyncWrite) (so does `&UnixStream`);
 /// the helpers of `ferrio::io` work on it. To read and write from two tasks
 /// at once, [`into_split`](UnixStream::into_split) it.
 ///
