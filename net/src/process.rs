@@ -1005,6 +1005,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "Miri cannot install signal handlers (sigaction) or spawn processes"
+    )]
     fn sigchld_watch_sees_exits_and_kills() {
         ferrio::run(async {
             let within = Duration::from_secs(30);
