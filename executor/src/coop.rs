@@ -12,8 +12,12 @@
 //!
 //! Only operations that complete spend the budget: one that waits (Pending)
 //! costs nothing, so a task that polls many idle sockets at once is never
-//! refused. Outside a task poll (a future polled by hand, another executor)
-//! the budget is unlimited.
+//! refused. On a thread that runs no executor (a blocking-pool thread, a
+//! future polled by hand outside any runtime) the budget is unlimited.
+//!
+//! The counter is a cell in the executor's core, set to [`BUDGET_PER_POLL`]
+//! before each poll of a task or of `block_on`'s future and back to
+//! unlimited after each batch of polls: one store per poll.
 //!
 //! Not here: the executor's own fairness between tasks (a bounded batch of
 //! polls between reactor turns, in `scheduler.rs`).
@@ -21,27 +25,37 @@
 use std::cell::Cell;
 use std::task::{Context, Poll};
 
+use crate::scheduler::with_current;
+
 /// Operations a task may complete in one poll before it yields (as tokio's).
 pub const BUDGET_PER_POLL: u32 = 128;
 
-thread_local! {
-    /// What is left of the budget of the poll running on this thread;
-    /// `None` outside a task poll (unlimited).
-    static BUDGET: Cell<Option<u32>> = const { Cell::new(None) };
-}
+/// The budget of no poll: unlimited.
+const UNLIMITED: u32 = u32::MAX;
 
-/// Runs `poll` (one poll of a task) with a fresh budget, then restores the
-/// budget that was there before (also when `poll` unwinds).
-pub(crate) fn with_budget<R>(poll: impl FnOnce() -> R) -> R {
-    /// Puts the previous budget back when dropped.
-    struct Restore(Option<u32>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            BUDGET.with(|b| b.set(self.0));
-        }
+/// One executor's budget: what is left of the poll running on its thread.
+/// It lives in the executor's core, which the thread already finds with one
+/// load, so starting a task poll costs one store and ending it nothing.
+#[derive(Debug)]
+pub(crate) struct Budget(Cell<u32>);
+
+impl Budget {
+    pub(crate) fn new() -> Self {
+        Budget(Cell::new(UNLIMITED))
     }
-    let _restore = Restore(BUDGET.with(|b| b.replace(Some(BUDGET_PER_POLL))));
-    poll()
+
+    /// A poll of a task (or of `block_on`'s future) begins: a fresh budget.
+    #[inline]
+    pub(crate) fn reset(&self) {
+        self.0.set(BUDGET_PER_POLL);
+    }
+
+    /// Between polls: unlimited again (what the loop itself does, say while
+    /// dropping futures, is never refused).
+    #[inline]
+    pub(crate) fn unlimited(&self) {
+        self.0.set(UNLIMITED);
+    }
 }
 
 /// Runs the I/O operation `op` under the budget of the current task poll.
@@ -65,49 +79,67 @@ pub fn poll_budgeted<T>(
     cx: &mut Context<'_>,
     op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
 ) -> Poll<T> {
-    if BUDGET.with(|b| b.get() == Some(0)) {
-        log::trace!("cooperative budget spent: the task yields");
-        cx.waker().wake_by_ref();
-        return Poll::Pending;
-    }
-    let polled = op(cx);
-    if polled.is_ready() {
-        BUDGET.with(|b| {
-            if let Some(left) = b.get() {
-                b.set(Some(left.saturating_sub(1)));
-            }
-        });
-    }
-    polled
+    with_current(|core| {
+        let Some(budget) = core.map(|core| &core.budget.0) else {
+            return op(cx);
+        };
+        let left = budget.get();
+        if left == 0 {
+            log::trace!("cooperative budget spent: the task yields");
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let polled = op(cx);
+        if polled.is_ready() && left != UNLIMITED {
+            // Read again: `op` may itself have spent some (a nested operation).
+            budget.set(budget.get().saturating_sub(1));
+        }
+        polled
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Executor, ThreadParker};
+
+    /// How many budgeted operations complete in one poll, up to 1000.
+    fn completed(cx: &mut Context<'_>) -> usize {
+        (0..1000)
+            .take_while(|_| poll_budgeted(cx, |_| Poll::Ready(())).is_ready())
+            .count()
+    }
 
     #[test]
     fn a_poll_completes_at_most_the_budget_then_yields_and_the_next_poll_has_a_fresh_one() {
+        let mut executor = Executor::new(ThreadParker::new());
+        let (main, task) = executor.block_on(async {
+            let main = std::future::poll_fn(|cx| Poll::Ready(completed(cx))).await;
+            let task = crate::spawn(async {
+                let first = std::future::poll_fn(|cx| Poll::Ready(completed(cx))).await;
+                crate::yield_now().await;
+                let second = std::future::poll_fn(|cx| Poll::Ready(completed(cx))).await;
+                (first, second)
+            });
+            (main, task.await.unwrap())
+        });
+        let budget = BUDGET_PER_POLL as usize;
+        assert_eq!(main, budget, "block_on's future has a budget too");
+        assert_eq!(task, (budget, budget), "each poll of a task starts afresh");
         let waker = std::task::Waker::noop();
         let mut cx = Context::from_waker(waker);
-        let completed = |cx: &mut Context<'_>| {
-            (0..1000)
-                .take_while(|_| poll_budgeted(cx, |_| Poll::Ready(())).is_ready())
-                .count()
-        };
-        assert_eq!(with_budget(|| completed(&mut cx)), BUDGET_PER_POLL as usize);
-        assert_eq!(with_budget(|| completed(&mut cx)), BUDGET_PER_POLL as usize);
-        assert_eq!(completed(&mut cx), 1000, "unlimited outside a task poll");
+        assert_eq!(completed(&mut cx), 1000, "unlimited outside a runtime");
     }
 
     #[test]
     fn operations_that_wait_spend_nothing() {
-        let waker = std::task::Waker::noop();
-        let mut cx = Context::from_waker(waker);
-        with_budget(|| {
+        let mut executor = Executor::new(ThreadParker::new());
+        executor.block_on(std::future::poll_fn(|cx| {
             for _ in 0..1000 {
-                assert!(poll_budgeted(&mut cx, |_| Poll::<()>::Pending).is_pending());
+                assert!(poll_budgeted(cx, |_| Poll::<()>::Pending).is_pending());
             }
-            assert!(poll_budgeted(&mut cx, |_| Poll::Ready(())).is_ready());
-        });
+            assert!(poll_budgeted(cx, |_| Poll::Ready(())).is_ready());
+            Poll::Ready(())
+        }));
     }
 }

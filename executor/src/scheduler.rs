@@ -8,7 +8,7 @@
 //! Not here: what parks the loop (a [`Park`] implementation: the reactor in the
 //! runtime, a condvar in tests) or the task type (`task.rs`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use crate::blocking::{BlockingPool, PoolConfig};
+use crate::coop::Budget;
 use crate::observe::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex};
@@ -100,26 +101,47 @@ pub(crate) struct Core {
     registry: RefCell<Slab<Arc<dyn Runnable>>>,
     /// Names, counters, and (when switched on) timing, tags and the trace.
     pub(crate) observer: Observer,
+    /// The cooperative budget of the poll running now (`coop.rs`).
+    pub(crate) budget: Budget,
 }
 
+// The current core, as a pointer: no destructor and no borrow flag, so
+// finding it (every wake, spawn and wait tag) is one thread-local load. The
+// `EnterGuard` that set it holds an `Rc<Core>` until it puts the previous
+// pointer back.
 #[cfg(not(loom))]
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    static CURRENT: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
 }
 // Loom runs its threads on one OS thread: the model needs its own thread-locals.
 #[cfg(loom)]
 loom::thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = RefCell::new(None);
+    static CURRENT: Cell<*const Core> = Cell::new(std::ptr::null());
+}
+
+/// This thread's executor core, if it is inside one.
+///
+/// # Safety
+///
+/// The reference must not be kept past the current call into the executor
+/// (a poll, a spawn, a wake): see [`with_current`], which scopes it.
+#[inline]
+unsafe fn current<'a>() -> Option<&'a Core> {
+    let core = CURRENT.with(Cell::get);
+    // SAFETY: `CURRENT` is non-null only while the `EnterGuard` that stored
+    // it is alive, and that guard owns an `Rc` of the core, so the core lives
+    // at least as long; the caller keeps the reference no longer (see above).
+    // Shared access only: `Core` mutates through `RefCell`s.
+    unsafe { core.as_ref() }
 }
 
 /// Calls `f` with this thread's executor core, if it is inside one.
-pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
-    let mut f = Some(f);
-    // During thread-local destruction there is no current executor.
-    match CURRENT.try_with(|c| (f.take().unwrap())(c.borrow().as_ref())) {
-        Ok(r) => r,
-        Err(_) => (f.take().unwrap())(None),
-    }
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    // SAFETY: the reference lives only as long as `f`'s argument, and `f`
+    // runs below the frame that owns the guard (`block_on`, or the executor's
+    // drop), which cannot return while `f` runs.
+    f(unsafe { current() })
 }
 
 impl Shared {
@@ -200,10 +222,6 @@ impl Registry for Core {
             registry.try_remove(slot);
         }
     }
-
-    fn observer(&self) -> &Observer {
-        &self.observer
-    }
 }
 
 impl Core {
@@ -237,15 +255,29 @@ impl Core {
 
     /// Runs up to `budget` tasks; returns true if more are ready.
     fn run_batch(&self, budget: usize) -> bool {
-        // The queue's high-water mark, sampled once a batch.
+        // The queue's high-water mark and the log level, sampled once a batch.
         self.observer.counters.queued(self.local.borrow().len());
+        self.observer.sample_log_level();
+        let mut more = true;
         for _ in 0..budget {
             let Some(task) = self.next_task() else {
-                return false;
+                more = false;
+                break;
             };
-            task.run(self);
+            self.budget.reset();
+            if self.observer.timing() {
+                // Debug mode or tracing: timed around the whole run, so the
+                // untimed path below tests the switch once per poll.
+                let info = task.info();
+                self.observer.poll_begin_timed(&info);
+                task.run(self, &self.observer);
+                self.observer.poll_end_timed(&info);
+            } else {
+                task.run(self, &self.observer);
+            }
         }
-        true
+        self.budget.unlimited();
+        more
     }
 
     fn has_ready(&self) -> bool {
@@ -254,7 +286,7 @@ impl Core {
             || self.shared.main_woken.load(Ordering::Acquire)
     }
 
-    pub(crate) fn spawn_task<F>(self: &Rc<Self>, future: F, info: TaskInfo) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_task<F>(&self, future: F, info: TaskInfo) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
@@ -351,18 +383,22 @@ impl Core {
 
 /// Makes `core` the current executor of this thread while the guard lives.
 struct EnterGuard {
-    previous: Option<Rc<Core>>,
+    /// Keeps the core alive while `CURRENT` points at it.
+    _core: Rc<Core>,
+    previous: *const Core,
 }
 
 fn enter(core: Rc<Core>) -> EnterGuard {
-    let previous = CURRENT.with(|c| c.borrow_mut().replace(core));
-    EnterGuard { previous }
+    let previous = CURRENT.with(|c| c.replace(Rc::as_ptr(&core)));
+    EnterGuard {
+        _core: core,
+        previous,
+    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        CURRENT.with(|c| *c.borrow_mut() = previous);
+        CURRENT.with(|c| c.set(self.previous));
     }
 }
 
@@ -441,6 +477,7 @@ impl<P: Park> Executor<P> {
             local: RefCell::new(VecDeque::new()),
             registry: RefCell::new(Slab::new()),
             observer,
+            budget: Budget::new(),
         });
         Executor {
             core,
@@ -479,12 +516,12 @@ impl<P: Park> Executor<P> {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                let polled = crate::coop::with_budget(|| {
-                    let began = self.core.observer.main_begin(caller);
-                    let polled = future.as_mut().poll(&mut cx);
-                    self.core.observer.main_end(began, caller);
-                    polled
-                });
+                self.core.budget.reset();
+                self.core.observer.sample_log_level();
+                let began = self.core.observer.main_begin(caller);
+                let polled = future.as_mut().poll(&mut cx);
+                self.core.observer.main_end(began, caller);
+                self.core.budget.unlimited();
                 if let Poll::Ready(output) = polled {
                     return output;
                 }
@@ -602,10 +639,9 @@ impl Spawner {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let owner = with_current(|core| core.filter(|c| self.shared.is_current(c)).cloned());
-        match owner {
-            Some(core) => core.spawn_task(future, info),
-            None => {
+        with_current(move |core| match core {
+            Some(core) if self.shared.is_current(core) => core.spawn_task(future, info),
+            _ => {
                 self.shared.remote_spawns.fetch_add(1, Ordering::Relaxed);
                 let task = Task::new(future, self.shared.clone(), info);
                 let handle = task.join_handle();
@@ -615,7 +651,7 @@ impl Spawner {
                 }
                 handle
             }
-        }
+        })
     }
 
     /// Runs `f` on the blocking pool of this spawner's executor.
@@ -635,10 +671,18 @@ impl std::fmt::Debug for Spawner {
     }
 }
 
-pub(crate) fn current_core(what: &str) -> Rc<Core> {
-    with_current(|core| core.cloned()).unwrap_or_else(|| {
-        panic!("`{what}` called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on")
-    })
+/// Calls `f` with the current core; `what` names the caller in the panic.
+///
+/// # Panics
+///
+/// Outside a runtime, at the caller's caller (`#[track_caller]` all the way).
+#[track_caller]
+pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+    // SAFETY: as in `with_current`: the reference is only `f`'s argument.
+    match unsafe { current() } {
+        Some(core) => f(core),
+        None => panic!("`{what}` called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on"),
+    }
 }
 
 /// Spawns a `Send` task on the current runtime (asyncio's `create_task`).
@@ -668,7 +712,7 @@ where
     F::Output: Send + 'static,
 {
     let info = new_task_info(None, Location::caller());
-    current_core("spawn").spawn_task(future, info)
+    with_core("spawn", |core| core.spawn_task(future, info))
 }
 
 /// Spawns a task that need not be `Send` on the current runtime; it always runs
@@ -697,7 +741,7 @@ where
     F::Output: 'static,
 {
     let info = new_task_info(None, Location::caller());
-    current_core("spawn_local").spawn_task(future, info)
+    with_core("spawn_local", |core| core.spawn_task(future, info))
 }
 
 /// Runs the blocking function `f` on the current runtime's blocking pool
@@ -725,7 +769,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    current_core("spawn_blocking").shared.pool.spawn(f)
+    with_core("spawn_blocking", |core| core.shared.pool.spawn(f))
 }
 
 /// A [`Spawner`] for the current runtime, if this thread is inside one.

@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures_task::{waker_ref, ArcWake};
 
-use crate::observe::{waiting_on, write_repr, Observer, TaskInfo, WaitKind, TASK_TARGET};
+use crate::observe::{waiting_on, write_repr, Observer, TaskInfo, TaskMeta, WaitKind, TASK_TARGET};
 use crate::state::{State, TransitionToRunning};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex, UnsafeCell};
@@ -115,23 +115,20 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 
 /// The executor thread's record of live tasks: a task that waits enters it
 /// once, so shutdown can drop its future; a task that completes leaves it.
-/// It also carries the executor's observer, which sees every poll and
-/// completion.
 pub(crate) trait Registry {
     /// Enters a waiting task; returns its slot.
     fn register(&self, task: Arc<dyn Runnable>) -> usize;
     /// Removes the task entered at `slot`.
     fn release(&self, slot: usize);
-    /// The executor's observer (names, counters, timing, trace).
-    fn observer(&self) -> &Observer;
 }
 
 /// What the scheduler holds of a task, whatever its future's type.
 pub(crate) trait Runnable: Send + Sync {
     /// Polls the future once (or drops it if cancelled); completes the task if
     /// it finished. A task still pending afterwards is entered in `core`'s
-    /// registry (once), a completed one leaves it.
-    fn run(self: Arc<Self>, registry: &dyn Registry);
+    /// registry (once), a completed one leaves it. `observer` (the
+    /// executor's) sees the poll and the completion.
+    fn run(self: Arc<Self>, registry: &dyn Registry, observer: &Observer);
     /// Drops the future without polling it and completes the task as cancelled.
     fn shutdown(&self);
     /// Id, name and spawn site.
@@ -164,12 +161,9 @@ pub(crate) struct Task<F: Future, S> {
     scheduler: Arc<S>,
     /// Index in the scheduler's registry; touched only on the executor thread.
     slot: AtomicUsize,
-    id: u64,
-    /// Where `spawn` was called: one pointer, for the dump, logs and `Debug`.
-    site: &'static Location<'static>,
-    /// Given with `task::Builder::name`; most tasks have none. Boxed so the
-    /// field is one pointer (a named spawn allocates once more).
-    name: Option<Box<Arc<str>>>,
+    /// Id, spawn site and name: what the observer points at while the task
+    /// is polled.
+    meta: TaskMeta,
 }
 
 // SAFETY: `Task<F, S>` must be `Send + Sync` to live in `Arc<dyn Runnable>` and be
@@ -191,22 +185,25 @@ unsafe impl<F: Future, S: Schedule> Send for Task<F, S> {}
 unsafe impl<F: Future, S: Schedule> Sync for Task<F, S> {}
 
 impl<F: Future + 'static, S: Schedule> Task<F, S> {
+    #[inline]
     pub(crate) fn new(future: F, scheduler: Arc<S>, info: TaskInfo) -> Arc<Self> {
         Arc::new(Task {
             header: Header::new(),
             stage: UnsafeCell::new(Stage::Running(future)),
             scheduler,
             slot: AtomicUsize::new(NO_SLOT),
-            id: info.id,
-            site: info.location,
-            name: info.name.map(Box::new),
+            meta: TaskMeta {
+                id: info.id,
+                site: info.location,
+                name: info.name.map(Box::new),
+            },
         })
     }
 
     pub(crate) fn join_handle(self: &Arc<Self>) -> JoinHandle<F::Output> {
         JoinHandle {
             raw: self.clone(),
-            id: self.id,
+            id: self.meta.id,
             _output: PhantomData,
         }
     }
@@ -217,7 +214,7 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
     /// `observer`: the executor's, told of the completion (none at shutdown).
     fn finish(&self, result: Result<F::Output, JoinError>, observer: Option<&Observer>) {
         if let Some(observer) = observer {
-            observer.finished(self.id, || self.info());
+            observer.finished(self.meta.id, || self.info());
         }
         self.stage.with_mut(|stage| {
             // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
@@ -225,7 +222,7 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
             let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Finished(result)));
             if let Err(payload) = dropped {
                 log::warn!(target: TASK_TARGET, "{}'s future panicked while being dropped", self.info().label());
-                *stage = Stage::Finished(Err(JoinError::panicked(self.id, payload)));
+                *stage = Stage::Finished(Err(JoinError::panicked(self.meta.id, payload)));
             }
         });
         if self.header.complete() {
@@ -245,17 +242,15 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
 }
 
 impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
-    fn run(self: Arc<Self>, registry: &dyn Registry) {
+    fn run(self: Arc<Self>, registry: &dyn Registry, observer: &Observer) {
         match self.header.state.transition_to_running() {
             TransitionToRunning::Done => return,
-            TransitionToRunning::Cancel => self.finish(
-                Err(JoinError::cancelled(self.id)),
-                Some(registry.observer()),
-            ),
+            TransitionToRunning::Cancel => {
+                self.finish(Err(JoinError::cancelled(self.meta.id)), Some(observer));
+            }
             TransitionToRunning::Poll => {
                 let waker = waker_ref(&self);
                 let mut cx = Context::from_waker(&waker);
-                let observer = registry.observer();
                 let polled = self.stage.with_mut(|stage| {
                     // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
                     let Stage::Running(future) = (unsafe { &mut *stage }) else {
@@ -265,12 +260,12 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                     // never moved: it stays in `stage` until it is dropped in place by
                     // assigning another stage.
                     let future = unsafe { Pin::new_unchecked(future) };
-                    Some(crate::coop::with_budget(|| {
-                        observer.poll_begin(self.id, self.site, self.name.as_deref());
-                        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
-                        observer.poll_end(self.name.is_some());
-                        polled
-                    }))
+                    // The observer's current task is set and reset around a
+                    // `catch_unwind`, so no guard is needed: nothing unwinds between.
+                    observer.poll_begin(&self.meta);
+                    let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
+                    observer.poll_end();
+                    Some(polled)
                 });
                 match polled {
                     None => return,
@@ -285,7 +280,10 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                     }
                     Some(Ok(Poll::Ready(output))) => self.finish(Ok(output), Some(observer)),
                     Some(Err(payload)) => {
-                        self.finish(Err(JoinError::panicked(self.id, payload)), Some(observer));
+                        self.finish(
+                            Err(JoinError::panicked(self.meta.id, payload)),
+                            Some(observer),
+                        );
                     }
                 }
             }
@@ -306,20 +304,16 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
             .stage
             .with(|stage| matches!(unsafe { &*stage }, Stage::Running(_)));
         if running {
-            self.finish(Err(JoinError::cancelled(self.id)), None);
+            self.finish(Err(JoinError::cancelled(self.meta.id)), None);
         }
     }
 
     fn info(&self) -> TaskInfo {
-        TaskInfo {
-            id: self.id,
-            name: self.name.as_deref().cloned(),
-            location: self.site,
-        }
+        self.meta.info()
     }
 
     fn id(&self) -> u64 {
-        self.id
+        self.meta.id
     }
 
     fn is_notified(&self) -> bool {
@@ -407,11 +401,11 @@ impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
     }
 
     fn name(&self) -> Option<&str> {
-        self.name.as_deref().map(|name| &**name)
+        self.meta.name.as_deref().map(|name| &**name)
     }
 
     fn location(&self) -> &'static Location<'static> {
-        self.site
+        self.meta.site
     }
 
     fn wait_kind(&self) -> WaitKind {

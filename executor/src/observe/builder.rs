@@ -7,7 +7,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
 
-use crate::scheduler::{current_core, new_task_info};
+use crate::scheduler::{new_task_info, with_core};
 use crate::{JoinHandle, Spawner};
 
 /// Spawns a task with a name (asyncio's `create_task(coro, name=...)`). The
@@ -52,7 +52,7 @@ impl Builder {
         F::Output: Send + 'static,
     {
         let info = new_task_info(self.name, Location::caller());
-        current_core("task::Builder::spawn").spawn_task(future, info)
+        with_core("task::Builder::spawn", |core| core.spawn_task(future, info))
     }
 
     /// Spawns a task that need not be `Send` on the current runtime, as
@@ -79,7 +79,9 @@ impl Builder {
         F::Output: 'static,
     {
         let info = new_task_info(self.name, Location::caller());
-        current_core("task::Builder::spawn_local").spawn_task(future, info)
+        with_core("task::Builder::spawn_local", |core| {
+            core.spawn_task(future, info)
+        })
     }
 
     /// Spawns a `Send` task through `spawner`, from any thread.

@@ -42,8 +42,6 @@ use watchdog::Watchdog;
 
 /// The id `block_on`'s own future goes by in warnings (tasks start at 1).
 const MAIN_ID: u64 = 0;
-/// `current_id` between polls.
-const NO_TASK: u64 = u64::MAX;
 
 /// `block_on`'s future, as warnings name it.
 fn main_info(location: &'static Location<'static>) -> TaskInfo {
@@ -56,6 +54,11 @@ fn main_info(location: &'static Location<'static>) -> TaskInfo {
 
 /// Log target of task lifecycle messages.
 pub(crate) const TASK_TARGET: &str = "ferrio::task";
+
+/// Whether task lifecycle messages (spawned, finished) are logged.
+fn task_logging() -> bool {
+    log::log_enabled!(target: TASK_TARGET, log::Level::Debug)
+}
 
 /// Who a task is: id, name and spawn site. What [`current`] returns, and what
 /// a [`crate::JoinHandle`] knows of its task.
@@ -112,6 +115,28 @@ impl fmt::Debug for TaskInfo {
     }
 }
 
+/// What a task stores of who it is: the fields of a [`TaskInfo`], kept
+/// inside the task so that the observer can point at them while it is
+/// polled, instead of copying them.
+pub(crate) struct TaskMeta {
+    pub(crate) id: u64,
+    /// Where `spawn` was called: one pointer, for the dump, logs and `Debug`.
+    pub(crate) site: &'static Location<'static>,
+    /// Given with `task::Builder::name`; most tasks have none. Boxed so the
+    /// field is one pointer (a named spawn allocates once more).
+    pub(crate) name: Option<Box<Arc<str>>>,
+}
+
+impl TaskMeta {
+    pub(crate) fn info(&self) -> TaskInfo {
+        TaskInfo {
+            id: self.id,
+            name: self.name.as_deref().cloned(),
+            location: self.site,
+        }
+    }
+}
+
 /// Writes `<Task STATE name='N' id=I spawned at FILE:LINE:COL>`.
 pub(crate) fn write_repr(
     f: &mut fmt::Formatter<'_>,
@@ -163,7 +188,7 @@ pub fn current() -> Option<TaskInfo> {
 ///
 /// Outside a runtime, with a message that says so.
 pub fn dump() -> Dump {
-    crate::scheduler::current_core("ferrio::task::dump").dump()
+    crate::scheduler::with_core("ferrio::task::dump", |core| core.dump())
 }
 
 /// The current runtime's executor counters (see [`Metrics`]).
@@ -178,7 +203,7 @@ pub fn dump() -> Dump {
 ///
 /// Outside a runtime, with a message that says so.
 pub fn metrics() -> Metrics {
-    crate::scheduler::current_core("metrics").metrics()
+    crate::scheduler::with_core("metrics", |core| core.metrics())
 }
 
 /// What kind of resource a task waits on (see [`Wait`]).
@@ -411,13 +436,13 @@ pub(crate) struct Observer {
     config: ObserveConfig,
     /// `config.timing()`, read on every poll.
     timing: bool,
-    /// The id of the task being polled now (`NO_TASK` between polls). Cells,
-    /// not a `TaskInfo`, so a poll of an unnamed task pays two stores.
-    current_id: Cell<u64>,
-    /// Its spawn site.
-    current_site: Cell<Option<&'static Location<'static>>>,
-    /// Its name, if it has one.
-    current_name: Cell<Option<Arc<str>>>,
+    /// Timing, or task lifecycle logging enabled: whether a spawn or a
+    /// finish has more to do than count. The log level is sampled once a
+    /// batch of polls (`sample_log_level`), not at every spawn.
+    verbose: Cell<bool>,
+    /// Who the task being polled now is (null between polls): a pointer into
+    /// the task, so a poll pays one store to announce itself and one to end.
+    current: Cell<*const TaskMeta>,
     /// When the executor was made.
     created: Instant,
     pub(crate) counters: metrics::Counters,
@@ -444,10 +469,9 @@ impl Observer {
         }
         Observer {
             timing: config.timing(),
+            verbose: Cell::new(config.timing() || task_logging()),
             config,
-            current_id: Cell::new(NO_TASK),
-            current_site: Cell::new(None),
-            current_name: Cell::new(None),
+            current: Cell::new(std::ptr::null()),
             created: Instant::now(),
             counters: metrics::Counters::default(),
             stats: RefCell::new(HashMap::new()),
@@ -472,7 +496,7 @@ impl Observer {
     #[inline]
     pub(crate) fn spawned(&self, info: impl FnOnce() -> TaskInfo) {
         self.counters.spawned.set(self.counters.spawned.get() + 1);
-        if self.timing || log::log_enabled!(target: TASK_TARGET, log::Level::Debug) {
+        if self.verbose.get() {
             self.spawned_slow(&info());
         }
     }
@@ -500,87 +524,72 @@ impl Observer {
         }
     }
 
+    /// Who the task being polled is, if a task is being polled.
+    fn current_meta(&self) -> Option<&TaskMeta> {
+        // SAFETY: `current` is non-null only between `poll_begin` and
+        // `poll_end`, which the task's `run` calls around its poll while it
+        // holds an `Arc` of the task, so the `TaskMeta` inside it is alive and
+        // never mutated. Everything that reads it runs on the executor's thread
+        // inside that poll (the observer is not `Sync`), and the reference
+        // does not outlive `&self`'s use at the call sites below (each one
+        // copies what it needs before the poll can end).
+        unsafe { self.current.get().as_ref() }
+    }
+
     /// The id of the task being polled, if any.
     pub(crate) fn current_id(&self) -> Option<u64> {
-        Some(self.current_id.get()).filter(|&id| id != NO_TASK)
+        self.current_meta().map(|meta| meta.id)
     }
 
     /// The task being polled, if any.
     pub(crate) fn current(&self) -> Option<TaskInfo> {
-        let id = self.current_id()?;
-        let name = self.current_name.take();
-        self.current_name.set(name.clone());
-        Some(TaskInfo {
-            id,
-            name,
-            location: self.current_site.get()?,
-        })
+        self.current_meta().map(TaskMeta::info)
     }
 
-    /// A task is about to be polled: the hot path, a few stores.
+    /// A task is about to be polled: the hot path, a count and a store.
+    /// (Timing, when on, wraps the task's whole run: `poll_begin_timed`.)
     #[inline]
-    pub(crate) fn poll_begin(
-        &self,
-        id: u64,
-        site: &'static Location<'static>,
-        name: Option<&Arc<str>>,
-    ) {
+    pub(crate) fn poll_begin(&self, meta: &TaskMeta) {
         self.counters.polls.set(self.counters.polls.get() + 1);
-        self.current_id.set(id);
-        self.current_site.set(Some(site));
-        if let Some(name) = name {
-            self.current_name.set(Some(name.clone()));
-        }
-        if self.timing {
-            self.poll_begin_timed();
-        }
+        self.current.set(meta);
     }
 
-    /// The poll that `poll_begin` announced returned (or panicked);
-    /// `named`: the task has a name (to let go of).
+    /// The poll that `poll_begin` announced returned (or panicked).
     #[inline]
-    pub(crate) fn poll_end(&self, named: bool) {
-        if self.timing {
-            self.poll_end_timed();
-        }
-        self.current_id.set(NO_TASK);
-        if named {
-            drop(self.current_name.take());
-        }
+    pub(crate) fn poll_end(&self) {
+        self.current.set(std::ptr::null());
     }
 
-    #[cold]
-    fn poll_begin_timed(&self) {
-        let Some(info) = self.current() else { return };
+    /// Timing on: the task `info` is about to run (be polled, or dropped if
+    /// it was aborted).
+    pub(crate) fn poll_begin_timed(&self, info: &TaskInfo) {
+        let now = Instant::now();
         {
-            let now = Instant::now();
-            {
-                let mut stats = self.stats.borrow_mut();
-                // Spawned from another thread: first seen here.
-                let s = stats.entry(info.id).or_insert_with(|| {
-                    if let Some(trace) = &self.trace {
-                        trace.task_track(&info);
-                    }
-                    TaskStats::new(now)
-                });
-                s.waits.clear();
-                if let Some(woken) = s.woken_at.take() {
-                    s.max_delay = s.max_delay.max(now - woken);
+            let mut stats = self.stats.borrow_mut();
+            // Spawned from another thread: first seen here.
+            let s = stats.entry(info.id).or_insert_with(|| {
+                if let Some(trace) = &self.trace {
+                    trace.task_track(info);
                 }
-                if let (Some(trace), Some(flow)) = (&self.trace, s.flow.take()) {
-                    trace.flow_end(flow, info.id, now);
-                }
+                TaskStats::new(now)
+            });
+            s.waits.clear();
+            if let Some(woken) = s.woken_at.take() {
+                s.max_delay = s.max_delay.max(now - woken);
             }
-            if let Some(watchdog) = &self.watchdog {
-                watchdog.poll_begin(&info, now);
+            if let (Some(trace), Some(flow)) = (&self.trace, s.flow.take()) {
+                trace.flow_end(flow, info.id, now);
             }
-            self.poll_started.set(Some(now));
         }
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.poll_begin(info, now);
+        }
+        self.poll_started.set(Some(now));
     }
 
-    #[cold]
-    fn poll_end_timed(&self) {
-        let (Some(started), Some(info)) = (self.poll_started.take(), self.current()) else {
+    /// Timing on: the run `poll_begin_timed` announced is over.
+    pub(crate) fn poll_end_timed(&self, info: &TaskInfo) {
+        let Some(started) = self.poll_started.take() else {
             return;
         };
         let now = Instant::now();
@@ -595,9 +604,9 @@ impl Observer {
             s.last_poll = Some(now);
         }
         if let Some(trace) = &self.trace {
-            trace.poll(&info, started, now);
+            trace.poll(info, started, now);
         }
-        self.check_slow(&info, took);
+        self.check_slow(info, took);
     }
 
     /// A task finished (completed, panicked or was cancelled); `info` is
@@ -605,13 +614,25 @@ impl Observer {
     #[inline]
     pub(crate) fn finished(&self, id: u64, info: impl FnOnce() -> TaskInfo) {
         self.counters.finished.set(self.counters.finished.get() + 1);
-        if log::log_enabled!(target: TASK_TARGET, log::Level::Debug) {
-            let info = info();
-            log::debug!(target: TASK_TARGET, "finished {} spawned at {}", info.label(), info.location);
+        if self.verbose.get() {
+            self.finished_slow(id, &info());
         }
+    }
+
+    #[cold]
+    fn finished_slow(&self, id: u64, info: &TaskInfo) {
+        log::debug!(target: TASK_TARGET, "finished {} spawned at {}", info.label(), info.location);
         if self.timing {
             self.stats.borrow_mut().remove(&id);
         }
+    }
+
+    /// Reads the log level again (a batch of polls is starting): spawns and
+    /// finishes are logged from the next one on after `RUST_LOG` or
+    /// `log::set_max_level` changes.
+    #[inline]
+    pub(crate) fn sample_log_level(&self) {
+        self.verbose.set(self.timing || task_logging());
     }
 
     /// A task was woken on this thread; `id` is asked for only when timing.
