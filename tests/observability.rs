@@ -333,6 +333,61 @@ fn dump_names_the_socket_timer_queue_and_join_each_task_waits_on() {
 }
 
 #[test]
+fn dump_names_the_mutex_rwlock_and_semaphore_each_task_waits_on() {
+    use std::sync::Arc;
+    let builder = ferrio::Runtime::builder().debug(true);
+    run_within(builder, async {
+        let mutex = Arc::new(ferrio::sync::Mutex::new(0u8));
+        let rwlock = Arc::new(ferrio::sync::RwLock::new(0u8));
+        let semaphore = Arc::new(ferrio::sync::Semaphore::new(1));
+        // Main holds all three, so each task below has to wait.
+        let held = (
+            mutex.lock().await,
+            rwlock.write().await,
+            semaphore.acquire().await,
+        );
+        let locker = Builder::new().name("locker").spawn({
+            let mutex = mutex.clone();
+            async move { *mutex.lock().await += 1 }
+        });
+        let reader = Builder::new().name("reader").spawn({
+            let rwlock = rwlock.clone();
+            async move { *rwlock.read().await }
+        });
+        let permit = Builder::new().name("permit").spawn({
+            let semaphore = semaphore.clone();
+            async move { drop(semaphore.acquire_arc().await) }
+        });
+        // Woken by: each task's first poll, which finds its lock taken.
+        ferrio::yield_now().await;
+
+        let dump = ferrio::task::dump();
+        let text = dump.to_string();
+        let waits = |id: u64| -> Vec<String> {
+            let task = dump
+                .task(id)
+                .unwrap_or_else(|| panic!("task {id} in\n{text}"));
+            task.waits().iter().map(ToString::to_string).collect()
+        };
+        assert_eq!(waits(locker.id()), ["lock mutex"], "{text}");
+        assert_eq!(waits(reader.id()), ["lock rwlock read"], "{text}");
+        assert_eq!(waits(permit.id()), ["lock semaphore"], "{text}");
+        assert!(
+            dump.tasks()
+                .iter()
+                .all(|t| t.waits()[0].kind() == WaitKind::Lock),
+            "{text}"
+        );
+        // Released: each one gets its turn (woken by the guards' drops).
+        drop(held);
+        locker.await.unwrap();
+        assert_eq!(reader.await.unwrap(), 0);
+        permit.await.unwrap();
+        assert_eq!(*mutex.lock().await, 1);
+    });
+}
+
+#[test]
 fn metrics_add_up_on_a_known_workload() {
     let mut rt = ferrio::Runtime::new().unwrap();
     rt.block_on(timeout(Duration::from_secs(20), async {

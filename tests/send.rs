@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use ferrio::sync::{
-    broadcast, mpsc, watch, BoundedSemaphore, Condition, Event, LifoQueue, PriorityQueue, Queue,
+    broadcast, mpsc, watch, BoundedSemaphore, Condition, Event, LifoQueue, Mutex, PriorityQueue,
+    Queue, RwLock, Semaphore,
 };
 use ferrio::time::{Instant, Interval, Sleep, Timeout, TimeoutHandle, TimeoutScope};
 use ferrio::{AsCompleted, Handle, JoinError, JoinHandle, JoinSet, TaskGroup, TimerHandle};
@@ -38,6 +39,9 @@ fn stored_future_and_handle_types_are_send() {
     assert_send_sync::<Event>();
     assert_send_sync::<Condition<u8>>();
     assert_send_sync::<BoundedSemaphore>();
+    assert_send_sync::<Mutex<u8>>();
+    assert_send_sync::<RwLock<u8>>();
+    assert_send_sync::<Semaphore>();
     assert_send_sync::<mpsc::Sender<u8>>();
     assert_send_sync::<mpsc::Receiver<u8>>();
     assert_send_sync::<broadcast::Sender<u8>>();
@@ -70,6 +74,14 @@ fn async_fn_futures_are_send() {
         is_send(&cond.wait(guard));
         let sem = BoundedSemaphore::new(1);
         is_send(&sem.acquire());
+        let mutex = Mutex::new(0u8);
+        is_send(&mutex.lock());
+        let rwlock = RwLock::new(0u8);
+        is_send(&rwlock.read());
+        is_send(&rwlock.write());
+        let semaphore = Semaphore::new(1);
+        is_send(&semaphore.acquire());
+        is_send(&semaphore.acquire_arc());
 
         let (tx, rx) = mpsc::channel::<u8>(1);
         is_send(&tx.send(1));

@@ -5,7 +5,9 @@
 //!
 //! The queues, `Event`, `Condition` and `BoundedSemaphore` are ferrio's own
 //! (they follow asyncio's semantics exactly); `Mutex`, `RwLock`, `Semaphore`
-//! and `Barrier` are the well-kept runtime-neutral ones from `async-lock`;
+//! and `Barrier` are the well-kept runtime-neutral ones from `async-lock`
+//! (the first three behind a thin layer that tells the task dump a task
+//! waits on them);
 //! `oneshot` is `futures-channel`'s, `mpsc` smol's `async-channel`,
 //! `broadcast` smol's `async-broadcast`, `watch` ferrio's own. All of them
 //! work across tasks and threads.
@@ -13,6 +15,7 @@
 mod bounded_semaphore;
 mod condition;
 mod event;
+mod lock;
 mod queue;
 
 pub mod broadcast;
@@ -26,9 +29,10 @@ pub use queue::{
     LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
 };
 
-pub use async_lock::{
-    Barrier, BarrierWaitResult, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    Semaphore, SemaphoreGuard, SemaphoreGuardArc,
+pub use async_lock::{Barrier, BarrierWaitResult};
+pub use lock::{
+    Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphoreGuard,
+    SemaphoreGuardArc,
 };
 
 /// A channel for a single value: the sender completes the receiver once.
