@@ -28,12 +28,13 @@ pub use dump::{Dump, TaskDump, TaskState};
 pub use metrics::Metrics;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
 
 use crate::scheduler::with_current;
 pub(crate) use trace::TraceSink;
@@ -447,7 +448,8 @@ pub(crate) struct Observer {
     created: Instant,
     pub(crate) counters: metrics::Counters,
     /// Per-task figures by id (timing on only).
-    stats: RefCell<HashMap<u64, TaskStats>>,
+    /// Keyed by task id with a fast non-DoS-resistant hash: the ids are ours.
+    stats: RefCell<FxHashMap<u64, TaskStats>>,
     /// When the running poll began (timing on only).
     poll_started: Cell<Option<Instant>>,
     /// Inside a park: a wake now comes from the reactor.
@@ -474,7 +476,7 @@ impl Observer {
             current: Cell::new(std::ptr::null()),
             created: Instant::now(),
             counters: metrics::Counters::default(),
-            stats: RefCell::new(HashMap::new()),
+            stats: RefCell::new(FxHashMap::default()),
             poll_started: Cell::new(None),
             parking: Cell::new(false),
             watchdog,

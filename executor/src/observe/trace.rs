@@ -12,12 +12,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-use serde_json::{json, Value};
 
 use super::{TaskInfo, WaitKind};
 
@@ -41,10 +40,34 @@ pub(crate) enum Source {
     Remote,
 }
 
-/// Events from any thread: the executor's, and the blocking pool's.
+/// One trace event, as recorded: plain fields, turned into JSON only when
+/// the file is written, so that recording one costs a push.
+enum Event {
+    /// A slice of time on a track (`"ph": "X"`), with at most one argument.
+    Slice {
+        tid: u64,
+        name: &'static str,
+        began: Instant,
+        ended: Instant,
+        arg: Option<(&'static str, u64)>,
+    },
+    /// The tail of a wake arrow (`"ph": "s"`).
+    FlowStart {
+        tid: u64,
+        id: u64,
+        name: &'static str,
+        at: Instant,
+    },
+    /// The head of a wake arrow, bound to the slice it points into (`"ph": "f"`).
+    FlowEnd { tid: u64, id: u64, at: Instant },
+    /// A track's name and place (two `"ph": "M"` records).
+    Track { tid: u64, name: String, sort: u64 },
+}
+
+/// Events from the blocking pool's threads.
 pub(crate) struct TraceSink {
     epoch: Instant,
-    events: Mutex<Vec<Value>>,
+    events: Mutex<Vec<Event>>,
     next_thread: AtomicU64,
 }
 
@@ -54,32 +77,11 @@ thread_local! {
 }
 
 impl TraceSink {
-    fn ts(&self, t: Instant) -> f64 {
-        t.saturating_duration_since(self.epoch).as_nanos() as f64 / 1000.0
-    }
-
-    fn push(&self, event: Value) {
+    fn push(&self, event: Event) {
         self.events
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(event);
-    }
-
-    fn slice(&self, tid: u64, name: &str, began: Instant, ended: Instant, args: Value) {
-        let dur = self.ts(ended) - self.ts(began);
-        self.push(json!({"ph": "X", "pid": PID, "tid": tid, "name": name,
-            "ts": self.ts(began), "dur": dur, "args": args}));
-    }
-
-    fn track_name(&self, tid: u64, name: &str, sort: u64) {
-        self.push(
-            json!({"ph": "M", "pid": PID, "tid": tid, "name": "thread_name",
-            "args": {"name": name}}),
-        );
-        self.push(
-            json!({"ph": "M", "pid": PID, "tid": tid, "name": "thread_sort_index",
-            "args": {"sort_index": sort}}),
-        );
     }
 
     /// A blocking job ran on this thread from `began` to `ended`.
@@ -92,19 +94,31 @@ impl TraceSink {
                     .name()
                     .unwrap_or("blocking")
                     .to_owned();
-                self.track_name(tid, &name, tid);
+                self.push(Event::Track {
+                    tid,
+                    name,
+                    sort: tid,
+                });
                 track.set(Some(tid));
                 tid
             }
         });
-        self.slice(tid, "spawn_blocking", began, ended, json!({"job": job}));
+        self.push(Event::Slice {
+            tid,
+            name: "spawn_blocking",
+            began,
+            ended,
+            arg: Some(("job", job)),
+        });
     }
 }
 
-/// The executor's side of the trace.
+/// The executor's side of the trace: its own events (no lock: one thread
+/// records them), and the sink the blocking pool shares.
 pub(crate) struct Trace {
     path: PathBuf,
     sink: Arc<TraceSink>,
+    events: RefCell<Vec<Event>>,
     next_flow: Cell<u64>,
     /// Tasks whose track is named already.
     tracks: RefCell<HashSet<u64>>,
@@ -117,18 +131,40 @@ impl Trace {
             events: Mutex::new(Vec::new()),
             next_thread: AtomicU64::new(0),
         });
-        sink.push(json!({"ph": "M", "pid": PID, "name": "process_name",
-            "args": {"name": "ferrio runtime"}}));
-        sink.track_name(LOOP_TID, "event loop (parks)", 0);
-        sink.track_name(MAIN_TID, "block_on (main future)", 1);
-        sink.track_name(REMOTE_TID, "other threads (remote wakes)", 2);
         log::debug!(target: "ferrio::trace", "tracing to {}", path.display());
-        Trace {
+        let trace = Trace {
             path,
             sink,
+            events: RefCell::new(Vec::new()),
             next_flow: Cell::new(1),
             tracks: RefCell::new(HashSet::new()),
+        };
+        for (tid, name, sort) in [
+            (LOOP_TID, "event loop (parks)", 0),
+            (MAIN_TID, "block_on (main future)", 1),
+            (REMOTE_TID, "other threads (remote wakes)", 2),
+        ] {
+            trace.push(Event::Track {
+                tid,
+                name: name.to_owned(),
+                sort,
+            });
         }
+        trace
+    }
+
+    fn push(&self, event: Event) {
+        self.events.borrow_mut().push(event);
+    }
+
+    fn slice(&self, tid: u64, name: &'static str, began: Instant, ended: Instant) {
+        self.push(Event::Slice {
+            tid,
+            name,
+            began,
+            ended,
+            arg: None,
+        });
     }
 
     /// What the blocking pool records into.
@@ -143,7 +179,11 @@ impl Trace {
                 Some(name) => format!("{name} (task {}, {})", info.id, info.location),
                 None => format!("task {} ({})", info.id, info.location),
             };
-            self.sink.track_name(info.id, &name, 10 + info.id);
+            self.push(Event::Track {
+                tid: info.id,
+                name,
+                sort: 10 + info.id,
+            });
         }
     }
 
@@ -159,52 +199,59 @@ impl Trace {
             Source::Reactor(_) => (LOOP_TID, "wake by reactor"),
             Source::Remote => {
                 // Arrows need a slice to start from: a mark where the loop took it in.
-                self.sink
-                    .slice(REMOTE_TID, "remote wake", now, now, json!({}));
+                self.slice(REMOTE_TID, "remote wake", now, now);
                 (REMOTE_TID, "wake by other thread")
             }
         };
-        self.sink.push(
-            json!({"ph": "s", "pid": PID, "tid": tid, "id": id, "cat": "wake",
-            "name": name, "ts": self.sink.ts(now)}),
-        );
+        self.push(Event::FlowStart {
+            tid,
+            id,
+            name,
+            at: now,
+        });
         id
     }
 
     /// Ends flow `id` at the poll of `task` that begins `now`.
     pub(crate) fn flow_end(&self, id: u64, task: u64, now: Instant) {
-        self.sink.push(
-            json!({"ph": "f", "bp": "e", "pid": PID, "tid": task, "id": id,
-            "cat": "wake", "name": "wake", "ts": self.sink.ts(now)}),
-        );
+        self.push(Event::FlowEnd {
+            tid: task,
+            id,
+            at: now,
+        });
     }
 
     /// One poll of a task.
     pub(crate) fn poll(&self, info: &TaskInfo, began: Instant, ended: Instant) {
-        self.sink
-            .slice(info.id, "poll", began, ended, json!({"task": info.id}));
+        self.push(Event::Slice {
+            tid: info.id,
+            name: "poll",
+            began,
+            ended,
+            arg: Some(("task", info.id)),
+        });
     }
 
     /// One poll of `block_on`'s future.
     pub(crate) fn main_poll(&self, began: Instant, ended: Instant) {
-        self.sink
-            .slice(MAIN_TID, "poll main", began, ended, json!({}));
+        self.slice(MAIN_TID, "poll main", began, ended);
     }
 
     /// The loop parked from `began` to `ended`.
     pub(crate) fn park(&self, began: Instant, ended: Instant) {
-        self.sink.slice(LOOP_TID, "park", began, ended, json!({}));
+        self.slice(LOOP_TID, "park", began, ended);
     }
 
     /// Writes the file; a failure is logged, not raised (the program's own
     /// result matters more than its trace).
     pub(crate) fn write(&self) {
-        let events =
-            std::mem::take(&mut *self.sink.events.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut events = std::mem::take(&mut *self.events.borrow_mut());
+        events.append(&mut self.sink.events.lock().unwrap_or_else(|e| e.into_inner()));
         let count = events.len();
-        let doc = json!({"traceEvents": events, "displayTimeUnit": "ms"});
         let written = std::fs::File::create(&self.path).and_then(|file| {
-            serde_json::to_writer(std::io::BufWriter::new(file), &doc).map_err(std::io::Error::from)
+            let mut out = io::BufWriter::new(file);
+            write_json(&mut out, self.sink.epoch, &events)?;
+            out.flush()
         });
         match written {
             Ok(()) => {
@@ -215,5 +262,133 @@ impl Trace {
                 log::warn!(target: "ferrio::trace", "could not write the trace to {}: {e}", self.path.display())
             }
         }
+    }
+}
+
+/// Nanoseconds from `epoch`.
+fn nanos(epoch: Instant, t: Instant) -> u64 {
+    u64::try_from(t.saturating_duration_since(epoch).as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// `nanos` as the format's microseconds, `123.456`: integer formatting,
+/// several times cheaper than a float's for the millions a trace may hold.
+struct Micros(u64);
+
+impl std::fmt::Display for Micros {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
+}
+
+/// Writes `{"traceEvents": [...], "displayTimeUnit": "ms"}`.
+fn write_json(out: &mut impl Write, epoch: Instant, events: &[Event]) -> io::Result<()> {
+    write!(
+        out,
+        r#"{{"displayTimeUnit":"ms","traceEvents":[{{"ph":"M","pid":{PID},"name":"process_name","args":{{"name":"ferrio runtime"}}}}"#
+    )?;
+    for event in events {
+        out.write_all(b",\n")?;
+        match event {
+            Event::Slice {
+                tid,
+                name,
+                began,
+                ended,
+                arg,
+            } => {
+                let (ts, end) = (nanos(epoch, *began), nanos(epoch, *ended));
+                write!(
+                    out,
+                    r#"{{"ph":"X","pid":{PID},"tid":{tid},"name":"{name}","ts":{},"dur":{},"args":{{"#,
+                    Micros(ts),
+                    Micros(end.saturating_sub(ts))
+                )?;
+                if let Some((key, value)) = arg {
+                    write!(out, r#""{key}":{value}"#)?;
+                }
+                out.write_all(b"}}")?;
+            }
+            Event::FlowStart { tid, id, name, at } => write!(
+                out,
+                r#"{{"ph":"s","pid":{PID},"tid":{tid},"id":{id},"cat":"wake","name":"{name}","ts":{}}}"#,
+                Micros(nanos(epoch, *at))
+            )?,
+            Event::FlowEnd { tid, id, at } => write!(
+                out,
+                r#"{{"ph":"f","bp":"e","pid":{PID},"tid":{tid},"id":{id},"cat":"wake","name":"wake","ts":{}}}"#,
+                Micros(nanos(epoch, *at))
+            )?,
+            Event::Track { tid, name, sort } => {
+                // Task names are the user's: escaped as JSON strings.
+                let name = serde_json::to_string(name).map_err(io::Error::from)?;
+                write!(
+                    out,
+                    r#"{{"ph":"M","pid":{PID},"tid":{tid},"name":"thread_name","args":{{"name":{name}}}}},"#
+                )?;
+                write!(
+                    out,
+                    r#"{{"ph":"M","pid":{PID},"tid":{tid},"name":"thread_sort_index","args":{{"sort_index":{sort}}}}}"#
+                )?;
+            }
+        }
+    }
+    out.write_all(b"]}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_file_is_json_with_every_event_and_escaped_names() {
+        let epoch = Instant::now();
+        let later = epoch + Duration::from_micros(1500);
+        let events = [
+            Event::Track {
+                tid: 7,
+                name: "say \"hi\"\n (task 7)".to_owned(),
+                sort: 17,
+            },
+            Event::Slice {
+                tid: 7,
+                name: "poll",
+                began: epoch,
+                ended: later,
+                arg: Some(("task", 7)),
+            },
+            Event::Slice {
+                tid: LOOP_TID,
+                name: "park",
+                began: later,
+                ended: later,
+                arg: None,
+            },
+            Event::FlowStart {
+                tid: LOOP_TID,
+                id: 1,
+                name: "wake by timer",
+                at: later,
+            },
+            Event::FlowEnd {
+                tid: 7,
+                id: 1,
+                at: later,
+            },
+        ];
+        let mut out = Vec::new();
+        write_json(&mut out, epoch, &events).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let all = doc["traceEvents"].as_array().unwrap();
+        // The process name, two records per track, then one per event.
+        assert_eq!(all.len(), 1 + 2 + 4);
+        assert_eq!(all[1]["args"]["name"], "say \"hi\"\n (task 7)");
+        assert_eq!(all[2]["args"]["sort_index"], 17);
+        assert_eq!(all[3]["ph"], "X");
+        assert_eq!(all[3]["dur"], 1500.0);
+        assert_eq!(all[3]["args"]["task"], 7);
+        assert_eq!(all[4]["args"], serde_json::json!({}));
+        assert_eq!((&all[5]["ph"], &all[5]["id"]), (&"s".into(), &1.into()));
+        assert_eq!((&all[6]["ph"], &all[6]["bp"]), (&"f".into(), &"e".into()));
     }
 }

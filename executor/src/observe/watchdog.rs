@@ -6,6 +6,8 @@
 //! Not here: the after-the-fact slow-poll warning (the observer logs it when
 //! the poll returns).
 
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -15,10 +17,15 @@ use super::TaskInfo;
 pub(crate) struct Watchdog {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    /// Sequence number of the last poll begun (executor thread only).
+    begun: Cell<u64>,
 }
 
 struct Shared {
     state: Mutex<State>,
+    /// Sequence number of the last poll that returned: a poll ends with one
+    /// atomic store, and only its beginning takes the lock.
+    ended: AtomicU64,
     /// Signalled when the executor drops.
     stop: Condvar,
     threshold: Duration,
@@ -26,10 +33,9 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
-    /// The poll running now: who, since when, and its sequence number.
+    /// The last poll begun: who, since when, and its sequence number. It is
+    /// still running unless `Shared::ended` has reached that number.
     poll: Option<(TaskInfo, Instant, u64)>,
-    /// Sequence number of the last poll begun.
-    seq: u64,
     /// The poll already reported (each stuck poll is reported once).
     reported: u64,
     stopped: bool,
@@ -46,6 +52,7 @@ impl Watchdog {
     pub(crate) fn start(threshold: Duration) -> Option<Watchdog> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
+            ended: AtomicU64::new(0),
             stop: Condvar::new(),
             threshold,
         });
@@ -57,6 +64,7 @@ impl Watchdog {
             Ok(thread) => Some(Watchdog {
                 shared,
                 thread: Some(thread),
+                begun: Cell::new(0),
             }),
             Err(e) => {
                 log::warn!(target: "ferrio::watchdog", "could not start the watchdog thread: {e}");
@@ -66,14 +74,13 @@ impl Watchdog {
     }
 
     pub(crate) fn poll_begin(&self, info: &TaskInfo, now: Instant) {
-        let mut state = self.shared.lock();
-        state.seq += 1;
-        let seq = state.seq;
-        state.poll = Some((info.clone(), now, seq));
+        let seq = self.begun.get() + 1;
+        self.begun.set(seq);
+        self.shared.lock().poll = Some((info.clone(), now, seq));
     }
 
     pub(crate) fn poll_end(&self) {
-        self.shared.lock().poll = None;
+        self.shared.ended.store(self.begun.get(), Ordering::Release);
     }
 }
 
@@ -93,6 +100,9 @@ fn watch(shared: &Shared) {
         let Some((info, since, seq)) = state.poll.clone() else {
             continue;
         };
+        if shared.ended.load(Ordering::Acquire) >= seq {
+            continue; // that poll returned: the loop is between polls
+        }
         let blocked = since.elapsed();
         if blocked < shared.threshold || state.reported == seq {
             continue;
