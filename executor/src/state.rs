@@ -20,6 +20,7 @@
 //!
 //! Not here: where the future and the output live (`task.rs`), or queues
 //! (`scheduler.rs`). The word carries no reference count: tasks are `Arc`s.
+//! Above the flags it keeps the task's registry slot ([`State::set_slot`]).
 
 use crate::sync::atomic::{AtomicUsize, Ordering};
 
@@ -40,6 +41,12 @@ const JOIN_WAKER: usize = 1 << 4;
 
 /// What a new task or blocking job starts as: queued once, with a handle.
 const INITIAL: usize = JOIN_INTEREST | NOTIFIED;
+
+/// The bits from here up hold the task's slot in its executor's registry,
+/// plus one (0: not registered). Only the executor's own thread writes it,
+/// once, when the task first waits; keeping it in the word instead of a
+/// field of its own keeps a small task in a smaller malloc size class.
+const SLOT_SHIFT: u32 = 8;
 
 /// The atomic state word of one task (or blocking job).
 pub(crate) struct State {
@@ -140,9 +147,38 @@ impl State {
         debug_assert!(prev.is_join_interested(), "a JoinHandle was dropped twice");
         prev
     }
+
+    /// Records the task's registry slot (executor thread, once). The flag
+    /// bits are left as they are: other threads may flip them meanwhile.
+    ///
+    /// # Panics
+    ///
+    /// If `slot` does not fit above the flags (more than 2^24 tasks waiting
+    /// at once on a 32-bit target).
+    #[inline]
+    pub(crate) fn set_slot(&self, slot: usize) {
+        debug_assert!(self.load().slot().is_none(), "a task was registered twice");
+        let stored = slot
+            .checked_add(1)
+            .filter(|s| s.leading_zeros() >= SLOT_SHIFT)
+            .expect("too many tasks waiting at once for this target's task state word");
+        self.val.fetch_or(stored << SLOT_SHIFT, Ordering::Relaxed);
+    }
+
+    /// The slot `set_slot` recorded, if any (executor thread: Relaxed).
+    #[inline]
+    pub(crate) fn slot(&self) -> Option<usize> {
+        Snapshot(self.val.load(Ordering::Relaxed)).slot()
+    }
 }
 
 impl Snapshot {
+    /// The registry slot, if the task has one.
+    #[inline]
+    fn slot(self) -> Option<usize> {
+        (self.0 >> SLOT_SHIFT).checked_sub(1)
+    }
+
     /// `NOTIFIED`: the task is in a run queue.
     pub(crate) fn is_notified(self) -> bool {
         self.0 & NOTIFIED != 0
@@ -228,5 +264,25 @@ mod tests {
         assert!(state.transition_to_complete().is_join_waker_set());
         assert!(state.unset_join_interest().is_complete());
         assert!(!state.load().is_join_interested());
+    }
+
+    #[test]
+    fn the_slot_survives_every_transition_and_leaves_the_flags_alone() {
+        let state = State::new();
+        assert_eq!(state.slot(), None);
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Poll);
+        state.set_slot(0);
+        assert_eq!(state.slot(), Some(0));
+        assert!(state.transition_to_notified());
+        assert!(state.transition_to_cancelled());
+        assert_eq!(state.transition_to_running(), TransitionToRunning::Cancel);
+        let before = state.load();
+        assert!(before.is_cancelled() && !before.is_notified() && !before.is_complete());
+        assert_eq!(state.slot(), Some(0));
+        let other = State::new();
+        other.set_slot(123_456);
+        assert!(other.load().is_notified() && other.load().is_join_interested());
+        other.transition_to_complete();
+        assert_eq!(other.slot(), Some(123_456));
     }
 }

@@ -20,11 +20,7 @@ use futures_task::{waker_ref, ArcWake};
 
 use crate::observe::{waiting_on, write_repr, Observer, TaskInfo, TaskMeta, WaitKind, TASK_TARGET};
 use crate::state::{State, TransitionToRunning};
-use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex, UnsafeCell};
-
-/// Where a task's slot in the scheduler's registry is not assigned yet.
-pub(crate) const NO_SLOT: usize = usize::MAX;
 
 /// The state word and the joiner's waker: the completion protocol shared by
 /// tasks and blocking jobs. Where the output lives is up to the owner.
@@ -159,8 +155,6 @@ pub(crate) struct Task<F: Future, S> {
     ///   of them does.
     stage: UnsafeCell<Stage<F>>,
     scheduler: Arc<S>,
-    /// Index in the scheduler's registry; touched only on the executor thread.
-    slot: AtomicUsize,
     /// Id, spawn site and name: what the observer points at while the task
     /// is polled.
     meta: TaskMeta,
@@ -191,12 +185,7 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
             header: Header::new(),
             stage: UnsafeCell::new(Stage::Running(future)),
             scheduler,
-            slot: AtomicUsize::new(NO_SLOT),
-            meta: TaskMeta {
-                id: info.id,
-                site: info.location,
-                name: info.name.map(Box::new),
-            },
+            meta: TaskMeta::new(info),
         })
     }
 
@@ -211,11 +200,7 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
     /// Replaces the future with the result and completes the task.
     ///
     /// Executor thread only, while `COMPLETE` is clear (see `stage`).
-    /// `observer`: the executor's, told of the completion (none at shutdown).
-    fn finish(&self, result: Result<F::Output, JoinError>, observer: Option<&Observer>) {
-        if let Some(observer) = observer {
-            observer.finished(self.meta.id, || self.info());
-        }
+    fn finish(&self, result: Result<F::Output, JoinError>) {
         self.stage.with_mut(|stage| {
             // SAFETY: executor thread, COMPLETE clear: we are the only accessor.
             let stage = unsafe { &mut *stage };
@@ -246,7 +231,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
         match self.header.state.transition_to_running() {
             TransitionToRunning::Done => return,
             TransitionToRunning::Cancel => {
-                self.finish(Err(JoinError::cancelled(self.meta.id)), Some(observer));
+                self.finish(Err(JoinError::cancelled(self.meta.id)));
             }
             TransitionToRunning::Poll => {
                 let waker = waker_ref(&self);
@@ -272,24 +257,22 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                     Some(Ok(Poll::Pending)) => {
                         // Only tasks that wait are registered: one that completes
                         // on its first poll never costs a registry entry.
-                        if self.slot.load(Ordering::Relaxed) == NO_SLOT {
+                        if self.header.state.slot().is_none() {
                             let index = registry.register(self.clone());
-                            self.slot.store(index, Ordering::Relaxed);
+                            self.header.state.set_slot(index);
                         }
                         return;
                     }
-                    Some(Ok(Poll::Ready(output))) => self.finish(Ok(output), Some(observer)),
+                    Some(Ok(Poll::Ready(output))) => self.finish(Ok(output)),
                     Some(Err(payload)) => {
-                        self.finish(
-                            Err(JoinError::panicked(self.meta.id, payload)),
-                            Some(observer),
-                        );
+                        self.finish(Err(JoinError::panicked(self.meta.id, payload)));
                     }
                 }
             }
         }
-        let slot = self.slot.load(Ordering::Relaxed);
-        if slot != NO_SLOT {
+        // Completed (or cancelled) in this run; shutdown's drops are not counted.
+        observer.finished(self.meta.id, || self.info());
+        if let Some(slot) = self.header.state.slot() {
             registry.release(slot);
         }
     }
@@ -304,7 +287,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
             .stage
             .with(|stage| matches!(unsafe { &*stage }, Stage::Running(_)));
         if running {
-            self.finish(Err(JoinError::cancelled(self.meta.id)), None);
+            self.finish(Err(JoinError::cancelled(self.meta.id)));
         }
     }
 
@@ -401,11 +384,11 @@ impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
     }
 
     fn name(&self) -> Option<&str> {
-        self.meta.name.as_deref().map(|name| &**name)
+        self.meta.origin.name().map(|name| &**name)
     }
 
     fn location(&self) -> &'static Location<'static> {
-        self.meta.site
+        self.meta.origin.site()
     }
 
     fn wait_kind(&self) -> WaitKind {

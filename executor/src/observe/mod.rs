@@ -20,6 +20,7 @@
 mod builder;
 mod dump;
 mod metrics;
+mod origin;
 mod trace;
 mod watchdog;
 
@@ -35,6 +36,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
+
+use origin::Origin;
 
 use crate::scheduler::with_current;
 pub(crate) use trace::TraceSink;
@@ -121,19 +124,25 @@ impl fmt::Debug for TaskInfo {
 /// polled, instead of copying them.
 pub(crate) struct TaskMeta {
     pub(crate) id: u64,
-    /// Where `spawn` was called: one pointer, for the dump, logs and `Debug`.
-    pub(crate) site: &'static Location<'static>,
-    /// Given with `task::Builder::name`; most tasks have none. Boxed so the
-    /// field is one pointer (a named spawn allocates once more).
-    pub(crate) name: Option<Box<Arc<str>>>,
+    /// Where `spawn` was called (for the dump, logs and `Debug`), and the
+    /// name given with `task::Builder::name`, if any: one word.
+    pub(crate) origin: Origin,
 }
 
 impl TaskMeta {
+    #[inline]
+    pub(crate) fn new(info: TaskInfo) -> Self {
+        TaskMeta {
+            id: info.id,
+            origin: Origin::new(info.location, info.name),
+        }
+    }
+
     pub(crate) fn info(&self) -> TaskInfo {
         TaskInfo {
             id: self.id,
-            name: self.name.as_deref().cloned(),
-            location: self.site,
+            name: self.origin.name().cloned(),
+            location: self.origin.site(),
         }
     }
 }
