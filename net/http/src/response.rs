@@ -52,6 +52,8 @@ pub struct Response {
     status: StatusCode,
     version: Version,
     headers: HeaderMap,
+    /// `Content-Length`, parsed once (`None` when the body is decoded).
+    content_length: Option<u64>,
     url: Url,
     body: Body,
 }
@@ -121,10 +123,18 @@ impl Response {
             body.wire_done();
             body.done = true;
         }
+        // The framing parsed `Content-Length` already when it frames the
+        // body; without a body (HEAD, 204, 304) the header still tells.
+        let content_length = match (&body.decoding, body.decoder.declared_length()) {
+            (Some(_), _) => None,
+            (None, Some(length)) => Some(length),
+            (None, None) => headers::content_length(&head.headers).ok().flatten(),
+        };
         Response {
             status: head.status,
             version: head.version,
             headers: head.headers,
+            content_length,
             url,
             body,
         }
@@ -154,7 +164,7 @@ impl Response {
     /// The body's length from `Content-Length`, if the server sent one (and
     /// the body is not being decompressed).
     pub fn content_length(&self) -> Option<u64> {
-        headers::content_length(&self.headers).ok().flatten()
+        self.content_length
     }
 
     /// The trailer fields of a chunked body, once the body was read to its end.

@@ -133,6 +133,8 @@ pub(crate) struct BodyDecoder {
     /// Trailer bytes seen so far.
     trailer_bytes: usize,
     trailers: Option<HeaderMap>,
+    /// The length the framing declared (`Content-Length`), if it did.
+    declared: Option<u64>,
 }
 
 impl BodyDecoder {
@@ -148,7 +150,17 @@ impl BodyDecoder {
             max_trailer_bytes,
             trailer_bytes: 0,
             trailers: None,
+            declared: match kind {
+                BodyKind::Length(n) => Some(n),
+                _ => None,
+            },
         }
+    }
+
+    /// The body length the framing took from `Content-Length`, if the body
+    /// is framed by one (already parsed: no need to read the header again).
+    pub(crate) fn declared_length(&self) -> Option<u64> {
+        self.declared
     }
 
     /// Whether the whole body was decoded.
