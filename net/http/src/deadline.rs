@@ -6,8 +6,8 @@
 //! earliest of its step (connect, one read) and the request's total
 //! deadline, and reports the one that passed. Other waits report `()`, as
 //! what a passed deadline means is plain where they are run (waiting for a
-//! pooled connection; the server's reads, writes and shutdown, each of
-//! which answers a passed deadline in its own way).
+//! pooled connection or a DNS lookup, draining a body, the server's reads,
+//! writes and shutdown).
 //!
 //! Not here: which timeouts there are and what they mean (the client's and
 //! server's builders, `error.rs`), or the timer (`ferrio_reactor::time`).

@@ -398,7 +398,7 @@ impl Response {
                 }
             }
         };
-        let _ = ferrio_reactor::time::timeout(patience, drain).await;
+        let _ = Deadline::after(patience, ()).run(drain).await;
     }
 }
 
