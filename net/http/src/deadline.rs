@@ -16,6 +16,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use ferrio_reactor::time::timeout_at;
+use futures_util::future::{Either, FutureExt};
 
 use super::error::TimeoutKind;
 
@@ -71,18 +72,22 @@ impl<K> Deadline<K> {
     /// once it passed, in which case `future` is dropped.
     ///
     /// A deadline already past fails before `future` is polled at all
-    /// (`timeout_at` checks before each poll too): a source that is always
-    /// ready (a peer streaming without end) must not carry a request past its
-    /// deadline one ready read at a time. Without a deadline no timer is
-    /// armed, so this also runs where there is no reactor.
-    pub(crate) async fn run<F: Future>(self, future: F) -> Result<F::Output, K> {
-        let Some((at, kind)) = self.limit else {
-            return Ok(future.await);
-        };
-        if Instant::now() >= at {
-            return Err(kind);
+    /// (`timeout_at` looks at its deadline before each poll): a source that
+    /// is always ready (a peer streaming without end) must not carry a
+    /// request past its deadline one ready read at a time. Without a
+    /// deadline no timer is armed, so this also runs where there is no
+    /// reactor.
+    ///
+    /// Not an `async fn`: one would keep `future` twice in its state, as its
+    /// argument and inside the timeout, doubling the size of every request
+    /// and server connection future that waits on a deadline.
+    pub(crate) fn run<F: Future>(self, future: F) -> impl Future<Output = Result<F::Output, K>> {
+        match self.limit {
+            None => Either::Left(future.map(Ok)),
+            Some((at, kind)) => {
+                Either::Right(timeout_at(at, future).map(move |done| done.map_err(|_| kind)))
+            }
         }
-        timeout_at(at, future).await.map_err(|_| kind)
     }
 }
 
