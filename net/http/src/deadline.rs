@@ -182,6 +182,22 @@ mod tests {
     }
 
     #[test]
+    fn a_run_holds_its_future_once() {
+        // A future with a 4 KiB buffer across an await, like the server's reads.
+        let big = || async {
+            let buf = [1u8; 4096];
+            std::future::ready(()).await;
+            buf.iter().map(|&b| usize::from(b)).sum::<usize>()
+        };
+        let timeout = std::mem::size_of_val(&timeout_at(Instant::now(), big()));
+        let run = std::mem::size_of_val(&Deadline::after(HOUR, ()).run(big()));
+        assert!(
+            run <= timeout + 16,
+            "run's future is {run} bytes, a bare timeout's {timeout}"
+        );
+    }
+
+    #[test]
     fn no_deadline_runs_without_a_reactor() {
         let mut cx = std::task::Context::from_waker(futures_util::task::noop_waker_ref());
         let run = Deadline::<()>::none().run(async { 7 });
