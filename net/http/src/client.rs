@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use ferrio_reactor::time::timeout_at;
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH,
     CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING, USER_AGENT,
@@ -21,8 +20,9 @@ use serde::Serialize;
 use url::Url;
 
 use super::codec::{self, BodyDecoder, ResponseHead};
-use super::conn::{bounded, connect, Conn, Sent};
+use super::conn::{connect, Conn, Sent};
 use super::cookies::Jar;
+use super::deadline::Deadline;
 use super::decode;
 use super::dns_cache::{Dns, DEFAULT_DNS_TTL};
 use super::error::{Error, ErrorKind, TimeoutKind};
@@ -1013,10 +1013,8 @@ impl RequestBuilder {
     /// [`raise_for_status`](ClientBuilder::raise_for_status).
     pub async fn send(self) -> Result<Response, Error> {
         let request = self.request?;
-        let deadline = request
-            .timeout
-            .or(self.client.inner.timeout)
-            .and_then(|d| Instant::now().checked_add(d));
+        let timeout = request.timeout.or(self.client.inner.timeout);
+        let deadline = Deadline::after(timeout, TimeoutKind::Total);
         let url = request.url.clone();
         let inner = &self.client.inner;
         let tracer = Tracer::start(inner.hook.as_ref());
@@ -1025,13 +1023,10 @@ impl RequestBuilder {
             url: &url,
         });
         let exchange = inner.execute(request, deadline, tracer);
-        let result = match deadline {
-            None => exchange.await,
-            Some(deadline) => match timeout_at(deadline, exchange).await {
-                Ok(result) => result,
-                Err(_) => Err(Error::timeout(TimeoutKind::Total).at(&url)),
-            },
-        };
+        let result = deadline
+            .run(exchange)
+            .await
+            .unwrap_or_else(|kind| Err(Error::timeout(kind).at(&url)));
         let result = match result {
             Ok(response) if inner.raise_for_status => response.error_for_status(),
             other => other,
@@ -1074,15 +1069,12 @@ impl Client {
         let inner = &self.inner;
         let key = key_of(url)?;
         let acquire = inner.pool.acquire(key.clone());
-        let checkout = match inner
-            .pool_timeout
-            .and_then(|d| Instant::now().checked_add(d))
-        {
-            None => acquire.await,
-            Some(at) => timeout_at(at, acquire).await.map_err(|_| {
+        let checkout = Deadline::after(inner.pool_timeout, ())
+            .run(acquire)
+            .await
+            .map_err(|()| {
                 Error::new(ErrorKind::PoolTimeout, "no connection free for the upgrade")
-            })?,
-        };
+            })?;
         // An idle keep-alive connection is closed rather than taken over:
         // the server may be closing it.
         drop(checkout.idle);
@@ -1188,7 +1180,7 @@ struct Pass<'t> {
     /// Whether a compressed body is decoded.
     decompress: bool,
     /// The request's total deadline.
-    deadline: Option<Instant>,
+    deadline: Deadline,
     tracer: Tracer<'t>,
 }
 
@@ -1233,7 +1225,7 @@ impl Inner {
     async fn execute(
         &self,
         request: Request,
-        deadline: Option<Instant>,
+        deadline: Deadline,
         tracer: Tracer<'_>,
     ) -> Result<Response, Error> {
         let Request {
@@ -1387,15 +1379,12 @@ impl Inner {
         let acquire = self.pool.acquire(key.clone());
         let checkout = match self.pool_timeout {
             None => acquire.await,
-            Some(d) => match Instant::now().checked_add(d) {
-                Some(at) => timeout_at(at, acquire).await.map_err(|_| {
-                    Error::new(
-                        ErrorKind::PoolTimeout,
-                        format!("no connection free after {d:?}"),
-                    )
-                })?,
-                None => acquire.await,
-            },
+            Some(d) => Deadline::after(d, ()).run(acquire).await.map_err(|()| {
+                Error::new(
+                    ErrorKind::PoolTimeout,
+                    format!("no connection free after {d:?}"),
+                )
+            })?,
         };
         let permit = checkout.permit;
         let reusable = checkout
@@ -1509,13 +1498,13 @@ impl Inner {
         tracer: Tracer<'_>,
     ) -> Result<Conn, Error> {
         let route = self.proxies.route(key, tunnel);
-        let step = self.connect_timeout.map(|d| (d, TimeoutKind::Connect));
+        let deadline = Deadline::after(self.connect_timeout, TimeoutKind::Connect);
         // DNS, TCP and TLS make the biggest future of a request (about 3 KB),
         // and most requests reuse a connection: on the heap, it is allocated
         // only when a connection is opened, instead of making every request's
         // future bigger (and every move of it a bigger copy).
         let opening = Box::pin(connect(key, route, &self.dns, &self.tls, tracer));
-        bounded(opening, step, None).await?
+        deadline.run(opening).await.map_err(Error::timeout)?
     }
 
     /// Writes the request and reads the response head; skips 1xx heads.
@@ -1526,7 +1515,7 @@ impl Inner {
         body: Option<&Bytes>,
         upload: Option<&mut Upload>,
         method: &Method,
-        deadline: Option<Instant>,
+        deadline: Deadline,
     ) -> Result<(ResponseHead, BodyDecoder, bool), Failed> {
         let early = |error: Error| Failed {
             before_response: error_is_connection(&error),
@@ -1540,10 +1529,12 @@ impl Inner {
             error: Error::timeout(TimeoutKind::Total),
             before_response: false,
         };
-        if is_past(deadline) {
+        if deadline.is_past() {
             return Err(past_deadline());
         }
-        conn.write_all(head, None).await.map_err(early)?;
+        conn.write_all(head, Deadline::none())
+            .await
+            .map_err(early)?;
         // Whether every byte of the request went out: a connection whose
         // request was cut short by an early answer cannot carry another.
         let mut sent_all = true;
@@ -1609,19 +1600,21 @@ impl Inner {
                 // Nothing from the server before the write failed: a
                 // response may still be on its way (its reset may have
                 // overtaken it), but most likely there is none.
-                if is_past(deadline) {
+                if deadline.is_past() {
                     return Err(past_deadline());
                 }
-                if !matches!(conn.fill(self.read_timeout, None).await, Ok(n) if n > 0) {
+                let read = Deadline::after(self.read_timeout, TimeoutKind::Read);
+                if !matches!(conn.fill(read).await, Ok(n) if n > 0) {
                     return Err(early(error));
                 }
                 received = true;
                 continue;
             }
-            if is_past(deadline) {
+            if deadline.is_past() {
                 return Err(past_deadline());
             }
-            match conn.fill(self.read_timeout, None).await {
+            let read = Deadline::after(self.read_timeout, TimeoutKind::Read);
+            match conn.fill(read).await {
                 Ok(0) => {
                     return Err(Failed {
                         error: Error::new(
@@ -1661,11 +1654,6 @@ fn has_final_head(mut buf: &[u8]) -> bool {
             Err(_) => return true,
         }
     }
-}
-
-/// Whether `deadline` has passed.
-fn is_past(deadline: Option<Instant>) -> bool {
-    deadline.is_some_and(|d| Instant::now() >= d)
 }
 
 /// Whether `e` is the connection failing (not a timeout or a bad response).

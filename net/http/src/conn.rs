@@ -1,24 +1,24 @@
 //! One HTTP/1.1 connection: a byte stream (plain TCP or TLS) with a read
-//! buffer, every wait on it bounded by the request's timeouts; and how a new
-//! one is opened (DNS, TCP, TLS, all under the connect timeout).
+//! buffer, every wait on it bounded by a [`Deadline`] of the caller's (the
+//! earliest of the request's timeouts); and how a new one is opened (DNS,
+//! TCP, TLS, bounded as a whole by the caller with the connect timeout).
 //!
-//! Not here: what the bytes mean (`codec/`), or which connection to use
-//! (`pool.rs`).
+//! Not here: what the bytes mean (`codec/`), which connection to use
+//! (`pool.rs`), or which timeouts bound a wait (`client.rs`, `response.rs`).
 
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use ferrio_reactor::time::timeout_at;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::io::AsyncWriteExt;
 use futures_util::task::noop_waker_ref;
 
+use super::deadline::Deadline;
 use super::dns_cache::{happy_eyeballs, Dns, ATTEMPT_DELAY};
-use super::error::{Error, ErrorKind, TimeoutKind};
+use super::error::{Error, ErrorKind};
 use super::hooks::{Event, Tracer};
 use super::pool::Key;
 use super::proxy::{tunnel, Route};
@@ -30,33 +30,6 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
 /// How much free room a read asks for; the buffer grows to keep this much.
 const READ_SIZE: usize = 16 * 1024;
-
-/// Runs `future` until the earlier of `step` (a duration from now, and the
-/// timeout it stands for) and the request's `total` deadline.
-///
-/// A deadline already past fails before `future` is polled at all: a
-/// timeout looks at its timer only when the future it wraps is pending, so a
-/// source that is always ready (a server streaming without end) would
-/// otherwise carry a request past its deadline one ready read at a time.
-pub(crate) async fn bounded<F: Future>(
-    future: F,
-    step: Option<(Duration, TimeoutKind)>,
-    total: Option<Instant>,
-) -> Result<F::Output, Error> {
-    let step = step.and_then(|(d, kind)| Instant::now().checked_add(d).map(|at| (at, kind)));
-    let limit = match (step, total) {
-        (Some((at, kind)), Some(total)) if at < total => Some((at, kind)),
-        (_, Some(total)) => Some((total, TimeoutKind::Total)),
-        (step, None) => step,
-    };
-    match limit {
-        None => Ok(future.await),
-        Some((at, kind)) if at <= Instant::now() => Err(Error::timeout(kind)),
-        Some((at, kind)) => timeout_at(at, future)
-            .await
-            .map_err(|_| Error::timeout(kind)),
-    }
-}
 
 /// How [`Conn::write_watching`] ended.
 #[derive(Debug)]
@@ -140,42 +113,44 @@ impl Conn {
         }
     }
 
-    /// Reads more bytes into the buffer, waiting at most `read_timeout` (and
-    /// never past `total`). Returns how many; 0 means the server closed.
-    pub(crate) async fn fill(
-        &mut self,
-        read_timeout: Option<Duration>,
-        total: Option<Instant>,
-    ) -> Result<usize, Error> {
+    /// Reads more bytes into the buffer, waiting until `deadline` at most.
+    /// Returns how many; 0 means the server closed.
+    pub(crate) async fn fill(&mut self, deadline: Deadline) -> Result<usize, Error> {
         self.make_room();
         let Conn {
             stream, buf, end, ..
         } = self;
         let room = &mut buf[*end..];
         let read = std::future::poll_fn(|cx| Pin::new(&mut **stream).poll_read(cx, room));
-        let n = bounded(read, read_timeout.map(|d| (d, TimeoutKind::Read)), total)
-            .await?
+        let n = deadline
+            .run(read)
+            .await
+            .map_err(Error::timeout)?
             .map_err(Error::io)?;
         self.end += n;
         log::trace!("read {n} bytes");
         Ok(n)
     }
 
-    /// Writes all of `bytes` and flushes, never past `total`.
+    /// Writes all of `bytes` and flushes, never past `deadline`.
     pub(crate) async fn write_all(
         &mut self,
         bytes: &[u8],
-        total: Option<Instant>,
+        deadline: Deadline,
     ) -> Result<(), Error> {
         let stream = &mut self.stream;
         let write = async move {
             stream.write_all(bytes).await?;
             stream.flush().await
         };
-        bounded(write, None, total).await?.map_err(Error::io)
+        deadline
+            .run(write)
+            .await
+            .map_err(Error::timeout)?
+            .map_err(Error::io)
     }
 
-    /// Writes all of `bytes` and flushes, never past `total`, while reading
+    /// Writes all of `bytes` and flushes, never past `deadline`, while reading
     /// what the server sends meanwhile (RFC 9112, section 9.5: a client
     /// sending a body watches for a response). Stops writing as soon as
     /// `answered` says the buffered bytes hold a response, or once more than
@@ -183,12 +158,12 @@ impl Conn {
     ///
     /// # Errors
     ///
-    /// Only the total timeout: a failed write is [`Sent::Failed`], since
+    /// Only `deadline` passing: a failed write is [`Sent::Failed`], since
     /// what the server sent before it failed may still be a response.
     pub(crate) async fn write_watching(
         &mut self,
         bytes: &[u8],
-        total: Option<Instant>,
+        deadline: Deadline,
         max_unasked: usize,
         answered: impl Fn(&[u8]) -> bool,
     ) -> Result<Sent, Error> {
@@ -238,7 +213,7 @@ impl Conn {
                 Poll::Pending => Poll::Pending,
             }
         });
-        bounded(send, None, total).await
+        deadline.run(send).await.map_err(Error::timeout)
     }
 
     /// Whether an idle connection can still carry a request: the server has
@@ -347,6 +322,7 @@ fn tls_error(key: &Key, e: io::Error) -> Error {
 mod tests {
     use super::*;
     use futures_util::io::Cursor;
+    use std::future::Future;
 
     /// Drives a future that never waits on a timer or socket (in-memory streams).
     pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
@@ -362,12 +338,12 @@ mod tests {
     #[test]
     fn fill_appends_and_consume_drops() {
         let mut conn = Conn::new(Box::new(Cursor::new(b"hello world".to_vec())));
-        let n = block_on(conn.fill(None, None)).unwrap();
+        let n = block_on(conn.fill(Deadline::none())).unwrap();
         assert_eq!(n, 11);
         conn.consume(6);
         assert_eq!(conn.buffered(), b"world");
         conn.consume(5);
-        assert_eq!(block_on(conn.fill(None, None)).unwrap(), 0);
+        assert_eq!(block_on(conn.fill(Deadline::none())).unwrap(), 0);
         assert!(conn.buffered().is_empty());
     }
 
@@ -375,7 +351,7 @@ mod tests {
     fn buffer_grows_past_one_read_when_nothing_is_consumed() {
         let data = vec![7u8; 3 * READ_SIZE];
         let mut conn = Conn::new(Box::new(Cursor::new(data.clone())));
-        while block_on(conn.fill(None, None)).unwrap() > 0 {}
+        while block_on(conn.fill(Deadline::none())).unwrap() > 0 {}
         assert_eq!(conn.buffered(), &data[..]);
     }
 

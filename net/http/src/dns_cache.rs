@@ -20,6 +20,8 @@ use ferrio_net::{Resolve, Resolver, TcpStream};
 use futures_util::future::{select, Either};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use super::deadline::Deadline;
+
 /// How long a resolved name is kept by default (aiohttp's `ttl_dns_cache`).
 pub(crate) const DEFAULT_DNS_TTL: Duration = Duration::from_secs(10);
 
@@ -84,7 +86,7 @@ impl Dns {
                 format!("resolving {host:?} timed out after {timeout:?}"),
             )
         };
-        let resolved = ferrio_reactor::time::timeout(timeout, async {
+        let lookup = async {
             let permit = self.lookups.acquire_arc().await;
             let resolver = self.resolver.clone();
             let name = key.0.clone();
@@ -95,9 +97,11 @@ impl Dns {
             });
             job.await
                 .map_err(|e| io::Error::other(format!("the resolver for {host:?} failed: {e}")))?
-        })
-        .await
-        .map_err(|_| timed_out())??;
+        };
+        let resolved = Deadline::after(timeout, ())
+            .run(lookup)
+            .await
+            .map_err(|()| timed_out())??;
         if resolved.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,

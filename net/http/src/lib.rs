@@ -86,6 +86,7 @@ mod client;
 mod codec;
 mod conn;
 mod cookies;
+mod deadline;
 mod decode;
 mod dns_cache;
 mod error;

@@ -7,7 +7,7 @@
 //! rest of the body would otherwise be taken for the next response).
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
@@ -17,8 +17,9 @@ use url::Url;
 
 use super::codec::{BodyDecoder, ProtoError, ResponseHead};
 use super::conn::Conn;
+use super::deadline::Deadline;
 use super::decode::Decoder;
-use super::error::{Error, ErrorKind};
+use super::error::{Error, ErrorKind, TimeoutKind};
 use super::headers;
 use super::pool::Permit;
 
@@ -72,7 +73,7 @@ pub(crate) struct Body {
     decoding: Option<Box<Decoder>>,
     read_timeout: Option<Duration>,
     /// The request's total deadline: it covers the body too.
-    deadline: Option<Instant>,
+    deadline: Deadline,
     max_body_bytes: u64,
     trailers: Option<HeaderMap>,
     /// The body was read to its end (and decoded to its end).
@@ -86,7 +87,7 @@ pub(crate) struct BodyOptions {
     /// the one the server chose).
     pub(crate) decompress: bool,
     pub(crate) read_timeout: Option<Duration>,
-    pub(crate) deadline: Option<Instant>,
+    pub(crate) deadline: Deadline,
     pub(crate) max_body_bytes: u64,
 }
 
@@ -407,7 +408,7 @@ impl Response {
                 }
             }
         };
-        let _ = ferrio_reactor::time::timeout(patience, drain).await;
+        let _ = Deadline::after(patience, ()).run(drain).await;
     }
 }
 
@@ -470,11 +471,13 @@ impl Body {
                 continue;
             }
             if !progress {
-                let (read_timeout, deadline) = (self.read_timeout, self.deadline);
+                // The read timeout from now, unless the total deadline is sooner.
+                let read = Deadline::after(self.read_timeout, TimeoutKind::Read);
+                let deadline = self.deadline.earliest(read);
                 let Some((conn, _)) = self.conn.as_mut() else {
                     continue;
                 };
-                if conn.fill(read_timeout, deadline).await? == 0 {
+                if conn.fill(deadline).await? == 0 {
                     self.decoder.end_of_input().map_err(malformed)?;
                     // A close-delimited body: the connection is spent.
                     self.keep_alive = false;

@@ -49,12 +49,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use event_listener::Event;
-use ferrio_reactor::time::{timeout, timeout_at, Instant};
+use ferrio_reactor::time::Instant;
 use futures_util::future::{select, Either};
 use futures_util::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, FutureExt};
 use http::{Method, StatusCode, Version};
 
 use super::codec::{encode_response, parse_head, HeadScan, Reject};
+use super::deadline::Deadline;
 use super::headers;
 use ferrio_net::{TcpListener, TcpStream};
 
@@ -466,7 +467,8 @@ impl ServerHandle {
         }
         shared.stop.notify(usize::MAX);
 
-        if timeout(shared.config.shutdown_grace, shared.drained())
+        if Deadline::after(shared.config.shutdown_grace, ())
+            .run(shared.drained())
             .await
             .is_ok()
         {
@@ -480,7 +482,8 @@ impl ServerHandle {
         );
         shared.forced.store(true, Ordering::Release);
         shared.force.notify(usize::MAX);
-        if timeout(FORCED_CLOSE_WAIT, shared.drained()).await.is_err() {
+        let closed = Deadline::after(FORCED_CLOSE_WAIT, ()).run(shared.drained());
+        if closed.await.is_err() {
             log::warn!(
                 "http server {}: connections did not close after a forced shutdown",
                 self.local_addr
@@ -529,13 +532,6 @@ where
     shared.accepting.store(false, Ordering::Release);
     shared.changed.notify(usize::MAX);
     log::debug!("http server: stopped accepting");
-}
-
-/// `start + timeout`, or (for a timeout such as `Duration::MAX`, meaning
-/// "never") a deadline decades away instead of an overflow.
-fn deadline(start: Instant, timeout: Duration) -> Instant {
-    const FAR: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
-    start.checked_add(timeout).unwrap_or_else(|| start + FAR)
 }
 
 async fn connection_task<H, F>(
@@ -652,16 +648,12 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
     async fn read_request(&mut self, first: bool) -> Result<Option<ServerRequest>, Reject> {
         let config = self.config();
         if self.buf.is_empty() {
-            let wait = if first {
-                timeout_at(
-                    deadline(self.accepted_at, config.header_read_timeout),
-                    self.wait_for_data(),
-                )
-                .await
+            let until = if first {
+                Deadline::since(self.accepted_at, config.header_read_timeout, ())
             } else {
-                timeout(config.keep_alive_timeout, self.wait_for_data()).await
+                Deadline::after(config.keep_alive_timeout, ())
             };
-            match wait {
+            match until.run(self.wait_for_data()).await {
                 Ok(Wait::Data) => {}
                 Ok(Wait::Close) => return Ok(None),
                 Err(_) => {
@@ -676,7 +668,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
         } else {
             Instant::now()
         };
-        let head_deadline = deadline(head_from, config.header_read_timeout);
+        let head_deadline = Deadline::since(head_from, config.header_read_timeout, ());
         // Parsed only when it may be complete (or over its limit), not after
         // every read: re-parsing a head that trickles in costs O(n²).
         let mut scan = HeadScan::default();
@@ -719,7 +711,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             if head.expect_continue && !self.write(b"HTTP/1.1 100 Continue\r\n\r\n").await {
                 return Ok(None);
             }
-            let body_deadline = deadline(Instant::now(), config.body_read_timeout);
+            let body_deadline = Deadline::after(config.body_read_timeout, ());
             while self.buf.len() < end {
                 match self.read_more_by(body_deadline).await {
                     Some(Ok(0) | Err(_)) => return Ok(None),
@@ -768,25 +760,22 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
     }
 
     /// [`read_more`](Self::read_more) by `deadline`: `None` once it passed.
-    /// Checked before the read too, since a timeout looks at its timer only
-    /// while the read waits: a client that always has bytes ready would
-    /// otherwise keep the connection reading past the deadline.
-    async fn read_more_by(&mut self, deadline: Instant) -> Option<io::Result<usize>> {
-        if Instant::now() >= deadline {
-            return None;
-        }
-        timeout_at(deadline, self.read_more()).await.ok()
+    /// [`Deadline::run`] checks it before the read, so a client that always
+    /// has bytes ready cannot keep the connection reading past it.
+    async fn read_more_by(&mut self, deadline: Deadline<()>) -> Option<io::Result<usize>> {
+        deadline.run(self.read_more()).await.ok()
     }
 
     /// Writes `bytes` within the write timeout; false if the connection is
     /// gone (failed or timed out), in which case it is dropped.
     async fn write(&mut self, bytes: &[u8]) -> bool {
         let io = &mut self.io;
-        let written = timeout(self.shared.config.write_timeout, async {
-            io.write_all(bytes).await?;
-            io.flush().await
-        })
-        .await;
+        let written = Deadline::after(self.shared.config.write_timeout, ())
+            .run(async {
+                io.write_all(bytes).await?;
+                io.flush().await
+            })
+            .await;
         match written {
             Ok(Ok(())) => true,
             Ok(Err(e)) => {
@@ -804,7 +793,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
     /// client still sends for a moment, so that our last response is not
     /// destroyed by a reset. A shutdown cuts the lingering short.
     async fn close(mut self, linger: bool) {
-        let _ = timeout(LINGER, self.io.close()).await;
+        let _ = Deadline::after(LINGER, ()).run(self.io.close()).await;
         if !linger {
             return;
         }
@@ -813,7 +802,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
             return;
         }
         let io = &mut self.io;
-        let drain = timeout(LINGER, async {
+        let drain = Deadline::after(LINGER, ()).run(async {
             let mut chunk = [0u8; READ_CHUNK];
             let mut discarded = 0;
             while discarded < LINGER_BYTES {

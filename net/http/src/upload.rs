@@ -8,12 +8,12 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::{AsyncRead, Stream, StreamExt, TryStreamExt};
 
 use super::conn::Conn;
+use super::deadline::Deadline;
 use super::error::{Error, ErrorKind};
 
 type Pieces = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
@@ -79,7 +79,7 @@ impl Body {
         conn: &mut Conn,
         chunked: bool,
         length: Option<u64>,
-        deadline: Option<Instant>,
+        deadline: Deadline,
     ) -> Result<(), Error> {
         let mut sent = 0u64;
         while let Some(piece) = self.pieces.next().await {

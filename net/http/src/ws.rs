@@ -9,7 +9,7 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_tungstenite::tungstenite;
 use async_tungstenite::WebSocketStream;
@@ -22,7 +22,8 @@ use tungstenite::protocol::{CloseFrame as RawCloseFrame, WebSocketConfig};
 use url::Url;
 
 use super::client::Client;
-use super::conn::{bounded, Conn, Stream};
+use super::conn::{Conn, Stream};
+use super::deadline::Deadline;
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::pool::Permit;
 
@@ -238,8 +239,7 @@ async fn connect(
         request.headers_mut().insert(name.clone(), value.clone());
     }
     let (connect_timeout, read_timeout) = client.timeouts();
-    let step = connect_timeout.map(|d| (d, TimeoutKind::Connect));
-    let deadline = step.and_then(|(d, _)| Instant::now().checked_add(d));
+    let deadline = Deadline::after(connect_timeout, TimeoutKind::Connect);
     let (conn, permit) = client.open_connection(&http_url).await?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(max_message_size))
@@ -247,9 +247,10 @@ async fn connect(
     let handshake =
         async_tungstenite::client_async_with_config(request, Conn::into_stream(conn), Some(config));
     // The connection and the handshake share the connect timeout.
-    let (stream, response) = bounded(handshake, None, deadline)
+    let (stream, response) = deadline
+        .run(handshake)
         .await
-        .map_err(|_| Error::timeout(TimeoutKind::Connect))?
+        .map_err(Error::timeout)?
         .map_err(ws_error)?;
     log::debug!("WebSocket to {ws_url} open ({})", response.status());
     Ok(WebSocket {
@@ -331,10 +332,10 @@ impl WebSocket {
     /// [`TimeoutKind::Read`] when the read timeout fires.
     pub async fn receive(&mut self) -> Result<Option<Message>, Error> {
         loop {
-            let step = self.read_timeout.map(|d| (d, TimeoutKind::Read));
-            let next = bounded(self.stream.next(), step, None)
+            let next = Deadline::after(self.read_timeout, TimeoutKind::Read)
+                .run(self.stream.next())
                 .await
-                .map_err(|e| e.at(&self.url))?;
+                .map_err(|kind| Error::timeout(kind).at(&self.url))?;
             match next {
                 None => return Ok(None),
                 Some(Err(tungstenite::Error::ConnectionClosed)) => return Ok(None),
@@ -383,8 +384,11 @@ impl WebSocket {
                 }
             }
         };
-        let step = Some((CLOSE_TIMEOUT, TimeoutKind::Read));
-        let result = bounded(drain, step, None).await.and_then(|r| r);
+        let result = Deadline::after(CLOSE_TIMEOUT, TimeoutKind::Read)
+            .run(drain)
+            .await
+            .map_err(Error::timeout)
+            .and_then(|r| r);
         result.map_err(|e| e.at(&self.url))
     }
 }
