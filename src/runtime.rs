@@ -60,6 +60,10 @@ pub struct Runtime {
 
 impl Runtime {
     /// A runtime with default settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::build`].
     pub fn new() -> io::Result<Runtime> {
         Builder::new().build()
     }
@@ -297,6 +301,11 @@ impl Builder {
 
     /// Builds the runtime: creates the OS poller. Reads `FERRIO_DEBUG` and
     /// `FERRIO_TRACE` for the switches not set on the builder.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error when the reactor's poller or its waker cannot be made:
+    /// typically, the process is out of file descriptors.
     pub fn build(mut self) -> io::Result<Runtime> {
         let observe = &mut self.config.observe;
         observe.debug = self.debug.unwrap_or_else(|| {

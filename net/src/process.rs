@@ -400,6 +400,8 @@ impl Child {
     ///     child.wait().await.unwrap();
     /// });
     /// ```
+    // Cannot panic: only `Drop` empties `inner`, and nothing runs after it.
+    #[allow(clippy::missing_panics_doc)]
     pub fn id(&self) -> u32 {
         self.inner.as_ref().expect("Child used after drop").std.id()
     }

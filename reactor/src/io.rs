@@ -438,6 +438,12 @@ impl Registration {
 
     /// Removes `source` from the OS poller and frees this registration's slot.
     /// Call it before the source is closed.
+    ///
+    /// # Errors
+    ///
+    /// The OS poller's error when it does not hold `source` (`NotFound` on
+    /// Linux): a source other than the one registered, say. The slot is freed
+    /// either way.
     pub fn deregister<S: mio::event::Source + ?Sized>(self, source: &mut S) -> io::Result<()> {
         let result = self.handle.inner.registry.deregister(source);
         log::trace!("deregistered slot {}", self.index);
@@ -571,21 +577,37 @@ impl<S: mio::event::Source> PollIo<S> {
     }
 
     /// Registers `io` with the current thread's reactor (see [`crate::context`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Handle::register`].
+    ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime (no current reactor on this thread), with a
+    /// message that says so.
+    #[track_caller]
     pub fn new_current(io: S) -> io::Result<Self> {
         Self::new(&crate::context::current(), io)
     }
 
     /// The source.
+    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
+    #[allow(clippy::missing_panics_doc)]
     pub fn get_ref(&self) -> &S {
         self.io.as_ref().expect("PollIo used after into_inner")
     }
 
     /// The source, mutably.
+    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
+    #[allow(clippy::missing_panics_doc)]
     pub fn get_mut(&mut self) -> &mut S {
         self.io.as_mut().expect("PollIo used after into_inner")
     }
 
     /// The registration.
+    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
+    #[allow(clippy::missing_panics_doc)]
     pub fn registration(&self) -> &Registration {
         self.registration
             .as_ref()
@@ -619,6 +641,12 @@ impl<S: mio::event::Source> PollIo<S> {
     }
 
     /// Deregisters and returns the source.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Registration::deregister`]; the source is closed then.
+    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
+    #[allow(clippy::missing_panics_doc)]
     pub fn into_inner(mut self) -> io::Result<S> {
         let mut io = self.io.take().expect("PollIo used after into_inner");
         let registration = self

@@ -211,11 +211,20 @@ impl Builder {
 
     /// Binds a listener to `addr` (the first address it resolves to that
     /// binds; a port of 0 picks a free one).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`TcpListener::bind`].
     pub async fn bind<A: ferrio_net::ToSocketAddrs>(self, addr: A) -> io::Result<Server> {
         Server::from_listener(TcpListener::bind(addr).await?, self)
     }
 
     /// A server on a listener that is already bound.
+    ///
+    /// # Errors
+    ///
+    /// The error of the listener's [`local_addr`](TcpListener::local_addr); in
+    /// practice none.
     pub fn listener(self, listener: TcpListener) -> io::Result<Server> {
         Server::from_listener(listener, self)
     }
@@ -229,6 +238,10 @@ impl Builder {
 ///     assert!(server.local_addr().ip().is_loopback());
 /// });
 /// ```
+///
+/// # Errors
+///
+/// Those of [`TcpListener::bind`].
 pub async fn bind<A: ferrio_net::ToSocketAddrs>(addr: A) -> io::Result<Server> {
     Builder::new().bind(addr).await
 }
