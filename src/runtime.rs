@@ -354,7 +354,9 @@ pub fn run<F: Future>(main: F) -> F::Output {
 }
 
 /// [`run`] on a runtime built by `builder`; what `#[ferrio::main]` and
-/// `#[ferrio::test]` call.
+/// `#[ferrio::test]` call. `#[track_caller]`, so that panics and traces
+/// name the caller of [`run`], not this function.
+#[track_caller]
 pub(crate) fn run_on<F: Future>(builder: Builder, main: F) -> F::Output {
     if ferrio_executor::in_runtime() {
         panic!("ferrio::run cannot be called from within a running runtime: `.await` the future, or `spawn` it, instead");

@@ -206,12 +206,14 @@ impl Command {
     ///     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     /// });
     /// ```
+    #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
         self.spawn_watching(cfg!(target_os = "linux"))
     }
 
     /// [`spawn`](Command::spawn), watching the exit through a pidfd if
     /// `pidfd` (and the OS allows it), else through `SIGCHLD`.
+    #[track_caller]
     fn spawn_watching(&mut self, pidfd: bool) -> io::Result<Child> {
         let handle = ferrio_reactor::context::current();
         reap_orphans();

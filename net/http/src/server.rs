@@ -288,6 +288,7 @@ impl Server {
     /// # Panics
     ///
     /// Outside a ferrio runtime.
+    #[track_caller]
     pub fn spawn<H, F>(self, handler: H) -> ServerHandle
     where
         H: Fn(ServerRequest) -> F + Send + Sync + 'static,
