@@ -33,7 +33,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::pin::Pin;
 pub use std::process::{ExitStatus, Output, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -41,6 +41,7 @@ use ferrio_reactor::{Direction, Interest};
 use futures_io::{AsyncRead, AsyncWrite};
 use mio::unix::pipe;
 
+use crate::lock;
 use crate::oneway::Oneway;
 use crate::signal::{signal, Signal, SignalKind};
 
@@ -717,13 +718,9 @@ impl Drop for Child {
 /// pile up in a long-lived process.
 static ORPHANS: Mutex<Vec<std::process::Child>> = Mutex::new(Vec::new());
 
-fn orphans() -> MutexGuard<'static, Vec<std::process::Child>> {
-    ORPHANS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Reaps the orphans that have exited.
 fn reap_orphans() {
-    orphans().retain_mut(|child| match child.try_wait() {
+    lock(&ORPHANS).retain_mut(|child| match child.try_wait() {
         Ok(Some(status)) => {
             log::debug!("reaped orphan pid {}: {status}", child.id());
             false
@@ -743,7 +740,7 @@ fn orphan(mut inner: ChildInner) {
             "pid {} is left to the orphans, to reap later",
             inner.std.id()
         );
-        orphans().push(inner.std);
+        lock(&ORPHANS).push(inner.std);
     }
 }
 

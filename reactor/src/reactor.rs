@@ -398,11 +398,10 @@ impl std::fmt::Debug for Reactor {
 
 impl Inner {
     pub(crate) fn io(&self) -> MutexGuard<'_, Slab<Arc<ScheduledIo>>> {
-        // A poisoned lock only means a waker panicked elsewhere; the slab is intact.
-        self.io.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock(&self.io)
     }
 
     pub(crate) fn timers(&self) -> MutexGuard<'_, Timers> {
-        self.timers.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock(&self.timers)
     }
 }

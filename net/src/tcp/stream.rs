@@ -16,6 +16,7 @@ use socket2::{SockRef, TcpKeepalive, Type};
 
 use super::split::{TcpOwnedReadHalf, TcpOwnedWriteHalf, TcpReadHalf, TcpWriteHalf};
 use crate::attempt::{first_that_works, try_each};
+use crate::lock;
 use crate::socket::{connect_in_progress, new_socket};
 use crate::stream_io::{impl_async_read, impl_async_write};
 use crate::ToSocketAddrs;
@@ -714,10 +715,6 @@ impl TcpStream {
             other => other,
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl fmt::Debug for TcpStream {
