@@ -680,19 +680,8 @@ impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollIo<S> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use crate::testing::Count;
     use std::sync::Arc;
-    use std::task::Wake;
-
-    /// A waker that counts its wakes.
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     fn readable() -> Ready {
         Ready(Ready::READABLE)
@@ -775,6 +764,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
+    use crate::testing::check_model;
     use loom::sync::Arc;
     use loom::thread;
     use std::task::Wake;
@@ -834,14 +824,7 @@ mod loom_model {
 
     #[test]
     fn one_readable_event_wakes_every_poller_and_every_readable_future() {
-        // Counted per model; the count goes to docs/architecture.md.
-        let iterations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(3).max(3));
-        let bound = builder.preemption_bound;
-        let counter = iterations.clone();
-        builder.check(move || {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        check_model("waiter list", || {
             let sched = Arc::new(ScheduledIo::new(0));
             let waiters: Vec<_> = [Path::Poller, Path::Poller, Path::List]
                 .into_iter()
@@ -866,7 +849,5 @@ mod loom_model {
                 "every readable() future removed its entry"
             );
         });
-        let explored = iterations.load(std::sync::atomic::Ordering::Relaxed);
-        println!("loom model waiter list: {explored} interleavings (preemption bound {bound:?})");
     }
 }

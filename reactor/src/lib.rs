@@ -34,6 +34,8 @@ mod io;
 mod precise;
 mod reactor;
 mod scope;
+#[cfg(test)]
+mod testing;
 mod timer;
 
 pub mod context;
