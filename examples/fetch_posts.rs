@@ -103,6 +103,12 @@ impl Default for Options {
 impl Options {
     /// Parses the command line (without the program name). Falling back to
     /// the embedded server is on only while the base URL is the default one.
+    ///
+    /// # Errors
+    ///
+    /// A message ending in the usage text: for `-h` or `--help` (the usage
+    /// alone), an unknown argument, a flag without its value, a number or URL
+    /// that does not parse, or a `--posts` or `--limit` of 0.
     pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Options, String> {
         let mut args = pico_args::Arguments::from_vec(args.into_iter().map(Into::into).collect());
         let usage = |e: &dyn std::fmt::Display| format!("{e}\n{USAGE}");
@@ -206,6 +212,18 @@ impl Report {
 }
 
 /// Runs both versions as `options` say, printing to `out` as it goes.
+///
+/// # Errors
+///
+/// When the base URL cannot be reached and falling back is off; when the
+/// embedded server or the runtime cannot be started; when a request fails
+/// (no connection, a timeout, a status that is not a success) or its body is
+/// not a post in JSON; when writing to `out` fails.
+///
+/// # Panics
+///
+/// If called from within a ferrio runtime: it runs its own.
+#[track_caller]
 pub fn run(options: &Options, out: &mut dyn Write) -> Result<Report, BoxError> {
     let mut embedded = None;
     let mut fell_back = false;

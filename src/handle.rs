@@ -50,10 +50,13 @@ impl Handle {
     ///
     /// Outside a runtime, with a message that says so (as asyncio's
     /// `get_running_loop()` raises `RuntimeError`).
+    #[track_caller]
     pub fn current() -> Handle {
-        Handle::try_current().unwrap_or_else(|| {
-            panic!("ferrio::Handle::current() called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on, and pass the handle to other threads")
-        })
+        // A `match`, not `unwrap_or_else`: a closure would lose `#[track_caller]`.
+        match Handle::try_current() {
+            Some(handle) => handle,
+            None => panic!("ferrio::Handle::current() called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on, and pass the handle to other threads"),
+        }
     }
 
     /// The handle of the loop running on this thread, if any.

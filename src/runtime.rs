@@ -60,6 +60,10 @@ pub struct Runtime {
 
 impl Runtime {
     /// A runtime with default settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::build`].
     pub fn new() -> io::Result<Runtime> {
         Builder::new().build()
     }
@@ -297,6 +301,11 @@ impl Builder {
 
     /// Builds the runtime: creates the OS poller. Reads `FERRIO_DEBUG` and
     /// `FERRIO_TRACE` for the switches not set on the builder.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error when the reactor's poller or its waker cannot be made:
+    /// typically, the process is out of file descriptors.
     pub fn build(mut self) -> io::Result<Runtime> {
         let observe = &mut self.config.observe;
         observe.debug = self.debug.unwrap_or_else(|| {
@@ -345,7 +354,9 @@ pub fn run<F: Future>(main: F) -> F::Output {
 }
 
 /// [`run`] on a runtime built by `builder`; what `#[ferrio::main]` and
-/// `#[ferrio::test]` call.
+/// `#[ferrio::test]` call. `#[track_caller]`, so that panics and traces
+/// name the caller of [`run`], not this function.
+#[track_caller]
 pub(crate) fn run_on<F: Future>(builder: Builder, main: F) -> F::Output {
     if ferrio_executor::in_runtime() {
         panic!("ferrio::run cannot be called from within a running runtime: `.await` the future, or `spawn` it, instead");

@@ -141,6 +141,7 @@ where
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn shield<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,

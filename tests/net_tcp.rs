@@ -17,25 +17,21 @@ fn run<F: std::future::Future>(test: F) -> F::Output {
     ferrio::run(async { timeout(LIMIT, test).await.expect("test timed out") })
 }
 
+#[path = "support/rlimit.rs"]
+mod rlimit;
 #[path = "support/rng.rs"]
 mod rng;
+#[path = "support/tcp_pair.rs"]
+mod tcp_pair;
+use rlimit::ensure_descriptors;
 use rng::Rng;
+use tcp_pair::connected_pair;
 
 /// An echo server on 127.0.0.1:0: each connection's bytes are written back
 /// until the client half-closes, then the connection is closed.
 async fn echo_server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     serve_echo(listener)
-}
-
-/// A client and the server side of its connection, over 127.0.0.1.
-async fn connected_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (client, server)
 }
 
 fn serve_echo(listener: TcpListener) -> SocketAddr {
@@ -50,22 +46,6 @@ fn serve_echo(listener: TcpListener) -> SocketAddr {
         }
     });
     addr
-}
-
-/// Raises this process's soft descriptor limit to at least `n` (if the hard
-/// limit allows): each client and each server connection holds one.
-fn ensure_descriptors(n: u64) {
-    #[cfg(unix)]
-    // SAFETY: getrlimit/setrlimit only read and write the rlimit they are given.
-    unsafe {
-        let mut limit = std::mem::zeroed::<libc::rlimit>();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && (limit.rlim_cur as u64) < n {
-            limit.rlim_cur = (n as libc::rlim_t).min(limit.rlim_max);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = n;
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
-use ferrio::net::{TcpListener, TcpStream};
+use ferrio::net::TcpStream;
 use ferrio::time::{sleep, timeout};
 
 /// How long the woken tasks have to finish once the event arrived: a lost
@@ -17,15 +17,9 @@ const WAKE_LIMIT: Duration = Duration::from_secs(5);
 /// Long enough for spawned tasks to reach their first `Pending`.
 const SETTLE: Duration = Duration::from_millis(50);
 
-/// A client and the server side of its connection, over 127.0.0.1.
-async fn connected_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (client, server)
-}
+#[path = "support/tcp_pair.rs"]
+mod tcp_pair;
+use tcp_pair::connected_pair;
 
 /// Fills `stream`'s send buffer (and the peer's receive buffer) until the
 /// socket says `WouldBlock`, which also clears its write readiness; returns

@@ -8,9 +8,13 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 use ferrio::io::AsyncReadExt;
-use ferrio::net::{TcpListener, TcpStream, UdpSocket};
+use ferrio::net::{TcpListener, UdpSocket};
 use ferrio::time::{sleep, timeout};
 use ferrio::Runtime;
+
+#[path = "support/tcp_pair.rs"]
+mod tcp_pair;
+use tcp_pair::connected_pair;
 
 /// How long an operation may take to fail: it must fail at once, and a hang
 /// is turned into a test failure after this.
@@ -69,14 +73,7 @@ fn accept_with_a_connection_pending_on_a_dead_runtimes_listener_fails_at_once() 
 #[test]
 fn reading_a_stream_whose_runtime_was_dropped_fails_at_once() {
     let mut first = Runtime::new().unwrap();
-    let (mut client, _server) = first.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        (client, server)
-    });
+    let (mut client, _server) = first.block_on(connected_pair());
     drop(first);
     let err = fails_in_a_new_runtime("read", async {
         let mut buf = [0u8; 16];
@@ -115,14 +112,7 @@ fn block_on_thread<F: std::future::Future>(future: F) -> Option<F::Output> {
 #[test]
 fn a_waiter_on_a_socket_whose_runtime_is_dropped_meanwhile_is_woken_with_the_error() {
     let mut first = Runtime::new().unwrap();
-    let (client, server) = first.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        (client, server)
-    });
+    let (client, server) = first.block_on(connected_pair());
     // Another thread, outside any runtime, waits on the socket while its
     // runtime is alive; then the runtime is dropped.
     let (started, waiting) = std::sync::mpsc::channel();

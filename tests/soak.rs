@@ -23,25 +23,12 @@ const MAX_MESSAGE: usize = 8 << 10;
 /// Upper bound of the whole soak: a hang fails instead of blocking the suite.
 const LIMIT: Duration = Duration::from_secs(120);
 
+#[path = "support/rlimit.rs"]
+mod rlimit;
 #[path = "support/rng.rs"]
 mod rng;
+use rlimit::ensure_descriptors;
 use rng::Rng;
-
-/// Raises this process's soft descriptor limit to at least `n` (if the hard
-/// limit allows).
-fn ensure_descriptors(n: u64) {
-    #[cfg(unix)]
-    // SAFETY: getrlimit/setrlimit only read and write the rlimit they are given.
-    unsafe {
-        let mut limit = std::mem::zeroed::<libc::rlimit>();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && (limit.rlim_cur as u64) < n {
-            limit.rlim_cur = (n as libc::rlim_t).min(limit.rlim_max);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = n;
-}
 
 /// Counts a live server connection while it exists.
 struct Live(Arc<AtomicUsize>);

@@ -39,6 +39,13 @@ pub const DEFAULT_RESOLVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// ```
 pub trait Resolve: Send + Sync + 'static {
     /// Resolves `host` (never an IP literal) and pairs each address with `port`.
+    ///
+    /// # Errors
+    ///
+    /// When `host` does not resolve, with a kind of the implementation's choosing
+    /// ([`SystemResolver`] passes on the standard library's error of
+    /// `getaddrinfo`). [`Resolver::lookup`] names the host in the message, and
+    /// turns an empty list into `NotFound`.
     fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>>;
 }
 
@@ -142,7 +149,8 @@ impl Resolver {
     ///
     /// `InvalidInput` for a malformed address, `TimedOut` when the resolver
     /// takes longer than the timeout, `NotFound` when it finds no address, or
-    /// the resolver's own error (with the host named in the message).
+    /// the resolver's own error (with the host named in the message); `Other`
+    /// if the resolver panicked.
     ///
     /// ```
     /// ferrio::run(async {
@@ -247,6 +255,10 @@ pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>
 ///     assert!(!addrs.is_empty());
 /// });
 /// ```
+///
+/// # Errors
+///
+/// As [`Resolver::lookup`], with `TimedOut` after `timeout`.
 pub async fn lookup_host_timeout(
     host: impl ToSocketAddrs,
     timeout: Duration,

@@ -34,6 +34,7 @@ impl<S: mio::event::Source> Oneway<S> {
     /// Registers `io` with the current thread's reactor.
     ///
     /// Panics outside a ferrio runtime.
+    #[track_caller]
     pub(crate) fn new_current(io: S, interest: Interest) -> io::Result<Oneway<S>> {
         Oneway::new(&ferrio_reactor::context::current(), io, interest)
     }

@@ -33,7 +33,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::pin::Pin;
 pub use std::process::{ExitStatus, Output, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -41,6 +41,7 @@ use ferrio_reactor::{Direction, Interest};
 use futures_io::{AsyncRead, AsyncWrite};
 use mio::unix::pipe;
 
+use crate::lock;
 use crate::oneway::Oneway;
 use crate::signal::{signal, Signal, SignalKind};
 
@@ -206,12 +207,14 @@ impl Command {
     ///     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     /// });
     /// ```
+    #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
         self.spawn_watching(cfg!(target_os = "linux"))
     }
 
     /// [`spawn`](Command::spawn), watching the exit through a pidfd if
     /// `pidfd` (and the OS allows it), else through `SIGCHLD`.
+    #[track_caller]
     fn spawn_watching(&mut self, pidfd: bool) -> io::Result<Child> {
         let handle = ferrio_reactor::context::current();
         reap_orphans();
@@ -400,6 +403,8 @@ impl Child {
     ///     child.wait().await.unwrap();
     /// });
     /// ```
+    // Cannot panic: only `Drop` empties `inner`, and nothing runs after it.
+    #[allow(clippy::missing_panics_doc)]
     pub fn id(&self) -> u32 {
         self.inner.as_ref().expect("Child used after drop").std.id()
     }
@@ -713,13 +718,9 @@ impl Drop for Child {
 /// pile up in a long-lived process.
 static ORPHANS: Mutex<Vec<std::process::Child>> = Mutex::new(Vec::new());
 
-fn orphans() -> MutexGuard<'static, Vec<std::process::Child>> {
-    ORPHANS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Reaps the orphans that have exited.
 fn reap_orphans() {
-    orphans().retain_mut(|child| match child.try_wait() {
+    lock(&ORPHANS).retain_mut(|child| match child.try_wait() {
         Ok(Some(status)) => {
             log::debug!("reaped orphan pid {}: {status}", child.id());
             false
@@ -739,7 +740,7 @@ fn orphan(mut inner: ChildInner) {
             "pid {} is left to the orphans, to reap later",
             inner.std.id()
         );
-        orphans().push(inner.std);
+        lock(&ORPHANS).push(inner.std);
     }
 }
 

@@ -163,6 +163,7 @@ pub struct Signal {
 ///     assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
 /// });
 /// ```
+#[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let signum = kind.as_raw();
     // signal-hook indexes a table of 128 by signal number; the OS refuses
@@ -305,6 +306,7 @@ pub async fn ctrl_c() -> io::Result<()> {
 ///     handler.abort();
 /// });
 /// ```
+#[track_caller]
 pub fn add_handler<F>(kind: SignalKind, mut handler: F) -> io::Result<JoinHandle<()>>
 where
     F: FnMut() + Send + 'static,

@@ -84,6 +84,13 @@ impl UdpSocket {
     ///     assert_eq!(a.peer_addr().unwrap(), b.local_addr().unwrap());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The resolver's errors for a host name (see
+    /// [`Resolver::lookup`](crate::Resolver::lookup)); `InvalidInput` when `addr`
+    /// names no address; when no address connects, the last one's OS error with
+    /// the address in its message (an address of the other IP family, say).
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         first_that_works(addr, "connect", |addr| {
             std::future::ready(self.io.get_ref().connect(addr))
@@ -102,6 +109,14 @@ impl UdpSocket {
     ///     assert_eq!(n, 5);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The resolver's errors for a host name; `InvalidInput` when `target` names
+    /// no address; the OS's error of `sendto` (a datagram too long for UDP, an
+    /// address of the other IP family, ...); kind `Other`, instead of waiting,
+    /// when the socket's runtime has shut down or another runtime runs on this
+    /// thread.
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let addrs = Resolver::system().lookup(target).await?;
         let target = *addrs
@@ -129,6 +144,13 @@ impl UdpSocket {
     ///     assert_eq!((&buf[..n], from), (&b"to myself"[..], a.local_addr().unwrap()));
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `recvfrom` (on a connected socket, `ConnectionRefused`
+    /// if an earlier datagram found no one listening); kind `Other`, instead of
+    /// waiting, when the socket's runtime has shut down or another runtime runs
+    /// on this thread.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         poll_fn(|cx| {
             poll_budgeted(cx, |cx| {
@@ -180,6 +202,13 @@ impl UdpSocket {
     ///     assert_eq!(&buf[..n], b"yo");
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `ConnectionRefused` if an earlier datagram to the connected peer found no
+    /// one listening; other OS errors of `recv`; kind `Other`, instead of waiting,
+    /// when the socket's runtime has shut down or another runtime runs on this
+    /// thread.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| {
             poll_budgeted(cx, |cx| {
@@ -197,6 +226,10 @@ impl UdpSocket {
     ///     assert!(socket.local_addr().unwrap().ip().is_loopback());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `getsockname`; in practice none.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
@@ -209,6 +242,10 @@ impl UdpSocket {
     ///     assert_eq!(socket.peer_addr().unwrap_err().kind(), std::io::ErrorKind::NotConnected);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` if [`connect`](UdpSocket::connect) was not called.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
@@ -222,6 +259,10 @@ impl UdpSocket {
     ///     assert!(socket.broadcast().unwrap());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `setsockopt`; in practice none.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.io.get_ref().set_broadcast(on)
     }
@@ -234,6 +275,10 @@ impl UdpSocket {
     ///     assert!(!socket.broadcast().unwrap());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `getsockopt`; in practice none.
     pub fn broadcast(&self) -> io::Result<bool> {
         self.io.get_ref().broadcast()
     }

@@ -42,10 +42,13 @@ pub fn try_current() -> Option<Handle> {
 /// # Panics
 ///
 /// Outside a ferrio runtime, with a message that says so.
+#[track_caller]
 pub fn current() -> Handle {
-    try_current().unwrap_or_else(|| {
-        panic!("there is no reactor running: this must be called from within a ferrio runtime (ferrio::run or Runtime::block_on)")
-    })
+    // A `match`, not `unwrap_or_else`: a closure would lose `#[track_caller]`.
+    match try_current() {
+        Some(handle) => handle,
+        None => panic!("there is no reactor running: this must be called from within a ferrio runtime (ferrio::run or Runtime::block_on)"),
+    }
 }
 
 /// Which reactor is current on this thread, seen from one reactor's handle.

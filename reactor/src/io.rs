@@ -438,6 +438,12 @@ impl Registration {
 
     /// Removes `source` from the OS poller and frees this registration's slot.
     /// Call it before the source is closed.
+    ///
+    /// # Errors
+    ///
+    /// The OS poller's error when it does not hold `source` (`NotFound` on
+    /// Linux): a source other than the one registered, say. The slot is freed
+    /// either way.
     pub fn deregister<S: mio::event::Source + ?Sized>(self, source: &mut S) -> io::Result<()> {
         let result = self.handle.inner.registry.deregister(source);
         log::trace!("deregistered slot {}", self.index);
@@ -571,21 +577,37 @@ impl<S: mio::event::Source> PollIo<S> {
     }
 
     /// Registers `io` with the current thread's reactor (see [`crate::context`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Handle::register`].
+    ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime (no current reactor on this thread), with a
+    /// message that says so.
+    #[track_caller]
     pub fn new_current(io: S) -> io::Result<Self> {
         Self::new(&crate::context::current(), io)
     }
 
     /// The source.
+    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
+    #[allow(clippy::missing_panics_doc)]
     pub fn get_ref(&self) -> &S {
         self.io.as_ref().expect("PollIo used after into_inner")
     }
 
     /// The source, mutably.
+    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
+    #[allow(clippy::missing_panics_doc)]
     pub fn get_mut(&mut self) -> &mut S {
         self.io.as_mut().expect("PollIo used after into_inner")
     }
 
     /// The registration.
+    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
+    #[allow(clippy::missing_panics_doc)]
     pub fn registration(&self) -> &Registration {
         self.registration
             .as_ref()
@@ -619,6 +641,12 @@ impl<S: mio::event::Source> PollIo<S> {
     }
 
     /// Deregisters and returns the source.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Registration::deregister`]; the source is closed then.
+    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
+    #[allow(clippy::missing_panics_doc)]
     pub fn into_inner(mut self) -> io::Result<S> {
         let mut io = self.io.take().expect("PollIo used after into_inner");
         let registration = self
@@ -652,19 +680,8 @@ impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollIo<S> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use crate::testing::Count;
     use std::sync::Arc;
-    use std::task::Wake;
-
-    /// A waker that counts its wakes.
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     fn readable() -> Ready {
         Ready(Ready::READABLE)
@@ -747,6 +764,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
+    use crate::testing::check_model;
     use loom::sync::Arc;
     use loom::thread;
     use std::task::Wake;
@@ -806,14 +824,7 @@ mod loom_model {
 
     #[test]
     fn one_readable_event_wakes_every_poller_and_every_readable_future() {
-        // Counted per model; the count goes to docs/architecture.md.
-        let iterations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(3).max(3));
-        let bound = builder.preemption_bound;
-        let counter = iterations.clone();
-        builder.check(move || {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        check_model("waiter list", || {
             let sched = Arc::new(ScheduledIo::new(0));
             let waiters: Vec<_> = [Path::Poller, Path::Poller, Path::List]
                 .into_iter()
@@ -838,7 +849,5 @@ mod loom_model {
                 "every readable() future removed its entry"
             );
         });
-        let explored = iterations.load(std::sync::atomic::Ordering::Relaxed);
-        println!("loom model waiter list: {explored} interleavings (preemption bound {bound:?})");
     }
 }

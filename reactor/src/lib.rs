@@ -34,6 +34,8 @@ mod io;
 mod precise;
 mod reactor;
 mod scope;
+#[cfg(test)]
+mod testing;
 mod timer;
 
 pub mod context;
@@ -44,3 +46,11 @@ pub use io::{Direction, PollIo, Readiness, ReadyEvent, Registration};
 pub use mio::Interest;
 pub use reactor::{Handle, Reactor};
 pub use timer::Sleep;
+
+/// Locks `m`, ignoring poisoning: a panic while one of the reactor's locks
+/// is held (in a waker's clone or drop, say) leaves its data whole, so a
+/// poisoned lock is still a usable one. The waiter lists of `io.rs` have
+/// their own, because they are loom's locks under `--cfg loom`.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

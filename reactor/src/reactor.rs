@@ -86,6 +86,12 @@ pub(crate) struct Inner {
 
 impl Reactor {
     /// Creates a reactor with its own OS poller.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error when it cannot make the poller (epoll, kqueue), its waker
+    /// or a second descriptor of the poller: typically, the process is out of
+    /// file descriptors.
     pub fn new() -> stdio::Result<Reactor> {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
@@ -130,6 +136,11 @@ impl Reactor {
     /// let mut reactor = ferrio_reactor::Reactor::new().unwrap();
     /// assert_eq!(reactor.turn(Some(Duration::ZERO)).unwrap(), 0);
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// An error of the OS's poll (`epoll_wait`, `kevent`) other than
+    /// `Interrupted`, which is retried; nothing is woken then.
     pub fn turn(&mut self, timeout: Option<Duration>) -> stdio::Result<usize> {
         let inner = &*self.handle.inner;
         let timeout = {
@@ -387,11 +398,10 @@ impl std::fmt::Debug for Reactor {
 
 impl Inner {
     pub(crate) fn io(&self) -> MutexGuard<'_, Slab<Arc<ScheduledIo>>> {
-        // A poisoned lock only means a waker panicked elsewhere; the slab is intact.
-        self.io.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock(&self.io)
     }
 
     pub(crate) fn timers(&self) -> MutexGuard<'_, Timers> {
-        self.timers.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock(&self.timers)
     }
 }

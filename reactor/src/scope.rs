@@ -8,10 +8,11 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::lock;
 use crate::time::Elapsed;
 use crate::Sleep;
 
@@ -51,20 +52,16 @@ pub struct TimeoutHandle {
 }
 
 impl TimeoutHandle {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The current deadline (`None`: none).
     pub fn deadline(&self) -> Option<Instant> {
-        self.lock().deadline
+        lock(&self.state).deadline
     }
 
     /// Moves the deadline (earlier or later; `None` removes it). The scope's
     /// timer is re-armed at once. Has no effect once the scope expired.
     pub fn reschedule(&self, deadline: Option<Instant>) {
         let waker = {
-            let mut state = self.lock();
+            let mut state = lock(&self.state);
             if state.expired {
                 return;
             }
@@ -79,13 +76,13 @@ impl TimeoutHandle {
 
     /// Whether the deadline passed and the block was cancelled.
     pub fn expired(&self) -> bool {
-        self.lock().expired
+        lock(&self.state).expired
     }
 }
 
 impl fmt::Debug for TimeoutHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
+        let state = lock(&self.state);
         f.debug_struct("TimeoutHandle")
             .field("deadline", &state.deadline)
             .field("expired", &state.expired)
@@ -175,13 +172,13 @@ impl<F: Future> Future for TimeoutScope<F> {
         let this = self.project();
         if let Poll::Ready(v) = this.future.poll(cx) {
             // A later reschedule has nobody to wake.
-            this.handle.lock().waker = None;
+            lock(&this.handle.state).waker = None;
             return Poll::Ready(Ok(v));
         }
         // Store the waker before reading the deadline: a reschedule after the
         // read finds the waker and wakes us to re-arm.
         let deadline = {
-            let mut state = this.handle.lock();
+            let mut state = lock(&this.handle.state);
             match &state.waker {
                 Some(w) if w.will_wake(cx.waker()) => {}
                 _ => state.waker = Some(cx.waker().clone()),
@@ -198,7 +195,7 @@ impl<F: Future> Future for TimeoutScope<F> {
         }
         match Pin::new(delay).poll(cx) {
             Poll::Ready(()) => {
-                let mut state = this.handle.lock();
+                let mut state = lock(&this.handle.state);
                 state.expired = true;
                 state.waker = None;
                 Poll::Ready(Err(Elapsed {

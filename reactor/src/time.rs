@@ -205,11 +205,17 @@ pub struct Interval {
 /// # Panics
 ///
 /// If `period` is zero, or outside a runtime.
+#[track_caller]
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
 
 /// Like [`interval`], with the first tick at `start`.
+///
+/// # Panics
+///
+/// If `period` is zero, or when it is polled outside a runtime.
+#[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be non-zero");
     Interval {

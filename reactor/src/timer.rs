@@ -218,6 +218,7 @@ impl Handle {
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
+    use crate::testing::check_model as check;
     use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use loom::sync::{Arc, Condvar, Mutex};
     use std::task::Wake;
@@ -313,21 +314,6 @@ mod loom_model {
         (reactor, late)
     }
 
-    fn check(name: &str, model: impl Fn() + Sync + Send + 'static) {
-        // Counted per model (not in a static): tests run in parallel.
-        let iterations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(3).max(3));
-        let bound = builder.preemption_bound;
-        let counter = iterations.clone();
-        builder.check(move || {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            model();
-        });
-        let explored = iterations.load(std::sync::atomic::Ordering::Relaxed);
-        println!("loom model {name}: {explored} interleavings (preemption bound {bound:?})");
-    }
-
     #[test]
     fn a_due_timer_armed_from_another_thread_interrupts_a_sleeping_turn() {
         check("timer armed from another thread", || {
@@ -389,20 +375,10 @@ mod loom_model {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use crate::testing::Count;
+    use std::sync::atomic::Ordering;
     use std::sync::Arc;
-    use std::task::Wake;
     use std::time::Duration;
-
-    /// A waker that counts its wakes.
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     #[test]
     fn expire_takes_exactly_the_timers_due_at_now_including_one_due_exactly_now() {

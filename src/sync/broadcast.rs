@@ -57,6 +57,7 @@ pub use async_broadcast::{
 /// # Panics
 ///
 /// If `capacity` is zero.
+#[track_caller]
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(
         capacity > 0,

@@ -52,6 +52,7 @@ pub use async_channel::{
 /// # Panics
 ///
 /// If `capacity` is zero.
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "mpsc::channel needs a capacity above zero");
     async_channel::bounded(capacity)

@@ -276,6 +276,7 @@ macro_rules! queue_type {
             /// # Panics
             ///
             /// If `maxsize` is zero (use `new` for an unbounded queue).
+            #[track_caller]
             pub fn bounded(maxsize: usize) -> Self {
                 assert!(
                     maxsize > 0,

@@ -120,6 +120,10 @@ impl Builder {
     /// # Panics
     ///
     /// Outside a ferrio runtime.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`TcpListener::bind`](ferrio_net::TcpListener::bind) for `addr`.
     pub async fn bind<A: ferrio_net::ToSocketAddrs>(self, addr: A) -> io::Result<Server> {
         let api = Arc::new(Api::new());
         let latency = self.latency;
@@ -161,6 +165,10 @@ impl Server {
     }
 
     /// Binds to `addr` with the defaults; see [`Builder::bind`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::bind`].
     pub async fn bind<A: ferrio_net::ToSocketAddrs>(addr: A) -> io::Result<Server> {
         Builder::default().bind(addr).await
     }

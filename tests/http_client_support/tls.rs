@@ -1,13 +1,15 @@
-//! A TLS test server for the client tests that need one (proxy tunnels,
-//! client certificates): a CA made with rcgen, a server certificate it
-//! signed, and a server on a ferrio `TcpListener` with futures-rustls's
-//! server side that answers every request with a fixed body, optionally
-//! requiring a client certificate signed by a CA of the test's.
+//! A TLS test server for the client tests that need one (HTTPS, proxy
+//! tunnels, client certificates): a CA made with rcgen, a server certificate
+//! it signed, and a server on a ferrio `TcpListener` with futures-rustls's
+//! server side that answers every request with a body made from the
+//! connection's TLS state, optionally requiring a client certificate signed
+//! by a CA of the test's.
 //! Included with `#[path]` by the tests that use it, so the others do not
 //! compile rcgen.
 #![allow(dead_code)] // each test file uses a different part
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
@@ -75,24 +77,39 @@ pub(crate) async fn https_server(
     let config = builder
         .with_single_cert(server.chain.clone(), server.key.clone_key())
         .unwrap();
-    let acceptor = futures_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    serve(listener, config, move |tls| {
+        let client = tls.peer_certificates().is_some_and(|c| !c.is_empty());
+        format!("{body} client={}", if client { "yes" } else { "no" })
+    });
+    addr
+}
+
+/// Accepts TLS connections on `listener` with `config`, and answers each
+/// request head on each connection with `200 OK` and the body `answer` makes
+/// from the connection's TLS state. Returns the count of TCP connections
+/// accepted, which goes up as they come.
+pub(crate) fn serve(
+    listener: ferrio::net::TcpListener,
+    config: rustls::ServerConfig,
+    answer: impl Fn(&rustls::ServerConnection) -> String + Send + Sync + 'static,
+) -> Arc<AtomicUsize> {
+    let acceptor = futures_rustls::TlsAcceptor::from(Arc::new(config));
+    let answer = Arc::new(answer);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
     ferrio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 return;
             };
-            let acceptor = acceptor.clone();
+            count.fetch_add(1, Ordering::SeqCst);
+            let (acceptor, answer) = (acceptor.clone(), answer.clone());
             ferrio::spawn(async move {
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let client = tls
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .is_some_and(|c| !c.is_empty());
                 let mut buf = Vec::new();
                 loop {
                     let mut chunk = [0u8; 4096];
@@ -102,12 +119,14 @@ pub(crate) async fn https_server(
                     }
                     while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                         buf.drain(..end + 4);
-                        let text = format!("{body} client={}", if client { "yes" } else { "no" });
+                        let text = answer(tls.get_ref().1);
                         let reply = format!(
                             "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{text}",
                             text.len()
                         );
-                        if tls.write_all(reply.as_bytes()).await.is_err() {
+                        if tls.write_all(reply.as_bytes()).await.is_err()
+                            || tls.flush().await.is_err()
+                        {
                             return;
                         }
                     }
@@ -115,5 +134,5 @@ pub(crate) async fn https_server(
             });
         }
     });
-    addr
+    accepted
 }

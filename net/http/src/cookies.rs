@@ -8,13 +8,14 @@
 //! but a parent such as `co.uk` is not refused).
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use cookie_store::CookieStore;
 use http::header::{HeaderMap, HeaderValue, SET_COOKIE};
 use url::Url;
 
 use super::error::{Error, ErrorKind};
+use crate::lock;
 
 /// A cookie jar, shared by every clone (and every client it is given to);
 /// see [`ClientBuilder::cookie_jar`](super::ClientBuilder::cookie_jar).
@@ -46,7 +47,7 @@ impl Jar {
     /// [`ErrorKind::InvalidRequest`] if `cookie` does not parse or `url` may
     /// not set it (another domain, `Secure` over plain HTTP, ...).
     pub fn add_cookie_str(&self, cookie: &str, url: &Url) -> Result<(), Error> {
-        self.lock()
+        lock(&self.store)
             .parse(cookie, url)
             .map(drop)
             .map_err(|e| Error::with_source(ErrorKind::InvalidRequest, "cookie refused", e))
@@ -55,7 +56,7 @@ impl Jar {
     /// The `(name, value)` of every unexpired cookie a request to `url`
     /// would carry.
     pub fn cookies(&self, url: &Url) -> Vec<(String, String)> {
-        self.lock()
+        lock(&self.store)
             .get_request_values(url)
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect()
@@ -63,12 +64,12 @@ impl Jar {
 
     /// Forgets every cookie.
     pub fn clear(&self) {
-        self.lock().clear();
+        lock(&self.store).clear();
     }
 
     /// The `Cookie` field for a request to `url`, if any cookie matches.
     pub(crate) fn header_for(&self, url: &Url) -> Option<HeaderValue> {
-        let store = self.lock();
+        let store = lock(&self.store);
         let pairs: Vec<String> = store
             .get_request_values(url)
             .map(|(name, value)| format!("{name}={value}"))
@@ -86,7 +87,7 @@ impl Jar {
     pub(crate) fn store_from(&self, headers: &HeaderMap, url: &Url) {
         let mut store = None;
         for value in headers.get_all(SET_COOKIE) {
-            let store = store.get_or_insert_with(|| self.lock());
+            let store = store.get_or_insert_with(|| lock(&self.store));
             let Ok(text) = value.to_str() else {
                 log::debug!("Set-Cookie from {url} ignored: not visible ASCII");
                 continue;
@@ -96,17 +97,12 @@ impl Jar {
             }
         }
     }
-
-    fn lock(&self) -> MutexGuard<'_, CookieStore> {
-        // The store has no invariant a panic elsewhere could break halfway.
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 impl fmt::Debug for Jar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Cookie values are secrets: only their number is shown.
-        let count = self.lock().iter_unexpired().count();
+        let count = lock(&self.store).iter_unexpired().count();
         f.debug_struct("Jar").field("cookies", &count).finish()
     }
 }

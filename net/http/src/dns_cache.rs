@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_lock::Semaphore;
@@ -21,6 +21,7 @@ use futures_util::future::{select, Either};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::deadline::Deadline;
+use crate::lock;
 
 /// How long a resolved name is kept by default (aiohttp's `ttl_dns_cache`).
 pub(crate) const DEFAULT_DNS_TTL: Duration = Duration::from_secs(10);
@@ -71,7 +72,7 @@ impl Dns {
         }
         let key = (host.to_owned(), port);
         if self.ttl.is_some() {
-            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            let cache = lock(&self.cache);
             if let Some((addrs, expires)) = cache.get(&key) {
                 if Instant::now() < *expires {
                     log::trace!("{host}:{port} from the DNS cache");
@@ -110,7 +111,7 @@ impl Dns {
         }
         log::debug!("resolved {host} to {resolved:?}");
         if let Some(ttl) = self.ttl {
-            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut cache = lock(&self.cache);
             let now = Instant::now();
             if cache.len() >= MAX_ENTRIES {
                 cache.retain(|_, (_, expires)| *expires > now);

@@ -25,9 +25,11 @@ use std::fmt;
 use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+
+use crate::lock;
 
 /// Which origin a connection talks to: connections are only reused for the
 /// same scheme, host and port.
@@ -103,6 +105,8 @@ impl<C: Send + 'static> Clone for Pool<C> {
 
 struct Shared<C: Send + 'static> {
     limits: Limits,
+    /// Consistent between statements that can panic, so a poisoned lock is
+    /// still a usable one ([`lock`]).
     state: Mutex<State<C>>,
 }
 
@@ -297,7 +301,7 @@ impl<C: Send + 'static> Pool<C> {
     pub(crate) fn acquire(&self, key: Key) -> Acquire<C> {
         let mut closed = Vec::new();
         let (id, wake) = {
-            let mut state = self.shared.lock();
+            let mut state = lock(&self.shared.state);
             let id = state.next_id;
             state.next_id += 1;
             state.waiters.insert(
@@ -324,23 +328,17 @@ impl<C: Send + 'static> Pool<C> {
     /// Connections open now (connecting, in use or idle), and of those, idle.
     #[cfg(test)]
     pub(crate) fn counts(&self) -> (usize, usize) {
-        let state = self.shared.lock();
+        let state = lock(&self.shared.state);
         (state.open, state.idle_count)
     }
 }
 
 impl<C: Send + 'static> Shared<C> {
-    fn lock(&self) -> MutexGuard<'_, State<C>> {
-        // The state is consistent between statements that can panic, so a
-        // poisoned lock is still a usable one.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Runs `f` on the state, then dispatches; wakes and closes outside the lock.
     fn update(&self, f: impl FnOnce(&mut State<C>)) {
         let mut closed = Vec::new();
         let wake = {
-            let mut state = self.lock();
+            let mut state = lock(&self.state);
             f(&mut state);
             state.dispatch(&self.limits, &mut closed)
         };
@@ -355,7 +353,7 @@ impl<C: Send + 'static> Shared<C> {
     /// then happens when the pool is next used, as it always does).
     fn arm_pruner(self: &Arc<Self>) {
         let (id, spawner) = {
-            let mut state = self.lock();
+            let mut state = lock(&self.state);
             if state.idle_count == 0 || state.pruner.is_some() {
                 return;
             }
@@ -392,7 +390,7 @@ async fn prune_idle<C: Send + 'static>(pool: Weak<Shared<C>>, id: u64) {
     loop {
         let deadline = {
             let Some(shared) = pool.upgrade() else { return };
-            let mut state = shared.lock();
+            let mut state = lock(&shared.state);
             let deadline = state
                 .oldest_idle()
                 .and_then(|(_, since)| since.checked_add(shared.limits.idle_timeout));
@@ -424,7 +422,7 @@ struct Disarm<C: Send + 'static> {
 impl<C: Send + 'static> Drop for Disarm<C> {
     fn drop(&mut self) {
         if let Some(shared) = self.pool.upgrade() {
-            let mut state = shared.lock();
+            let mut state = lock(&shared.state);
             if state.pruner == Some(self.id) {
                 state.pruner = None;
             }
@@ -461,7 +459,7 @@ impl<C: Send + 'static> Future for Acquire<C> {
             panic!("Acquire polled after completion");
         };
         let grant = {
-            let mut state = self.shared.lock();
+            let mut state = lock(&self.shared.state);
             let Some(waiter) = state.waiters.get_mut(&id) else {
                 unreachable!("a registered waiter is in the map")
             };
@@ -755,7 +753,7 @@ mod tests {
             let mut waiter = pool.acquire(key("a"));
             assert!(poll(&mut waiter, &w).is_none());
         }
-        let queued = pool.shared.lock().queue.len();
+        let queued = lock(&pool.shared.state).queue.len();
         assert_eq!(queued, 0, "ids of cancelled waiters left behind");
         drop(held);
         assert_eq!(pool.counts(), (0, 0));
@@ -826,7 +824,7 @@ mod tests {
         drop(waiting);
         drop(held);
         let (open, _) = pool.counts();
-        let idle_only = pool.shared.lock().idle_count;
+        let idle_only = lock(&pool.shared.state).idle_count;
         assert_eq!(open, idle_only, "only idle connections hold slots");
     }
 

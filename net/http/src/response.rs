@@ -233,6 +233,15 @@ impl Response {
     ///     assert_eq!(body, b"abcde");
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Timeout`] when the read timeout or the request's total
+    /// timeout passes while waiting for the body; [`ErrorKind::Io`] when the
+    /// connection fails; [`ErrorKind::MalformedResponse`] for a body that breaks
+    /// HTTP/1.1 (a bad chunk, fewer bytes than its `Content-Length`);
+    /// [`ErrorKind::TooLarge`] for trailers over `max_header_bytes`;
+    /// [`ErrorKind::BodyDecode`] for a compressed body that does not decode.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         self.body.next_chunk().await.map_err(|e| e.at(&self.url))
     }

@@ -212,11 +212,20 @@ impl Builder {
 
     /// Binds a listener to `addr` (the first address it resolves to that
     /// binds; a port of 0 picks a free one).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`TcpListener::bind`].
     pub async fn bind<A: ferrio_net::ToSocketAddrs>(self, addr: A) -> io::Result<Server> {
         Server::from_listener(TcpListener::bind(addr).await?, self)
     }
 
     /// A server on a listener that is already bound.
+    ///
+    /// # Errors
+    ///
+    /// The error of the listener's [`local_addr`](TcpListener::local_addr); in
+    /// practice none.
     pub fn listener(self, listener: TcpListener) -> io::Result<Server> {
         Server::from_listener(listener, self)
     }
@@ -230,6 +239,10 @@ impl Builder {
 ///     assert!(server.local_addr().ip().is_loopback());
 /// });
 /// ```
+///
+/// # Errors
+///
+/// Those of [`TcpListener::bind`].
 pub async fn bind<A: ferrio_net::ToSocketAddrs>(addr: A) -> io::Result<Server> {
     Builder::new().bind(addr).await
 }
@@ -276,6 +289,7 @@ impl Server {
     /// # Panics
     ///
     /// Outside a ferrio runtime.
+    #[track_caller]
     pub fn spawn<H, F>(self, handler: H) -> ServerHandle
     where
         H: Fn(ServerRequest) -> F + Send + Sync + 'static,

@@ -99,6 +99,10 @@ impl TcpListener {
     ///     assert!(listener.local_addr().unwrap().ip().is_loopback());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](TcpListener::bind).
     pub async fn bind_with_backlog(
         addr: impl ToSocketAddrs,
         backlog: u32,
@@ -138,6 +142,10 @@ impl TcpListener {
     ///     assert!(listener.local_addr().unwrap().ip().is_loopback());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `getsockname`; in practice none.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
@@ -158,6 +166,13 @@ impl TcpListener {
     ///     assert_eq!(conn.local_addr().unwrap(), listener.local_addr().unwrap());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// An OS error of `accept` other than those retried or skipped above
+    /// (`PermissionDenied` when a firewall rule forbids the connection, say);
+    /// kind `Other`, instead of waiting, when the listener's runtime has shut
+    /// down or another runtime runs on this thread.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let mut backoff = AcceptBackoff::default();
         poll_fn(|cx| self.poll_accept(cx, &mut backoff)).await

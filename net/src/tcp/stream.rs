@@ -16,6 +16,7 @@ use socket2::{SockRef, TcpKeepalive, Type};
 
 use super::split::{TcpOwnedReadHalf, TcpOwnedWriteHalf, TcpReadHalf, TcpWriteHalf};
 use crate::attempt::{first_that_works, try_each};
+use crate::lock;
 use crate::socket::{connect_in_progress, new_socket};
 use crate::stream_io::{impl_async_read, impl_async_write};
 use crate::ToSocketAddrs;
@@ -127,6 +128,12 @@ impl TcpStream {
     ///     assert_eq!(stream.peer_addr().unwrap(), addr);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` when no connection is made within `timeout`;
+    /// `ConnectionRefused` when nothing listens at `addr`; any other OS error of
+    /// the connect.
     pub async fn connect_timeout(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
         match ferrio_reactor::time::timeout(timeout, TcpStream::connect_addr(addr)).await {
             Ok(result) => result,
@@ -209,6 +216,11 @@ impl TcpStream {
     ///     assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` once the connection is gone (reset, or closed in both
+    /// directions); other OS errors of `getpeername`.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
@@ -225,6 +237,10 @@ impl TcpStream {
     ///     assert_eq!(accepted.peer_addr().unwrap(), peer);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `getsockname`; in practice none.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
@@ -241,6 +257,10 @@ impl TcpStream {
     ///     assert!(stream.nodelay().unwrap());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `setsockopt`; in practice none.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.io.get_ref().set_nodelay(nodelay)
     }
@@ -255,6 +275,10 @@ impl TcpStream {
     ///     assert!(!stream.nodelay().unwrap());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `getsockopt`; in practice none.
     pub fn nodelay(&self) -> io::Result<bool> {
         self.io.get_ref().nodelay()
     }
@@ -274,6 +298,12 @@ impl TcpStream {
     ///     assert!(!stream.keepalive().unwrap());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when `idle` is under a second or over what the OS allows
+    /// (32767 s on Linux); keepalive is on then, with the OS's default idle time.
+    /// Other OS errors of `setsockopt`.
     pub fn set_keepalive(&self, idle: Option<Duration>) -> io::Result<()> {
         let socket = SockRef::from(self.io.get_ref());
         match idle {
@@ -292,6 +322,10 @@ impl TcpStream {
     ///     assert!(!stream.keepalive().unwrap());
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `getsockopt`; in practice none.
     pub fn keepalive(&self) -> io::Result<bool> {
         SockRef::from(self.io.get_ref()).keepalive()
     }
@@ -309,6 +343,10 @@ impl TcpStream {
     ///     assert_eq!(stream.linger().unwrap(), Some(Duration::ZERO));
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `setsockopt`; in practice none.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         SockRef::from(self.io.get_ref()).set_linger(linger)
     }
@@ -323,6 +361,10 @@ impl TcpStream {
     ///     assert_eq!(stream.linger().unwrap(), None);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `getsockopt`; in practice none.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         SockRef::from(self.io.get_ref()).linger()
     }
@@ -338,6 +380,11 @@ impl TcpStream {
     ///     assert_eq!(stream.ttl().unwrap(), 42);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a `ttl` of 0 or over 255; other OS errors of
+    /// `setsockopt`.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_ttl(ttl)
     }
@@ -352,6 +399,10 @@ impl TcpStream {
     ///     assert!(stream.ttl().unwrap() > 0);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of `getsockopt`; in practice none.
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get_ref().ttl()
     }
@@ -375,6 +426,11 @@ impl TcpStream {
     ///     assert_eq!(got, b"last words");
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` when the connection is already gone (reset, or closed in
+    /// both directions); other OS errors of `shutdown`.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         log::debug!("shutdown({how:?}) of {:?}", self.local_addr());
         self.io.get_ref().shutdown(how)
@@ -397,6 +453,12 @@ impl TcpStream {
     ///     assert_eq!(&buf, b"x");
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of the read, such as `ConnectionReset`; kind `Other`,
+    /// instead of waiting, when no wake could ever come: the runtime the
+    /// stream was made in has shut down, or another runtime runs on this thread.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| {
             poll_budgeted(cx, |cx| {
@@ -430,6 +492,13 @@ impl TcpStream {
     ///     assert_eq!(&buf[..n], &b"ping"[..n]);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// Only kind `Other`, instead of waiting, when no wake could ever come: the
+    /// runtime the stream was made in has shut down, or another runtime runs
+    /// on this thread. An error on the socket itself makes it readable: the
+    /// next read reports it.
     pub async fn readable(&self) -> io::Result<()> {
         let event = self.io.registration().ready(Direction::Read).await?;
         *lock(&self.read_event) = Some(event);
@@ -447,6 +516,11 @@ impl TcpStream {
     ///     assert_eq!(client.try_write(b"hi").unwrap(), 2);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`readable`](TcpStream::readable): only kind `Other`, when the
+    /// stream's runtime has shut down or another runtime runs on this thread.
     pub async fn writable(&self) -> io::Result<()> {
         let event = self.io.registration().ready(Direction::Write).await?;
         *lock(&self.write_event) = Some(event);
@@ -466,6 +540,12 @@ impl TcpStream {
     ///     assert_eq!(client.try_read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing is there to read (which clears the readiness
+    /// `readable` returned); any other OS error of the read, such as
+    /// `ConnectionReset`.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.try_io(Direction::Read, || self.io.get_ref().read(buf))
     }
@@ -482,6 +562,13 @@ impl TcpStream {
     ///     assert_eq!(client.try_write(b"now").unwrap(), 3);
     /// });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the send buffer is full (which clears the readiness
+    /// `writable` returned); `BrokenPipe` after this side shut down writing,
+    /// or after the peer closed or reset the connection; any other OS error of
+    /// the write, such as `ConnectionReset`.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.try_io(Direction::Write, || self.io.get_ref().write(buf))
     }
@@ -628,10 +715,6 @@ impl TcpStream {
             other => other,
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl fmt::Debug for TcpStream {

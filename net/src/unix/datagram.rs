@@ -48,6 +48,7 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside a ferrio runtime.
+    #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         let path = path.as_ref();
         let socket = mio::net::UnixDatagram::bind(path).map_err(|e| with_path(e, "bind", path))?;
@@ -60,6 +61,11 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS's errors (out of descriptors).
+    ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime.
+    #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::from_mio(mio::net::UnixDatagram::unbound()?)
     }
@@ -69,6 +75,10 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS's errors (out of descriptors).
+    ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime.
     ///
     /// ```
     /// ferrio::run(async {
@@ -80,6 +90,7 @@ impl UnixDatagram {
     ///     assert_eq!(&buf[..n], b"one", "datagrams keep their boundaries");
     /// });
     /// ```
+    #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = mio::net::UnixDatagram::pair()?;
         Ok((UnixDatagram::from_mio(a)?, UnixDatagram::from_mio(b)?))
@@ -90,11 +101,17 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS's errors of making it non-blocking or registering it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime.
+    #[track_caller]
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         socket.set_nonblocking(true)?;
         UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
     }
 
+    #[track_caller]
     fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram {
             io: PollIo::new_current(socket)?,

@@ -70,6 +70,7 @@ impl UnixListener {
     ///     std::fs::remove_file(&path).unwrap();
     /// });
     /// ```
+    #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let path = path.as_ref();
         let listener =
@@ -85,6 +86,11 @@ impl UnixListener {
     /// # Errors
     ///
     /// The OS's errors of making it non-blocking or registering it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime.
+    #[track_caller]
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {

@@ -104,6 +104,10 @@ impl UnixStream {
     ///
     /// The OS's errors (out of descriptors).
     ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime.
+    ///
     /// ```
     /// use ferrio::io::{AsyncReadExt, AsyncWriteExt};
     /// ferrio::run(async {
@@ -114,6 +118,7 @@ impl UnixStream {
     ///     assert_eq!(&buf, b"ping");
     /// });
     /// ```
+    #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = mio::net::UnixStream::pair()?;
         Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
@@ -125,6 +130,10 @@ impl UnixStream {
     ///
     /// The OS's errors of making it non-blocking or registering it.
     ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime.
+    ///
     /// ```
     /// ferrio::run(async {
     ///     let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
@@ -132,11 +141,13 @@ impl UnixStream {
     ///     assert!(a.peer_addr().unwrap().is_unnamed());
     /// });
     /// ```
+    #[track_caller]
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
         UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
     }
 
+    #[track_caller]
     pub(super) fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream {
             io: PollIo::new_current(stream)?,
