@@ -341,6 +341,12 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn an_event_stays_small() {
+        // docs/observability.md promises under 100 bytes per event in memory.
+        assert!(std::mem::size_of::<Event>() < 100, "{}", std::mem::size_of::<Event>());
+    }
+
+    #[test]
     fn the_file_is_json_with_every_event_and_escaped_names() {
         let epoch = Instant::now();
         let later = epoch + Duration::from_micros(1500);
