@@ -18,6 +18,7 @@ pub fn with_output<T, F: Future<Output = T>>(future: F) -> F {
 /// # Panics
 ///
 /// On timeout, or where [`crate::run`] panics.
+#[track_caller]
 pub fn run_with<F: Future>(
     builder: Builder,
     timeout: Option<Duration>,
@@ -26,7 +27,9 @@ pub fn run_with<F: Future>(
 ) -> F::Output {
     match timeout {
         None => crate::runtime::run_on(builder, body),
-        Some(limit) => crate::runtime::run_on(builder, crate::time::timeout(limit, body))
-            .unwrap_or_else(|_| panic!("`{name}` timed out after {} ms", limit.as_millis())),
+        Some(limit) => match crate::runtime::run_on(builder, crate::time::timeout(limit, body)) {
+            Ok(output) => output,
+            Err(_) => panic!("`{name}` timed out after {} ms", limit.as_millis()),
+        },
     }
 }

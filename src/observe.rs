@@ -52,6 +52,7 @@ impl fmt::Display for Metrics {
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn metrics() -> Metrics {
     Metrics {
         executor: ferrio_executor::observe::metrics(),

@@ -55,4 +55,6 @@ fn misuse_panics_name_the_callers_line() {
         ferrio::sync::broadcast::channel::<u8>(0)
     );
     assert_panics_here!("Queue::bounded(0)", ferrio::sync::Queue::<u8>::bounded(0));
+    assert_panics_here!("task::dump", ferrio::task::dump());
+    assert_panics_here!("metrics", ferrio::metrics());
 }

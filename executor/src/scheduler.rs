@@ -548,6 +548,7 @@ impl<P: Park> Executor<P> {
     /// # Panics
     ///
     /// If this thread is already inside a runtime.
+    #[track_caller]
     pub fn run_ready_once(&mut self) {
         if in_runtime() {
             panic!("cannot run a ferrio executor from within a runtime");

@@ -188,7 +188,9 @@ impl UdpSocket {
         .map_err(not_connected_hint)
     }
 
-    /// Receives one datagram from the connected peer.
+    /// Receives one datagram. On a connected socket the kernel delivers only
+    /// the peer's; on one that is not connected, anyone's (`recv_from` tells
+    /// who sent it).
     ///
     /// ```
     /// use ferrio::net::UdpSocket;

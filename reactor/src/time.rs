@@ -28,7 +28,8 @@ pub use crate::Sleep;
 ///
 /// # Panics
 ///
-/// Outside a runtime, with a message that says so.
+/// When the `Sleep` is first polled outside a runtime (making one is fine
+/// anywhere), with a message that says so.
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(duration))
 }
@@ -204,7 +205,7 @@ pub struct Interval {
 ///
 /// # Panics
 ///
-/// If `period` is zero, or outside a runtime.
+/// If `period` is zero, or when it is polled outside a runtime.
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)

@@ -197,6 +197,7 @@ pub fn current() -> Option<TaskInfo> {
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn dump() -> Dump {
     crate::scheduler::with_core("ferrio::task::dump", |core| core.dump())
 }
@@ -212,6 +213,7 @@ pub fn dump() -> Dump {
 /// # Panics
 ///
 /// Outside a runtime, with a message that says so.
+#[track_caller]
 pub fn metrics() -> Metrics {
     crate::scheduler::with_core("metrics", |core| core.metrics())
 }

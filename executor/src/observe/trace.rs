@@ -343,7 +343,11 @@ mod tests {
     #[test]
     fn an_event_stays_small() {
         // docs/observability.md promises under 100 bytes per event in memory.
-        assert!(std::mem::size_of::<Event>() < 100, "{}", std::mem::size_of::<Event>());
+        assert!(
+            std::mem::size_of::<Event>() < 100,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
     }
 
     #[test]

@@ -147,8 +147,9 @@ impl UnixDatagram {
         .await
     }
 
-    /// Receives one datagram from the connected peer; the part that does not
-    /// fit in `buf` is dropped.
+    /// Receives one datagram (only the peer's, if the socket is connected;
+    /// `recv_from` tells who sent it); the part that does not fit in `buf` is
+    /// dropped.
     ///
     /// # Errors
     ///
