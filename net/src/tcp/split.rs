@@ -1,12 +1,80 @@
 //! The halves of a split [`TcpStream`]: borrowed ([`TcpReadHalf`], [`TcpWriteHalf`])
 //! and owned ([`TcpOwnedReadHalf`], [`TcpOwnedWriteHalf`]).
 //!
+//! `TcpStream::split` and `into_split` are here too, beside what they make,
+//! so that the stream's own file does not know of its halves.
+//!
 //! Not here: the reads and writes themselves (`stream.rs`).
 
 use std::fmt;
 use std::sync::Arc;
 
 use super::stream::TcpStream;
+use crate::stream_io::{impl_async_read, impl_async_write};
+
+impl TcpStream {
+    /// Splits the stream into a read half and a write half that borrow it;
+    /// both can be used at once (for example in `ferrio::io::copy`'s two
+    /// ends, or in `join!`), but not moved into spawned tasks: for that, see
+    /// [`into_split`](TcpStream::into_split).
+    ///
+    /// ```
+    /// use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     let (mut rd, mut wr) = server.split();
+    ///     client.write_all(b"echo me").await.unwrap();
+    ///     client.shutdown(std::net::Shutdown::Write).unwrap();
+    ///     ferrio::io::copy(&mut rd, &mut wr).await.unwrap();
+    ///     let mut got = [0; 7];
+    ///     client.read_exact(&mut got).await.unwrap();
+    ///     assert_eq!(&got, b"echo me");
+    /// });
+    /// ```
+    pub fn split(&self) -> (TcpReadHalf<'_>, TcpWriteHalf<'_>) {
+        (TcpReadHalf(self), TcpWriteHalf(self))
+    }
+
+    /// Splits the stream into owned halves, to read in one task and write in
+    /// another. Dropping the write half shuts the write side down (the peer
+    /// reads end-of-stream); [`reunite`](TcpOwnedReadHalf::reunite) puts the
+    /// halves back together.
+    ///
+    /// ```
+    /// use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// ferrio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (mut server, _) = listener.accept().await.unwrap();
+    ///
+    ///     let (mut rd, mut wr) = client.into_split();
+    ///     let writer = ferrio::spawn(async move { wr.write_all(b"from a task").await });
+    ///     let mut got = [0; 11];
+    ///     server.read_exact(&mut got).await.unwrap();
+    ///     server.write_all(b"back").await.unwrap();
+    ///     let mut back = [0; 4];
+    ///     rd.read_exact(&mut back).await.unwrap();
+    ///     writer.await.unwrap().unwrap();
+    ///     assert_eq!((&got[..], &back[..]), (&b"from a task"[..], &b"back"[..]));
+    /// });
+    /// ```
+    pub fn into_split(self) -> (TcpOwnedReadHalf, TcpOwnedWriteHalf) {
+        let stream = Arc::new(self);
+        (
+            TcpOwnedReadHalf {
+                stream: stream.clone(),
+            },
+            TcpOwnedWriteHalf {
+                stream,
+                shutdown_on_drop: true,
+            },
+        )
+    }
+}
 
 /// The read half of a borrowed [`TcpStream::split`]: it implements
 /// `AsyncRead` only. Writing goes through the [`TcpWriteHalf`].
@@ -192,3 +260,10 @@ impl Drop for TcpOwnedWriteHalf {
         }
     }
 }
+
+// Each half does its own direction only: a read half that could also write
+// would invite two tasks into one direction's waker slot.
+impl_async_read!(TcpReadHalf<'_>, |this| this.0);
+impl_async_write!(TcpWriteHalf<'_>, |this| this.0);
+impl_async_read!(TcpOwnedReadHalf, |this| this.stream);
+impl_async_write!(TcpOwnedWriteHalf, |this| this.stream);

@@ -1,12 +1,13 @@
 //! A TCP connection: [`TcpStream`], connecting, options, reads and writes.
 //!
-//! Not here: the split halves (`split.rs`), the listener (`listener.rs`).
+//! Not here: the split halves and `split`/`into_split` (`split.rs`), the
+//! listener (`listener.rs`).
 
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -14,7 +15,6 @@ use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo, ReadyEvent};
 use socket2::{SockRef, TcpKeepalive, Type};
 
-use super::split::{TcpOwnedReadHalf, TcpOwnedWriteHalf, TcpReadHalf, TcpWriteHalf};
 use crate::attempt::{first_that_works, try_each};
 use crate::lock;
 use crate::socket::{connect_in_progress, new_socket};
@@ -587,69 +587,11 @@ impl TcpStream {
         result
     }
 
-    /// Splits the stream into a read half and a write half that borrow it;
-    /// both can be used at once (for example in `ferrio::io::copy`'s two
-    /// ends, or in `join!`), but not moved into spawned tasks: for that, see
-    /// [`into_split`](TcpStream::into_split).
-    ///
-    /// ```
-    /// use ferrio::io::{AsyncReadExt, AsyncWriteExt};
-    /// # use ferrio::net::{TcpListener, TcpStream};
-    /// ferrio::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-    ///     let (server, _) = listener.accept().await.unwrap();
-    ///     let (mut rd, mut wr) = server.split();
-    ///     client.write_all(b"echo me").await.unwrap();
-    ///     client.shutdown(std::net::Shutdown::Write).unwrap();
-    ///     ferrio::io::copy(&mut rd, &mut wr).await.unwrap();
-    ///     let mut got = [0; 7];
-    ///     client.read_exact(&mut got).await.unwrap();
-    ///     assert_eq!(&got, b"echo me");
-    /// });
-    /// ```
-    pub fn split(&self) -> (TcpReadHalf<'_>, TcpWriteHalf<'_>) {
-        (TcpReadHalf(self), TcpWriteHalf(self))
-    }
-
-    /// Splits the stream into owned halves, to read in one task and write in
-    /// another. Dropping the write half shuts the write side down (the peer
-    /// reads end-of-stream); [`reunite`](TcpOwnedReadHalf::reunite) puts the
-    /// halves back together.
-    ///
-    /// ```
-    /// use ferrio::io::{AsyncReadExt, AsyncWriteExt};
-    /// # use ferrio::net::{TcpListener, TcpStream};
-    /// ferrio::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-    ///     let (mut server, _) = listener.accept().await.unwrap();
-    ///
-    ///     let (mut rd, mut wr) = client.into_split();
-    ///     let writer = ferrio::spawn(async move { wr.write_all(b"from a task").await });
-    ///     let mut got = [0; 11];
-    ///     server.read_exact(&mut got).await.unwrap();
-    ///     server.write_all(b"back").await.unwrap();
-    ///     let mut back = [0; 4];
-    ///     rd.read_exact(&mut back).await.unwrap();
-    ///     writer.await.unwrap().unwrap();
-    ///     assert_eq!((&got[..], &back[..]), (&b"from a task"[..], &b"back"[..]));
-    /// });
-    /// ```
-    pub fn into_split(self) -> (TcpOwnedReadHalf, TcpOwnedWriteHalf) {
-        let stream = Arc::new(self);
-        (
-            TcpOwnedReadHalf {
-                stream: stream.clone(),
-            },
-            TcpOwnedWriteHalf {
-                stream,
-                shutdown_on_drop: true,
-            },
-        )
-    }
-
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub(super) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
@@ -665,7 +607,7 @@ impl TcpStream {
         Poll::Ready(n)
     }
 
-    fn poll_read_vectored_priv(
+    pub(super) fn poll_read_vectored_priv(
         &self,
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
@@ -679,7 +621,11 @@ impl TcpStream {
         })
     }
 
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    pub(super) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
@@ -694,7 +640,7 @@ impl TcpStream {
         Poll::Ready(n)
     }
 
-    fn poll_write_vectored_priv(
+    pub(super) fn poll_write_vectored_priv(
         &self,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
@@ -744,9 +690,3 @@ impl_async_read!(TcpStream, |this| this);
 impl_async_write!(TcpStream, |this| this);
 impl_async_read!(&TcpStream, |this| *this);
 impl_async_write!(&TcpStream, |this| *this);
-// Each half does its own direction only: a read half that could also write
-// would invite two tasks into one direction's waker slot.
-impl_async_read!(TcpReadHalf<'_>, |this| this.0);
-impl_async_write!(TcpWriteHalf<'_>, |this| this.0);
-impl_async_read!(TcpOwnedReadHalf, |this| this.stream);
-impl_async_write!(TcpOwnedWriteHalf, |this| this.stream);
