@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::observe::{TraceSink, WaitKind};
+use crate::observer::{TraceSink, WaitKind};
 use crate::task::{Header, JoinError, JoinHandle, JoinSource};
 
 /// Settings of the blocking pool.

@@ -24,15 +24,60 @@
 //! - [`observe`]: task names and spawn sites, the task dump, metrics, debug
 //!   mode and the trace.
 
+// In dependency order: each module uses only the ones above it.
 mod blocking;
+mod budget;
+mod builder;
+mod context;
+mod observer;
 mod park;
 mod scheduler;
 mod state;
 mod sync;
 mod task;
 
-pub mod coop;
-pub mod observe;
+/// The cooperative budget: how many I/O operations one poll of a task may
+/// complete before the task has to yield, so that a task whose socket is
+/// always ready cannot keep the loop to itself (design.md: "a cooperative
+/// budget forces a yield").
+///
+/// The executor gives each poll of a task (and of `block_on`'s future) a
+/// fresh budget of [`BUDGET_PER_POLL`](coop::BUDGET_PER_POLL); I/O types
+/// spend it through [`poll_budgeted`](coop::poll_budgeted). Only operations
+/// that complete spend it: one that waits costs nothing. On a thread that runs
+/// no executor the budget is unlimited.
+pub mod coop {
+    pub use crate::budget::BUDGET_PER_POLL;
+    pub use crate::context::poll_budgeted;
+}
+
+/// Observability: what each task is, what the loop is doing, and what a
+/// stuck task waits on.
+///
+/// Always on, and cheap: every task's id, name and spawn site
+/// ([`TaskInfo`](observe::TaskInfo), [`current`](observe::current)), the
+/// runtime's counters ([`Metrics`](observe::Metrics): plain cells, one add
+/// each) and the task list of [`dump`](observe::dump). Behind a switch
+/// ([`ObserveConfig`](observe::ObserveConfig), set by the runtime builder's
+/// `debug` and `trace`): per-poll timing, what each task waits on
+/// ([`Wait`](observe::Wait)), slow-poll warnings, the watchdog thread and the
+/// trace file.
+///
+/// Primitives say what they wait on by calling
+/// [`waiting_on`](observe::waiting_on) where they store a waker, or by
+/// wrapping a wait in [`tagged`](observe::tagged).
+///
+/// Log targets are `ferrio::task` (spawned, finished, unobserved panics),
+/// `ferrio::slow_poll`, `ferrio::watchdog` and `ferrio::trace`, so
+/// `RUST_LOG=ferrio=debug` selects them all.
+pub mod observe {
+    pub use crate::builder::Builder;
+    pub use crate::context::{current, is_timing, tagged, waiting_on};
+    pub use crate::observer::{
+        Dump, Metrics, ObserveConfig, TaskDump, TaskInfo, TaskState, Wait, WaitKind,
+    };
+    pub use crate::scheduler::{dump, metrics};
+}
 
 pub use blocking::PoolConfig;
 pub use park::ThreadParker;

@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use crate::blocking::{BlockingPool, PoolConfig};
-use crate::coop::Budget;
-use crate::observe::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState};
+use crate::budget::Budget;
+use crate::context::{self, RunContext};
+use crate::observer::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex};
 use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
@@ -99,10 +100,9 @@ pub(crate) struct Core {
     /// Every task that has run and not completed, so shutdown can drop the futures
     /// of tasks that wait on something that will never come.
     registry: RefCell<Slab<Arc<dyn Runnable>>>,
-    /// Names, counters, and (when switched on) timing, tags and the trace.
-    pub(crate) observer: Observer,
-    /// The cooperative budget of the poll running now (`coop.rs`).
-    pub(crate) budget: Budget,
+    /// The observer and the budget, which the code being polled reaches
+    /// through `context.rs` without knowing the core.
+    pub(crate) cx: RunContext,
 }
 
 // The current core, as a pointer: no destructor and no borrow flag, so
@@ -199,7 +199,8 @@ impl Schedule for Shared {
         let task = with_current(|core| match core {
             Some(core) if self.is_current(core) => {
                 core.local.borrow_mut().push_back(task);
-                core.observer
+                core.cx
+                    .observer
                     .woken(|| core.local.borrow().back().map_or(0, |t| t.id()));
                 None
             }
@@ -244,39 +245,39 @@ impl Core {
             self.shared.has_remote.store(false, Ordering::Release);
             std::mem::take(&mut remote.queue)
         };
-        let ids: Vec<u64> = if self.observer.timing() {
+        let ids: Vec<u64> = if self.cx.observer.timing() {
             drained.iter().map(|t| t.id()).collect()
         } else {
             Vec::new()
         };
         self.local.borrow_mut().extend(drained);
-        self.observer.woken_remotely(ids.into_iter());
+        self.cx.observer.woken_remotely(ids.into_iter());
     }
 
     /// Runs up to `budget` tasks; returns true if more are ready.
     fn run_batch(&self, budget: usize) -> bool {
         // The queue's high-water mark and the log level, sampled once a batch.
-        self.observer.counters.queued(self.local.borrow().len());
-        self.observer.sample_log_level();
+        self.cx.observer.counters.queued(self.local.borrow().len());
+        self.cx.observer.sample_log_level();
         let mut more = true;
         for _ in 0..budget {
             let Some(task) = self.next_task() else {
                 more = false;
                 break;
             };
-            self.budget.reset();
-            if self.observer.timing() {
+            self.cx.budget.reset();
+            if self.cx.observer.timing() {
                 // Debug mode or tracing: timed around the whole run, so the
                 // untimed path below tests the switch once per poll.
                 let info = task.info();
-                self.observer.poll_begin_timed(&info);
-                task.run(self, &self.observer);
-                self.observer.poll_end_timed(&info);
+                self.cx.observer.poll_begin_timed(&info);
+                task.run(self, &self.cx.observer);
+                self.cx.observer.poll_end_timed(&info);
             } else {
-                task.run(self, &self.observer);
+                task.run(self, &self.cx.observer);
             }
         }
-        self.budget.unlimited();
+        self.cx.budget.unlimited();
         more
     }
 
@@ -296,7 +297,7 @@ impl Core {
             // Spawned while the runtime shuts down: cancelled at once.
             Runnable::shutdown(&*task);
         } else {
-            self.observer.spawned(|| task.info());
+            self.cx.observer.spawned(|| task.info());
             // A new task starts NOTIFIED: it is queued exactly once here.
             self.local.borrow_mut().push_back(task);
         }
@@ -307,7 +308,7 @@ impl Core {
     /// still in a queue.
     pub(crate) fn dump(&self) -> Dump {
         let now = Instant::now();
-        let running = self.observer.current_id();
+        let running = self.cx.observer.current_id();
         let mut tasks: Vec<Arc<dyn Runnable>> = self
             .registry
             .borrow()
@@ -328,7 +329,7 @@ impl Core {
                 } else {
                     TaskState::Idle
                 };
-                self.observer.task_dump(t.info(), state, now)
+                self.cx.observer.task_dump(t.info(), state, now)
             })
             .collect();
         dump.sort_by_key(|t| t.info.id);
@@ -337,7 +338,7 @@ impl Core {
 
     /// The counters, now.
     pub(crate) fn metrics(&self) -> Metrics {
-        let c = &self.observer.counters;
+        let c = &self.cx.observer.counters;
         let spawned = c.spawned.get() + self.shared.remote_spawns.load(Ordering::Relaxed);
         let (blocking_threads, blocking_queue) = self.shared.pool.load();
         let parked = c.parked.get();
@@ -348,7 +349,7 @@ impl Core {
             local_wakes: c.local_wakes.get(),
             remote_wakes: self.shared.remote_wakes.load(Ordering::Relaxed),
             parks: c.parks.get(),
-            busy: self.observer.created().elapsed().saturating_sub(parked),
+            busy: self.cx.observer.created().elapsed().saturating_sub(parked),
             parked,
             queue_depth: self.local.borrow().len() + lock(&self.shared.remote).queue.len(),
             queue_max: c.queue_max.get(),
@@ -381,23 +382,28 @@ impl Core {
     }
 }
 
-/// Makes `core` the current executor of this thread while the guard lives.
+/// Makes `core` the current executor of this thread (and its context the
+/// current context) while the guard lives.
 struct EnterGuard {
     /// Keeps the core alive while `CURRENT` points at it.
     _core: Rc<Core>,
     previous: *const Core,
+    previous_context: *const RunContext,
 }
 
 fn enter(core: Rc<Core>) -> EnterGuard {
     let previous = CURRENT.with(|c| c.replace(Rc::as_ptr(&core)));
+    let previous_context = context::replace(&core.cx);
     EnterGuard {
         _core: core,
         previous,
+        previous_context,
     }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
+        context::replace(self.previous_context);
         CURRENT.with(|c| c.set(self.previous));
     }
 }
@@ -476,8 +482,10 @@ impl<P: Park> Executor<P> {
             shared,
             local: RefCell::new(VecDeque::new()),
             registry: RefCell::new(Slab::new()),
-            observer,
-            budget: Budget::new(),
+            cx: RunContext {
+                observer,
+                budget: Budget::new(),
+            },
         });
         Executor {
             core,
@@ -516,12 +524,12 @@ impl<P: Park> Executor<P> {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                self.core.budget.reset();
-                self.core.observer.sample_log_level();
-                let began = self.core.observer.main_begin(caller);
+                self.core.cx.budget.reset();
+                self.core.cx.observer.sample_log_level();
+                let began = self.core.cx.observer.main_begin(caller);
                 let polled = future.as_mut().poll(&mut cx);
-                self.core.observer.main_end(began, caller);
-                self.core.budget.unlimited();
+                self.core.cx.observer.main_end(began, caller);
+                self.core.cx.budget.unlimited();
                 if let Poll::Ready(output) = polled {
                     return output;
                 }
@@ -534,9 +542,9 @@ impl<P: Park> Executor<P> {
             } else {
                 None
             };
-            let began = self.core.observer.park_begin();
+            let began = self.core.cx.observer.park_begin();
             self.park.park(timeout);
-            self.core.observer.park_end(began);
+            self.core.cx.observer.park_end(began);
         }
     }
 
@@ -596,7 +604,7 @@ impl<P: Park> Drop for Executor<P> {
         // current while they run (unless this thread is inside another one).
         let _enter = (!in_runtime()).then(|| enter(self.core.clone()));
         self.core.shutdown();
-        self.core.observer.finish();
+        self.core.cx.observer.finish();
     }
 }
 
@@ -684,6 +692,45 @@ pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
         Some(core) => f(core),
         None => panic!("`{what}` called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on"),
     }
+}
+
+/// Every live task of the current runtime, with what each waits on
+/// (asyncio's `all_tasks()`, with more to say). See [`Dump`].
+///
+/// ```
+/// ferrio::run(async {
+///     let _t = ferrio::task::Builder::new().name("sleeper").spawn(async {
+///         ferrio::time::sleep(std::time::Duration::from_secs(60)).await;
+///     });
+///     ferrio::yield_now().await; // let it start and wait
+///     let dump = ferrio::task::dump();
+///     assert_eq!(dump.tasks()[0].info().name(), Some("sleeper"));
+///     println!("{dump}");
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+#[track_caller]
+pub fn dump() -> Dump {
+    with_core("ferrio::task::dump", |core| core.dump())
+}
+
+/// The current runtime's executor counters (see [`Metrics`]).
+///
+/// ```
+/// ferrio::run(async {
+///     assert_eq!(ferrio_executor::observe::metrics().tasks_alive, 0);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+#[track_caller]
+pub fn metrics() -> Metrics {
+    with_core("metrics", |core| core.metrics())
 }
 
 /// Spawns a `Send` task on the current runtime (asyncio's `create_task`).

@@ -18,7 +18,8 @@ use std::task::{Context, Poll, Waker};
 
 use futures_task::{waker_ref, ArcWake};
 
-use crate::observe::{waiting_on, write_repr, Observer, TaskInfo, TaskMeta, WaitKind, TASK_TARGET};
+use crate::context::waiting_on;
+use crate::observer::{write_repr, Observer, TaskInfo, TaskMeta, WaitKind, TASK_TARGET};
 use crate::state::{State, TransitionToRunning};
 use crate::sync::{lock, Mutex, UnsafeCell};
 

@@ -1,30 +1,24 @@
-//! Observability: what each task is, what the loop is doing, and what a
-//! stuck task waits on.
+//! The executor's observer and the types it reports in: who each task is
+//! ([`TaskInfo`]), what a task waits on ([`Wait`]), the counters
+//! ([`Metrics`]), the task dump ([`Dump`]), debug mode's slow-poll check and
+//! watchdog, and the trace file. Public as `ferrio_executor::observe` (the
+//! façade in lib.rs), with the functions that find the running executor.
 //!
-//! Always on, and cheap: every task's id, name and spawn site
-//! ([`TaskInfo`], [`current`]), the runtime's counters ([`Metrics`]: plain
-//! cells, one add each) and the task list of [`dump`]. Behind a switch
-//! ([`ObserveConfig`], set by the runtime builder's `debug` and `trace`):
-//! per-poll timing, what each task waits on ([`Wait`]), slow-poll warnings,
-//! the watchdog thread and the trace file. Switched off, a poll pays one
-//! branch for it.
+//! Always on, and cheap: ids, names, spawn sites and counters. Behind a
+//! switch ([`ObserveConfig`]): per-poll timing, wait tags, slow-poll
+//! warnings, the watchdog and the trace.
 //!
-//! Not here: the primitives that say what they wait on (they call
-//! [`waiting_on`] where they store a waker), and how the facade reads the
-//! environment (`FERRIO_DEBUG`, `FERRIO_TRACE`).
-//!
-//! Log targets are `ferrio::task` (spawned, finished, unobserved panics),
-//! `ferrio::slow_poll`, `ferrio::watchdog` and `ferrio::trace`, so
-//! `RUST_LOG=ferrio=debug` selects them all.
+//! Not here: `current`, `waiting_on`, `is_timing` and `tagged`, which reach
+//! the running executor's observer (`context.rs`); `dump` and `metrics`,
+//! which need the executor's core (`scheduler.rs`); `Builder` (`builder.rs`);
+//! how the facade reads the environment (`FERRIO_DEBUG`, `FERRIO_TRACE`).
 
-mod builder;
 mod dump;
 mod metrics;
 mod origin;
 mod trace;
 mod watchdog;
 
-pub use builder::Builder;
 pub use dump::{Dump, TaskDump, TaskState};
 pub use metrics::Metrics;
 
@@ -39,7 +33,6 @@ use rustc_hash::FxHashMap;
 
 use origin::Origin;
 
-use crate::scheduler::with_current;
 pub(crate) use trace::TraceSink;
 use trace::{Source, Trace};
 use watchdog::Watchdog;
@@ -64,7 +57,7 @@ fn task_logging() -> bool {
     log::log_enabled!(target: TASK_TARGET, log::Level::Debug)
 }
 
-/// Who a task is: id, name and spawn site. What [`current`] returns, and what
+/// Who a task is: id, name and spawn site. What [`current`](crate::observe::current) returns, and what
 /// a [`crate::JoinHandle`] knows of its task.
 ///
 /// ```
@@ -90,7 +83,7 @@ impl TaskInfo {
         self.id
     }
 
-    /// The name given with [`Builder::name`], if any.
+    /// The name given with [`Builder::name`](crate::observe::Builder::name), if any.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
@@ -161,61 +154,6 @@ pub(crate) fn write_repr(
         write!(f, " name='{name}'")?;
     }
     write!(f, " id={} spawned at {}>", info.id, info.location)
-}
-
-/// The task that is running now on this thread, if any (asyncio's
-/// `current_task()`). `None` outside a runtime and in the future given to
-/// `block_on`/`run` itself, which is not a task.
-///
-/// ```
-/// ferrio::run(async {
-///     assert!(ferrio::task::current().is_none()); // main is not a task
-///     let id = ferrio::spawn(async { ferrio::task::current().unwrap().id() });
-///     let expected = id.id();
-///     assert_eq!(id.await.unwrap(), expected);
-/// });
-/// ```
-pub fn current() -> Option<TaskInfo> {
-    with_current(|core| core.and_then(|core| core.observer.current()))
-}
-
-/// Every live task of the current runtime, with what each waits on
-/// (asyncio's `all_tasks()`, with more to say). See [`Dump`].
-///
-/// ```
-/// ferrio::run(async {
-///     let _t = ferrio::task::Builder::new().name("sleeper").spawn(async {
-///         ferrio::time::sleep(std::time::Duration::from_secs(60)).await;
-///     });
-///     ferrio::yield_now().await; // let it start and wait
-///     let dump = ferrio::task::dump();
-///     assert_eq!(dump.tasks()[0].info().name(), Some("sleeper"));
-///     println!("{dump}");
-/// });
-/// ```
-///
-/// # Panics
-///
-/// Outside a runtime, with a message that says so.
-#[track_caller]
-pub fn dump() -> Dump {
-    crate::scheduler::with_core("ferrio::task::dump", |core| core.dump())
-}
-
-/// The current runtime's executor counters (see [`Metrics`]).
-///
-/// ```
-/// ferrio::run(async {
-///     assert_eq!(ferrio_executor::observe::metrics().tasks_alive, 0);
-/// });
-/// ```
-///
-/// # Panics
-///
-/// Outside a runtime, with a message that says so.
-#[track_caller]
-pub fn metrics() -> Metrics {
-    crate::scheduler::with_core("metrics", |core| core.metrics())
 }
 
 /// What kind of resource a task waits on (see [`Wait`]).
@@ -298,71 +236,6 @@ impl fmt::Display for Wait {
         }
         Ok(())
     }
-}
-
-/// Tags the running task as waiting on `kind`: primitives call it where they
-/// store the task's waker. `detail` runs only when the runtime observes
-/// tasks (debug mode or tracing); otherwise this is a thread-local look-up
-/// and a branch.
-///
-/// ```
-/// use std::future::Future;
-/// use ferrio_executor::observe::{waiting_on, WaitKind};
-/// // A primitive of your own says what it waits on when it stores a waker:
-/// let wait = std::future::poll_fn(|_cx| {
-///     waiting_on(WaitKind::Event, None, || "my-flag".to_owned());
-///     std::task::Poll::Ready(())
-/// });
-/// ferrio::run(wait);
-/// ```
-pub fn waiting_on(kind: WaitKind, deadline: Option<Instant>, detail: impl FnOnce() -> String) {
-    with_current(|core| {
-        if let Some(core) = core {
-            core.observer.tag(kind, deadline, detail);
-        }
-    })
-}
-
-/// Whether the current runtime times tasks and records what they wait on
-/// (debug mode or tracing). Primitives check it before they spend anything
-/// on a description (a socket's addresses, say).
-///
-/// ```
-/// assert!(!ferrio_executor::observe::is_timing()); // outside a runtime
-/// let mut rt = ferrio::Runtime::builder().debug(true).build().unwrap();
-/// assert!(rt.block_on(async { ferrio_executor::observe::is_timing() }));
-/// ```
-pub fn is_timing() -> bool {
-    with_current(|core| core.is_some_and(|core| core.observer.timing()))
-}
-
-/// Awaits `future`, tagging the running task as waiting on `kind` at every
-/// poll that leaves it pending: for primitives whose waker is stored by
-/// code they do not own (an `event_listener` listener, say).
-///
-/// ```
-/// use ferrio_executor::observe::{tagged, WaitKind};
-/// ferrio::run(async {
-///     let (tx, rx) = ferrio::sync::oneshot::channel::<u8>();
-///     ferrio::spawn(async move { tx.send(1).unwrap() });
-///     let got = tagged(WaitKind::Event, || "reply".to_owned(), rx).await;
-///     assert_eq!(got, Ok(1));
-/// });
-/// ```
-pub async fn tagged<F: std::future::Future>(
-    kind: WaitKind,
-    detail: impl Fn() -> String,
-    future: F,
-) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(|cx| {
-        let polled = future.as_mut().poll(cx);
-        if polled.is_pending() {
-            waiting_on(kind, None, &detail);
-        }
-        polled
-    })
-    .await
 }
 
 /// Settings of what the executor observes beyond its counters.
@@ -683,7 +556,12 @@ impl Observer {
         }
     }
 
-    fn tag(&self, kind: WaitKind, deadline: Option<Instant>, detail: impl FnOnce() -> String) {
+    pub(crate) fn tag(
+        &self,
+        kind: WaitKind,
+        deadline: Option<Instant>,
+        detail: impl FnOnce() -> String,
+    ) {
         if !self.timing() {
             return;
         }

@@ -19,25 +19,24 @@
 //! before each poll of a task or of `block_on`'s future and back to
 //! unlimited after each batch of polls: one store per poll.
 //!
-//! Not here: the executor's own fairness between tasks (a bounded batch of
-//! polls between reactor turns, in `scheduler.rs`).
+//! Not here: `poll_budgeted`, which finds the running executor's budget
+//! (`context.rs`, public as `ferrio_executor::coop`); the executor's own
+//! fairness between tasks (a bounded batch of polls between reactor turns,
+//! in `scheduler.rs`).
 
 use std::cell::Cell;
-use std::task::{Context, Poll};
-
-use crate::scheduler::with_current;
 
 /// Operations a task may complete in one poll before it yields (as tokio's).
 pub const BUDGET_PER_POLL: u32 = 128;
 
 /// The budget of no poll: unlimited.
-const UNLIMITED: u32 = u32::MAX;
+pub(crate) const UNLIMITED: u32 = u32::MAX;
 
 /// One executor's budget: what is left of the poll running on its thread.
 /// It lives in the executor's core, which the thread already finds with one
 /// load, so starting a task poll costs one store and ending it nothing.
 #[derive(Debug)]
-pub(crate) struct Budget(Cell<u32>);
+pub(crate) struct Budget(pub(crate) Cell<u32>);
 
 impl Budget {
     pub(crate) fn new() -> Self {
@@ -58,50 +57,12 @@ impl Budget {
     }
 }
 
-/// Runs the I/O operation `op` under the budget of the current task poll.
-///
-/// When the budget is spent, `op` does not run: the task is woken (so it
-/// runs again soon, after others had their turn and the reactor its turn)
-/// and `Pending` is returned. Otherwise `op` runs, and spends one unit if it
-/// completed.
-///
-/// ```
-/// use std::task::Poll;
-/// use ferrio_executor::coop;
-/// // Outside a task poll the budget is unlimited.
-/// let waker = std::task::Waker::noop();
-/// let mut cx = std::task::Context::from_waker(&waker);
-/// for _ in 0..1000 {
-///     assert_eq!(coop::poll_budgeted(&mut cx, |_| Poll::Ready(1)), Poll::Ready(1));
-/// }
-/// ```
-pub fn poll_budgeted<T>(
-    cx: &mut Context<'_>,
-    op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
-) -> Poll<T> {
-    with_current(|core| {
-        let Some(budget) = core.map(|core| &core.budget.0) else {
-            return op(cx);
-        };
-        let left = budget.get();
-        if left == 0 {
-            log::trace!("cooperative budget spent: the task yields");
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        let polled = op(cx);
-        if polled.is_ready() && left != UNLIMITED {
-            // Read again: `op` may itself have spent some (a nested operation).
-            budget.set(budget.get().saturating_sub(1));
-        }
-        polled
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::poll_budgeted;
     use crate::{Executor, ThreadParker};
+    use std::task::{Context, Poll};
 
     /// How many budgeted operations complete in one poll, up to 1000.
     fn completed(cx: &mut Context<'_>) -> usize {
