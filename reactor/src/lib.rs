@@ -29,10 +29,10 @@
 
 #![forbid(unsafe_code)]
 
-mod io;
 #[cfg(target_os = "linux")]
 mod precise;
 mod reactor;
+mod scheduled_io;
 mod scope;
 #[cfg(test)]
 mod testing;
@@ -42,15 +42,16 @@ pub mod context;
 pub mod observe;
 pub mod time;
 
-pub use io::{Direction, PollIo, Readiness, ReadyEvent, Registration};
 pub use mio::Interest;
 pub use reactor::{Handle, Reactor};
+pub use scheduled_io::{Direction, PollIo, Readiness, ReadyEvent, Registration};
 pub use timer::Sleep;
 
 /// Locks `m`, ignoring poisoning: a panic while one of the reactor's locks
 /// is held (in a waker's clone or drop, say) leaves its data whole, so a
-/// poisoned lock is still a usable one. The waiter lists of `io.rs` have
-/// their own, because they are loom's locks under `--cfg loom`.
+/// poisoned lock is still a usable one. The waiter lists of
+/// `scheduled_io.rs` have their own, because they are loom's locks under
+/// `--cfg loom`.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

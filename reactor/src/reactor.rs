@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use mio::Interest;
 use slab::Slab;
 
-use crate::io::{self, Registration, ScheduledIo};
 use crate::observe;
 #[cfg(target_os = "linux")]
 use crate::precise;
+use crate::scheduled_io::{self, Registration, ScheduledIo};
 use crate::timer::{self, Timers};
 
 /// The token of the `mio::Waker` that interrupts a sleeping [`Reactor::turn`].
@@ -208,7 +208,11 @@ impl Reactor {
                 match io.get(index) {
                     Some(sched) if sched.generation == generation => {
                         dispatched += 1;
-                        sched.dispatch(tick, io::Ready::from_mio(event), &mut self.wake_buf);
+                        sched.dispatch(
+                            tick,
+                            scheduled_io::Ready::from_mio(event),
+                            &mut self.wake_buf,
+                        );
                     }
                     // The registration is gone, or its slot now belongs to a newer one.
                     _ => log::trace!("dropping stale event for token {token:?}"),
