@@ -29,6 +29,7 @@
 
 #![forbid(unsafe_code)]
 
+mod io;
 #[cfg(target_os = "linux")]
 mod precise;
 mod reactor;
@@ -42,9 +43,10 @@ pub mod context;
 pub mod observe;
 pub mod time;
 
+pub use io::{PollIo, Readiness, Registration};
 pub use mio::Interest;
 pub use reactor::{Handle, Reactor};
-pub use scheduled_io::{Direction, PollIo, Readiness, ReadyEvent, Registration};
+pub use scheduled_io::{Direction, ReadyEvent};
 pub use timer::Sleep;
 
 /// Locks `m`, ignoring poisoning: a panic while one of the reactor's locks

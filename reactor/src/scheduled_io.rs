@@ -1,10 +1,16 @@
-//! Readiness of one registered source: what the OS said, and who waits for it.
+//! The waiter state of one registered source, [`ScheduledIo`]: its readiness
+//! word (what the OS said, stamped with the tick of the turn that said it)
+//! and, per [`Direction`], the lists of who waits for it. With it the
+//! readiness bits and the [`ReadyEvent`] a waiter acts on.
 //!
-//! Not here: the sockets themselves (ferrio-net) or what a wake means (the executor).
+//! It knows nothing of the reactor: the reactor's turn sets readiness here and
+//! takes the wakers (`dispatch`), a `Registration` stores wakers here and
+//! clears readiness. The loom model of the waiter lists is at the end.
+//!
+//! Not here: the registration that waits on this state and the futures that
+//! do (`io.rs`), the slab of registrations and their tokens (`reactor.rs`),
+//! the sockets themselves (ferrio-net) or what a wake means (the executor).
 
-use std::future::Future;
-use std::io;
-use std::pin::Pin;
 // The readiness word and the waiter lists are loom's under `--cfg loom`, for
 // the model at the end of this file.
 #[cfg(loom)]
@@ -17,13 +23,9 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
     Mutex, MutexGuard,
 };
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
-use mio::Interest;
 use slab::Slab;
-
-use crate::context::{self, Current};
-use crate::reactor::{foreign_error, shut_down_error, Handle};
 
 /// One direction of a duplex source. Readers and writers wait independently, so
 /// a task reading and another writing the same socket never steal each other's wakes.
@@ -86,6 +88,9 @@ impl Ready {
 
 /// Readiness observed by [`Registration::poll_ready`]: which tick set it, so that
 /// [`Registration::clear_readiness`] never erases readiness from a newer event.
+///
+/// [`Registration::poll_ready`]: crate::Registration::poll_ready
+/// [`Registration::clear_readiness`]: crate::Registration::clear_readiness
 #[derive(Clone, Copy, Debug)]
 pub struct ReadyEvent {
     tick: u64,
@@ -139,7 +144,8 @@ impl Waiters {
 /// waiter registered when readiness arrives is woken).
 #[derive(Default)]
 struct DirectionWaiters {
-    /// The waker of the `poll_*` path ([`Registration::poll_ready`]: reads,
+    /// The waker of the `poll_*` path
+    /// ([`Registration::poll_ready`](crate::Registration::poll_ready): reads,
     /// writes, accepts). The callers of `poll_read` and the like have nowhere
     /// to keep a ticket, so a waker is kept until the next event in its
     /// direction. This is the fast path: one task per direction, no
@@ -153,7 +159,7 @@ struct DirectionWaiters {
     /// polls again and comes back), so a task whose waker changes at every
     /// poll cannot grow the list.
     other_pollers: Vec<Waker>,
-    /// The wakers of [`Readiness`] futures (`readable()`/`writable()`), each
+    /// The wakers of [`Readiness`](crate::Readiness) futures (`readable()`/`writable()`), each
     /// at the key its future holds. An entry is `None` once woken and until
     /// its future polls again; it is removed when the future completes or is
     /// dropped, so a cancelled waiter leaves nothing behind. Empty (and
@@ -205,6 +211,62 @@ impl ScheduledIo {
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Says what the source is (addresses), for task dumps. Only the first
+    /// label sticks.
+    pub(crate) fn set_label(&self, label: Box<str>) {
+        let _ = self.label.set(label);
+    }
+
+    /// What the source's owner said it is, if it said.
+    pub(crate) fn label(&self) -> Option<&str> {
+        self.label.get().map(|l| &**l)
+    }
+
+    /// Keeps `waker` of the `poll_*` path to be woken by the next event in
+    /// `direction` (see [`DirectionWaiters::add_poller`]). Returns a waker
+    /// to wake now, once the lock is released, when the list was full.
+    pub(crate) fn add_poller(&self, direction: Direction, waker: &Waker) -> Option<Waker> {
+        self.waiters().of(direction).add_poller(waker)
+    }
+
+    /// Stores the waker of a `Readiness` future in its entry of the
+    /// futures' list of `direction`: the entry at `key`, or a new one if it
+    /// has none yet. Returns the entry's key. The future's own earlier waker
+    /// is replaced without a wake: it belongs to no other waiter.
+    pub(crate) fn store_future_waker(
+        &self,
+        direction: Direction,
+        key: Option<usize>,
+        waker: &Waker,
+    ) -> usize {
+        let mut waiters = self.waiters();
+        let list = &mut waiters.of(direction).ready;
+        match key.and_then(|key| list.get_mut(key).map(|entry| (key, entry))) {
+            Some((key, entry)) => {
+                match entry {
+                    Some(w) if w.will_wake(waker) => {}
+                    _ => *entry = Some(waker.clone()),
+                }
+                key
+            }
+            None => list.insert(Some(waker.clone())),
+        }
+    }
+
+    /// Removes the entry at `key` from the futures' list of `direction`
+    /// (its future completed or was dropped).
+    pub(crate) fn remove_future_waker(&self, direction: Direction, key: usize) {
+        self.waiters().of(direction).ready.try_remove(key);
+    }
+
+    /// How many wakers wait in `direction`: those of the `poll_*` path and
+    /// one per entry of the futures' list.
+    pub(crate) fn waiter_count(&self, direction: Direction) -> usize {
+        let mut waiters = self.waiters();
+        let waiters = waiters.of(direction);
+        usize::from(waiters.poller.is_some()) + waiters.other_pollers.len() + waiters.ready.len()
+    }
+
     /// Records `ready` as of `tick` and moves the wakers it satisfies into `wake`.
     pub(crate) fn dispatch(&self, tick: u64, ready: Ready, wake: &mut Vec<Waker>) {
         // Set readiness *before* taking the wakers: a poller that registers its
@@ -231,7 +293,7 @@ impl ScheduledIo {
     }
 
     /// Clears what `event` reported, unless a newer tick set readiness since.
-    fn clear(&self, event: ReadyEvent) {
+    pub(crate) fn clear(&self, event: ReadyEvent) {
         let clear = Ready::clearable(event.direction);
         let _ = self
             .readiness
@@ -240,7 +302,7 @@ impl ScheduledIo {
             });
     }
 
-    fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
+    pub(crate) fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
         let cur = self.readiness.load(Ordering::Acquire);
         let bits = cur & Ready::mask(direction);
         (bits != 0).then_some(ReadyEvent {
@@ -248,430 +310,6 @@ impl ScheduledIo {
             direction,
             bits,
         })
-    }
-}
-
-/// A source's place in the reactor: waits for readiness and clears it.
-///
-/// Dropping a registration without [`deregister`](Registration::deregister)
-/// frees its slot; events the OS still delivers for it are recognised as stale
-/// by their generation and ignored.
-pub struct Registration {
-    handle: Handle,
-    index: usize,
-    sched: std::sync::Arc<ScheduledIo>,
-}
-
-impl Registration {
-    pub(crate) fn new(handle: Handle, index: usize, sched: std::sync::Arc<ScheduledIo>) -> Self {
-        Registration {
-            handle,
-            index,
-            sched,
-        }
-    }
-
-    /// Says what the source is (its addresses, say) for task dumps: the
-    /// label comes with every wait on it reported to the
-    /// [`crate::observe`] hook. Only the first label sticks.
-    ///
-    /// ```
-    /// let reactor = ferrio_reactor::Reactor::new().unwrap();
-    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    /// socket.set_nonblocking(true).unwrap();
-    /// let io = ferrio_reactor::PollIo::new(&reactor.handle(), mio::net::UdpSocket::from_std(socket)).unwrap();
-    /// io.registration().set_label("udp 127.0.0.1");
-    /// ```
-    pub fn set_label(&self, label: impl Into<Box<str>>) {
-        let _ = self.sched.label.set(label.into());
-    }
-
-    /// Ready if the source is (possibly) ready in `direction`; otherwise stores
-    /// the context's waker, to be woken by the next event in that direction.
-    ///
-    /// This is the path of operations (`poll_read`, `poll_write`, ...): the
-    /// waker is kept until the next event in `direction`, beside those of
-    /// other tasks polling the same direction, and all are woken by it.
-    ///
-    /// # Errors
-    ///
-    /// Instead of waiting, when no wake could ever come (design rule 7): the
-    /// reactor was dropped, or another runtime's reactor is current on this
-    /// thread (kind `Other`, with a message that says which).
-    pub fn poll_ready(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-    ) -> Poll<io::Result<ReadyEvent>> {
-        if let Some(event) = self.sched.ready_event(direction) {
-            return Poll::Ready(Ok(event));
-        }
-        // Only on the way to waiting: an operation that can run costs nothing more.
-        self.check_can_wait()?;
-        crate::observe::waiting(crate::observe::WaitOn::Socket {
-            direction,
-            label: self.sched.label.get().map(|l| &**l),
-        });
-        let evicted = self.sched.waiters().of(direction).add_poller(cx.waker());
-        // Outside the lock: the evicted waker's task may poll this socket at once.
-        if let Some(waker) = evicted {
-            waker.wake();
-        }
-        self.recheck(direction)
-    }
-
-    /// Whether a waiter here can ever be woken: the reactor lives, and it is
-    /// the one running on this thread (or none is, e.g. a test polling by hand).
-    fn check_can_wait(&self) -> io::Result<()> {
-        if self.handle.is_shut_down() {
-            return Err(shut_down_error());
-        }
-        match context::relative_to(&self.handle) {
-            Current::Other => Err(foreign_error()),
-            Current::This | Current::None => Ok(()),
-        }
-    }
-
-    /// After storing a waker: the reactor may have set readiness (or shut
-    /// down) between the first check and the store, and took no waker then,
-    /// so look again.
-    fn recheck(&self, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
-        match self.sched.ready_event(direction) {
-            Some(event) => Poll::Ready(Ok(event)),
-            None if self.handle.is_shut_down() => Poll::Ready(Err(shut_down_error())),
-            None => Poll::Pending,
-        }
-    }
-
-    /// Waits until the source is (possibly) ready in `direction`. Any number
-    /// of these futures may wait at once, beside an operation on the `poll_*`
-    /// path: an event wakes them all. Dropping one removes its waker.
-    ///
-    /// It fails instead of waiting when no wake could ever come, as
-    /// [`poll_ready`](Registration::poll_ready) does.
-    pub fn ready(&self, direction: Direction) -> Readiness<'_> {
-        Readiness {
-            registration: self,
-            direction,
-            key: None,
-        }
-    }
-
-    /// How many wakers wait in `direction`: those of the `poll_*` path, and
-    /// one per pending [`Readiness`] future. For tests and diagnostics.
-    ///
-    /// ```
-    /// use ferrio_reactor::{Direction, Reactor};
-    /// let reactor = Reactor::new().unwrap();
-    /// let (mut a, _b) = mio::net::UnixStream::pair().unwrap();
-    /// let registration = reactor.handle().register(&mut a, mio::Interest::READABLE).unwrap();
-    /// assert_eq!(registration.waiter_count(Direction::Read), 0);
-    /// ```
-    pub fn waiter_count(&self, direction: Direction) -> usize {
-        let mut waiters = self.sched.waiters();
-        let waiters = waiters.of(direction);
-        usize::from(waiters.poller.is_some()) + waiters.other_pollers.len() + waiters.ready.len()
-    }
-
-    /// Clears the readiness `event` reported, after the operation it allowed
-    /// returned `WouldBlock`. A newer event (another tick) is kept; closed and
-    /// error bits are final and never cleared.
-    pub fn clear_readiness(&self, event: ReadyEvent) {
-        self.sched.clear(event);
-    }
-
-    /// Runs `op` once the source is ready in `direction`, retrying after each
-    /// `WouldBlock` (which clears the readiness it acted on) until `op` returns
-    /// anything else. This is the one loop every socket operation goes through.
-    pub fn poll_io<R>(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        op: impl FnMut() -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.poll_io_until_drained(cx, direction, op, |_| false)
-    }
-
-    /// Like [`poll_io`](Registration::poll_io), for a transfer of `len` bytes on
-    /// a *stream* socket: a transfer shorter than `len` (but not zero) also
-    /// clears the readiness it acted on, because for stream-oriented files a
-    /// partial read or write means the buffer was drained or filled (epoll(7)).
-    /// That saves the syscall that would only return `WouldBlock`; a newer
-    /// event still wins, as with `WouldBlock`. Not for datagram sockets.
-    pub fn poll_stream_io(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        len: usize,
-        op: impl FnMut() -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        self.poll_io_until_drained(cx, direction, op, |&n| n > 0 && n < len)
-    }
-
-    /// The loop behind `poll_io` and `poll_stream_io`: `drained` says whether a
-    /// successful result also proves the source drained in `direction`.
-    fn poll_io_until_drained<R>(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
-        drained: impl Fn(&R) -> bool,
-    ) -> Poll<io::Result<R>> {
-        loop {
-            let event = match self.poll_ready(cx, direction) {
-                Poll::Ready(Ok(event)) => event,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            };
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                Ok(r) => {
-                    if drained(&r) {
-                        self.clear_readiness(event);
-                    }
-                    return Poll::Ready(Ok(r));
-                }
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
-    }
-
-    /// Removes `source` from the OS poller and frees this registration's slot.
-    /// Call it before the source is closed.
-    ///
-    /// # Errors
-    ///
-    /// The OS poller's error when it does not hold `source` (`NotFound` on
-    /// Linux): a source other than the one registered, say. The slot is freed
-    /// either way.
-    pub fn deregister<S: mio::event::Source + ?Sized>(self, source: &mut S) -> io::Result<()> {
-        let result = self.handle.inner.registry.deregister(source);
-        log::trace!("deregistered slot {}", self.index);
-        result
-    }
-
-    /// The reactor this registration belongs to.
-    pub fn handle(&self) -> &Handle {
-        &self.handle
-    }
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        let mut io = self.handle.inner.io();
-        // Only free the slot if it is still ours (it always is: slots are freed
-        // only here). Wakers still waiting are dropped with the ScheduledIo.
-        if io
-            .get(self.index)
-            .is_some_and(|s| std::sync::Arc::ptr_eq(s, &self.sched))
-        {
-            io.remove(self.index);
-        }
-    }
-}
-
-impl std::fmt::Debug for Registration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registration")
-            .field("index", &self.index)
-            .field("generation", &self.sched.generation)
-            .finish()
-    }
-}
-
-/// The future of [`Registration::ready`]: the source's next readiness in one
-/// direction, with a waiter entry of its own, removed when it completes or is
-/// dropped.
-#[must_use = "futures do nothing unless awaited"]
-pub struct Readiness<'a> {
-    registration: &'a Registration,
-    direction: Direction,
-    /// This future's entry in the direction's waiter list, once it waited.
-    key: Option<usize>,
-}
-
-impl Readiness<'_> {
-    /// Removes this future's waiter entry, if it has one.
-    fn leave(&mut self) {
-        if let Some(key) = self.key.take() {
-            let mut waiters = self.registration.sched.waiters();
-            waiters.of(self.direction).ready.try_remove(key);
-        }
-    }
-}
-
-impl Future for Readiness<'_> {
-    type Output = io::Result<ReadyEvent>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
-        let this = self.get_mut();
-        let registration = this.registration;
-        if let Some(event) = registration.sched.ready_event(this.direction) {
-            this.leave();
-            return Poll::Ready(Ok(event));
-        }
-        if let Err(e) = registration.check_can_wait() {
-            this.leave();
-            return Poll::Ready(Err(e));
-        }
-        crate::observe::waiting(crate::observe::WaitOn::Socket {
-            direction: this.direction,
-            label: registration.sched.label.get().map(|l| &**l),
-        });
-        {
-            let mut waiters = registration.sched.waiters();
-            let list = &mut waiters.of(this.direction).ready;
-            match this.key.and_then(|key| list.get_mut(key)) {
-                // Our own entry: a waker this future stored earlier is
-                // replaced without a wake, it belongs to no other waiter.
-                Some(entry) => match entry {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => *entry = Some(cx.waker().clone()),
-                },
-                None => this.key = Some(list.insert(Some(cx.waker().clone()))),
-            }
-        }
-        let polled = registration.recheck(this.direction);
-        if polled.is_ready() {
-            this.leave();
-        }
-        polled
-    }
-}
-
-impl Drop for Readiness<'_> {
-    fn drop(&mut self) {
-        self.leave();
-    }
-}
-
-impl std::fmt::Debug for Readiness<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Readiness")
-            .field("registration", self.registration)
-            .field("direction", &self.direction)
-            .field("waiting", &self.key.is_some())
-            .finish()
-    }
-}
-
-/// A mio source bound to a [`Registration`]: the owner of a socket. Deregisters
-/// the source before closing it when dropped (mio rule 3).
-pub struct PollIo<S: mio::event::Source> {
-    io: Option<S>,
-    registration: Option<Registration>,
-}
-
-impl<S: mio::event::Source> PollIo<S> {
-    /// Registers `io` with `handle` for reading and writing.
-    ///
-    /// # Errors
-    ///
-    /// Those of [`Handle::register`].
-    pub fn new(handle: &Handle, mut io: S) -> io::Result<Self> {
-        let registration = handle.register(&mut io, Interest::READABLE | Interest::WRITABLE)?;
-        Ok(PollIo {
-            io: Some(io),
-            registration: Some(registration),
-        })
-    }
-
-    /// Registers `io` with the current thread's reactor (see [`crate::context`]).
-    ///
-    /// # Errors
-    ///
-    /// Those of [`Handle::register`].
-    ///
-    /// # Panics
-    ///
-    /// Outside a ferrio runtime (no current reactor on this thread), with a
-    /// message that says so.
-    #[track_caller]
-    pub fn new_current(io: S) -> io::Result<Self> {
-        Self::new(&crate::context::current(), io)
-    }
-
-    /// The source.
-    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
-    #[allow(clippy::missing_panics_doc)]
-    pub fn get_ref(&self) -> &S {
-        self.io.as_ref().expect("PollIo used after into_inner")
-    }
-
-    /// The source, mutably.
-    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
-    #[allow(clippy::missing_panics_doc)]
-    pub fn get_mut(&mut self) -> &mut S {
-        self.io.as_mut().expect("PollIo used after into_inner")
-    }
-
-    /// The registration.
-    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
-    #[allow(clippy::missing_panics_doc)]
-    pub fn registration(&self) -> &Registration {
-        self.registration
-            .as_ref()
-            .expect("PollIo used after into_inner")
-    }
-
-    /// Runs `op` on the source once it is ready, retrying until it stops
-    /// returning `WouldBlock` (see [`Registration::poll_io`]).
-    pub fn poll_io<R>(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        mut op: impl FnMut(&S) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        let io = self.get_ref();
-        self.registration().poll_io(cx, direction, || op(io))
-    }
-
-    /// Runs a transfer of `len` bytes on a stream source once it is ready (see
-    /// [`Registration::poll_stream_io`]).
-    pub fn poll_stream_io(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        len: usize,
-        mut op: impl FnMut(&S) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        let io = self.get_ref();
-        self.registration()
-            .poll_stream_io(cx, direction, len, || op(io))
-    }
-
-    /// Deregisters and returns the source.
-    ///
-    /// # Errors
-    ///
-    /// Those of [`Registration::deregister`]; the source is closed then.
-    // Cannot panic: only `into_inner` and `drop` empty the fields, and both consume `self`.
-    #[allow(clippy::missing_panics_doc)]
-    pub fn into_inner(mut self) -> io::Result<S> {
-        let mut io = self.io.take().expect("PollIo used after into_inner");
-        let registration = self
-            .registration
-            .take()
-            .expect("PollIo used after into_inner");
-        registration.deregister(&mut io)?;
-        Ok(io)
-    }
-}
-
-impl<S: mio::event::Source> Drop for PollIo<S> {
-    fn drop(&mut self) {
-        if let (Some(mut io), Some(registration)) = (self.io.take(), self.registration.take()) {
-            if let Err(e) = registration.deregister(&mut io) {
-                log::debug!("deregister on drop failed: {e}");
-            }
-            // `io` closes here, after it left the poller.
-        }
-    }
-}
-
-impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollIo<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PollIo").field("io", &self.io).finish()
     }
 }
 
@@ -756,10 +394,11 @@ mod tests {
 /// path (the first slot and the other pollers) and a task awaiting
 /// `readable()` (the futures' list), against the reactor dispatching one
 /// readable event. The `ScheduledIo` here is the real one (readiness word,
-/// waiter lists, `add_poller`, dispatch) on loom's atomics and lock; the
-/// waiting steps of `Registration::poll_ready` and `Readiness::poll` around
-/// it (check, store the waker, check again) are copied, because a
-/// `Registration` needs a live mio reactor, which cannot run under loom.
+/// waiter lists, the stores `add_poller` and `store_future_waker`,
+/// dispatch) on loom's atomics and lock; the waiting steps of
+/// `Registration::poll_ready` and `Readiness::poll` around it (check, store
+/// the waker, check again) are copied, because a `Registration` needs a live
+/// mio reactor, which cannot run under loom.
 /// Run with `RUSTFLAGS="--cfg loom" cargo test -p ferrio-reactor --lib --release`.
 #[cfg(all(test, loom))]
 mod loom_model {
@@ -783,7 +422,7 @@ mod loom_model {
     enum Path {
         /// The `poll_*` path (`add_poller`).
         Poller,
-        /// An entry of the `readable()` futures' list.
+        /// An entry of the `readable()` futures' list (`store_future_waker`).
         List,
     }
 
@@ -794,18 +433,11 @@ mod loom_model {
         let waker = Waker::from(std::sync::Arc::new(Unpark(thread::current())));
         let mut key = None;
         while sched.ready_event(Direction::Read).is_none() {
-            let evicted = {
-                let mut waiters = sched.waiters();
-                let waiters = waiters.of(Direction::Read);
-                match path {
-                    Path::Poller => waiters.add_poller(&waker),
-                    Path::List => {
-                        match key.and_then(|k| waiters.ready.get_mut(k)) {
-                            Some(entry) => *entry = Some(waker.clone()),
-                            None => key = Some(waiters.ready.insert(Some(waker.clone()))),
-                        }
-                        None
-                    }
+            let evicted = match path {
+                Path::Poller => sched.add_poller(Direction::Read, &waker),
+                Path::List => {
+                    key = Some(sched.store_future_waker(Direction::Read, key, &waker));
+                    None
                 }
             };
             // Outside the lock, as `poll_ready` does.
@@ -818,7 +450,7 @@ mod loom_model {
             thread::park();
         }
         if let Some(key) = key {
-            sched.waiters().of(Direction::Read).ready.try_remove(key);
+            sched.remove_future_waker(Direction::Read, key);
         }
     }
 
