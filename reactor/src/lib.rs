@@ -35,6 +35,7 @@ mod precise;
 mod reactor;
 mod scheduled_io;
 mod scope;
+mod sleep;
 #[cfg(test)]
 mod testing;
 mod timer;
@@ -47,7 +48,7 @@ pub use io::{PollIo, Readiness, Registration};
 pub use mio::Interest;
 pub use reactor::{Handle, Reactor};
 pub use scheduled_io::{Direction, ReadyEvent};
-pub use timer::Sleep;
+pub use sleep::Sleep;
 
 /// Locks `m`, ignoring poisoning: a panic while one of the reactor's locks
 /// is held (in a waker's clone or drop, say) leaves its data whole, so a

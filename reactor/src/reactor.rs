@@ -4,8 +4,8 @@
 //!
 //! Not here: the waiter state of one source (`scheduled_io.rs`), the
 //! `Registration` that waits on it and `Handle::register`, which makes one
-//! (`io.rs`), the timer map itself and `Sleep` (`timer.rs`), the
-//! thread-local current reactor (`context.rs`).
+//! (`io.rs`), the timer map itself (`timer.rs`) and `Sleep`, which arms
+//! timers in it (`sleep.rs`), the thread-local current reactor (`context.rs`).
 
 use std::io as stdio;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};

@@ -13,8 +13,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::lock;
+use crate::sleep::Sleep;
 use crate::time::Elapsed;
-use crate::Sleep;
 
 /// What the scope's future and its handles share.
 #[derive(Debug)]

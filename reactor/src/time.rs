@@ -13,7 +13,7 @@ use std::time::Duration;
 pub use std::time::Instant;
 
 pub use crate::scope::{timeout_scope, timeout_scope_at, TimeoutHandle, TimeoutScope};
-pub use crate::Sleep;
+pub use crate::sleep::Sleep;
 
 /// Waits for `duration` (asyncio's `await asyncio.sleep(seconds)`).
 ///
