@@ -29,6 +29,7 @@
 
 #![forbid(unsafe_code)]
 
+mod elapsed;
 mod io;
 #[cfg(target_os = "linux")]
 mod precise;
