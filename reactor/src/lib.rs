@@ -29,21 +29,36 @@
 
 #![forbid(unsafe_code)]
 
+// The modules, lowest first: each one uses only modules listed above it
+// (unit tests aside, which share `testing`).
+
+// Leaves, which know nothing of the reactor: the error of a passed deadline,
+// the timerfd, one source's waiter state, the timer map.
 mod elapsed;
-mod io;
 #[cfg(target_os = "linux")]
 mod precise;
-mod reactor;
 mod scheduled_io;
-mod scope;
-mod sleep;
-#[cfg(test)]
-mod testing;
 mod timer;
 
-pub mod context;
+// What a waker waits on (for task dumps), the reactor's counters.
 pub mod observe;
+
+// The reactor and its handle.
+mod reactor;
+
+// The thread's current reactor.
+pub mod context;
+
+// Sources and timers on a reactor.
+mod io;
+mod sleep;
+
+// The time API, on sleeps.
+mod scope;
 pub mod time;
+
+#[cfg(test)]
+mod testing;
 
 pub use io::{PollIo, Readiness, Registration};
 pub use mio::Interest;
