@@ -18,6 +18,9 @@ pub use std::time::Instant;
 
 pub use crate::elapsed::Elapsed;
 pub use crate::scope::{timeout_scope, timeout_scope_at, TimeoutHandle, TimeoutScope};
+// `Sleep` is public at the crate root too: the docs show this as a
+// re-export of that one, not as a second page.
+#[doc(no_inline)]
 pub use crate::sleep::Sleep;
 
 /// Waits for `duration` (asyncio's `await asyncio.sleep(seconds)`).
