@@ -10,7 +10,8 @@
 //! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p
 //! ferrio-executor --release --test loom -- --nocapture` (each model prints how
 //! many interleavings it explored). Not here: the reactor's timer protocol
-//! and waiter list (models in `reactor/src/timer.rs` and `reactor/src/io.rs`).
+//! and waiter list (models in `reactor/src/timer.rs` and
+//! `reactor/src/scheduled_io.rs`).
 #![cfg(loom)]
 
 use std::future::{poll_fn, Future};

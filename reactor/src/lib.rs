@@ -29,28 +29,48 @@
 
 #![forbid(unsafe_code)]
 
-mod io;
+// The modules, lowest first: each one uses only modules listed above it
+// (unit tests aside, which share `testing`).
+
+// Leaves, which know nothing of the reactor: the error of a passed deadline,
+// the timerfd, one source's waiter state, the timer map.
+mod elapsed;
 #[cfg(target_os = "linux")]
 mod precise;
-mod reactor;
-mod scope;
-#[cfg(test)]
-mod testing;
+mod scheduled_io;
 mod timer;
 
-pub mod context;
+// What a waker waits on (for task dumps), the reactor's counters.
 pub mod observe;
+
+// The reactor and its handle.
+mod reactor;
+
+// The thread's current reactor.
+pub mod context;
+
+// Sources and timers on a reactor.
+mod io;
+mod sleep;
+
+// The time API, on sleeps.
+mod scope;
 pub mod time;
 
-pub use io::{Direction, PollIo, Readiness, ReadyEvent, Registration};
+#[cfg(test)]
+mod testing;
+
+pub use io::{PollIo, Readiness, Registration};
 pub use mio::Interest;
 pub use reactor::{Handle, Reactor};
-pub use timer::Sleep;
+pub use scheduled_io::{Direction, ReadyEvent};
+pub use sleep::Sleep;
 
 /// Locks `m`, ignoring poisoning: a panic while one of the reactor's locks
 /// is held (in a waker's clone or drop, say) leaves its data whole, so a
-/// poisoned lock is still a usable one. The waiter lists of `io.rs` have
-/// their own, because they are loom's locks under `--cfg loom`.
+/// poisoned lock is still a usable one. The waiter lists of
+/// `scheduled_io.rs` have their own, because they are loom's locks under
+/// `--cfg loom`.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::Direction;
+use crate::scheduled_io::Direction;
 
 /// What a waker was just stored for.
 #[derive(Debug)]

@@ -1,8 +1,11 @@
 //! The reactor itself: the [`Reactor`] that owns the OS poller and turns, and
-//! the [`Handle`] through which everything else reaches it.
+//! the [`Handle`] through which everything else reaches it. It holds the slab
+//! of registrations (and their tokens) and the timer map.
 //!
-//! Not here: the readiness of one source (`io.rs`), the timer map (`timer.rs`),
-//! the thread-local current reactor (`context.rs`).
+//! Not here: the waiter state of one source (`scheduled_io.rs`), the
+//! `Registration` that waits on it and `Handle::register`, which makes one
+//! (`io.rs`), the timer map itself (`timer.rs`) and `Sleep`, which arms
+//! timers in it (`sleep.rs`), the thread-local current reactor (`context.rs`).
 
 use std::io as stdio;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -13,10 +16,10 @@ use std::time::{Duration, Instant};
 use mio::Interest;
 use slab::Slab;
 
-use crate::io::{self, Registration, ScheduledIo};
 use crate::observe;
 #[cfg(target_os = "linux")]
 use crate::precise;
+use crate::scheduled_io::{self, ScheduledIo};
 use crate::timer::{self, Timers};
 
 /// The token of the `mio::Waker` that interrupts a sleeping [`Reactor::turn`].
@@ -208,7 +211,11 @@ impl Reactor {
                 match io.get(index) {
                     Some(sched) if sched.generation == generation => {
                         dispatched += 1;
-                        sched.dispatch(tick, io::Ready::from_mio(event), &mut self.wake_buf);
+                        sched.dispatch(
+                            tick,
+                            scheduled_io::Ready::from_mio(event),
+                            &mut self.wake_buf,
+                        );
                     }
                     // The registration is gone, or its slot now belongs to a newer one.
                     _ => log::trace!("dropping stale event for token {token:?}"),
@@ -252,23 +259,6 @@ impl Drop for Reactor {
     }
 }
 
-/// The error of an operation on a source whose reactor was dropped.
-pub(crate) fn shut_down_error() -> stdio::Error {
-    stdio::Error::other(
-        "the ferrio runtime this socket was registered with has shut down; \
-         create sockets inside the runtime that uses them",
-    )
-}
-
-/// The error of an operation that would wait on a source registered with
-/// another runtime than the one running on this thread.
-pub(crate) fn foreign_error() -> stdio::Error {
-    stdio::Error::other(
-        "this socket is registered with another ferrio runtime than the one running \
-         on this thread, which cannot wake it; create sockets inside the runtime that uses them",
-    )
-}
-
 impl Handle {
     /// Whether the [`Reactor`] of this handle was dropped. Sources registered
     /// with it can no longer wait for readiness, and nothing can be
@@ -293,22 +283,14 @@ impl Handle {
         }
     }
 
-    /// Registers `source` for `interest` and returns the registration that
-    /// tracks its readiness. The source must be deregistered with
-    /// [`Registration::deregister`] before it is closed.
-    ///
-    /// # Errors
-    ///
-    /// When the reactor was dropped (kind `Other`, saying so), when it holds
-    /// too many registrations, or when the OS refuses the registration.
-    pub fn register<S: mio::event::Source + ?Sized>(
+    /// The reactor's half of [`Handle::register`]: gives `source` a slot and
+    /// a token that carries the slot's generation, and registers it with the
+    /// OS poller for `interest`. Returns the slot and its waiter state.
+    pub(crate) fn add_source<S: mio::event::Source + ?Sized>(
         &self,
         source: &mut S,
         interest: Interest,
-    ) -> stdio::Result<Registration> {
-        if self.is_shut_down() {
-            return Err(shut_down_error());
-        }
+    ) -> stdio::Result<(usize, Arc<ScheduledIo>)> {
         let generation =
             self.inner.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
         let sched = Arc::new(ScheduledIo::new(generation));
@@ -330,7 +312,17 @@ impl Handle {
             return Err(e);
         }
         log::trace!("registered {token:?} for {interest:?}");
-        Ok(Registration::new(self.clone(), index, sched))
+        Ok((index, sched))
+    }
+
+    /// Frees slot `index`, when a registration that holds `sched` drops.
+    pub(crate) fn remove_source(&self, index: usize, sched: &Arc<ScheduledIo>) {
+        let mut io = self.inner.io();
+        // Only free the slot if it is still ours (it always is: slots are freed
+        // only here).
+        if io.get(index).is_some_and(|s| Arc::ptr_eq(s, sched)) {
+            io.remove(index);
+        }
     }
 
     /// Arms a timer at `deadline` that wakes `waker`; returns its key.
@@ -397,7 +389,7 @@ impl std::fmt::Debug for Reactor {
 }
 
 impl Inner {
-    pub(crate) fn io(&self) -> MutexGuard<'_, Slab<Arc<ScheduledIo>>> {
+    fn io(&self) -> MutexGuard<'_, Slab<Arc<ScheduledIo>>> {
         crate::lock(&self.io)
     }
 

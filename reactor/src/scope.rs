@@ -3,7 +3,8 @@
 //! any thread) can move, query and test, re-exported as part of `time`.
 //!
 //! Not here: the one-shot `timeout(d, future)` (asyncio's `wait_for`), which
-//! is [`crate::time::timeout`].
+//! is [`crate::time::timeout`]; [`Elapsed`], the error both give
+//! (`elapsed.rs`).
 
 use std::fmt;
 use std::future::Future;
@@ -12,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::elapsed::Elapsed;
 use crate::lock;
-use crate::time::Elapsed;
-use crate::Sleep;
+use crate::sleep::Sleep;
 
 /// What the scope's future and its handles share.
 #[derive(Debug)]

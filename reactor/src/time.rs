@@ -3,8 +3,12 @@
 //!
 //! Every timer lives on the reactor of the runtime it was first polled in; a
 //! timer never completes before its deadline.
+//!
+//! Here: `sleep`, the one-shot `timeout` and `interval`. Defined elsewhere
+//! and re-exported here: [`Sleep`] (`sleep.rs`), the deadline scope
+//! [`timeout_scope`] (`scope.rs`) and the error [`Elapsed`] (`elapsed.rs`).
+//! Not here: the timer map (`timer.rs`).
 
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -12,8 +16,12 @@ use std::time::Duration;
 
 pub use std::time::Instant;
 
+pub use crate::elapsed::Elapsed;
 pub use crate::scope::{timeout_scope, timeout_scope_at, TimeoutHandle, TimeoutScope};
-pub use crate::Sleep;
+// `Sleep` is public at the crate root too: the docs show this as a
+// re-export of that one, not as a second page.
+#[doc(no_inline)]
+pub use crate::sleep::Sleep;
 
 /// Waits for `duration` (asyncio's `await asyncio.sleep(seconds)`).
 ///
@@ -54,33 +62,6 @@ fn deadline_after(duration: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(duration)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
-}
-
-/// The error of [`timeout`]: the deadline passed first (asyncio's `TimeoutError`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Elapsed {
-    pub(crate) after: Duration,
-}
-
-impl Elapsed {
-    /// The timeout that elapsed.
-    pub fn duration(&self) -> Duration {
-        self.after
-    }
-}
-
-impl fmt::Display for Elapsed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "deadline has elapsed after {:?}", self.after)
-    }
-}
-
-impl std::error::Error for Elapsed {}
-
-impl From<Elapsed> for std::io::Error {
-    fn from(e: Elapsed) -> Self {
-        std::io::Error::new(std::io::ErrorKind::TimedOut, e)
-    }
 }
 
 pin_project_lite::pin_project! {

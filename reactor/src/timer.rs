@@ -1,20 +1,20 @@
-//! Timers: deadlines ordered in a `BTreeMap`, feeding the poll timeout.
+//! The timer map, [`Timers`]: armed deadlines ordered in a `BTreeMap`, each
+//! with the waker to wake, and whether the poller sleeps past them.
 //!
 //! Arm, re-arm and cancel are O(log n); the earliest deadline is O(log n); firing
-//! splits off every entry due at `now` in one step. A timer never fires early:
-//! an entry is due only when `now >= deadline`, and [`Sleep`] completes only
-//! when the clock says so, whatever woke it.
+//! splits off every entry due at `now` in one step. An entry is due only when
+//! `now >= deadline`, so a timer never fires early.
 //!
-//! Not here: intervals and timeouts (built on [`Sleep`] by the facade).
+//! It knows nothing of the reactor: the reactor's turn reads the next
+//! deadline and fires the due entries, a `Sleep` arms and cancels its entry.
+//! The loom models of that protocol and the unit tests are at the end.
+//!
+//! Not here: `Sleep`, the future that completes at a deadline (`sleep.rs`);
+//! intervals and timeouts, built on it (`time.rs`, `scope.rs`).
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::Instant;
-
-use crate::context::{self, Current};
-use crate::reactor::Handle;
 
 /// Identifies an armed timer: its deadline, then a sequence number so equal
 /// deadlines stay distinct (and fire in the order they were armed).
@@ -47,6 +47,16 @@ impl Timers {
         (key, interrupt)
     }
 
+    /// Disarms the timer at `key`, if it is armed.
+    pub(crate) fn remove(&mut self, key: &Key) {
+        self.entries.remove(key);
+    }
+
+    /// The waker of the timer at `key`, if it is armed.
+    pub(crate) fn waker_mut(&mut self, key: &Key) -> Option<&mut Waker> {
+        self.entries.get_mut(key)
+    }
+
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.entries.first_key_value().map(|(key, _)| key.0)
     }
@@ -64,153 +74,13 @@ impl Timers {
     }
 
     /// Moves the wakers of every timer into `wake`, disarming them all (the
-    /// reactor shuts down; each [`Sleep`] re-arms where it is polled next).
+    /// reactor shuts down; each `Sleep` re-arms where it is polled next).
     pub(crate) fn take_all(&mut self, wake: &mut Vec<Waker>) {
         wake.extend(std::mem::take(&mut self.entries).into_values());
     }
 
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
-    }
-}
-
-/// A future that completes at a deadline. The reactor-level building block of
-/// `ferrio::time::sleep`.
-///
-/// Dropping it before the deadline cancels its timer; nothing is left behind.
-///
-/// ```
-/// use std::time::{Duration, Instant};
-/// let mut reactor = ferrio_reactor::Reactor::new().unwrap();
-/// let deadline = Instant::now() + Duration::from_millis(5);
-/// let mut sleep = Box::pin(ferrio_reactor::Sleep::new(reactor.handle(), deadline));
-/// let waker = std::task::Waker::noop();
-/// let mut cx = std::task::Context::from_waker(&waker);
-/// while sleep.as_mut().poll(&mut cx).is_pending() {
-///     reactor.turn(None).unwrap();
-/// }
-/// assert!(Instant::now() >= deadline);
-/// # use std::future::Future;
-/// ```
-#[derive(Debug)]
-pub struct Sleep {
-    /// The reactor whose timers hold this sleep; looked up at the first poll
-    /// when the sleep was made without one, so a sleep (or a timeout) can be
-    /// built before the runtime that will drive it starts.
-    handle: Option<Handle>,
-    deadline: Instant,
-    /// The armed timer, if any. `None` before the first poll and after it fired.
-    key: Option<Key>,
-}
-
-impl Sleep {
-    /// A sleep on `handle`'s timers until `deadline`.
-    pub fn new(handle: Handle, deadline: Instant) -> Sleep {
-        Sleep {
-            handle: Some(handle),
-            deadline,
-            key: None,
-        }
-    }
-
-    /// A sleep on the reactor that is current on the thread that first polls
-    /// it (see [`crate::context`]).
-    ///
-    /// A sleep polled later inside another runtime (or after its runtime was
-    /// dropped) moves to the reactor of the runtime that polls it: it still
-    /// completes at its deadline.
-    ///
-    /// # Panics
-    ///
-    /// When polled on a thread with no current reactor, with a message that says so.
-    pub fn until(deadline: Instant) -> Sleep {
-        Sleep {
-            handle: None,
-            deadline,
-            key: None,
-        }
-    }
-
-    /// When this sleep completes.
-    pub fn deadline(&self) -> Instant {
-        self.deadline
-    }
-
-    /// Whether the deadline has passed.
-    pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
-    }
-
-    /// Moves the deadline; the timer is re-armed on the next poll.
-    pub fn reset(&mut self, deadline: Instant) {
-        self.cancel();
-        self.deadline = deadline;
-    }
-
-    fn cancel(&mut self) {
-        if let (Some(key), Some(handle)) = (self.key.take(), &self.handle) {
-            handle.inner.timers().entries.remove(&key);
-        }
-    }
-}
-
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        if Instant::now() >= this.deadline {
-            this.cancel();
-            return Poll::Ready(());
-        }
-        let seen_from = this.handle.as_ref().map(|h| (context::relative_to(h), h));
-        match seen_from {
-            // Polled in another runtime than the one it was armed on, or
-            // after that one shut down: move to the runtime polling it
-            // (design rule 7). The deadline is absolute, so it holds.
-            Some((Current::Other, _)) => {
-                this.cancel();
-                log::debug!("a timer moves to the reactor of the runtime polling it");
-                this.handle = None;
-            }
-            Some((Current::None, handle)) if handle.is_shut_down() => panic!(
-                "a ferrio timer was polled after its runtime shut down, outside any runtime: \
-                 poll it inside a ferrio runtime (ferrio::run or Runtime::block_on)"
-            ),
-            // Its own reactor, or polled by hand while its reactor lives.
-            _ => {}
-        }
-        let handle = this.handle.get_or_insert_with(context::current);
-        crate::observe::waiting(crate::observe::WaitOn::Timer {
-            deadline: this.deadline,
-        });
-        if let Some(key) = this.key {
-            let mut timers = handle.inner.timers();
-            if let Some(waker) = timers.entries.get_mut(&key) {
-                if !waker.will_wake(cx.waker()) {
-                    *waker = cx.waker().clone();
-                }
-                return Poll::Pending;
-            }
-            // The entry is gone although the deadline has not passed: the
-            // reactor only fires due timers, so this cannot happen; arming
-            // again below keeps the sleep correct regardless.
-        }
-        this.key = Some(handle.insert_timer(this.deadline, cx.waker().clone()));
-        Poll::Pending
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        self.cancel();
-    }
-}
-
-impl Handle {
-    /// A [`Sleep`] on this reactor until `deadline`.
-    pub fn sleep_until(&self, deadline: Instant) -> Sleep {
-        Sleep::new(self.clone(), deadline)
     }
 }
 
@@ -277,7 +147,7 @@ mod loom_model {
 
         /// `Sleep::cancel`.
         fn cancel(&self, key: Key) {
-            self.timers.lock().unwrap().entries.remove(&key);
+            self.timers.lock().unwrap().remove(&key);
         }
 
         /// One `Reactor::turn` with no timeout of its own.

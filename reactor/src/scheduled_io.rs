@@ -1,0 +1,485 @@
+//! The waiter state of one registered source, [`ScheduledIo`]: its readiness
+//! word (what the OS said, stamped with the tick of the turn that said it)
+//! and, per [`Direction`], the lists of who waits for it. With it the
+//! readiness bits and the [`ReadyEvent`] a waiter acts on.
+//!
+//! It knows nothing of the reactor: the reactor's turn sets readiness here and
+//! takes the wakers (`dispatch`), a `Registration` stores wakers here and
+//! clears readiness. The loom model of the waiter lists is at the end.
+//!
+//! Not here: the registration that waits on this state and the futures that
+//! do (`io.rs`), the slab of registrations and their tokens (`reactor.rs`),
+//! the sockets themselves (ferrio-net) or what a wake means (the executor).
+
+// The readiness word and the waiter lists are loom's under `--cfg loom`, for
+// the model at the end of this file.
+#[cfg(loom)]
+use loom::sync::{
+    atomic::{AtomicU64, Ordering},
+    Mutex, MutexGuard,
+};
+#[cfg(not(loom))]
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Mutex, MutexGuard,
+};
+use std::task::Waker;
+
+use slab::Slab;
+
+/// One direction of a duplex source. Readers and writers wait independently, so
+/// a task reading and another writing the same socket never steal each other's wakes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Readable, read-closed, error.
+    Read,
+    /// Writable, write-closed, error.
+    Write,
+}
+
+/// Readiness bits, as stored in the low byte of [`ScheduledIo::readiness`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) struct Ready(u64);
+
+impl Ready {
+    const READABLE: u64 = 0b0001;
+    const WRITABLE: u64 = 0b0010;
+    const READ_CLOSED: u64 = 0b0100;
+    const WRITE_CLOSED: u64 = 0b1000;
+    const ERROR: u64 = 0b1_0000;
+    const MASK: u64 = 0xff;
+
+    pub(crate) fn from_mio(event: &mio::event::Event) -> Ready {
+        let mut bits = 0;
+        if event.is_readable() {
+            bits |= Ready::READABLE;
+        }
+        if event.is_writable() {
+            bits |= Ready::WRITABLE;
+        }
+        if event.is_read_closed() {
+            bits |= Ready::READ_CLOSED;
+        }
+        if event.is_write_closed() {
+            bits |= Ready::WRITE_CLOSED;
+        }
+        if event.is_error() {
+            bits |= Ready::ERROR;
+        }
+        Ready(bits)
+    }
+
+    /// The bits that make `direction` ready.
+    fn mask(direction: Direction) -> u64 {
+        match direction {
+            Direction::Read => Ready::READABLE | Ready::READ_CLOSED | Ready::ERROR,
+            Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED | Ready::ERROR,
+        }
+    }
+
+    /// The bits an operation may clear after `WouldBlock`: closed and error are final.
+    fn clearable(direction: Direction) -> u64 {
+        match direction {
+            Direction::Read => Ready::READABLE,
+            Direction::Write => Ready::WRITABLE,
+        }
+    }
+}
+
+/// Readiness observed by [`Registration::poll_ready`]: which tick set it, so that
+/// [`Registration::clear_readiness`] never erases readiness from a newer event.
+///
+/// [`Registration::poll_ready`]: crate::Registration::poll_ready
+/// [`Registration::clear_readiness`]: crate::Registration::clear_readiness
+#[derive(Clone, Copy, Debug)]
+pub struct ReadyEvent {
+    tick: u64,
+    direction: Direction,
+    bits: u64,
+}
+
+impl ReadyEvent {
+    /// The peer closed its side (read) or ours can no longer send (write).
+    pub fn is_closed(&self) -> bool {
+        self.bits & (Ready::READ_CLOSED | Ready::WRITE_CLOSED) != 0
+    }
+
+    /// The OS reported an error condition on the source.
+    pub fn is_error(&self) -> bool {
+        self.bits & Ready::ERROR != 0
+    }
+}
+
+/// Shared between the reactor (which sets readiness) and the registration (which
+/// waits on and clears it).
+pub(crate) struct ScheduledIo {
+    /// Stamped into the token; an event whose token carries another generation
+    /// belongs to a registration that no longer exists.
+    pub(crate) generation: u32,
+    /// Low byte: [`Ready`] bits. Upper bits: the tick of the turn that last set them.
+    readiness: AtomicU64,
+    /// Who waits in each direction. Behind a lock that is never held while a
+    /// waker runs: wakers are taken out under it and woken after it is released.
+    waiters: Mutex<Waiters>,
+    /// What the source is (addresses), for task dumps; set by its owner.
+    label: std::sync::OnceLock<Box<str>>,
+}
+
+#[derive(Default)]
+struct Waiters {
+    reader: DirectionWaiters,
+    writer: DirectionWaiters,
+}
+
+impl Waiters {
+    fn of(&mut self, direction: Direction) -> &mut DirectionWaiters {
+        match direction {
+            Direction::Read => &mut self.reader,
+            Direction::Write => &mut self.writer,
+        }
+    }
+}
+
+/// Everyone waiting for one direction of one source (design rule 6: every
+/// waiter registered when readiness arrives is woken).
+#[derive(Default)]
+struct DirectionWaiters {
+    /// The waker of the `poll_*` path
+    /// ([`Registration::poll_ready`](crate::Registration::poll_ready): reads,
+    /// writes, accepts). The callers of `poll_read` and the like have nowhere
+    /// to keep a ticket, so a waker is kept until the next event in its
+    /// direction. This is the fast path: one task per direction, no
+    /// allocation.
+    poller: Option<Waker>,
+    /// The wakers of other tasks on the `poll_*` path at the same time (two
+    /// tasks reading one `&TcpStream`), each kept once (`will_wake`) and woken
+    /// with `poller`. Not a replace-and-wake hand-over, which would have the
+    /// tasks wake each other in turn for as long as nothing arrives. At most
+    /// [`MAX_OTHER_POLLERS`]: past that the oldest is woken to make room (it
+    /// polls again and comes back), so a task whose waker changes at every
+    /// poll cannot grow the list.
+    other_pollers: Vec<Waker>,
+    /// The wakers of [`Readiness`](crate::Readiness) futures (`readable()`/`writable()`), each
+    /// at the key its future holds. An entry is `None` once woken and until
+    /// its future polls again; it is removed when the future completes or is
+    /// dropped, so a cancelled waiter leaves nothing behind. Empty (and
+    /// unallocated) unless someone awaits readiness.
+    ready: Slab<Option<Waker>>,
+}
+
+/// How many wakers of the `poll_*` path beside the first one a direction
+/// keeps (see [`DirectionWaiters::other_pollers`]).
+const MAX_OTHER_POLLERS: usize = 32;
+
+impl DirectionWaiters {
+    /// Keeps `waker` to be woken by the next event, unless it is kept
+    /// already. Returns a waker to wake now, outside the lock, when the list
+    /// was full.
+    fn add_poller(&mut self, waker: &Waker) -> Option<Waker> {
+        let Some(first) = &self.poller else {
+            self.poller = Some(waker.clone());
+            return None;
+        };
+        if first.will_wake(waker) || self.other_pollers.iter().any(|w| w.will_wake(waker)) {
+            return None;
+        }
+        let evicted =
+            (self.other_pollers.len() == MAX_OTHER_POLLERS).then(|| self.other_pollers.remove(0));
+        self.other_pollers.push(waker.clone());
+        evicted
+    }
+
+    /// Moves every waker into `wake`, leaving the futures' entries in place.
+    fn take_all(&mut self, wake: &mut Vec<Waker>) {
+        wake.extend(self.poller.take());
+        wake.append(&mut self.other_pollers);
+        wake.extend(self.ready.iter_mut().filter_map(|(_, w)| w.take()));
+    }
+}
+
+impl ScheduledIo {
+    pub(crate) fn new(generation: u32) -> ScheduledIo {
+        ScheduledIo {
+            generation,
+            readiness: AtomicU64::new(0),
+            waiters: Mutex::new(Waiters::default()),
+            label: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn waiters(&self) -> MutexGuard<'_, Waiters> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Says what the source is (addresses), for task dumps. Only the first
+    /// label sticks.
+    pub(crate) fn set_label(&self, label: Box<str>) {
+        let _ = self.label.set(label);
+    }
+
+    /// What the source's owner said it is, if it said.
+    pub(crate) fn label(&self) -> Option<&str> {
+        self.label.get().map(|l| &**l)
+    }
+
+    /// Keeps `waker` of the `poll_*` path to be woken by the next event in
+    /// `direction` (see [`DirectionWaiters::add_poller`]). Returns a waker
+    /// to wake now, once the lock is released, when the list was full.
+    pub(crate) fn add_poller(&self, direction: Direction, waker: &Waker) -> Option<Waker> {
+        self.waiters().of(direction).add_poller(waker)
+    }
+
+    /// Stores the waker of a `Readiness` future in its entry of the
+    /// futures' list of `direction`: the entry at `key`, or a new one if it
+    /// has none yet. Returns the entry's key. The future's own earlier waker
+    /// is replaced without a wake: it belongs to no other waiter.
+    pub(crate) fn store_future_waker(
+        &self,
+        direction: Direction,
+        key: Option<usize>,
+        waker: &Waker,
+    ) -> usize {
+        let mut waiters = self.waiters();
+        let list = &mut waiters.of(direction).ready;
+        match key.and_then(|key| list.get_mut(key).map(|entry| (key, entry))) {
+            Some((key, entry)) => {
+                match entry {
+                    Some(w) if w.will_wake(waker) => {}
+                    _ => *entry = Some(waker.clone()),
+                }
+                key
+            }
+            None => list.insert(Some(waker.clone())),
+        }
+    }
+
+    /// Removes the entry at `key` from the futures' list of `direction`
+    /// (its future completed or was dropped).
+    pub(crate) fn remove_future_waker(&self, direction: Direction, key: usize) {
+        self.waiters().of(direction).ready.try_remove(key);
+    }
+
+    /// How many wakers wait in `direction`: those of the `poll_*` path and
+    /// one per entry of the futures' list.
+    pub(crate) fn waiter_count(&self, direction: Direction) -> usize {
+        let mut waiters = self.waiters();
+        let waiters = waiters.of(direction);
+        usize::from(waiters.poller.is_some()) + waiters.other_pollers.len() + waiters.ready.len()
+    }
+
+    /// Records `ready` as of `tick` and moves the wakers it satisfies into `wake`.
+    pub(crate) fn dispatch(&self, tick: u64, ready: Ready, wake: &mut Vec<Waker>) {
+        // Set readiness *before* taking the wakers: a poller that registers its
+        // waker after this point re-checks readiness and sees the new bits.
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                Some((tick << 8) | (cur & Ready::MASK) | ready.0)
+            });
+        let mut waiters = self.waiters();
+        if ready.0 & Ready::mask(Direction::Read) != 0 {
+            waiters.reader.take_all(wake);
+        }
+        if ready.0 & Ready::mask(Direction::Write) != 0 {
+            waiters.writer.take_all(wake);
+        }
+    }
+
+    /// Moves every waker of both directions into `wake` (the reactor shuts down).
+    pub(crate) fn take_all_waiters(&self, wake: &mut Vec<Waker>) {
+        let mut waiters = self.waiters();
+        waiters.reader.take_all(wake);
+        waiters.writer.take_all(wake);
+    }
+
+    /// Clears what `event` reported, unless a newer tick set readiness since.
+    pub(crate) fn clear(&self, event: ReadyEvent) {
+        let clear = Ready::clearable(event.direction);
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                (cur >> 8 == event.tick).then_some(cur & !clear)
+            });
+    }
+
+    pub(crate) fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
+        let cur = self.readiness.load(Ordering::Acquire);
+        let bits = cur & Ready::mask(direction);
+        (bits != 0).then_some(ReadyEvent {
+            tick: cur >> 8,
+            direction,
+            bits,
+        })
+    }
+}
+
+// Plain unit tests: under `--cfg loom` the atomics are loom's, which only
+// run inside a model (see `loom_model` below).
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::testing::Count;
+    use std::sync::Arc;
+
+    fn readable() -> Ready {
+        Ready(Ready::READABLE)
+    }
+
+    #[test]
+    fn dispatch_takes_the_slot_and_every_listed_waker_of_the_ready_direction_only() {
+        let sched = ScheduledIo::new(0);
+        let (reader, writer) = (Arc::new(Count::default()), Arc::new(Count::default()));
+        {
+            let mut waiters = sched.waiters();
+            waiters.reader.poller = Some(Waker::from(reader.clone()));
+            for _ in 0..3 {
+                waiters
+                    .reader
+                    .ready
+                    .insert(Some(Waker::from(reader.clone())));
+            }
+            waiters.writer.poller = Some(Waker::from(writer.clone()));
+        }
+        let mut wake = Vec::new();
+        sched.dispatch(1, readable(), &mut wake);
+        assert_eq!(wake.len(), 4, "the slot and three listed wakers");
+        wake.into_iter().for_each(Waker::wake);
+        assert_eq!(reader.0.load(Ordering::SeqCst), 4);
+        assert_eq!(
+            writer.0.load(Ordering::SeqCst),
+            0,
+            "a read event leaves writers waiting"
+        );
+        let mut waiters = sched.waiters();
+        assert_eq!(
+            waiters.reader.ready.len(),
+            3,
+            "listed entries stay (emptied) until their futures poll or drop"
+        );
+        assert!(waiters.of(Direction::Write).poller.is_some());
+    }
+
+    #[test]
+    fn readiness_is_stamped_with_its_tick_and_cleared_only_by_that_tick() {
+        let sched = ScheduledIo::new(0);
+        let mut wake = Vec::new();
+        sched.dispatch(7, readable(), &mut wake);
+        let event = sched.ready_event(Direction::Read).expect("readable");
+        assert_eq!(event.tick, 7);
+        assert!(sched.ready_event(Direction::Write).is_none());
+        sched.dispatch(8, readable(), &mut wake);
+        sched.clear(event);
+        let newer = sched
+            .ready_event(Direction::Read)
+            .expect("clearing with the old event keeps the newer readiness");
+        sched.clear(newer);
+        assert!(sched.ready_event(Direction::Read).is_none());
+    }
+
+    #[test]
+    fn closed_and_error_bits_make_both_directions_ready() {
+        let sched = ScheduledIo::new(0);
+        let mut wake = Vec::new();
+        sched.dispatch(1, Ready(Ready::ERROR), &mut wake);
+        let read = sched
+            .ready_event(Direction::Read)
+            .expect("error wakes readers");
+        let write = sched.ready_event(Direction::Write).expect("and writers");
+        assert!(read.is_error() && write.is_error());
+        assert!(!read.is_closed());
+    }
+}
+
+/// A loom model of the per-direction waiter lists: two tasks on the `poll_*`
+/// path (the first slot and the other pollers) and a task awaiting
+/// `readable()` (the futures' list), against the reactor dispatching one
+/// readable event. The `ScheduledIo` here is the real one (readiness word,
+/// waiter lists, the stores `add_poller` and `store_future_waker`,
+/// dispatch) on loom's atomics and lock; the waiting steps of
+/// `Registration::poll_ready` and `Readiness::poll` around it (check, store
+/// the waker, check again) are copied, because a `Registration` needs a live
+/// mio reactor, which cannot run under loom.
+/// Run with `RUSTFLAGS="--cfg loom" cargo test -p ferrio-reactor --lib --release`.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use super::*;
+    use crate::testing::check_model;
+    use loom::sync::Arc;
+    use loom::thread;
+    use std::task::Wake;
+
+    /// A waker that unparks the loom thread that made it.
+    struct Unpark(thread::Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    /// Where a waiter keeps its waker.
+    #[derive(Clone, Copy)]
+    enum Path {
+        /// The `poll_*` path (`add_poller`).
+        Poller,
+        /// An entry of the `readable()` futures' list (`store_future_waker`).
+        List,
+    }
+
+    /// The waiting steps of `poll_ready` (`Poller`) or `Readiness::poll`
+    /// (`List`): until the source is readable, store the waker, check again,
+    /// park.
+    fn wait(sched: &ScheduledIo, path: Path) {
+        let waker = Waker::from(std::sync::Arc::new(Unpark(thread::current())));
+        let mut key = None;
+        while sched.ready_event(Direction::Read).is_none() {
+            let evicted = match path {
+                Path::Poller => sched.add_poller(Direction::Read, &waker),
+                Path::List => {
+                    key = Some(sched.store_future_waker(Direction::Read, key, &waker));
+                    None
+                }
+            };
+            // Outside the lock, as `poll_ready` does.
+            if let Some(evicted) = evicted {
+                evicted.wake();
+            }
+            if sched.ready_event(Direction::Read).is_some() {
+                break;
+            }
+            thread::park();
+        }
+        if let Some(key) = key {
+            sched.remove_future_waker(Direction::Read, key);
+        }
+    }
+
+    #[test]
+    fn one_readable_event_wakes_every_poller_and_every_readable_future() {
+        check_model("waiter list", || {
+            let sched = Arc::new(ScheduledIo::new(0));
+            let waiters: Vec<_> = [Path::Poller, Path::Poller, Path::List]
+                .into_iter()
+                .map(|path| {
+                    let sched = sched.clone();
+                    thread::spawn(move || wait(&sched, path))
+                })
+                .collect();
+            // The reactor's turn: dispatch, then wake outside the lock.
+            let mut wake = Vec::new();
+            sched.dispatch(1, Ready(Ready::mask(Direction::Read)), &mut wake);
+            for waker in wake {
+                waker.wake();
+            }
+            // A lost wakeup leaves a waiter parked forever: loom reports it.
+            for waiter in waiters {
+                waiter.join().unwrap();
+            }
+            let mut waiters = sched.waiters();
+            assert!(
+                waiters.of(Direction::Read).ready.is_empty(),
+                "every readable() future removed its entry"
+            );
+        });
+    }
+}
