@@ -34,6 +34,7 @@
 mod addr;
 mod attempt;
 mod dns;
+mod lock;
 #[cfg(unix)]
 mod oneway;
 mod socket;
@@ -64,10 +65,3 @@ pub use unix::{
     SocketAddr as UnixSocketAddr, UnixDatagram, UnixIncoming, UnixListener, UnixOwnedReadHalf,
     UnixOwnedWriteHalf, UnixReadHalf, UnixStream, UnixWriteHalf,
 };
-
-/// Locks `m`, ignoring poisoning: each of this crate's locks guards a value
-/// that every change leaves whole (a stream's last readiness event, the list
-/// of orphaned children), so a poisoned lock is still a usable one.
-pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}

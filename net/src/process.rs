@@ -41,7 +41,7 @@ use ferrio_reactor::{Direction, Interest};
 use futures_io::{AsyncRead, AsyncWrite};
 use mio::unix::pipe;
 
-use crate::lock;
+use crate::lock::lock;
 use crate::oneway::Oneway;
 use crate::signal::{signal, Signal, SignalKind};
 

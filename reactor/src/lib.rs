@@ -35,6 +35,7 @@
 // Leaves, which know nothing of the reactor: the error of a passed deadline,
 // the timerfd, one source's waiter state, the timer map.
 mod elapsed;
+mod lock;
 #[cfg(target_os = "linux")]
 mod precise;
 mod scheduled_io;
@@ -65,12 +66,3 @@ pub use mio::Interest;
 pub use reactor::{Handle, Reactor};
 pub use scheduled_io::{Direction, ReadyEvent};
 pub use sleep::Sleep;
-
-/// Locks `m`, ignoring poisoning: a panic while one of the reactor's locks
-/// is held (in a waker's clone or drop, say) leaves its data whole, so a
-/// poisoned lock is still a usable one. The waiter lists of
-/// `scheduled_io.rs` have their own, because they are loom's locks under
-/// `--cfg loom`.
-pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}

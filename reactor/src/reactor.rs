@@ -390,10 +390,10 @@ impl std::fmt::Debug for Reactor {
 
 impl Inner {
     fn io(&self) -> MutexGuard<'_, Slab<Arc<ScheduledIo>>> {
-        crate::lock(&self.io)
+        crate::lock::lock(&self.io)
     }
 
     pub(crate) fn timers(&self) -> MutexGuard<'_, Timers> {
-        crate::lock(&self.timers)
+        crate::lock::lock(&self.timers)
     }
 }

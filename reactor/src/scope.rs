@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::elapsed::Elapsed;
-use crate::lock;
+use crate::lock::lock;
 use crate::sleep::Sleep;
 
 /// What the scope's future and its handles share.

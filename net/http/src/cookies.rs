@@ -15,7 +15,7 @@ use http::header::{HeaderMap, HeaderValue, SET_COOKIE};
 use url::Url;
 
 use super::error::{Error, ErrorKind};
-use crate::lock;
+use crate::lock::lock;
 
 /// A cookie jar, shared by every clone (and every client it is given to);
 /// see [`ClientBuilder::cookie_jar`](super::ClientBuilder::cookie_jar).

@@ -21,7 +21,7 @@ use futures_util::future::{select, Either};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::deadline::Deadline;
-use crate::lock;
+use crate::lock::lock;
 
 /// How long a resolved name is kept by default (aiohttp's `ttl_dns_cache`).
 pub(crate) const DEFAULT_DNS_TTL: Duration = Duration::from_secs(10);

@@ -92,6 +92,7 @@ mod dns_cache;
 mod error;
 mod headers;
 mod hooks;
+mod lock;
 pub mod multipart;
 mod pool;
 mod proxy;
@@ -121,11 +122,3 @@ pub use response::Response;
 pub use tls::{Certificate, Identity};
 pub use upload::Body;
 pub use url::Url;
-
-/// Locks `m`, ignoring poisoning: no lock of this crate guards state that a
-/// panic could leave half-updated (the pool's state is consistent between
-/// statements that can panic; the cookie store and the DNS cache change in
-/// single calls), so a poisoned lock is still a usable one.
-pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::lock;
+use crate::lock::lock;
 
 /// Which origin a connection talks to: connections are only reused for the
 /// same scheme, host and port.

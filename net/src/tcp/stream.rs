@@ -16,7 +16,7 @@ use ferrio_reactor::{Direction, PollIo, ReadyEvent};
 use socket2::{SockRef, TcpKeepalive, Type};
 
 use crate::attempt::{first_that_works, try_each};
-use crate::lock;
+use crate::lock::lock;
 use crate::socket::{connect_in_progress, new_socket};
 use crate::stream_io::{impl_async_read, impl_async_write};
 use crate::ToSocketAddrs;
