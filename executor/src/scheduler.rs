@@ -259,26 +259,35 @@ impl Core {
         // The queue's high-water mark and the log level, sampled once a batch.
         self.cx.observer.counters.queued(self.local.borrow().len());
         self.cx.observer.sample_log_level();
-        let mut more = true;
-        for _ in 0..budget {
-            let Some(task) = self.next_task() else {
-                more = false;
-                break;
-            };
-            self.cx.budget.reset();
-            if self.cx.observer.timing() {
-                // Debug mode or tracing: timed around the whole run, so the
-                // untimed path below tests the switch once per poll.
+        // Debug mode or tracing times each run whole; the switch is read once
+        // a batch, so the untimed loop tests nothing per poll.
+        let ran = if self.cx.observer.timing() {
+            self.run_tasks(budget, |task| {
                 let info = task.info();
                 self.cx.observer.poll_begin_timed(&info);
                 task.run(self, &self.cx.observer);
                 self.cx.observer.poll_end_timed(&info);
-            } else {
-                task.run(self, &self.cx.observer);
-            }
-        }
+            })
+        } else {
+            self.run_tasks(budget, |task| task.run(self, &self.cx.observer))
+        };
+        let more = ran == budget;
         self.cx.budget.unlimited();
         more
+    }
+
+    /// Runs up to `budget` ready tasks through `run`, each with a fresh
+    /// cooperative budget; returns how many ran.
+    #[inline(always)]
+    fn run_tasks(&self, budget: usize, mut run: impl FnMut(Arc<dyn Runnable>)) -> usize {
+        for ran in 0..budget {
+            let Some(task) = self.next_task() else {
+                return ran;
+            };
+            self.cx.budget.reset();
+            run(task);
+        }
+        budget
     }
 
     fn has_ready(&self) -> bool {
