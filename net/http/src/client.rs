@@ -1024,7 +1024,9 @@ impl RequestBuilder {
             method: &request.method,
             url: &url,
         });
-        let exchange = inner.execute(request, deadline, tracer);
+        // Pinned where it is made, so that only a pointer to it moves into
+        // the deadline's future (the exchange is this request's biggest).
+        let exchange = std::pin::pin!(inner.execute(request, deadline, tracer));
         let result = deadline
             .run(exchange)
             .await
@@ -1070,7 +1072,7 @@ impl Client {
     pub(crate) async fn open_connection(&self, url: &Url) -> Result<(Conn, Permit<Conn>), Error> {
         let inner = &self.inner;
         let key = key_of(url)?;
-        let acquire = inner.pool.acquire(key.clone());
+        let acquire = std::pin::pin!(inner.pool.acquire(key.clone()));
         let checkout = Deadline::after(inner.pool_timeout, ())
             .run(acquire)
             .await
@@ -1378,7 +1380,7 @@ impl Inner {
         if let Route::Forward(proxy) = self.proxies.route(&key, false) {
             to_absolute_form(&mut head, method, url, proxy, headers);
         }
-        let acquire = self.pool.acquire(key.clone());
+        let acquire = std::pin::pin!(self.pool.acquire(key.clone()));
         let checkout = match self.pool_timeout {
             None => acquire.await,
             Some(d) => Deadline::after(d, ()).run(acquire).await.map_err(|()| {

@@ -13,10 +13,11 @@
 //! server's builders, `error.rs`), or the timer (`ferrio_reactor::time`).
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use ferrio_reactor::time::timeout_at;
-use futures_util::future::{Either, FutureExt};
+use ferrio_reactor::time::{timeout_at, Timeout};
 
 use super::error::TimeoutKind;
 
@@ -81,12 +82,44 @@ impl<K> Deadline<K> {
     /// Not an `async fn`: one would keep `future` twice in its state, as its
     /// argument and inside the timeout, doubling the size of every request
     /// and server connection future that waits on a deadline.
-    pub(crate) fn run<F: Future>(self, future: F) -> impl Future<Output = Result<F::Output, K>> {
+    #[inline(always)]
+    pub(crate) fn run<F: Future>(self, future: F) -> Run<F, K> {
         match self.limit {
-            None => Either::Left(future.map(Ok)),
-            Some((at, kind)) => {
-                Either::Right(timeout_at(at, future).map(move |done| done.map_err(|_| kind)))
-            }
+            None => Run::Unbounded { future },
+            Some((at, kind)) => Run::Bounded {
+                timeout: timeout_at(at, future),
+                kind: Some(kind),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Deadline::run`]: the future itself, or the reactor's
+    /// `Timeout` around it. One enum built in place, not nested adapters, so
+    /// the future is held once and moved as few times as can be (a
+    /// request's futures are kilobytes).
+    #[project = RunProj]
+    pub(crate) enum Run<F, K> {
+        Unbounded { #[pin] future: F },
+        Bounded { #[pin] timeout: Timeout<F>, kind: Option<K> },
+    }
+}
+
+impl<F: Future, K> Future for Run<F, K> {
+    type Output = Result<F::Output, K>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            RunProj::Unbounded { future } => future.poll(cx).map(Ok),
+            RunProj::Bounded { timeout, kind } => match timeout.poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Ok(output)) => Poll::Ready(Ok(output)),
+                Poll::Ready(Err(_)) => match kind.take() {
+                    Some(kind) => Poll::Ready(Err(kind)),
+                    None => panic!("Deadline::run polled after it completed"),
+                },
+            },
         }
     }
 }
