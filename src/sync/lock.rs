@@ -3,13 +3,14 @@
 //! waits on: a task queued for one of them shows `lock mutex`, `lock rwlock
 //! read` or `lock semaphore` in `ferrio::task::dump()`.
 //!
-//! The guards are async-lock's own. An acquisition that succeeds at once
-//! costs what async-lock's does; only one that has to wait is tagged.
+//! The guards are async-lock's own. An acquisition first tries async-lock's
+//! `try_` form; only one that has to wait goes through the tag.
 //!
 //! Not here: `BoundedSemaphore` and `Condition` (`bounded_semaphore.rs`,
 //! `condition.rs`), which are ferrio's own.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use ferrio_executor::observe::{tagged, WaitKind};
@@ -17,6 +18,16 @@ use ferrio_executor::observe::{tagged, WaitKind};
 pub use async_lock::{
     MutexGuard, RwLockReadGuard, RwLockWriteGuard, SemaphoreGuard, SemaphoreGuardArc,
 };
+
+/// The guard `fast` already got, or else waits for `slow`, tagging the task
+/// as waiting on the lock `what` meanwhile: the one shape of every
+/// acquisition below. `slow` is only built, not polled, when `fast` won.
+async fn acquire<G>(fast: Option<G>, what: &'static str, slow: impl Future<Output = G>) -> G {
+    match fast {
+        Some(guard) => guard,
+        None => tagged(WaitKind::Lock, || what.to_owned(), slow).await,
+    }
+}
 
 /// A mutual-exclusion lock whose guard may be held across `.await`
 /// (asyncio's `Lock`, with the data inside as Rust prefers).
@@ -61,10 +72,7 @@ impl<T: ?Sized> Mutex<T> {
     /// Waits until the lock is free, then holds it until the guard drops.
     /// Waiters are served fairly, in about the order they came.
     pub async fn lock(&self) -> MutexGuard<'_, T> {
-        if let Some(guard) = self.inner.try_lock() {
-            return guard;
-        }
-        tagged(WaitKind::Lock, || "mutex".to_owned(), self.inner.lock()).await
+        acquire(self.inner.try_lock(), "mutex", self.inner.lock()).await
     }
 
     /// The lock if it is free now, without waiting.
@@ -127,28 +135,12 @@ impl<T: ?Sized> RwLock<T> {
     /// Waits until no writer holds or waits for the lock, then holds it for
     /// reading until the guard drops.
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        if let Some(guard) = self.inner.try_read() {
-            return guard;
-        }
-        tagged(
-            WaitKind::Lock,
-            || "rwlock read".to_owned(),
-            self.inner.read(),
-        )
-        .await
+        acquire(self.inner.try_read(), "rwlock read", self.inner.read()).await
     }
 
     /// Waits until nobody holds the lock, then holds it alone until the guard drops.
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        if let Some(guard) = self.inner.try_write() {
-            return guard;
-        }
-        tagged(
-            WaitKind::Lock,
-            || "rwlock write".to_owned(),
-            self.inner.write(),
-        )
-        .await
+        acquire(self.inner.try_write(), "rwlock write", self.inner.write()).await
     }
 
     /// A read guard if one can be had now.
@@ -214,26 +206,15 @@ impl Semaphore {
 
     /// Waits for a permit; it goes back when the guard drops.
     pub async fn acquire(&self) -> SemaphoreGuard<'_> {
-        if let Some(guard) = self.inner.try_acquire() {
-            return guard;
-        }
-        tagged(
-            WaitKind::Lock,
-            || "semaphore".to_owned(),
-            self.inner.acquire(),
-        )
-        .await
+        acquire(self.inner.try_acquire(), "semaphore", self.inner.acquire()).await
     }
 
     /// Waits for a permit held by a guard that owns the semaphore (`'static`,
     /// so it can move into a spawned task).
     pub async fn acquire_arc(&self) -> SemaphoreGuardArc {
-        if let Some(guard) = self.inner.try_acquire_arc() {
-            return guard;
-        }
-        tagged(
-            WaitKind::Lock,
-            || "semaphore".to_owned(),
+        acquire(
+            self.inner.try_acquire_arc(),
+            "semaphore",
             self.inner.acquire_arc(),
         )
         .await
