@@ -212,22 +212,17 @@ fn root_reexports(root: &Path, modules: &BTreeMap<String, PathBuf>) -> HashMap<S
         .unwrap();
     let text = std::fs::read_to_string(lib).unwrap();
     let mut names = HashMap::new();
+    // A statement runs from the previous `;`, so docs and attributes may
+    // come before its `use`.
     for statement in text.split(';') {
-        let statement = statement.trim();
-        let Some(rest) = statement
-            .strip_prefix("pub use ")
-            .or_else(|| statement.strip_prefix("pub(crate) use "))
-        else {
-            // Statements start after the previous `;`: skip attributes and docs.
-            if let Some(at) = statement.rfind("pub use ") {
-                if let Some(found) = reexport(&statement[at + 8..], modules) {
-                    names.extend(found);
-                }
-            }
+        let Some(at) = statement.rfind("use ") else {
             continue;
         };
-        if let Some(found) = reexport(rest, modules) {
-            names.extend(found);
+        let visibility = statement[..at].trim_end();
+        if visibility.ends_with("pub") || visibility.ends_with("pub(crate)") {
+            if let Some(found) = reexport(&statement[at + 4..], modules) {
+                names.extend(found);
+            }
         }
     }
     names
