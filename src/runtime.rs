@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferrio_executor::{Config, Executor, Park, Spawner, Unpark};
+use ferrio_executor::{Config, Executor, MultiExecutor, Park, Spawner, Unpark};
 use ferrio_reactor::{context, Handle as ReactorHandle, Reactor};
 
 use crate::JoinHandle;
@@ -54,8 +54,40 @@ impl Park for ReactorPark {
 pub struct Runtime {
     /// Always `Some` until dropped; taken in `drop` so it can be dropped
     /// while the reactor is still the current one.
-    executor: Option<Executor<ReactorPark>>,
+    executor: Option<Exec>,
     reactor: ReactorHandle,
+}
+
+/// One worker (asyncio's loop: the scheduler `ferrio::run` has always had)
+/// or several (docs/architecture.md, "Several workers").
+enum Exec {
+    One(Executor<ReactorPark>),
+    Many(MultiExecutor),
+}
+
+impl Exec {
+    fn spawner(&self) -> Spawner {
+        match self {
+            Exec::One(e) => e.spawner(),
+            Exec::Many(e) => e.spawner(),
+        }
+    }
+
+    fn task_count(&self) -> usize {
+        match self {
+            Exec::One(e) => e.task_count(),
+            Exec::Many(e) => e.task_count(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Exec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exec::One(e) => e.fmt(f),
+            Exec::Many(e) => e.fmt(f),
+        }
+    }
 }
 
 impl Runtime {
@@ -84,7 +116,24 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
         let _reactor = context::enter(self.reactor.clone());
-        self.executor().block_on(future)
+        match self.executor() {
+            Exec::One(e) => e.block_on(future),
+            Exec::Many(e) => e.block_on(future),
+        }
+    }
+
+    /// How many workers run this runtime's tasks: 1 unless the builder
+    /// (or `FERRIO_WORKERS`) asked for more.
+    ///
+    /// ```
+    /// let rt = ferrio::Runtime::builder().workers(2).build().unwrap();
+    /// assert_eq!(rt.workers(), 2);
+    /// ```
+    pub fn workers(&self) -> usize {
+        match self.executor_ref() {
+            Exec::One(_) => 1,
+            Exec::Many(e) => e.workers(),
+        }
     }
 
     /// Spawns a task; it runs during `block_on`.
@@ -94,7 +143,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.executor_ref().spawn(future)
+        self.executor_ref().spawner().spawn(future)
     }
 
     /// A handle that spawns onto this runtime from any thread.
@@ -111,7 +160,10 @@ impl Runtime {
     /// How many threads the blocking pool has now, busy or idle. Idle ones
     /// exit after [`Builder::blocking_keep_alive`]. For diagnostics.
     pub fn blocking_thread_count(&self) -> usize {
-        self.executor_ref().blocking_thread_count()
+        match self.executor_ref() {
+            Exec::One(e) => e.blocking_thread_count(),
+            Exec::Many(e) => e.blocking_thread_count(),
+        }
     }
 
     /// How many tasks are alive. For diagnostics.
@@ -152,7 +204,10 @@ impl Runtime {
     /// print!("{dump}");
     /// ```
     pub fn dump(&self) -> crate::task::Dump {
-        self.executor_ref().dump()
+        match self.executor_ref() {
+            Exec::One(e) => e.dump(),
+            Exec::Many(e) => e.dump(),
+        }
     }
 
     /// The runtime's counters, from outside the loop (inside it,
@@ -165,16 +220,19 @@ impl Runtime {
     /// ```
     pub fn metrics(&self) -> crate::Metrics {
         crate::Metrics {
-            executor: self.executor_ref().metrics(),
+            executor: match self.executor_ref() {
+                Exec::One(e) => e.metrics(),
+                Exec::Many(e) => e.metrics(),
+            },
             reactor: self.reactor.metrics(),
         }
     }
 
-    fn executor(&mut self) -> &mut Executor<ReactorPark> {
+    fn executor(&mut self) -> &mut Exec {
         self.executor.as_mut().expect("runtime used during drop")
     }
 
-    fn executor_ref(&self) -> &Executor<ReactorPark> {
+    fn executor_ref(&self) -> &Exec {
         self.executor.as_ref().expect("runtime used during drop")
     }
 }
@@ -218,6 +276,8 @@ pub struct Builder {
     config: Config,
     /// Set by [`Builder::debug`]; else `FERRIO_DEBUG` decides at build time.
     debug: Option<bool>,
+    /// Set by [`Builder::workers`]; else `FERRIO_WORKERS` decides at build time.
+    workers: Option<usize>,
 }
 
 impl Builder {
@@ -243,6 +303,39 @@ impl Builder {
     /// An idle blocking thread exits after this long (default 10 s).
     pub fn blocking_keep_alive(mut self, d: Duration) -> Self {
         self.config.blocking.keep_alive = d;
+        self
+    }
+
+    /// How many worker threads run tasks: `1` (the default) is asyncio's
+    /// one loop on the thread that calls `block_on`; `n > 1` adds `n - 1`
+    /// threads, and `Send` tasks (`spawn`) run on whichever worker is free,
+    /// idle workers taking work from busy ones, while `spawn_local` tasks
+    /// stay on the worker that spawned them; `0` means one per core. The
+    /// thread that calls `block_on` is always one of the workers, so `main`
+    /// need not be `Send`. Without a call here, `FERRIO_WORKERS=n` in the
+    /// environment sets it at [`build`](Builder::build); a call here wins.
+    ///
+    /// ```
+    /// let mut rt = ferrio::Runtime::builder().workers(2).build().unwrap();
+    /// let threads = rt.block_on(async {
+    ///     let tasks: Vec<_> = (0..8)
+    ///         .map(|_| ferrio::spawn(async {
+    ///             std::thread::sleep(std::time::Duration::from_millis(20));
+    ///             std::thread::current().id()
+    ///         }))
+    ///         .collect();
+    ///     let mut ids = Vec::new();
+    ///     for t in tasks {
+    ///         ids.push(t.await.unwrap());
+    ///     }
+    ///     ids.sort_by_key(|id| format!("{id:?}"));
+    ///     ids.dedup();
+    ///     ids.len()
+    /// });
+    /// assert!(threads >= 1 && threads <= 2);
+    /// ```
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
         self
     }
 
@@ -299,13 +392,16 @@ impl Builder {
         self
     }
 
-    /// Builds the runtime: creates the OS poller. Reads `FERRIO_DEBUG` and
-    /// `FERRIO_TRACE` for the switches not set on the builder.
+    /// Builds the runtime: creates the OS poller and starts the worker
+    /// threads. Reads `FERRIO_DEBUG`, `FERRIO_TRACE` and `FERRIO_WORKERS` for
+    /// the settings not made on the builder (a `FERRIO_WORKERS` that is not a
+    /// number is ignored, with a warning in the log).
     ///
     /// # Errors
     ///
-    /// The OS's error when the reactor's poller or its waker cannot be made:
-    /// typically, the process is out of file descriptors.
+    /// The OS's error when the reactor's poller or its waker cannot be made
+    /// (typically, the process is out of file descriptors), or a worker
+    /// thread cannot be started.
     pub fn build(mut self) -> io::Result<Runtime> {
         let observe = &mut self.config.observe;
         observe.debug = self.debug.unwrap_or_else(|| {
@@ -320,13 +416,45 @@ impl Builder {
             // Process-wide and once: programs that never observe never pay for the hook.
             ferrio_reactor::observe::set_wait_hook(crate::observe::reactor_wait);
         }
+        let workers = match self.workers.or_else(workers_from_env) {
+            Some(0) => std::thread::available_parallelism().map_or(1, usize::from),
+            Some(n) => n,
+            None => 1,
+        };
         let reactor = Reactor::new()?;
         let handle = reactor.handle();
-        let executor = Executor::with_config(ReactorPark { reactor }, self.config);
+        let park = ReactorPark { reactor };
+        let executor = if workers <= 1 {
+            Exec::One(Executor::with_config(park, self.config))
+        } else {
+            // Each worker thread makes this reactor its current one, so
+            // sockets and timers made in its tasks register here.
+            let reactor = handle.clone();
+            let on_start: ferrio_executor::OnThreadStart =
+                Arc::new(move || Box::new(context::enter(reactor.clone())));
+            Exec::Many(MultiExecutor::new(
+                park,
+                workers,
+                self.config,
+                Some(on_start),
+            )?)
+        };
         Ok(Runtime {
             executor: Some(executor),
             reactor: handle,
         })
+    }
+}
+
+/// `FERRIO_WORKERS`, if set: a count of workers (0: one per core).
+fn workers_from_env() -> Option<usize> {
+    let value = std::env::var("FERRIO_WORKERS").ok()?;
+    match value.trim().parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            log::warn!("FERRIO_WORKERS={value:?} is not a number of workers; using one worker");
+            None
+        }
     }
 }
 
@@ -368,6 +496,9 @@ pub(crate) fn run_on<F: Future>(builder: Builder, main: F) -> F::Output {
     // Like asyncio's loop when it stops: tasks already ready take their step,
     // then everything left is cancelled as the runtime drops.
     let _reactor = context::enter(rt.reactor.clone());
-    rt.executor().run_ready_once();
+    match rt.executor() {
+        Exec::One(e) => e.run_ready_once(),
+        Exec::Many(e) => e.run_ready_once(),
+    }
     output
 }

@@ -8,7 +8,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use crate::scheduler::Spawner;
-use crate::scheduler::{new_task_info, with_core};
+use crate::scheduler::{new_task_info, with_runtime, Current};
 use crate::task::JoinHandle;
 
 /// Spawns a task with a name (asyncio's `create_task(coro, name=...)`). The
@@ -53,7 +53,10 @@ impl Builder {
         F::Output: Send + 'static,
     {
         let info = new_task_info(self.name, Location::caller());
-        with_core("task::Builder::spawn", |core| core.spawn_task(future, info))
+        with_runtime("task::Builder::spawn", |rt| match rt {
+            Current::One(core) => core.spawn_task(future, info),
+            Current::Many(worker) => worker.spawn(future, info),
+        })
     }
 
     /// Spawns a task that need not be `Send` on the current runtime, as
@@ -80,8 +83,9 @@ impl Builder {
         F::Output: 'static,
     {
         let info = new_task_info(self.name, Location::caller());
-        with_core("task::Builder::spawn_local", |core| {
-            core.spawn_task(future, info)
+        with_runtime("task::Builder::spawn_local", |rt| match rt {
+            Current::One(core) => core.spawn_task(future, info),
+            Current::Many(worker) => worker.spawn_local(future, info),
         })
     }
 

@@ -29,12 +29,14 @@ mod blocking;
 mod budget;
 mod builder;
 mod context;
+mod multi;
 mod observer;
 mod park;
 mod scheduler;
 mod state;
 mod sync;
 mod task;
+mod workers;
 
 /// The cooperative budget: how many I/O operations one poll of a task may
 /// complete before the task has to yield, so that a task whose socket is
@@ -74,15 +76,17 @@ pub mod observe {
     pub use crate::builder::Builder;
     pub use crate::context::{current, is_timing, tagged, waiting_on};
     pub use crate::observer::{
-        Dump, Metrics, ObserveConfig, TaskDump, TaskInfo, TaskState, Wait, WaitKind,
+        Dump, Metrics, ObserveConfig, TaskDump, TaskInfo, TaskState, Wait, WaitKind, WorkerMetrics,
     };
     pub use crate::scheduler::{dump, metrics};
 }
 
 pub use blocking::PoolConfig;
+pub use multi::MultiExecutor;
 pub use park::ThreadParker;
 pub use scheduler::{
     in_runtime, spawn, spawn_blocking, spawn_local, try_current, yield_now, Config, Executor, Park,
     Spawner, Unpark, EVENT_INTERVAL,
 };
 pub use task::{JoinError, JoinHandle};
+pub use workers::OnThreadStart;

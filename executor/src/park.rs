@@ -4,8 +4,26 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::scheduler::{Park, Unpark};
 use crate::sync::{lock, Condvar, Mutex};
+
+/// What parks the executor when no task is ready. In the runtime it is the
+/// reactor: parking means waiting for I/O events or the next timer.
+pub trait Park {
+    /// Blocks the thread until unparked, or until `timeout` passed
+    /// (`Some(Duration::ZERO)`: only collect what is ready, do not block).
+    /// Returning early is allowed (a spurious unpark).
+    fn park(&mut self, timeout: Option<Duration>);
+
+    /// A handle that ends a current or the next `park` from any thread. An
+    /// unpark that arrives before `park` is called is not lost.
+    fn unparker(&self) -> Arc<dyn Unpark>;
+}
+
+/// Ends a [`Park::park`], from any thread.
+pub trait Unpark: Send + Sync + 'static {
+    /// Wakes the parked thread (or makes its next park return at once).
+    fn unpark(&self);
+}
 
 /// Parks the executor's thread on a condvar until unparked or timed out.
 ///

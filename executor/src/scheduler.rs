@@ -23,34 +23,17 @@ use slab::Slab;
 use crate::blocking::{BlockingPool, PoolConfig};
 use crate::budget::Budget;
 use crate::context::{self, RunContext};
-use crate::observer::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState};
+use crate::observer::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState, WorkerMetrics};
+pub use crate::park::{Park, Unpark};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex};
 use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
+use crate::workers::{self, Worker};
 
 /// How many tasks run between two turns of the parker (the reactor, in the
 /// runtime). An always-ready task therefore delays I/O and timers by at most
 /// this many polls.
 pub const EVENT_INTERVAL: usize = 61;
-
-/// What parks the executor when no task is ready. In the runtime it is the
-/// reactor: parking means waiting for I/O events or the next timer.
-pub trait Park {
-    /// Blocks the thread until unparked, or until `timeout` passed
-    /// (`Some(Duration::ZERO)`: only collect what is ready, do not block).
-    /// Returning early is allowed (a spurious unpark).
-    fn park(&mut self, timeout: Option<Duration>);
-
-    /// A handle that ends a current or the next `park` from any thread. An
-    /// unpark that arrives before `park` is called is not lost.
-    fn unparker(&self) -> Arc<dyn Unpark>;
-}
-
-/// Ends a [`Park::park`], from any thread.
-pub trait Unpark: Send + Sync + 'static {
-    /// Wakes the parked thread (or makes its next park return at once).
-    fn unpark(&self);
-}
 
 // Process-wide, so std's (loom's atomics cannot live in a static).
 static NEXT_TASK_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -256,6 +239,11 @@ impl Core {
 
     /// Runs up to `budget` tasks; returns true if more are ready.
     fn run_batch(&self, budget: usize) -> bool {
+        // Wakes from other threads join the queue once a batch, not only when
+        // it runs dry: tasks that stay ready (yielding in a loop) must not
+        // keep a `spawn_blocking` result or a cross-thread wake waiting
+        // forever (docs/architecture.md, "One turn of the loop").
+        self.drain_remote();
         // The queue's high-water mark and the log level, sampled once a batch.
         self.cx.observer.counters.queued(self.local.borrow().len());
         self.cx.observer.sample_log_level();
@@ -364,6 +352,15 @@ impl Core {
             queue_max: c.queue_max.get(),
             blocking_threads,
             blocking_queue,
+            workers: vec![WorkerMetrics {
+                polls: c.polls.get(),
+                steals: 0,
+                parks: c.parks.get(),
+                parked,
+                busy: self.cx.observer.created().elapsed().saturating_sub(parked),
+                local_wakes: c.local_wakes.get(),
+                queue_depth: self.local.borrow().len(),
+            }],
         }
     }
 
@@ -424,7 +421,7 @@ impl Drop for EnterGuard {
 /// ferrio::run(async { assert!(ferrio::in_runtime()) });
 /// ```
 pub fn in_runtime() -> bool {
-    with_current(|core| core.is_some())
+    with_current(|core| core.is_some()) || workers::with_current(|w| w.is_some())
 }
 
 /// A single-threaded executor that parks on `P` when no task is ready.
@@ -506,7 +503,7 @@ impl<P: Park> Executor<P> {
     /// A handle that spawns onto this executor from any thread.
     pub fn spawner(&self) -> Spawner {
         Spawner {
-            shared: self.core.shared.clone(),
+            inner: SpawnTo::One(self.core.shared.clone()),
         }
     }
 
@@ -638,10 +635,22 @@ impl<P: Park> std::fmt::Debug for Executor<P> {
 /// ```
 #[derive(Clone)]
 pub struct Spawner {
-    shared: Arc<Shared>,
+    inner: SpawnTo,
+}
+
+#[derive(Clone)]
+enum SpawnTo {
+    One(Arc<Shared>),
+    Many(Arc<workers::Shared>),
 }
 
 impl Spawner {
+    pub(crate) fn from_workers(shared: Arc<workers::Shared>) -> Spawner {
+        Spawner {
+            inner: SpawnTo::Many(shared),
+        }
+    }
+
     /// Spawns a `Send` task onto the executor this spawner belongs to.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
@@ -657,14 +666,18 @@ impl Spawner {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let shared = match &self.inner {
+            SpawnTo::One(shared) => shared,
+            SpawnTo::Many(shared) => return shared.spawn_remote(future, info),
+        };
         with_current(move |core| match core {
-            Some(core) if self.shared.is_current(core) => core.spawn_task(future, info),
+            Some(core) if shared.is_current(core) => core.spawn_task(future, info),
             _ => {
-                self.shared.remote_spawns.fetch_add(1, Ordering::Relaxed);
-                let task = Task::new(future, self.shared.clone(), info);
+                shared.remote_spawns.fetch_add(1, Ordering::Relaxed);
+                let task = Task::new(future, shared.clone(), info);
                 let handle = task.join_handle();
-                self.shared.schedule_remote(task.clone());
-                if self.shared.closed.load(Ordering::Acquire) {
+                shared.schedule_remote(task.clone());
+                if shared.closed.load(Ordering::Acquire) {
                     Runnable::shutdown(&*task);
                 }
                 handle
@@ -679,7 +692,10 @@ impl Spawner {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.shared.pool.spawn(f)
+        match &self.inner {
+            SpawnTo::One(shared) => shared.pool.spawn(f),
+            SpawnTo::Many(shared) => shared.pool.spawn(f),
+        }
     }
 }
 
@@ -689,16 +705,28 @@ impl std::fmt::Debug for Spawner {
     }
 }
 
-/// Calls `f` with the current core; `what` names the caller in the panic.
+/// The runtime this thread is in: the one-worker scheduler's core, or one
+/// worker of the several-worker scheduler.
+pub(crate) enum Current<'a> {
+    One(&'a Core),
+    Many(&'a Worker),
+}
+
+/// Calls `f` with the current runtime; `what` names the caller in the panic.
 ///
 /// # Panics
 ///
 /// Outside a runtime, at the caller's caller (`#[track_caller]` all the way).
 #[track_caller]
-pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
-    // SAFETY: as in `with_current`: the reference is only `f`'s argument.
-    match unsafe { current() } {
-        Some(core) => f(core),
+#[inline]
+pub(crate) fn with_runtime<R>(what: &str, f: impl FnOnce(Current<'_>) -> R) -> R {
+    // SAFETY: as in `with_current`: the references are only `f`'s argument.
+    if let Some(core) = unsafe { current() } {
+        return f(Current::One(core));
+    }
+    // SAFETY: likewise, for the worker.
+    match unsafe { workers::current() } {
+        Some(worker) => f(Current::Many(worker)),
         None => panic!("`{what}` called outside a ferrio runtime: call it from within ferrio::run or Runtime::block_on"),
     }
 }
@@ -723,7 +751,10 @@ pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
 /// Outside a runtime, with a message that says so.
 #[track_caller]
 pub fn dump() -> Dump {
-    with_core("ferrio::task::dump", |core| core.dump())
+    with_runtime("ferrio::task::dump", |rt| match rt {
+        Current::One(core) => core.dump(),
+        Current::Many(worker) => workers::dump(worker.shared(), worker),
+    })
 }
 
 /// The current runtime's executor counters (see [`Metrics`]).
@@ -739,7 +770,10 @@ pub fn dump() -> Dump {
 /// Outside a runtime, with a message that says so.
 #[track_caller]
 pub fn metrics() -> Metrics {
-    with_core("metrics", |core| core.metrics())
+    with_runtime("metrics", |rt| match rt {
+        Current::One(core) => core.metrics(),
+        Current::Many(worker) => workers::metrics(worker.shared(), worker),
+    })
 }
 
 /// Spawns a `Send` task on the current runtime (asyncio's `create_task`).
@@ -769,7 +803,10 @@ where
     F::Output: Send + 'static,
 {
     let info = new_task_info(None, Location::caller());
-    with_core("spawn", |core| core.spawn_task(future, info))
+    with_runtime("spawn", |rt| match rt {
+        Current::One(core) => core.spawn_task(future, info),
+        Current::Many(worker) => worker.spawn(future, info),
+    })
 }
 
 /// Spawns a task that need not be `Send` on the current runtime; it always runs
@@ -798,7 +835,10 @@ where
     F::Output: 'static,
 {
     let info = new_task_info(None, Location::caller());
-    with_core("spawn_local", |core| core.spawn_task(future, info))
+    with_runtime("spawn_local", |rt| match rt {
+        Current::One(core) => core.spawn_task(future, info),
+        Current::Many(worker) => worker.spawn_local(future, info),
+    })
 }
 
 /// Runs the blocking function `f` on the current runtime's blocking pool
@@ -826,7 +866,10 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    with_core("spawn_blocking", |core| core.shared.pool.spawn(f))
+    with_runtime("spawn_blocking", |rt| match rt {
+        Current::One(core) => core.shared.pool.spawn(f),
+        Current::Many(worker) => worker.shared().pool.spawn(f),
+    })
 }
 
 /// A [`Spawner`] for the current runtime, if this thread is inside one.
@@ -836,11 +879,14 @@ where
 /// ferrio::run(async { assert!(ferrio_executor::try_current().is_some()) });
 /// ```
 pub fn try_current() -> Option<Spawner> {
-    with_current(|core| {
+    if let Some(spawner) = with_current(|core| {
         core.map(|c| Spawner {
-            shared: c.shared.clone(),
+            inner: SpawnTo::One(c.shared.clone()),
         })
-    })
+    }) {
+        return Some(spawner);
+    }
+    workers::with_current(|w| w.map(|w| Spawner::from_workers(w.shared().clone())))
 }
 
 /// Yields to the loop once, letting every other ready task run first

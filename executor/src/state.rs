@@ -39,6 +39,13 @@ const JOIN_INTEREST: usize = 1 << 3;
 /// it. Without it, completing skips the slot's lock entirely.
 const JOIN_WAKER: usize = 1 << 4;
 
+/// The several-worker scheduler only (`workers/`): a thread is polling the
+/// task now. A wake that finds it set leaves the queueing to the thread that
+/// polls, which re-queues the task when the poll ends
+/// ([`State::transition_to_idle`]), so no second thread can pop the task and
+/// poll it meanwhile. The one-worker scheduler never sets it.
+const RUNNING: usize = 1 << 5;
+
 /// What a new task or blocking job starts as: queued once, with a handle.
 const INITIAL: usize = JOIN_INTEREST | NOTIFIED;
 
@@ -104,6 +111,47 @@ impl State {
     pub(crate) fn transition_to_notified(&self) -> bool {
         let prev = Snapshot(self.val.fetch_or(NOTIFIED, Ordering::AcqRel));
         !prev.is_notified() && !prev.is_complete()
+    }
+
+    /// Run, in a scheduler whose tasks may be woken while another thread
+    /// polls them: clears `NOTIFIED` and sets `RUNNING` in one step.
+    ///
+    /// Precondition: `NOTIFIED` is set and `RUNNING` clear (the task came out
+    /// of a run queue, where it sits at most once).
+    pub(crate) fn transition_to_running_exclusive(&self) -> TransitionToRunning {
+        let prev = Snapshot(self.val.fetch_xor(NOTIFIED | RUNNING, Ordering::AcqRel));
+        debug_assert!(prev.is_notified(), "a task ran without being notified");
+        debug_assert!(
+            prev.is_complete() || !prev.is_running(),
+            "a task was polled by two threads"
+        );
+        if prev.is_complete() {
+            TransitionToRunning::Done
+        } else if prev.is_cancelled() {
+            TransitionToRunning::Cancel
+        } else {
+            TransitionToRunning::Poll
+        }
+    }
+
+    /// Wake, in the several-worker scheduler: sets `NOTIFIED`. True if the
+    /// caller must queue the task: it flipped the bit, and the task is
+    /// neither complete nor being polled (a poll in progress re-queues it
+    /// itself at [`transition_to_idle`](State::transition_to_idle)).
+    pub(crate) fn transition_to_notified_exclusive(&self) -> bool {
+        let prev = Snapshot(self.val.fetch_or(NOTIFIED, Ordering::AcqRel));
+        !prev.is_notified() && !prev.is_running() && !prev.is_complete()
+    }
+
+    /// The poll of a `RUNNING` task returned `Pending`: clears `RUNNING`.
+    /// True if a wake came during the poll (`NOTIFIED` is set, and stays
+    /// set): the caller must queue the task again.
+    ///
+    /// Precondition: `RUNNING` is set.
+    pub(crate) fn transition_to_idle(&self) -> bool {
+        let prev = Snapshot(self.val.fetch_and(!RUNNING, Ordering::AcqRel));
+        debug_assert!(prev.is_running(), "a task went idle without running");
+        prev.is_notified()
     }
 
     /// Abort: sets `CANCELLED`. Returns true if the task was not complete yet
@@ -184,6 +232,11 @@ impl Snapshot {
         self.0 & NOTIFIED != 0
     }
 
+    /// `RUNNING`: a thread is polling it (several-worker scheduler only).
+    pub(crate) fn is_running(self) -> bool {
+        self.0 & RUNNING != 0
+    }
+
     /// `COMPLETE`: the output is stored, the future is gone.
     pub(crate) fn is_complete(self) -> bool {
         self.0 & COMPLETE != 0
@@ -209,6 +262,7 @@ impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Snapshot")
             .field("notified", &self.is_notified())
+            .field("running", &self.is_running())
             .field("complete", &self.is_complete())
             .field("cancelled", &self.is_cancelled())
             .field("join_interest", &self.is_join_interested())
@@ -254,6 +308,32 @@ mod tests {
         assert!(
             !state.transition_to_cancelled(),
             "abort after completion does nothing"
+        );
+    }
+
+    #[test]
+    fn a_wake_during_an_exclusive_poll_is_left_to_the_poller() {
+        let state = State::new();
+        assert_eq!(
+            state.transition_to_running_exclusive(),
+            TransitionToRunning::Poll
+        );
+        assert!(state.load().is_running() && !state.load().is_notified());
+        assert!(
+            !state.transition_to_notified_exclusive(),
+            "the poller queues it, not the waker"
+        );
+        assert!(!state.transition_to_notified_exclusive(), "second wake");
+        assert!(state.transition_to_idle(), "woken during the poll: requeue");
+        assert!(state.load().is_notified() && !state.load().is_running());
+        assert_eq!(
+            state.transition_to_running_exclusive(),
+            TransitionToRunning::Poll
+        );
+        assert!(!state.transition_to_idle(), "no wake this time");
+        assert!(
+            state.transition_to_notified_exclusive(),
+            "idle: the waker queues it"
         );
     }
 

@@ -106,6 +106,16 @@ impl Header {
 /// What a task needs from the scheduler it belongs to (tokio's `Schedule`):
 /// a way to be queued again when woken, from any thread.
 pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Whether the task may be woken on one thread while another polls it
+    /// (the several-worker scheduler): then its runs use the `RUNNING` bit
+    /// (state.rs), and a wake during a poll is queued when the poll ends, by
+    /// the thread that polled. The one-worker scheduler queues such a wake at
+    /// once, as it always did, which keeps asyncio's order.
+    const CONCURRENT: bool = false;
+    /// Whether the task must stay on the worker that spawned it
+    /// (`spawn_local` on several workers): no other worker steals it.
+    const PINNED: bool = false;
+
     /// Queues a task whose `NOTIFIED` bit the caller just flipped.
     fn schedule(&self, task: Arc<dyn Runnable>);
 }
@@ -134,6 +144,8 @@ pub(crate) trait Runnable: Send + Sync {
     fn id(&self) -> u64;
     /// Whether it is in a run queue.
     fn is_notified(&self) -> bool;
+    /// Whether it stays on the worker that spawned it (`Schedule::PINNED`).
+    fn is_pinned(&self) -> bool;
 }
 
 enum Stage<F: Future> {
@@ -190,6 +202,17 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
         })
     }
 
+    /// Sets `NOTIFIED`; true if the caller must queue the task (the protocol
+    /// of the task's scheduler: see `Schedule::CONCURRENT`).
+    #[inline]
+    fn notify(&self) -> bool {
+        if S::CONCURRENT {
+            self.header.state.transition_to_notified_exclusive()
+        } else {
+            self.header.notify()
+        }
+    }
+
     pub(crate) fn join_handle(self: &Arc<Self>) -> JoinHandle<F::Output> {
         JoinHandle {
             raw: self.clone(),
@@ -229,7 +252,12 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
 
 impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
     fn run(self: Arc<Self>, registry: &dyn Registry, observer: &Observer) {
-        match self.header.state.transition_to_running() {
+        let transition = if S::CONCURRENT {
+            self.header.state.transition_to_running_exclusive()
+        } else {
+            self.header.state.transition_to_running()
+        };
+        match transition {
             TransitionToRunning::Done => return,
             TransitionToRunning::Cancel => {
                 self.finish(Err(JoinError::cancelled(self.meta.id)));
@@ -261,6 +289,13 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                         if self.header.state.slot().is_none() {
                             let index = registry.register(self.clone());
                             self.header.state.set_slot(index);
+                        }
+                        // Several workers: a wake during the poll left the
+                        // queueing to us (the registry entry is made first,
+                        // so no other thread runs the task before it exists).
+                        if S::CONCURRENT && self.header.state.transition_to_idle() {
+                            let scheduler = self.scheduler.clone();
+                            scheduler.schedule(self);
                         }
                         return;
                     }
@@ -303,17 +338,21 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
     fn is_notified(&self) -> bool {
         self.header.is_notified()
     }
+
+    fn is_pinned(&self) -> bool {
+        S::PINNED
+    }
 }
 
 impl<F: Future + 'static, S: Schedule> ArcWake for Task<F, S> {
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        if arc_self.header.notify() {
+        if arc_self.notify() {
             arc_self.scheduler.schedule(arc_self.clone());
         }
     }
 
     fn wake(self: Arc<Self>) {
-        if self.header.notify() {
+        if self.notify() {
             let scheduler = self.scheduler.clone();
             scheduler.schedule(self);
         }
@@ -359,7 +398,7 @@ impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
 
     fn abort(self: Arc<Self>) {
         // If NOTIFIED was already set the task is queued and its run sees CANCELLED.
-        if self.header.cancel() && self.header.notify() {
+        if self.header.cancel() && self.notify() {
             let scheduler = self.scheduler.clone();
             scheduler.schedule(self);
         }

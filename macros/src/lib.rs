@@ -19,7 +19,22 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, ReturnType, Token};
 /// `ferrio::run`): tasks still pending when it returns are cancelled.
 ///
 /// Options, all optional, forwarded to `ferrio::Builder`:
-/// `event_interval = N`, `max_blocking_threads = N`.
+/// `workers = N` (0: one per core; without it, one worker unless
+/// `FERRIO_WORKERS` says otherwise), `event_interval = N`,
+/// `max_blocking_threads = N`.
+///
+/// ```
+/// #[ferrio::main(workers = 0)]
+/// async fn main() {
+///     // Send tasks spread over every core; main itself runs on this thread.
+///     let squares: Vec<u64> = ferrio::gather((0..8u64).map(|i| ferrio::spawn(async move { i * i })))
+///         .await
+///         .into_iter()
+///         .map(Result::unwrap)
+///         .collect();
+///     assert_eq!(squares.iter().sum::<u64>(), 140);
+/// }
+/// ```
 ///
 /// ```
 /// #[ferrio::main(event_interval = 32)]
@@ -38,7 +53,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Options: `timeout_ms = N` fails the test with a panic that says so if it
 /// has not finished after `N` milliseconds (its future is then dropped);
-/// `event_interval = N` and `max_blocking_threads = N` go to `ferrio::Builder`.
+/// `workers = N`, `event_interval = N` and `max_blocking_threads = N` go to
+/// `ferrio::Builder`.
 ///
 /// ```
 /// #[ferrio::test(timeout_ms = 5000)]
@@ -103,6 +119,7 @@ struct Options {
     event_interval: Option<usize>,
     max_blocking_threads: Option<usize>,
     timeout_ms: Option<u64>,
+    workers: Option<usize>,
 }
 
 fn parse_options(args: TokenStream2, kind: Kind) -> syn::Result<Options> {
@@ -134,11 +151,12 @@ fn parse_options(args: TokenStream2, kind: Kind) -> syn::Result<Options> {
         match name.as_str() {
             "event_interval" => options.event_interval = Some(value.base10_parse()?),
             "max_blocking_threads" => options.max_blocking_threads = Some(value.base10_parse()?),
+            "workers" => options.workers = Some(value.base10_parse()?),
             "timeout_ms" if kind == Kind::Test => options.timeout_ms = Some(value.base10_parse()?),
             _ => {
                 let known = match kind {
-                    Kind::Main => "event_interval, max_blocking_threads",
-                    Kind::Test => "timeout_ms, event_interval, max_blocking_threads",
+                    Kind::Main => "workers, event_interval, max_blocking_threads",
+                    Kind::Test => "timeout_ms, workers, event_interval, max_blocking_threads",
                 };
                 return Err(syn::Error::new(
                     nv.path.span(),
@@ -184,6 +202,9 @@ fn expand(args: TokenStream2, item: TokenStream2, kind: Kind) -> syn::Result<Tok
     let mut builder = quote! { ::ferrio::Builder::new() };
     if let Some(n) = options.event_interval {
         builder = quote! { #builder.event_interval(#n) };
+    }
+    if let Some(n) = options.workers {
+        builder = quote! { #builder.workers(#n) };
     }
     if let Some(n) = options.max_blocking_threads {
         builder = quote! { #builder.max_blocking_threads(#n) };

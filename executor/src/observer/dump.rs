@@ -44,6 +44,12 @@ pub struct TaskDump {
     pub(crate) max_scheduled_delay: Option<Duration>,
     pub(crate) since_last_poll: Option<Duration>,
     pub(crate) waits: Vec<Wait>,
+    /// Several workers: the worker whose queue holds it, that polls it now,
+    /// or that owns it (pinned); `None` for an idle task that may run anywhere.
+    pub(crate) worker: Option<usize>,
+    /// Spawned by `spawn_local` on a runtime of several workers: it never
+    /// leaves its worker.
+    pub(crate) pinned: bool,
 }
 
 impl TaskDump {
@@ -83,6 +89,16 @@ impl TaskDump {
     pub fn waits(&self) -> &[Wait] {
         &self.waits
     }
+    /// On a runtime of several workers: the worker that polls it now, whose
+    /// queue holds it, or that it is pinned to. `None` on one worker, and
+    /// for an idle task that any worker may run next.
+    pub fn worker(&self) -> Option<usize> {
+        self.worker
+    }
+    /// Whether it is pinned to its worker (`spawn_local` on several workers).
+    pub fn is_pinned(&self) -> bool {
+        self.pinned
+    }
 }
 
 /// Every live task of a runtime: `ferrio::task::dump()` from a task,
@@ -115,7 +131,9 @@ fn dur(d: Option<Duration>) -> String {
 
 impl fmt::Display for Dump {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: Vec<[String; 9]> = self
+        // The worker column only for a runtime of several workers.
+        let workers = self.tasks.iter().any(|t| t.worker.is_some() || t.pinned);
+        let rows: Vec<[String; 10]> = self
             .tasks
             .iter()
             .map(|t| {
@@ -128,6 +146,11 @@ impl fmt::Display for Dump {
                     dur(t.busy),
                     dur(t.since_last_poll),
                     dur(t.slowest_poll),
+                    match (t.worker, t.pinned) {
+                        (Some(w), true) => format!("{w} pinned"),
+                        (Some(w), false) => w.to_string(),
+                        (None, _) => "-".to_owned(),
+                    },
                     match &t.info.name {
                         Some(name) => format!("'{name}' at {}", t.info.location),
                         None => format!("at {}", t.info.location),
@@ -148,6 +171,7 @@ impl fmt::Display for Dump {
             "busy",
             "last poll",
             "slowest",
+            "worker",
             "task",
             "waiting on",
         ];
@@ -162,9 +186,10 @@ impl fmt::Display for Dump {
             for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
                 let pad = w.saturating_sub(cell.chars().count());
                 match i {
+                    7 if !workers => {}
                     // Numbers to the right, text to the left; the last column unpadded.
                     0 | 3 => write!(f, "{}{cell}  ", " ".repeat(pad))?,
-                    8 => write!(f, "{cell}")?,
+                    9 => write!(f, "{cell}")?,
                     _ => write!(f, "{cell}{}  ", " ".repeat(pad))?,
                 }
             }

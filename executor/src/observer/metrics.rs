@@ -69,6 +69,30 @@ pub struct Metrics {
     pub blocking_threads: usize,
     /// Blocking jobs waiting for a thread now.
     pub blocking_queue: usize,
+    /// Per worker, in worker order: one entry on the one-worker runtime.
+    pub workers: Vec<WorkerMetrics>,
+}
+
+/// One worker's counters (see [`Metrics::workers`]). On a runtime of several
+/// workers they are published by each worker once per batch of polls, so
+/// they can lag by one batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerMetrics {
+    /// Task polls on this worker.
+    pub polls: u64,
+    /// Times it took tasks from another worker's queue.
+    pub steals: u64,
+    /// Times it parked (in the driver or on its condvar).
+    pub parks: u64,
+    /// Time spent parked.
+    pub parked: Duration,
+    /// Time since it started, outside parks.
+    pub busy: Duration,
+    /// Wakes of tasks on this worker's thread.
+    pub local_wakes: u64,
+    /// Tasks in its run queue now.
+    pub queue_depth: usize,
 }
 
 impl fmt::Display for Metrics {

@@ -20,7 +20,7 @@ mod trace;
 mod watchdog;
 
 pub use dump::{Dump, TaskDump, TaskState};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, WorkerMetrics};
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -649,6 +649,8 @@ impl Observer {
             max_scheduled_delay: s.map(|s| s.max_delay),
             since_last_poll: s.and_then(|s| s.last_poll).map(|t| now - t),
             waits: s.map(|s| s.waits.clone()).unwrap_or_default(),
+            worker: None,
+            pinned: false,
             info,
         }
     }
