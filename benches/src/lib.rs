@@ -1,5 +1,7 @@
 //! The benchmark workloads, written once against a small [`Rt`] trait and run
-//! on ferrio, tokio (current-thread) and smol (`LocalExecutor`).
+//! on ferrio, tokio (current-thread) and smol (`LocalExecutor`), and on their
+//! several-thread forms (ferrio `workers(n)`, tokio multi-thread, smol's
+//! `Executor` on `n` threads).
 //!
 //! Each workload runs in its own process (`src/bin/bench.rs`) and prints one
 //! `RESULT {...}` line of JSON that `benches/harness.py` collects; the harness
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 pub mod rt;
 pub mod workloads;
 
-pub use rt::{Ferrio, Rt, Smol, Tokio};
+pub use rt::{Ferrio, FerrioMt, Rt, Smol, SmolMt, Tokio, TokioMt};
 
 /// Resident set size of this process, in bytes (`VmRSS` of /proc/self/status).
 pub fn rss_bytes() -> u64 {

@@ -1,7 +1,12 @@
-//! The in-process workloads (1-5 and 9 of docs/performance.md), generic over
+//! The in-process workloads (1-5 and 9 of docs/performance.md, and the
+//! several-worker `cpu_fanout` of benches/results/multicore.md), generic over
 //! the runtime. Each returns a [`Report`] with its measurements.
 
+use std::collections::HashMap;
+use std::hint::black_box;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Barrier};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use crate::{cpu_time, rss_bytes, secs, started, Report, Rt, STARTED};
@@ -175,4 +180,177 @@ pub fn pending_tasks<R: Rt>(n: usize) -> Report {
             .num("rss_after_mb", after as f64 / 1048576.0)
             .num("bytes_per_task", per_task)
     })
+}
+
+/// The CPU work of `cpu_fanout`: a dependent chain of multiply, add and
+/// xor-shift, `iters` long, the same on every thread and every run (its
+/// result checks that each task ran whole).
+pub fn spin(iters: u64) -> u64 {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..black_box(iters) {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        x ^= x >> 29;
+    }
+    black_box(x)
+}
+
+/// Seconds per iteration of [`spin`] on this thread: the fastest of 7
+/// timings of 2 M iterations (measured before any runtime starts).
+pub fn spin_secs_per_iter() -> f64 {
+    const PROBE: u64 = 2_000_000;
+    let best = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            spin(PROBE);
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min);
+    best / PROBE as f64
+}
+
+/// The iterations of a `cpu_fanout` unit: `iters` if given (so that a series
+/// of runs does the same work), else those that take [`TASK_US`] here; and
+/// the seconds per iteration measured here.
+fn unit_iters(iters: Option<u64>) -> (u64, f64) {
+    let per_iter = spin_secs_per_iter();
+    let iters = iters.unwrap_or(((TASK_US * 1e-6) / per_iter).round().max(1.0) as u64);
+    (iters, per_iter)
+}
+
+/// How many units of work task `i` does: 1, or 100 for about 1% of the tasks
+/// when `skewed` (chosen by a hash of `i`, so they fall on no pattern of the
+/// round-robin assignment of `cpu_fanout_nxct`).
+fn units(i: usize, skewed: bool) -> u64 {
+    if !skewed {
+        return 1;
+    }
+    let mut z = (i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    if z % 100 == 0 {
+        100
+    } else {
+        1
+    }
+}
+
+/// What one `cpu_fanout` task returns: its units, its result, its thread.
+type Done = (u64, u64, ThreadId);
+
+/// The checks and the report of `cpu_fanout` and `cpu_fanout_nxct`.
+fn fanout_report(
+    n: usize,
+    skewed: bool,
+    (iters, per_iter): (u64, f64),
+    workers: usize,
+    wall: f64,
+    cpu: f64,
+    done: Vec<Done>,
+) -> Report {
+    assert_eq!(done.len(), n, "cpu_fanout: {} of {n} tasks returned", done.len());
+    let (one, hundred) = (spin(iters), spin(iters * 100));
+    let mut per_thread: HashMap<ThreadId, u64> = HashMap::new();
+    let mut total = 0;
+    let mut long = 0;
+    for (i, &(u, v, thread)) in done.iter().enumerate() {
+        assert_eq!(u, units(i, skewed), "cpu_fanout: task {i} did the wrong work");
+        assert_eq!(v, if u == 1 { one } else { hundred }, "cpu_fanout: task {i}: wrong result");
+        *per_thread.entry(thread).or_default() += u;
+        total += u;
+        long += (u > 1) as u64;
+    }
+    // At the speed measured before the run: the busy time of one thread.
+    let work = total as f64 * iters as f64 * per_iter;
+    let max_share = *per_thread.values().max().unwrap_or(&0) as f64 / total as f64;
+    Report::new()
+        .num("secs", wall)
+        .num("cpu_secs", cpu)
+        .num("ideal_secs", work / workers as f64)
+        .num("efficiency", work / workers as f64 / wall)
+        .num("workers", workers as f64)
+        .num("threads_used", per_thread.len() as f64)
+        .num("max_thread_share", max_share)
+        .num("long_tasks", long as f64)
+        .num("iters_per_task", iters as f64)
+        .num("us_per_task", iters as f64 * per_iter * 1e6)
+}
+
+/// The CPU time of one unit of `cpu_fanout` work, in µs.
+const TASK_US: f64 = 50.0;
+
+/// `n` tasks each spin for about 50 µs of CPU (`iters` iterations, or as many
+/// as take 50 µs, calibrated before the runtime starts), spawned from the
+/// main future and joined in order; with `skewed`, about 1% of them spin 100
+/// times longer.
+pub fn cpu_fanout<R: Rt>(n: usize, skewed: bool, iters: Option<u64>) -> Report {
+    let unit = unit_iters(iters);
+    let iters = unit.0;
+    let (wall, cpu, done) = R::block_on(async move {
+        let start = Instant::now();
+        let cpu0 = cpu_time();
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                R::spawn(async move {
+                    let u = units(i, skewed);
+                    (u, spin(iters * u), std::thread::current().id())
+                })
+            })
+            .collect();
+        let mut done = Vec::with_capacity(n);
+        for handle in handles {
+            done.push(handle.await);
+        }
+        (secs(start), (cpu_time() - cpu0).as_secs_f64(), done)
+    });
+    fanout_report(n, skewed, unit, R::workers(), wall, cpu, done)
+}
+
+/// [`cpu_fanout`] on `workers` tokio current-thread runtimes, one per thread, with no
+/// stealing: task `i` goes to runtime `i % workers`, which spawns its share
+/// and joins it. Timed from a barrier that every runtime has reached (built)
+/// to the last thread's end.
+pub fn cpu_fanout_nxct(n: usize, skewed: bool, iters: Option<u64>, workers: usize) -> Report {
+    let unit = unit_iters(iters);
+    let iters = unit.0;
+    let barrier = Arc::new(Barrier::new(workers + 1));
+    let threads: Vec<_> = (0..workers)
+        .map(|w| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                barrier.wait();
+                rt.block_on(async move {
+                    let handles: Vec<_> = (w..n)
+                        .step_by(workers)
+                        .map(|i| {
+                            tokio::spawn(async move {
+                                let u = units(i, skewed);
+                                (i, (u, spin(iters * u), std::thread::current().id()))
+                            })
+                        })
+                        .collect();
+                    let mut done = Vec::with_capacity(handles.len());
+                    for handle in handles {
+                        done.push(handle.await.expect("a benchmark task failed"));
+                    }
+                    done
+                })
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    let cpu0 = cpu_time();
+    let mut done: Vec<(usize, Done)> = Vec::with_capacity(n);
+    for t in threads {
+        done.extend(t.join().expect("a runtime thread panicked"));
+    }
+    let (wall, cpu) = (secs(start), (cpu_time() - cpu0).as_secs_f64());
+    done.sort_unstable_by_key(|&(i, _)| i);
+    let done = done.into_iter().map(|(_, d)| d).collect();
+    fanout_report(n, skewed, unit, workers, wall, cpu, done)
 }
