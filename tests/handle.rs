@@ -42,7 +42,10 @@ fn a_thread_spawns_onto_the_loop_through_the_handle() {
 
 #[test]
 fn call_soon_from_a_thread_runs_the_callback_on_the_loop() {
-    ferrio::run(async {
+    // One worker: the loop is this thread (several workers run callbacks on
+    // any of theirs: tests/workers.rs).
+    let mut rt = ferrio::Runtime::builder().workers(1).build().unwrap();
+    rt.block_on(async {
         let handle = Handle::current();
         let (tx, rx) = ferrio::sync::oneshot::channel();
         std::thread::spawn(move || {

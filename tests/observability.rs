@@ -437,7 +437,8 @@ fn metrics_add_up_on_a_known_workload() {
 #[test]
 fn trace_file_is_trace_event_json_with_poll_slices_and_wake_flows() {
     let path = std::env::temp_dir().join(format!("ferrio-trace-test-{}.json", std::process::id()));
-    let builder = ferrio::Runtime::builder().trace(&path);
+    // One worker: on several, only worker 0's polls are traced (docs/observability.md).
+    let builder = ferrio::Runtime::builder().workers(1).trace(&path);
     let (pinger, ponger) = run_within(builder, async {
         let (tx, rx) = ferrio::sync::oneshot::channel();
         let ponger = Builder::new().name("ponger").spawn(async move {

@@ -28,6 +28,7 @@
 mod blocking;
 mod budget;
 mod builder;
+mod config;
 mod context;
 mod multi;
 mod observer;

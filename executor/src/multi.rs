@@ -12,9 +12,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::config::Config;
 use crate::observer::{Dump, Metrics};
 use crate::park::Park;
-use crate::scheduler::{in_runtime, Config, Spawner};
+use crate::scheduler::{in_runtime, Spawner};
 use crate::task::JoinHandle;
 use crate::workers::{self, enter, MainWaker, OnThreadStart, Shared, Worker};
 

@@ -20,20 +20,16 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use crate::blocking::{BlockingPool, PoolConfig};
+use crate::blocking::BlockingPool;
 use crate::budget::Budget;
+pub use crate::config::{Config, EVENT_INTERVAL};
 use crate::context::{self, RunContext};
-use crate::observer::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState, WorkerMetrics};
+use crate::observer::{Dump, Metrics, Observer, TaskInfo, TaskState, WorkerMetrics};
 pub use crate::park::{Park, Unpark};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex};
 use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
 use crate::workers::{self, Worker};
-
-/// How many tasks run between two turns of the parker (the reactor, in the
-/// runtime). An always-ready task therefore delays I/O and timers by at most
-/// this many polls.
-pub const EVENT_INTERVAL: usize = 61;
 
 // Process-wide, so std's (loom's atomics cannot live in a static).
 static NEXT_TASK_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -439,27 +435,6 @@ pub struct Executor<P: Park> {
     core: Rc<Core>,
     park: P,
     event_interval: usize,
-}
-
-/// Settings of an [`Executor`].
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Tasks polled between two parks (see [`EVENT_INTERVAL`]).
-    pub event_interval: usize,
-    /// The blocking pool's settings.
-    pub blocking: PoolConfig,
-    /// Debug mode, timing and the trace (off by default).
-    pub observe: ObserveConfig,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            event_interval: EVENT_INTERVAL,
-            blocking: PoolConfig::default(),
-            observe: ObserveConfig::default(),
-        }
-    }
 }
 
 impl<P: Park> Executor<P> {

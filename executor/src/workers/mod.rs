@@ -42,13 +42,13 @@ use slab::Slab;
 
 use crate::blocking::BlockingPool;
 use crate::budget::Budget;
+use crate::config::Config;
 use crate::context::{self, RunContext};
 use crate::observer::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState, WorkerMetrics};
 use crate::park::{Park, Unpark};
 use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex};
 use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
-use crate::Config;
 
 use idle::{Idle, Parker};
 use queue::RunQueue;
@@ -68,8 +68,12 @@ pub(crate) struct Shared {
     /// `inject.tasks.len()`, read without the lock.
     inject_len: AtomicUsize,
     idle: Idle,
-    /// Held by the worker that blocks in it; others `try_lock` it.
-    driver: Mutex<Driver>,
+    /// Held by the worker that blocks in it; others `try_lock` it. Taken out
+    /// and dropped by the runtime's owner at shutdown: wakers keep `Shared`
+    /// alive, and the last one may be dropped inside the reactor's own locks
+    /// (a timer moving to another runtime), where dropping the reactor would
+    /// deadlock.
+    driver: Mutex<Option<Driver>>,
     driver_unpark: Arc<dyn Unpark>,
     /// The future given to `block_on` (polled on worker 0 only) was woken.
     main_woken: AtomicBool,
@@ -589,11 +593,13 @@ impl Worker {
         }
         let observer = &self.cx.observer;
         let began = observer.park_begin();
-        let driver = shared.driver.try_lock().ok();
+        let driver = shared.driver.try_lock().ok().filter(|d| d.is_some());
         match driver {
             Some(mut driver) => {
                 if remote.parker.enter_driver() {
-                    driver.park(None);
+                    if let Some(driver) = driver.as_mut() {
+                        driver.park(None);
+                    }
                 }
                 remote.parker.leave_driver();
                 drop(driver);
@@ -623,7 +629,9 @@ impl Worker {
         if since >= interval {
             self.since_driver.set(0);
             if let Ok(mut driver) = self.shared.driver.try_lock() {
-                driver.park(Some(Duration::ZERO));
+                if let Some(driver) = driver.as_mut() {
+                    driver.park(Some(Duration::ZERO));
+                }
             }
         } else {
             self.since_driver.set(since);
@@ -728,7 +736,7 @@ impl Shared {
             }),
             inject_len: AtomicUsize::new(0),
             idle: Idle::new(),
-            driver: Mutex::new(Box::new(park)),
+            driver: Mutex::new(Some(Box::new(park))),
             driver_unpark,
             main_woken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -809,6 +817,8 @@ impl Shared {
             }
         }
         self.pool.shutdown();
+        let driver = lock(&self.driver).take();
+        drop(driver);
     }
 }
 
