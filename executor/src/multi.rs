@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::observer::{Dump, Metrics};
 use crate::park::Park;
 use crate::scheduler::{in_runtime, Spawner};
+use crate::sync::ThreadHandle;
 use crate::task::JoinHandle;
 use crate::workers::{self, enter, MainWaker, OnThreadStart, Shared, Worker};
 
@@ -44,7 +45,7 @@ use crate::workers::{self, enter, MainWaker, OnThreadStart, Shared, Worker};
 pub struct MultiExecutor {
     worker: Rc<Worker>,
     shared: Arc<Shared>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+    threads: Vec<ThreadHandle<()>>,
 }
 
 impl MultiExecutor {

@@ -9,8 +9,14 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{atomic, Condvar, Mutex, MutexGuard};
+/// The several-worker runtime's worker threads: loom's in the models, so
+/// they are explored like any other thread.
+#[cfg(loom)]
+pub(crate) use loom::thread::{Builder as ThreadBuilder, JoinHandle as ThreadHandle};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{atomic, Condvar, Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(crate) use std::thread::{Builder as ThreadBuilder, JoinHandle as ThreadHandle};
 
 /// Locks `m`, ignoring poisoning: no user code runs while the executor's own
 /// locks are held, so a poisoned lock still guards consistent data.

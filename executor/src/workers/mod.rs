@@ -47,7 +47,7 @@ use crate::context::{self, RunContext};
 use crate::observer::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState, WorkerMetrics};
 use crate::park::{Park, Unpark};
 use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock, Mutex, ThreadBuilder, ThreadHandle};
 use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
 
 use idle::{Idle, Parker};
@@ -212,7 +212,8 @@ impl Shared {
     #[cold]
     fn notify_idle_slow(&self, except: Option<usize>) {
         let in_driver = |w: usize| self.workers[w].parker.is_in_driver();
-        if let Some(w) = self.idle.take(except, in_driver) {
+        let taken = self.idle.take(except, in_driver);
+        if let Some(w) = taken {
             self.workers[w].parker.unpark(&self.driver_unpark);
         }
     }
@@ -258,6 +259,7 @@ impl Shared {
 
     fn notify_main(&self) {
         self.main_woken.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         let on_worker_0 = with_current(|w| w.is_some_and(|w| self.is(w) && w.index == 0));
         if !on_worker_0 {
             self.unpark_worker(0);
@@ -770,9 +772,9 @@ impl Shared {
         index: usize,
         observe: ObserveConfig,
         on_start: Option<OnThreadStart>,
-    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    ) -> std::io::Result<ThreadHandle<()>> {
         let shared = self.clone();
-        std::thread::Builder::new()
+        ThreadBuilder::new()
             .name(format!("ferrio-worker-{index}"))
             .spawn(move || {
                 let _started = on_start.map(|f| f());
