@@ -25,7 +25,9 @@ fn handle_current_exists_only_inside_a_runtime() {
 
 #[test]
 fn a_thread_spawns_onto_the_loop_through_the_handle() {
-    ferrio::run(async {
+    // One worker: the loop is this thread (tests/workers.rs covers several).
+    let mut rt = ferrio::Runtime::builder().workers(1).build().unwrap();
+    rt.block_on(async {
         let handle = Handle::current();
         let loop_thread = std::thread::current().id();
         let task =

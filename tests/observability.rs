@@ -259,7 +259,9 @@ fn a_panic_whose_join_handle_was_dropped_is_logged() {
 
 #[test]
 fn dump_names_the_socket_timer_queue_and_join_each_task_waits_on() {
-    let builder = ferrio::Runtime::builder().debug(true);
+    // One worker: on several, a dump shows the waits its own worker's
+    // observer recorded only (docs/architecture.md, "Several workers").
+    let builder = ferrio::Runtime::builder().workers(1).debug(true);
     run_within(builder, async {
         let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

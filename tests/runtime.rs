@@ -457,7 +457,8 @@ fn a_detached_task_runs_to_completion() {
 
 #[test]
 fn runtime_spawn_from_another_thread_runs_on_the_loop() {
-    let mut rt = ferrio::Runtime::new().unwrap();
+    // One worker: the loop is this thread (tests/workers.rs covers several).
+    let mut rt = ferrio::Runtime::builder().workers(1).build().unwrap();
     let spawner = rt.spawner();
     let loop_thread = std::thread::current().id();
     let handle = std::thread::spawn(move || spawner.spawn(async { std::thread::current().id() }))

@@ -6,7 +6,6 @@
 //! own thread). Also the one-worker loop's fairness to wakes from other
 //! threads. Every wait has its own deadline.
 
-#[allow(dead_code)]
 mod http_client_support;
 
 use std::collections::HashSet;

@@ -93,7 +93,7 @@ impl MultiExecutor {
             panic!("cannot start a ferrio runtime from within a runtime: `.await` the future, or `spawn` it, instead");
         }
         let _enter = enter(self.worker.clone());
-        let waker = MainWaker::new(self.shared.clone());
+        let waker = MainWaker::waker(self.shared.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         let mut output = None;

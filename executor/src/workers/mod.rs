@@ -871,7 +871,7 @@ pub(crate) struct MainWaker {
 }
 
 impl MainWaker {
-    pub(crate) fn new(shared: Arc<Shared>) -> Waker {
+    pub(crate) fn waker(shared: Arc<Shared>) -> Waker {
         Waker::from(Arc::new(MainWaker { shared }))
     }
 }
