@@ -27,14 +27,17 @@ use ferrio::{Either, JoinHandle};
 #[path = "common/cli.rs"]
 mod cli;
 
-const USAGE: &str = "usage: echo_server [--addr HOST:PORT] [--threaded]
+const USAGE: &str = "usage: echo_server [--addr HOST:PORT] [--workers N] [--threaded]
 
   --addr HOST:PORT  address to listen on (default 127.0.0.1:7000)
+  --workers N       worker threads running the connections (0: one per core;
+                    default: FERRIO_WORKERS, else 1)
   --threaded        one OS thread per connection instead of ferrio tasks
   RUST_LOG=info     logs connects and disconnects";
 
 struct Args {
     addr: String,
+    workers: Option<usize>,
     threaded: bool,
 }
 
@@ -44,6 +47,7 @@ fn parse_args() -> Args {
         addr: cli
             .value("--addr")
             .unwrap_or_else(|| "127.0.0.1:7000".into()),
+        workers: cli.value("--workers"),
         threaded: cli.switch("--threaded"),
     };
     cli.finish();
@@ -56,7 +60,15 @@ fn main() -> ExitCode {
     let result = if args.threaded {
         threaded(&args.addr)
     } else {
-        ferrio::run(serve(&args.addr))
+        // One listener; each accepted connection is a task, and with several
+        // workers idle ones take connections from busy ones.
+        let mut builder = ferrio::Runtime::builder();
+        if let Some(n) = args.workers {
+            builder = builder.workers(n);
+        }
+        builder
+            .build()
+            .and_then(|mut rt| rt.block_on(serve(&args.addr)))
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,7 +83,8 @@ fn main() -> ExitCode {
 /// they are cut.
 const GRACE: Duration = Duration::from_secs(10);
 
-/// The async server: one task per connection, all on one thread, until
+/// The async server: one task per connection (on one thread unless
+/// `--workers` asks for more), until
 /// Ctrl-C (SIGINT) or SIGTERM. Then it stops accepting, lets the connections
 /// in flight finish for up to [`GRACE`], cuts the rest, and returns.
 async fn serve(addr: &str) -> io::Result<()> {

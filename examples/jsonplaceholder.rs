@@ -22,12 +22,15 @@ use ferrio_testkit::jsonplaceholder;
 #[path = "common/cli.rs"]
 mod cli;
 
-const USAGE: &str = "usage: jsonplaceholder [--addr HOST:PORT] [--latency-ms MS] [--seconds S]";
+const USAGE: &str =
+    "usage: jsonplaceholder [--addr HOST:PORT] [--latency-ms MS] [--seconds S] [--workers N]";
 
 struct Options {
     addr: String,
     latency: Duration,
     seconds: Option<u64>,
+    /// Worker threads for the HTTP server's connections (0: one per core).
+    workers: Option<usize>,
 }
 
 fn parse_args() -> Options {
@@ -41,6 +44,7 @@ fn parse_args() -> Options {
             .map(Duration::from_millis)
             .unwrap_or(jsonplaceholder::DEFAULT_LATENCY),
         seconds: cli.value("--seconds"),
+        workers: cli.value("--workers"),
     };
     cli.finish();
     options
@@ -85,7 +89,14 @@ async fn serve(options: Options) -> std::io::Result<()> {
 fn main() {
     env_logger::init();
     let options = parse_args();
-    if let Err(e) = ferrio::run(serve(options)) {
+    let mut builder = ferrio::Runtime::builder();
+    if let Some(n) = options.workers {
+        builder = builder.workers(n);
+    }
+    let result = builder
+        .build()
+        .and_then(|mut rt| rt.block_on(serve(options)));
+    if let Err(e) = result {
         eprintln!("jsonplaceholder: {e}");
         std::process::exit(1);
     }

@@ -129,9 +129,19 @@ async fn wait_until(what: &str, within: Duration, done: impl Fn() -> bool) {
 
 #[test]
 fn thousands_of_echo_clients_a_third_cancelled_mid_message_leave_no_task_or_socket_behind() {
+    // One worker unless FERRIO_WORKERS says otherwise.
+    soak(ferrio::Runtime::new().unwrap());
+}
+
+#[test]
+fn the_same_soak_on_two_workers_loses_no_byte_and_leaves_nothing_behind() {
+    soak(ferrio::Runtime::builder().workers(2).build().unwrap());
+}
+
+fn soak(mut rt: ferrio::Runtime) {
     ensure_descriptors(2 * CLIENTS as u64 + 256);
     let started = Instant::now();
-    let mut rt = ferrio::Runtime::new().unwrap();
+    let workers = rt.workers();
     let live = Arc::new(AtomicUsize::new(0));
     let (finished, cancelled) = rt.block_on(async {
         timeout(LIMIT, async {
@@ -201,7 +211,7 @@ fn thousands_of_echo_clients_a_third_cancelled_mid_message_leave_no_task_or_sock
     assert_eq!(rt.task_count(), 0, "every client and server task ended");
     assert_eq!(rt.io_source_count(), 0, "every socket was deregistered");
     eprintln!(
-        "soak: {CLIENTS} clients ({cancelled} cancelled mid-message) in {:?}",
+        "soak: {CLIENTS} clients ({cancelled} cancelled mid-message) on {workers} worker(s) in {:?}",
         started.elapsed()
     );
 }

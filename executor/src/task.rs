@@ -146,6 +146,9 @@ pub(crate) trait Runnable: Send + Sync {
     fn is_notified(&self) -> bool;
     /// Whether it stays on the worker that spawned it (`Schedule::PINNED`).
     fn is_pinned(&self) -> bool;
+    /// Whether its output (or error) is stored: it is no longer alive, though
+    /// the worker that completed it may not have removed it from its lists yet.
+    fn is_complete(&self) -> bool;
 }
 
 enum Stage<F: Future> {
@@ -341,6 +344,10 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
 
     fn is_pinned(&self) -> bool {
         S::PINNED
+    }
+
+    fn is_complete(&self) -> bool {
+        self.header.is_complete()
     }
 }
 

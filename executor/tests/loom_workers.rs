@@ -39,7 +39,7 @@ fn executor() -> MultiExecutor {
 }
 
 #[test]
-#[ignore = "loom reports a deadlock here (main parked on its condvar, the other worker in the driver) that tests/workers.rs and the suite under FERRIO_WORKERS=2 do not show; open, see docs/architecture.md"]
+
 fn a_wake_during_the_poll_is_kept_and_the_task_is_never_polled_by_two_workers() {
     check("wake during the poll, two workers", || {
         let mut executor = executor();
@@ -75,7 +75,7 @@ fn a_wake_during_the_poll_is_kept_and_the_task_is_never_polled_by_two_workers() 
 }
 
 #[test]
-#[ignore = "loom reports a deadlock here (main parked on its condvar, the other worker in the driver) that tests/workers.rs and the suite under FERRIO_WORKERS=2 do not show; open, see docs/architecture.md"]
+
 fn a_spawn_while_the_other_worker_parks_is_run() {
     check("spawn against the other worker's park", || {
         let mut executor = executor();
@@ -88,7 +88,7 @@ fn a_spawn_while_the_other_worker_parks_is_run() {
 }
 
 #[test]
-#[ignore = "loom reports a deadlock here (main parked on its condvar, the other worker in the driver) that tests/workers.rs and the suite under FERRIO_WORKERS=2 do not show; open, see docs/architecture.md"]
+
 fn a_wake_from_a_third_thread_while_both_workers_park_is_not_lost() {
     check("wake from a third thread, both workers parked", || {
         let mut executor = executor();
@@ -133,7 +133,7 @@ impl Drop for Probe {
 }
 
 #[test]
-#[ignore = "loom reports a deadlock here (main parked on its condvar, the other worker in the driver) that tests/workers.rs and the suite under FERRIO_WORKERS=2 do not show; open, see docs/architecture.md"]
+
 fn shutdown_against_a_spawn_from_another_thread_drops_each_future_once() {
     check("shutdown against a remote spawn", || {
         let executor = executor();

@@ -74,6 +74,9 @@ pub(crate) struct Shared {
     /// (a timer moving to another runtime), where dropping the reactor would
     /// deadlock.
     driver: Mutex<Option<Driver>>,
+    /// Who may lock `driver`: taken by a compare-exchange, so a worker that
+    /// finds it taken never waits on the mutex (see `try_driver`).
+    driver_taken: AtomicBool,
     driver_unpark: Arc<dyn Unpark>,
     /// The future given to `block_on` (polled on worker 0 only) was woken.
     main_woken: AtomicBool,
@@ -114,6 +117,31 @@ struct PublishedStats {
     finished: AtomicU64,
     local_wakes: AtomicU64,
     queue_max: AtomicU64,
+}
+
+/// The driver, held by one worker. Fields drop in order: the mutex is
+/// unlocked before the flag is given back, so whoever takes the flag next
+/// finds the mutex free.
+struct DriverGuard<'a> {
+    driver: crate::sync::MutexGuard<'a, Option<Driver>>,
+    _taken: TakenFlag<'a>,
+}
+
+/// Clears `driver_taken` when dropped.
+struct TakenFlag<'a>(&'a AtomicBool);
+
+impl Drop for TakenFlag<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl DriverGuard<'_> {
+    fn park(&mut self, timeout: Option<Duration>) {
+        if let Some(driver) = self.driver.as_mut() {
+            driver.park(timeout);
+        }
+    }
 }
 
 /// What a pinned task is scheduled through: its owner's queue.
@@ -222,6 +250,27 @@ impl Shared {
         self.workers[w].parker.unpark(&self.driver_unpark);
     }
 
+    /// The driver, if no other worker holds it (and the runtime has not
+    /// dropped it). The flag, not the mutex, decides: a worker that loses the
+    /// race never blocks, and the mutex it then locks is never contended.
+    fn try_driver(&self) -> Option<DriverGuard<'_>> {
+        if self
+            .driver_taken
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return None;
+        }
+        let guard = DriverGuard {
+            driver: lock(&self.driver),
+            _taken: TakenFlag(&self.driver_taken),
+        };
+        if guard.driver.is_none() {
+            return None; // dropping the guard gives the flag back
+        }
+        Some(guard)
+    }
+
     /// Queues a `Send` task from outside the workers.
     fn push_inject(&self, task: Arc<dyn Runnable>) {
         let rejected = {
@@ -258,8 +307,10 @@ impl Shared {
     }
 
     fn notify_main(&self) {
-        self.main_woken.store(true, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
+        // A swap, not a store: the flag is also swapped back by worker 0, and
+        // an RMW always follows the newest value (a plain store may be
+        // ordered before worker 0's last swap in loom's model of it).
+        self.main_woken.swap(true, Ordering::SeqCst);
         let on_worker_0 = with_current(|w| w.is_some_and(|w| self.is(w) && w.index == 0));
         if !on_worker_0 {
             self.unpark_worker(0);
@@ -595,13 +646,11 @@ impl Worker {
         }
         let observer = &self.cx.observer;
         let began = observer.park_begin();
-        let driver = shared.driver.try_lock().ok().filter(|d| d.is_some());
+        let driver = shared.try_driver();
         match driver {
             Some(mut driver) => {
                 if remote.parker.enter_driver() {
-                    if let Some(driver) = driver.as_mut() {
-                        driver.park(None);
-                    }
+                    driver.park(None);
                 }
                 remote.parker.leave_driver();
                 drop(driver);
@@ -630,10 +679,8 @@ impl Worker {
         let since = self.since_driver.get() + ran;
         if since >= interval {
             self.since_driver.set(0);
-            if let Ok(mut driver) = self.shared.driver.try_lock() {
-                if let Some(driver) = driver.as_mut() {
-                    driver.park(Some(Duration::ZERO));
-                }
+            if let Some(mut driver) = self.shared.try_driver() {
+                driver.park(Some(Duration::ZERO));
             }
         } else {
             self.since_driver.set(since);
@@ -679,7 +726,7 @@ pub(crate) fn dump(shared: &Shared, worker: &Worker) -> Dump {
     let mut tasks: Vec<_> = shared
         .all_tasks()
         .into_iter()
-        .filter(|(t, _)| seen.insert(t.id()))
+        .filter(|(t, _)| !t.is_complete() && seen.insert(t.id()))
         .map(|(t, queue)| {
             let state = if Some(t.id()) == running {
                 TaskState::Running
@@ -739,6 +786,7 @@ impl Shared {
             inject_len: AtomicUsize::new(0),
             idle: Idle::new(),
             driver: Mutex::new(Some(Box::new(park))),
+            driver_taken: AtomicBool::new(false),
             driver_unpark,
             main_woken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -756,12 +804,13 @@ impl Shared {
         self.workers.len()
     }
 
-    /// Every live task once (for counts).
+    /// Every live task once (for counts). A task another worker completed
+    /// a moment ago may still sit in a list: complete ones are not counted.
     pub(crate) fn task_count(&self) -> usize {
         let mut seen = std::collections::HashSet::new();
         self.all_tasks()
             .iter()
-            .filter(|(t, _)| seen.insert(t.id()))
+            .filter(|(t, _)| !t.is_complete() && seen.insert(t.id()))
             .count()
     }
 
