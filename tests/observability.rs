@@ -531,3 +531,40 @@ fn trace_file_is_trace_event_json_with_poll_slices_and_wake_flows() {
         assert!(kinds.contains(&expected), "{expected:?} in {kinds:?}");
     }
 }
+
+#[test]
+fn on_several_workers_the_watchdog_says_which_worker_is_stuck_and_the_others_run_on() {
+    capture();
+    let builder = ferrio::Runtime::builder()
+        .workers(2)
+        .debug(true)
+        .watchdog_threshold(Duration::from_millis(100));
+    let (report, others_ran) = run_within(builder, async {
+        let stuck = Builder::new().name("stuck-on-a-worker").spawn(async {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+                let reports = logged("ferrio::watchdog", log::Level::Warn, "'stuck-on-a-worker'");
+                if let Some(r) = reports.into_iter().next() {
+                    return Some(r);
+                }
+            }
+            None
+        });
+        // Meanwhile the other worker runs tasks and timers.
+        let mut others_ran = 0;
+        for _ in 0..5 {
+            ferrio::spawn(async { sleep(Duration::from_millis(5)).await })
+                .await
+                .unwrap();
+            others_ran += 1;
+        }
+        (stuck.await.unwrap(), others_ran)
+    });
+    let report = report.expect("the watchdog reported the stuck poll within 10 s");
+    assert!(
+        report.contains("worker 0 of") || report.contains("worker 1 of"),
+        "{report}"
+    );
+    assert_eq!(others_ran, 5);
+}

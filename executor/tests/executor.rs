@@ -384,3 +384,91 @@ fn spawner_works_from_another_thread_while_the_executor_is_parked() {
     });
     assert_eq!(out, 11);
 }
+
+// ---- several workers (MultiExecutor), parked on a condvar: the paths Miri
+// checks for the scheduler of several workers, pinned tasks included.
+
+fn multi() -> ferrio_executor::MultiExecutor {
+    ferrio_executor::MultiExecutor::new(ThreadParker::new(), 2, Config::default(), None).unwrap()
+}
+
+#[test]
+fn several_workers_run_send_tasks_and_return_main_output() {
+    let mut ex = multi();
+    let count = n(200);
+    let sum = ex.block_on(async move {
+        let handles: Vec<_> = (0..count)
+            .map(|i| {
+                spawn(async move {
+                    yield_now().await;
+                    i
+                })
+            })
+            .collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, (0..count).sum::<usize>());
+    assert_eq!(ex.task_count(), 0);
+}
+
+#[test]
+fn pinned_tasks_run_and_drop_on_their_worker_and_shutdown_drops_the_rest_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    struct CountDrop(Arc<AtomicUsize>, std::thread::ThreadId);
+    impl Drop for CountDrop {
+        fn drop(&mut self) {
+            assert_eq!(
+                std::thread::current().id(),
+                self.1,
+                "a pinned future left its thread"
+            );
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let mut ex = multi();
+    let here = std::thread::current().id();
+    let count = n(20);
+    ex.block_on({
+        let drops = drops.clone();
+        async move {
+            // Rc: !Send, pinned to this thread (worker 0).
+            let seen = Rc::new(Cell::new(0));
+            let mut done = Vec::new();
+            for _ in 0..count {
+                let seen = seen.clone();
+                done.push(spawn_local(async move {
+                    yield_now().await;
+                    assert_eq!(std::thread::current().id(), here);
+                    seen.set(seen.get() + 1);
+                }));
+            }
+            for d in done {
+                d.await.unwrap();
+            }
+            assert_eq!(seen.get(), count);
+            // Left pending for shutdown: pinned ones hold a !Send guard.
+            for _ in 0..count {
+                let guard = Rc::new(CountDrop(drops.clone(), here));
+                drop(spawn_local(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await
+                }));
+                let guard = CountDrop(drops.clone(), std::thread::current().id());
+                drop(spawn(async move {
+                    let _keep = Arc::new(Mutex::new(0));
+                    std::future::pending::<()>().await;
+                    drop(guard);
+                }));
+            }
+            yield_now().await;
+        }
+    });
+    drop(ex);
+    // Only the pinned guards count (the Send futures' guards are dropped
+    // on this thread too, at shutdown, after the other worker stopped).
+    assert_eq!(drops.load(Ordering::SeqCst), 2 * count);
+}

@@ -340,13 +340,21 @@ pub(crate) struct Observer {
     parking: Cell<bool>,
     watchdog: Option<Watchdog>,
     trace: Option<Trace>,
+    /// Which worker this observer belongs to, on a runtime of several.
+    worker: Option<usize>,
 }
 
 impl Observer {
     pub(crate) fn new(config: ObserveConfig) -> Self {
+        Self::for_worker(config, None)
+    }
+
+    /// The observer of worker `worker` of a runtime of several (named in
+    /// the watchdog's and the slow-poll warnings).
+    pub(crate) fn for_worker(config: ObserveConfig, worker: Option<usize>) -> Self {
         let watchdog = config
             .debug
-            .then(|| Watchdog::start(config.watchdog_threshold))
+            .then(|| Watchdog::start(config.watchdog_threshold, worker))
             .flatten();
         let trace = config.trace.clone().map(Trace::new);
         if config.debug {
@@ -365,6 +373,7 @@ impl Observer {
             parking: Cell::new(false),
             watchdog,
             trace,
+            worker,
         }
     }
 
@@ -630,8 +639,12 @@ impl Observer {
     /// Debug mode: warns of a poll that took `took`.
     fn check_slow(&self, info: &TaskInfo, took: Duration) {
         if self.config.debug && took >= self.config.slow_poll_threshold {
+            let blocked = match self.worker {
+                Some(w) => format!("worker {w} of the event loop"),
+                None => "the event loop".to_owned(),
+            };
             log::warn!(target: "ferrio::slow_poll",
-                "{} spawned at {} took {took:.3?} in one poll (threshold {:?}): it blocked the event loop",
+                "{} spawned at {} took {took:.3?} in one poll (threshold {:?}): it blocked {blocked}",
                 info.label(), info.location, self.config.slow_poll_threshold);
         }
     }

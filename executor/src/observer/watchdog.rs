@@ -29,6 +29,8 @@ struct Shared {
     /// Signalled when the executor drops.
     stop: Condvar,
     threshold: Duration,
+    /// The worker watched, on a runtime of several.
+    worker: Option<usize>,
 }
 
 #[derive(Default)]
@@ -49,8 +51,11 @@ impl Shared {
 
 impl Watchdog {
     /// Starts the thread; `None` (logged) if the OS refuses one.
-    pub(crate) fn start(threshold: Duration) -> Option<Watchdog> {
+    /// `worker`: which worker of a runtime of several it watches (named in
+    /// the warning and the thread's name).
+    pub(crate) fn start(threshold: Duration, worker: Option<usize>) -> Option<Watchdog> {
         let shared = Arc::new(Shared {
+            worker,
             state: Mutex::new(State::default()),
             ended: AtomicU64::new(0),
             stop: Condvar::new(),
@@ -58,7 +63,10 @@ impl Watchdog {
         });
         let theirs = shared.clone();
         match std::thread::Builder::new()
-            .name("ferrio-watchdog".into())
+            .name(match worker {
+                Some(w) => format!("ferrio-watchdog-{w}"),
+                None => "ferrio-watchdog".into(),
+            })
             .spawn(move || watch(&theirs))
         {
             Ok(thread) => Some(Watchdog {
@@ -109,8 +117,12 @@ fn watch(shared: &Shared) {
         }
         state.reported = seq;
         drop(state);
+        let what = match shared.worker {
+            Some(w) => format!("worker {w} of the event loop is blocked"),
+            None => "the event loop is blocked".to_owned(),
+        };
         log::warn!(target: "ferrio::watchdog",
-            "the event loop is blocked: {} spawned at {} has been inside one poll for {blocked:.3?} and has not returned \
+            "{what}: {} spawned at {} has been inside one poll for {blocked:.3?} and has not returned \
              (a blocking call in async code? move it to spawn_blocking)",
             info.label(), info.location);
         state = shared.lock();

@@ -470,7 +470,7 @@ impl Worker {
             }),
             shared,
             cx: RunContext {
-                observer: Observer::new(observe),
+                observer: Observer::for_worker(observe, Some(index)),
                 budget: Budget::new(),
             },
             steals: Cell::new(0),
@@ -484,12 +484,16 @@ impl Worker {
         &self.shared.workers[self.index]
     }
 
+    /// A task woken on this worker: to the back of its queue. Another worker
+    /// is woken only if there is more here than this one: a single woken task
+    /// is this worker's next (moving it would cost a wake-up and its cache),
+    /// and it stays stealable meanwhile (tokio wakes none for its LIFO slot,
+    /// which cannot be stolen at all).
     fn push_local(&self, task: Arc<dyn Runnable>) {
         let id = task.id();
-        let pinned = task.is_pinned();
-        self.remote().queue.push(task);
+        let movable = self.remote().queue.push(task);
         self.cx.observer.woken(|| id);
-        if !pinned {
+        if movable > 1 {
             self.shared.notify_idle(Some(self.index));
         }
     }
@@ -768,7 +772,7 @@ impl Shared {
         workers: usize,
         config: &Config,
     ) -> (Arc<Shared>, Observer) {
-        let observer = Observer::new(config.observe.clone());
+        let observer = Observer::for_worker(config.observe.clone(), Some(0));
         let driver_unpark = park.unparker();
         let shared = Arc::new(Shared {
             workers: (0..workers.max(2))

@@ -45,17 +45,20 @@ impl RunQueue {
         }
     }
 
-    /// Appends a task. The counts are published (SeqCst) before the lock is
-    /// released, so a pusher that then reads the idle count and a parker that
-    /// registered as idle and then reads these counts cannot both miss.
-    pub(crate) fn push(&self, task: Arc<dyn Runnable>) {
+    /// Appends a task; returns how many tasks that may move the queue holds
+    /// now. The counts need no stronger ordering than the lock's: the pusher
+    /// fences (SeqCst) before it reads the idle count, and a parker fences
+    /// after it enters the idle set and before it reads these (idle.rs), so
+    /// the two cannot both miss.
+    pub(crate) fn push(&self, task: Arc<dyn Runnable>) -> usize {
         let mut inner = lock(&self.inner);
         if !task.is_pinned() {
             inner.stealable += 1;
-            self.stealable.store(inner.stealable, Ordering::SeqCst);
+            self.stealable.store(inner.stealable, Ordering::Relaxed);
         }
         inner.tasks.push_back(task);
-        self.len.store(inner.tasks.len(), Ordering::SeqCst);
+        self.len.store(inner.tasks.len(), Ordering::Relaxed);
+        inner.stealable
     }
 
     /// Appends several tasks (none pinned) at once.
@@ -67,8 +70,8 @@ impl RunQueue {
             }
             inner.tasks.push_back(task);
         }
-        self.stealable.store(inner.stealable, Ordering::SeqCst);
-        self.len.store(inner.tasks.len(), Ordering::SeqCst);
+        self.stealable.store(inner.stealable, Ordering::Relaxed);
+        self.len.store(inner.tasks.len(), Ordering::Relaxed);
     }
 
     /// The owner takes the oldest task.
@@ -141,11 +144,13 @@ impl RunQueue {
         lock(&self.inner).tasks.iter().cloned().collect()
     }
 
+    /// Tasks queued (the caller fenced first where it matters).
     pub(crate) fn len(&self) -> usize {
-        self.len.load(Ordering::SeqCst)
+        self.len.load(Ordering::Relaxed)
     }
 
+    /// Tasks queued that may move (the caller fenced first where it matters).
     pub(crate) fn stealable(&self) -> usize {
-        self.stealable.load(Ordering::SeqCst)
+        self.stealable.load(Ordering::Relaxed)
     }
 }
