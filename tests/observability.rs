@@ -439,7 +439,7 @@ fn metrics_add_up_on_a_known_workload() {
 #[test]
 fn trace_file_is_trace_event_json_with_poll_slices_and_wake_flows() {
     let path = std::env::temp_dir().join(format!("ferrio-trace-test-{}.json", std::process::id()));
-    // One worker: on several, only worker 0's polls are traced (docs/observability.md).
+    // One worker: the flows below cross workers on several (test below).
     let builder = ferrio::Runtime::builder().workers(1).trace(&path);
     let (pinger, ponger) = run_within(builder, async {
         let (tx, rx) = ferrio::sync::oneshot::channel();
@@ -567,4 +567,65 @@ fn on_several_workers_the_watchdog_says_which_worker_is_stuck_and_the_others_run
         "{report}"
     );
     assert_eq!(others_ran, 5);
+}
+
+#[test]
+fn a_trace_of_two_workers_has_a_track_group_per_worker_with_every_poll() {
+    let path = std::env::temp_dir().join(format!(
+        "ferrio-trace-workers-test-{}.json",
+        std::process::id()
+    ));
+    let builder = ferrio::Runtime::builder().workers(2).trace(&path);
+    let ids = run_within(builder, async {
+        // Blocking polls, so both workers take some.
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                Builder::new().name(format!("busy {i}")).spawn(async {
+                    std::thread::sleep(Duration::from_millis(20));
+                    ferrio::yield_now().await;
+                })
+            })
+            .collect();
+        let ids: Vec<u64> = tasks.iter().map(|t| t.id()).collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        ids
+    });
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let events = doc["traceEvents"].as_array().expect("a traceEvents array");
+    let groups: HashMap<u64, String> = events
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "process_name")
+        .map(|e| {
+            (
+                e["pid"].as_u64().unwrap(),
+                e["args"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert!(
+        groups.values().any(|n| n == "ferrio worker 0"),
+        "{groups:?}"
+    );
+    assert!(
+        groups.values().any(|n| n == "ferrio worker 1"),
+        "{groups:?}"
+    );
+    let polls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["name"] == "poll")
+        .collect();
+    for id in &ids {
+        let n = polls.iter().filter(|e| e["tid"] == *id).count();
+        assert_eq!(n, 2, "task {id}: two polls, whichever worker ran them");
+    }
+    let pids: HashSet<u64> = polls
+        .iter()
+        .filter(|e| ids.contains(&e["tid"].as_u64().unwrap()))
+        .map(|e| e["pid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 2, "both workers' polls are in the file");
 }

@@ -67,12 +67,16 @@ impl MultiExecutor {
             shared: shared.clone(),
             threads: Vec::new(),
         };
-        // Worker 0's observer writes the trace; the others count and time
-        // but record none of their own.
-        let mut observe = config.observe;
-        observe.trace = None;
+        // Worker 0's observer writes the trace; the others record their own
+        // track group and hand it over when they stop.
+        let sink = executor.worker.cx.observer.trace_sink();
         for index in 1..shared.worker_count() {
-            let thread = shared.start_worker(index, observe.clone(), on_thread_start.clone())?;
+            let thread = shared.start_worker(
+                index,
+                config.observe.clone(),
+                sink.clone(),
+                on_thread_start.clone(),
+            )?;
             executor.threads.push(thread);
         }
         Ok(executor)

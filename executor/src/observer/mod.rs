@@ -346,17 +346,26 @@ pub(crate) struct Observer {
 
 impl Observer {
     pub(crate) fn new(config: ObserveConfig) -> Self {
-        Self::for_worker(config, None)
+        Self::for_worker(config, None, None)
     }
 
     /// The observer of worker `worker` of a runtime of several (named in
-    /// the watchdog's and the slow-poll warnings).
-    pub(crate) fn for_worker(config: ObserveConfig, worker: Option<usize>) -> Self {
+    /// the watchdog's and the slow-poll warnings, and a track group of the
+    /// trace of its own). Worker 0's makes the trace's sink; the others get
+    /// it as `trace_sink`, and hand their events to it when they stop.
+    pub(crate) fn for_worker(
+        config: ObserveConfig,
+        worker: Option<usize>,
+        trace_sink: Option<Arc<TraceSink>>,
+    ) -> Self {
         let watchdog = config
             .debug
             .then(|| Watchdog::start(config.watchdog_threshold, worker))
             .flatten();
-        let trace = config.trace.clone().map(Trace::new);
+        let trace = config
+            .trace
+            .clone()
+            .map(|path| Trace::for_worker(path, worker.unwrap_or(0), trace_sink));
         if config.debug {
             log::debug!(target: TASK_TARGET, "debug mode: slow polls over {:?} are logged, watchdog at {:?}",
                 config.slow_poll_threshold, config.watchdog_threshold);
@@ -672,10 +681,11 @@ impl Observer {
         self.created
     }
 
-    /// Writes the trace file, if tracing; called when the executor drops.
+    /// Ends the trace, if tracing: the writer writes the file (when the
+    /// executor drops); another worker hands its events over (when it stops).
     pub(crate) fn finish(&self) {
         if let Some(trace) = &self.trace {
-            trace.write();
+            trace.finish();
         }
     }
 }

@@ -28,8 +28,12 @@ const MAIN_TID: u64 = 1 << 40;
 const REMOTE_TID: u64 = (1 << 40) + 1;
 /// Blocking-pool threads get tids from here up.
 const BLOCKING_TID: u64 = 2 << 40;
-/// All events belong to one process.
+/// The process (track group) of a runtime of one worker, of worker 0 of
+/// several, and of the blocking pool; worker `w` of several is `PID + w`.
 const PID: u64 = 1;
+/// Flow ids of worker `w` start at `w << FLOW_SHIFT`, so workers that record
+/// at the same time never give two arrows one id.
+const FLOW_SHIFT: u32 = 40;
 
 /// What woke a task (or spawned it), for the flow arrow's tail.
 pub(crate) enum Source {
@@ -69,6 +73,12 @@ pub(crate) struct TraceSink {
     epoch: Instant,
     events: Mutex<Vec<Event>>,
     next_thread: AtomicU64,
+    /// The events of the other workers of a runtime of several, each under
+    /// its track group, handed over when each stops.
+    workers: Mutex<Vec<(u64, Vec<Event>)>>,
+    /// Whether the runtime has several workers (the track groups are named
+    /// "worker N" then).
+    several: std::sync::atomic::AtomicBool,
 }
 
 thread_local! {
@@ -117,6 +127,11 @@ impl TraceSink {
 /// records them), and the sink the blocking pool shares.
 pub(crate) struct Trace {
     path: PathBuf,
+    /// This recorder's track group: `PID + worker`.
+    pid: u64,
+    /// Worker 0 (or the one worker) writes the file; the others hand their
+    /// events to the sink.
+    writer: bool,
     sink: Arc<TraceSink>,
     events: RefCell<Vec<Event>>,
     next_flow: Cell<u64>,
@@ -125,18 +140,30 @@ pub(crate) struct Trace {
 }
 
 impl Trace {
-    pub(crate) fn new(path: PathBuf) -> Self {
-        let sink = Arc::new(TraceSink {
-            epoch: Instant::now(),
-            events: Mutex::new(Vec::new()),
-            next_thread: AtomicU64::new(0),
+    /// The recorder of worker `worker`: with `sink`, the one worker 0's
+    /// recorder made (whose file it joins), else a new one that writes.
+    pub(crate) fn for_worker(path: PathBuf, worker: usize, sink: Option<Arc<TraceSink>>) -> Self {
+        let writer = sink.is_none();
+        let sink = sink.unwrap_or_else(|| {
+            log::debug!(target: "ferrio::trace", "tracing to {}", path.display());
+            Arc::new(TraceSink {
+                epoch: Instant::now(),
+                events: Mutex::new(Vec::new()),
+                next_thread: AtomicU64::new(0),
+                workers: Mutex::new(Vec::new()),
+                several: std::sync::atomic::AtomicBool::new(false),
+            })
         });
-        log::debug!(target: "ferrio::trace", "tracing to {}", path.display());
+        if worker > 0 {
+            sink.several.store(true, Ordering::Relaxed);
+        }
         let trace = Trace {
             path,
+            pid: PID + worker as u64,
+            writer,
             sink,
             events: RefCell::new(Vec::new()),
-            next_flow: Cell::new(1),
+            next_flow: Cell::new(((worker as u64) << FLOW_SHIFT) + 1),
             tracks: RefCell::new(HashSet::new()),
         };
         for (tid, name, sort) in [
@@ -242,15 +269,32 @@ impl Trace {
         self.slice(LOOP_TID, "park", began, ended);
     }
 
+    /// The recording ends (the executor, or this worker, stops): the writer
+    /// writes the file, another worker hands its events to the writer's.
+    pub(crate) fn finish(&self) {
+        let events = std::mem::take(&mut *self.events.borrow_mut());
+        if self.writer {
+            self.write(events);
+        } else {
+            self.sink
+                .workers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((self.pid, events));
+        }
+    }
+
     /// Writes the file; a failure is logged, not raised (the program's own
     /// result matters more than its trace).
-    pub(crate) fn write(&self) {
-        let mut events = std::mem::take(&mut *self.events.borrow_mut());
+    fn write(&self, mut events: Vec<Event>) {
         events.append(&mut self.sink.events.lock().unwrap_or_else(|e| e.into_inner()));
-        let count = events.len();
+        let mut groups = vec![(self.pid, events)];
+        groups.append(&mut self.sink.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        let several = self.sink.several.load(Ordering::Relaxed);
+        let count: usize = groups.iter().map(|(_, e)| e.len()).sum();
         let written = std::fs::File::create(&self.path).and_then(|file| {
             let mut out = io::BufWriter::new(file);
-            write_json(&mut out, self.sink.epoch, &events)?;
+            write_json(&mut out, self.sink.epoch, &groups, several)?;
             out.flush()
         });
         match written {
@@ -280,12 +324,45 @@ impl std::fmt::Display for Micros {
     }
 }
 
-/// Writes `{"traceEvents": [...], "displayTimeUnit": "ms"}`.
-fn write_json(out: &mut impl Write, epoch: Instant, events: &[Event]) -> io::Result<()> {
-    write!(
-        out,
-        r#"{{"displayTimeUnit":"ms","traceEvents":[{{"ph":"M","pid":{PID},"name":"process_name","args":{{"name":"ferrio runtime"}}}}"#
-    )?;
+/// Writes `{"traceEvents": [...], "displayTimeUnit": "ms"}`: each group of
+/// events under its track group (`pid`), named "ferrio runtime" for one
+/// worker, "worker N" for several.
+fn write_json(
+    out: &mut impl Write,
+    epoch: Instant,
+    groups: &[(u64, Vec<Event>)],
+    several: bool,
+) -> io::Result<()> {
+    out.write_all(br#"{"displayTimeUnit":"ms","traceEvents":["#)?;
+    let mut first = true;
+    for (pid, events) in groups {
+        if !first {
+            out.write_all(b",\n")?;
+        }
+        first = false;
+        if several {
+            write!(
+                out,
+                r#"{{"ph":"M","pid":{pid},"name":"process_name","args":{{"name":"ferrio worker {}"}}}},{{"ph":"M","pid":{pid},"name":"process_sort_index","args":{{"sort_index":{pid}}}}}"#,
+                pid - PID
+            )?;
+        } else {
+            write!(
+                out,
+                r#"{{"ph":"M","pid":{pid},"name":"process_name","args":{{"name":"ferrio runtime"}}}}"#
+            )?;
+        }
+        write_events(out, epoch, *pid, events)?;
+    }
+    out.write_all(b"]}\n")
+}
+
+fn write_events(
+    out: &mut impl Write,
+    epoch: Instant,
+    pid: u64,
+    events: &[Event],
+) -> io::Result<()> {
     for event in events {
         out.write_all(b",\n")?;
         match event {
@@ -299,7 +376,7 @@ fn write_json(out: &mut impl Write, epoch: Instant, events: &[Event]) -> io::Res
                 let (ts, end) = (nanos(epoch, *began), nanos(epoch, *ended));
                 write!(
                     out,
-                    r#"{{"ph":"X","pid":{PID},"tid":{tid},"name":"{name}","ts":{},"dur":{},"args":{{"#,
+                    r#"{{"ph":"X","pid":{pid},"tid":{tid},"name":"{name}","ts":{},"dur":{},"args":{{"#,
                     Micros(ts),
                     Micros(end.saturating_sub(ts))
                 )?;
@@ -310,12 +387,12 @@ fn write_json(out: &mut impl Write, epoch: Instant, events: &[Event]) -> io::Res
             }
             Event::FlowStart { tid, id, name, at } => write!(
                 out,
-                r#"{{"ph":"s","pid":{PID},"tid":{tid},"id":{id},"cat":"wake","name":"{name}","ts":{}}}"#,
+                r#"{{"ph":"s","pid":{pid},"tid":{tid},"id":{id},"cat":"wake","name":"{name}","ts":{}}}"#,
                 Micros(nanos(epoch, *at))
             )?,
             Event::FlowEnd { tid, id, at } => write!(
                 out,
-                r#"{{"ph":"f","bp":"e","pid":{PID},"tid":{tid},"id":{id},"cat":"wake","name":"wake","ts":{}}}"#,
+                r#"{{"ph":"f","bp":"e","pid":{pid},"tid":{tid},"id":{id},"cat":"wake","name":"wake","ts":{}}}"#,
                 Micros(nanos(epoch, *at))
             )?,
             Event::Track { tid, name, sort } => {
@@ -323,16 +400,16 @@ fn write_json(out: &mut impl Write, epoch: Instant, events: &[Event]) -> io::Res
                 let name = serde_json::to_string(name).map_err(io::Error::from)?;
                 write!(
                     out,
-                    r#"{{"ph":"M","pid":{PID},"tid":{tid},"name":"thread_name","args":{{"name":{name}}}}},"#
+                    r#"{{"ph":"M","pid":{pid},"tid":{tid},"name":"thread_name","args":{{"name":{name}}}}},"#
                 )?;
                 write!(
                     out,
-                    r#"{{"ph":"M","pid":{PID},"tid":{tid},"name":"thread_sort_index","args":{{"sort_index":{sort}}}}}"#
+                    r#"{{"ph":"M","pid":{pid},"tid":{tid},"name":"thread_sort_index","args":{{"sort_index":{sort}}}}}"#
                 )?;
             }
         }
     }
-    out.write_all(b"]}\n")
+    Ok(())
 }
 
 #[cfg(test)]
@@ -387,7 +464,7 @@ mod tests {
             },
         ];
         let mut out = Vec::new();
-        write_json(&mut out, epoch, &events).unwrap();
+        write_json(&mut out, epoch, &[(PID, events)], false).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let all = doc["traceEvents"].as_array().unwrap();
         // The process name, two records per track, then one per event.

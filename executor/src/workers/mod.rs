@@ -44,7 +44,9 @@ use crate::blocking::BlockingPool;
 use crate::budget::Budget;
 use crate::config::Config;
 use crate::context::{self, RunContext};
-use crate::observer::{Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState, WorkerMetrics};
+use crate::observer::{
+    Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState, TraceSink, WorkerMetrics,
+};
 use crate::park::{Park, Unpark};
 use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex, ThreadBuilder, ThreadHandle};
@@ -461,7 +463,12 @@ impl Registry for Worker {
 }
 
 impl Worker {
-    fn new(index: usize, shared: Arc<Shared>, observe: ObserveConfig) -> Worker {
+    fn new(
+        index: usize,
+        shared: Arc<Shared>,
+        observe: ObserveConfig,
+        trace_sink: Option<Arc<TraceSink>>,
+    ) -> Worker {
         Worker {
             index,
             pinned: Arc::new(Pinned {
@@ -470,7 +477,7 @@ impl Worker {
             }),
             shared,
             cx: RunContext {
-                observer: Observer::for_worker(observe, Some(index)),
+                observer: Observer::for_worker(observe, Some(index), trace_sink),
                 budget: Budget::new(),
             },
             steals: Cell::new(0),
@@ -772,7 +779,7 @@ impl Shared {
         workers: usize,
         config: &Config,
     ) -> (Arc<Shared>, Observer) {
-        let observer = Observer::for_worker(config.observe.clone(), Some(0));
+        let observer = Observer::for_worker(config.observe.clone(), Some(0), None);
         let driver_unpark = park.unparker();
         let shared = Arc::new(Shared {
             workers: (0..workers.max(2))
@@ -824,6 +831,7 @@ impl Shared {
         self: &Arc<Self>,
         index: usize,
         observe: ObserveConfig,
+        trace_sink: Option<Arc<TraceSink>>,
         on_start: Option<OnThreadStart>,
     ) -> std::io::Result<ThreadHandle<()>> {
         let shared = self.clone();
@@ -831,11 +839,13 @@ impl Shared {
             .name(format!("ferrio-worker-{index}"))
             .spawn(move || {
                 let _started = on_start.map(|f| f());
-                let worker = Rc::new(Worker::new(index, shared, observe));
+                let worker = Rc::new(Worker::new(index, shared, observe, trace_sink));
                 let _enter = enter(worker.clone());
                 worker.run();
                 worker.drop_pinned();
                 worker.publish();
+                // Its trace events join worker 0's file.
+                worker.cx.observer.finish();
             })
     }
 
@@ -880,7 +890,7 @@ impl Shared {
 impl Worker {
     /// Worker 0, for the thread that calls `block_on`, with `observer`.
     pub(crate) fn first(shared: Arc<Shared>, observer: Observer) -> Worker {
-        let mut worker = Worker::new(0, shared, ObserveConfig::default());
+        let mut worker = Worker::new(0, shared, ObserveConfig::default(), None);
         worker.cx.observer = observer;
         worker
     }
