@@ -118,6 +118,13 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 
     /// Queues a task whose `NOTIFIED` bit the caller just flipped.
     fn schedule(&self, task: Arc<dyn Runnable>);
+
+    /// Queues a task again after its poll, on the thread that polled it,
+    /// because it was woken during that poll (a yield, mostly): that thread
+    /// runs it again soon, so other workers need not be woken for it.
+    fn reschedule(&self, task: Arc<dyn Runnable>) {
+        self.schedule(task);
+    }
 }
 
 /// The executor thread's record of live tasks: a task that waits enters it
@@ -298,7 +305,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                         // so no other thread runs the task before it exists).
                         if S::CONCURRENT && self.header.state.transition_to_idle() {
                             let scheduler = self.scheduler.clone();
-                            scheduler.schedule(self);
+                            scheduler.reschedule(self);
                         }
                         return;
                     }

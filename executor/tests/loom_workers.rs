@@ -166,3 +166,57 @@ where
 {
     executor.spawn(future)
 }
+
+/// Remembers the thread that dropped it.
+struct ThreadProbe {
+    drops: Arc<AtomicUsize>,
+    on: Arc<Mutex<Option<thread::ThreadId>>>,
+}
+
+impl Drop for ThreadProbe {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+        *self.on.lock().unwrap() = Some(thread::current().id());
+    }
+}
+
+#[test]
+fn a_pinned_task_woken_from_another_thread_during_shutdown_is_dropped_once_on_its_worker() {
+    check("pinned task: remote wake against shutdown", || {
+        let mut executor = executor();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let on = Arc::new(Mutex::new(None));
+        let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+        let home = thread::current().id();
+        executor.block_on({
+            let (drops, on, slot) = (drops.clone(), on.clone(), slot.clone());
+            async move {
+                let probe = std::rc::Rc::new(ThreadProbe { drops, on }); // !Send: pinned
+                let task = ferrio_executor::spawn_local(poll_fn(move |cx| {
+                    let _keep = &probe;
+                    *slot.lock().unwrap() = Some(cx.waker().clone());
+                    Poll::<()>::Pending
+                }));
+                // Let it run once and store its waker.
+                ferrio_executor::yield_now().await;
+                drop(task);
+            }
+        });
+        let waker = thread::spawn({
+            let slot = slot.clone();
+            move || {
+                if let Some(w) = slot.lock().unwrap().take() {
+                    w.wake();
+                }
+            }
+        });
+        drop(executor);
+        waker.join().unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped exactly once");
+        assert_eq!(
+            *on.lock().unwrap(),
+            Some(home),
+            "dropped on its own worker's thread"
+        );
+    });
+}

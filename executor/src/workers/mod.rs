@@ -416,6 +416,24 @@ impl Schedule for Shared {
             self.push_inject(task);
         }
     }
+
+    /// Woken during its own poll: back to this worker's queue, without
+    /// waking another worker (this one runs it again in its turn, and an
+    /// idle one may still steal it).
+    fn reschedule(&self, task: Arc<dyn Runnable>) {
+        let task = with_current(|w| match w {
+            Some(w) if self.is(w) => {
+                let id = task.id();
+                w.remote().queue.push(task);
+                w.cx.observer.woken(|| id);
+                None
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = task {
+            self.push_inject(task);
+        }
+    }
 }
 
 impl Schedule for Pinned {
