@@ -259,9 +259,15 @@ fn a_panic_whose_join_handle_was_dropped_is_logged() {
 
 #[test]
 fn dump_names_the_socket_timer_queue_and_join_each_task_waits_on() {
-    // One worker: on several, a dump shows the waits its own worker's
-    // observer recorded only (docs/architecture.md, "Several workers").
-    let builder = ferrio::Runtime::builder().workers(1).debug(true);
+    dump_names_what_each_task_waits_on(ferrio::Runtime::builder().workers(1).debug(true));
+}
+
+#[test]
+fn on_two_workers_the_dump_names_what_every_task_waits_on_whichever_worker_ran_it() {
+    dump_names_what_each_task_waits_on(ferrio::Runtime::builder().workers(2).debug(true));
+}
+
+fn dump_names_what_each_task_waits_on(builder: ferrio::Builder) {
     run_within(builder, async {
         let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -280,6 +280,48 @@ impl ObserveConfig {
     }
 }
 
+/// Per-task figures by task id, timing on only: an observer's own on one
+/// worker, or one map every worker of a runtime of several shares, so that a
+/// dump taken on any worker sees every task's figures and waits, and a wake
+/// arrow may start on one worker and end on another.
+pub(crate) type StatsMap = FxHashMap<u64, TaskStats>;
+
+/// Where an observer keeps its [`StatsMap`].
+enum Stats {
+    Own(RefCell<StatsMap>),
+    Shared(Arc<std::sync::Mutex<StatsMap>>),
+}
+
+/// A borrow of the map, either kind.
+enum StatsGuard<'a> {
+    Own(std::cell::RefMut<'a, StatsMap>),
+    Shared(std::sync::MutexGuard<'a, StatsMap>),
+}
+
+impl std::ops::Deref for StatsGuard<'_> {
+    type Target = StatsMap;
+    fn deref(&self) -> &StatsMap {
+        match self {
+            StatsGuard::Own(m) => m,
+            StatsGuard::Shared(m) => m,
+        }
+    }
+}
+
+impl std::ops::DerefMut for StatsGuard<'_> {
+    fn deref_mut(&mut self) -> &mut StatsMap {
+        match self {
+            StatsGuard::Own(m) => m,
+            StatsGuard::Shared(m) => m,
+        }
+    }
+}
+
+/// A new map for the workers of one runtime to share.
+pub(crate) fn shared_stats() -> Arc<std::sync::Mutex<StatsMap>> {
+    Arc::new(std::sync::Mutex::new(FxHashMap::default()))
+}
+
 /// Per-task figures, kept only while timing is on.
 pub(crate) struct TaskStats {
     spawned_at: Instant,
@@ -333,7 +375,7 @@ pub(crate) struct Observer {
     pub(crate) counters: metrics::Counters,
     /// Per-task figures by id (timing on only).
     /// Keyed by task id with a fast non-DoS-resistant hash: the ids are ours.
-    stats: RefCell<FxHashMap<u64, TaskStats>>,
+    stats: Stats,
     /// When the running poll began (timing on only).
     poll_started: Cell<Option<Instant>>,
     /// Inside a park: a wake now comes from the reactor.
@@ -346,7 +388,7 @@ pub(crate) struct Observer {
 
 impl Observer {
     pub(crate) fn new(config: ObserveConfig) -> Self {
-        Self::for_worker(config, None, None)
+        Self::for_worker(config, None, None, None)
     }
 
     /// The observer of worker `worker` of a runtime of several (named in
@@ -357,6 +399,7 @@ impl Observer {
         config: ObserveConfig,
         worker: Option<usize>,
         trace_sink: Option<Arc<TraceSink>>,
+        shared: Option<Arc<std::sync::Mutex<StatsMap>>>,
     ) -> Self {
         let watchdog = config
             .debug
@@ -377,7 +420,10 @@ impl Observer {
             current: Cell::new(std::ptr::null()),
             created: Instant::now(),
             counters: metrics::Counters::default(),
-            stats: RefCell::new(FxHashMap::default()),
+            stats: match shared {
+                Some(map) => Stats::Shared(map),
+                None => Stats::Own(RefCell::new(FxHashMap::default())),
+            },
             poll_started: Cell::new(None),
             parking: Cell::new(false),
             watchdog,
@@ -388,6 +434,14 @@ impl Observer {
 
     pub(crate) fn timing(&self) -> bool {
         self.timing
+    }
+
+    /// The per-task figures (timing on only; never held across a poll).
+    fn stats(&self) -> StatsGuard<'_> {
+        match &self.stats {
+            Stats::Own(map) => StatsGuard::Own(map.borrow_mut()),
+            Stats::Shared(map) => StatsGuard::Shared(map.lock().unwrap_or_else(|e| e.into_inner())),
+        }
     }
 
     /// Where blocking jobs record their slices, if tracing.
@@ -415,7 +469,7 @@ impl Observer {
                 trace.task_track(info);
                 stats.flow = Some(trace.flow_start(self.source(None), now));
             }
-            self.stats.borrow_mut().insert(info.id, stats);
+            self.stats().insert(info.id, stats);
         }
     }
 
@@ -469,7 +523,7 @@ impl Observer {
     pub(crate) fn poll_begin_timed(&self, info: &TaskInfo) {
         let now = Instant::now();
         {
-            let mut stats = self.stats.borrow_mut();
+            let mut stats = self.stats();
             // Spawned from another thread: first seen here.
             let s = stats.entry(info.id).or_insert_with(|| {
                 if let Some(trace) = &self.trace {
@@ -501,7 +555,7 @@ impl Observer {
         if let Some(watchdog) = &self.watchdog {
             watchdog.poll_end();
         }
-        if let Some(s) = self.stats.borrow_mut().get_mut(&info.id) {
+        if let Some(s) = self.stats().get_mut(&info.id) {
             s.polls += 1;
             s.busy += took;
             s.slowest = s.slowest.max(took);
@@ -527,7 +581,7 @@ impl Observer {
     fn finished_slow(&self, id: u64, info: &TaskInfo) {
         log::debug!(target: TASK_TARGET, "finished {} spawned at {}", info.label(), info.location);
         if self.timing {
-            self.stats.borrow_mut().remove(&id);
+            self.stats().remove(&id);
         }
     }
 
@@ -561,7 +615,7 @@ impl Observer {
 
     fn note_wake(&self, id: u64, remote: bool) {
         let now = Instant::now();
-        let mut stats = self.stats.borrow_mut();
+        let mut stats = self.stats();
         let Some(s) = stats.get_mut(&id) else { return };
         s.woken_at.get_or_insert(now);
         if let (Some(trace), None) = (&self.trace, s.flow) {
@@ -586,7 +640,7 @@ impl Observer {
         let Some(id) = self.current_id() else {
             return;
         };
-        let mut stats = self.stats.borrow_mut();
+        let mut stats = self.stats();
         let Some(s) = stats.get_mut(&id) else { return };
         if s.waits.len() < MAX_WAITS {
             let wait = Wait {
@@ -660,7 +714,7 @@ impl Observer {
 
     /// What `dump` reports of one task.
     pub(crate) fn task_dump(&self, info: TaskInfo, state: TaskState, now: Instant) -> TaskDump {
-        let stats = self.stats.borrow();
+        let stats = self.stats();
         let s = stats.get(&info.id);
         TaskDump {
             state,

@@ -45,7 +45,8 @@ use crate::budget::Budget;
 use crate::config::Config;
 use crate::context::{self, RunContext};
 use crate::observer::{
-    Dump, Metrics, ObserveConfig, Observer, TaskInfo, TaskState, TraceSink, WorkerMetrics,
+    shared_stats, Dump, Metrics, ObserveConfig, Observer, StatsMap, TaskInfo, TaskState, TraceSink,
+    WorkerMetrics,
 };
 use crate::park::{Park, Unpark};
 use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -89,6 +90,8 @@ pub(crate) struct Shared {
     remote_wakes: AtomicU64,
     remote_spawns: AtomicU64,
     event_interval: usize,
+    /// Timing on: the per-task figures every worker's observer shares.
+    task_stats: Option<Arc<std::sync::Mutex<StatsMap>>>,
 }
 
 struct Inject {
@@ -487,6 +490,8 @@ impl Worker {
         observe: ObserveConfig,
         trace_sink: Option<Arc<TraceSink>>,
     ) -> Worker {
+        let observer =
+            Observer::for_worker(observe, Some(index), trace_sink, shared.task_stats.clone());
         Worker {
             index,
             pinned: Arc::new(Pinned {
@@ -495,7 +500,7 @@ impl Worker {
             }),
             shared,
             cx: RunContext {
-                observer: Observer::for_worker(observe, Some(index), trace_sink),
+                observer,
                 budget: Budget::new(),
             },
             steals: Cell::new(0),
@@ -797,7 +802,9 @@ impl Shared {
         workers: usize,
         config: &Config,
     ) -> (Arc<Shared>, Observer) {
-        let observer = Observer::for_worker(config.observe.clone(), Some(0), None);
+        let task_stats = config.observe.timing().then(shared_stats);
+        let observer =
+            Observer::for_worker(config.observe.clone(), Some(0), None, task_stats.clone());
         let driver_unpark = park.unparker();
         let shared = Arc::new(Shared {
             workers: (0..workers.max(2))
@@ -824,6 +831,7 @@ impl Shared {
             remote_wakes: AtomicU64::new(0),
             remote_spawns: AtomicU64::new(0),
             event_interval: config.event_interval.max(1),
+            task_stats,
         });
         (shared, observer)
     }
