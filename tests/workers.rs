@@ -502,3 +502,33 @@ fn a_runtime_of_several_workers_is_reused_across_block_on_calls() {
     assert_eq!(rt.task_count(), 0);
     assert_eq!(rt.io_source_count(), 0);
 }
+
+#[test]
+fn tasks_go_on_running_on_the_other_workers_between_block_on_calls() {
+    let mut rt = runtime(2);
+    let done = Arc::new(AtomicBool::new(false));
+    block_on(&mut rt, {
+        let done = done.clone();
+        async move {
+            let (tx, rx) = ferrio::sync::oneshot::channel::<()>();
+            ferrio::spawn(async move {
+                rx.await.unwrap();
+                sleep(Duration::from_millis(10)).await;
+                done.store(true, Ordering::SeqCst);
+            });
+            // It starts and waits on the channel; the other worker parks.
+            sleep(Duration::from_millis(50)).await;
+            tx.send(()).unwrap(); // woken here, on worker 0, as main returns
+        }
+    });
+    // No block_on runs now: worker 1 finishes the task.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !done.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        done.load(Ordering::SeqCst),
+        "the task ran while no block_on was running"
+    );
+    assert_eq!(rt.task_count(), 0);
+}

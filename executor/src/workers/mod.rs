@@ -929,6 +929,11 @@ impl Worker {
         shared.main_woken.store(true, Ordering::SeqCst);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) && poll_main(self) {
+                // Leaving `block_on`: what is queued here and may move goes
+                // on running on the other workers meanwhile.
+                if self.remote().queue.stealable() > 0 {
+                    shared.notify_idle(Some(0));
+                }
                 return;
             }
             if self.after_batch(self.run_batch(interval)) {
