@@ -12,7 +12,9 @@ DIR holds `bench` (default: harness.py's, CARGO_TARGET_DIR else target/,
 `release`). Every run is its own process under `timeout 120`; the peers'
 runs are interleaved (A B C A B C ...). A run that fails, hangs or reports
 a wrong result (`bench` checks each task's output) stops the script with
-the command that did it. Not here: docs/performance.md (harness.py's).
+the command that did it. Not here: docs/performance.md (harness.py's), and
+the network workloads (multicore_net.py, whose section of multicore.md is
+kept when this rewrites the file).
 
 Stdlib only (and harness.py).
 """
@@ -151,6 +153,12 @@ def main():
         json.dumps(dict(meta=meta, iters=iters, workloads=results, failure=failure),
                    indent=1, sort_keys=True) + "\n")
     md = doc(results, meta, args, bench, iters, failure)
+    # Keep the network section multicore_net.py put at the end of the file.
+    old = args.out.read_text() if args.out.exists() else ""
+    begin, end = "<!-- multicore_net.py: begin -->", "<!-- multicore_net.py: end -->"
+    if begin in old and end in old:
+        net = begin + old.split(begin, 1)[1].split(end, 1)[0] + end
+        md = md.rstrip("\n") + "\n\n" + net + "\n"
     args.out.write_text(md)
     print()
     print(md)

@@ -1,7 +1,8 @@
 //! The network workloads' Rust programs, one per subcommand:
 //!
 //! ```text
-//! netbench tokio_echo_server ADDR            tokio's echo server (current-thread)
+//! netbench tokio_echo_server ADDR [workers=N] tokio's echo server (current-thread;
+//!                                            with workers=N, multi-thread, N workers)
 //! netbench lean_echo_server ferrio|tokio ADDR an echo server with no buffer while idle
 //! netbench idle_client ADDR N                N connections that echo 1 byte, then idle
 //! netbench http_get ferrio|reqwest URL N C [CA_PEM]
@@ -11,11 +12,16 @@
 //!                                            N GETs at once through a limit of LIMIT
 //! netbench tls_server ADDR CA_PEM_OUT keepalive|close
 //!                                            hyper over rustls, its own CA (rcgen)
-//! netbench http_server ferrio|hyper ADDR     a small body over keep-alive, plain HTTP
+//! netbench http_server ferrio|hyper|ferrio-mt|hyper-mt ADDR [workers=N]
+//!                                            a small body over keep-alive, plain HTTP
 //! ```
 //!
 //! Each prints a `RESULT {...}` line (servers print `READY` once listening).
-//! The servers run on one thread each (ferrio's runtime, tokio current-thread).
+//! The servers run on one thread each (ferrio's runtime with one worker,
+//! whatever `FERRIO_WORKERS` says; tokio current-thread), except the `-mt`
+//! peers and `tokio_echo_server ... workers=N`: ferrio's `workers(N)`, tokio's
+//! multi-thread runtime with N workers (`workers=N`, default 2, as `bench`'s
+//! `-mt` runtimes).
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -31,8 +37,19 @@ fn main() -> ExitCode {
             .parse::<usize>()
             .unwrap_or_else(|_| panic!("argument {i} must be a number"))
     };
+    // `workers=N` anywhere after the subcommand: the threads of the -mt peers.
+    let workers = match args.iter().find_map(|a| a.strip_prefix("workers=")) {
+        None => None,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                eprintln!("netbench: workers={n}: a number of at least 1");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let result = match arg(0) {
-        "tokio_echo_server" => tokio_echo_server(arg(1)),
+        "tokio_echo_server" => tokio_echo_server(arg(1), workers),
         "lean_echo_server" => match arg(1) {
             "ferrio" => ferrio_lean_echo_server(arg(2)),
             "tokio" => tokio_lean_echo_server(arg(2)),
@@ -59,15 +76,18 @@ fn main() -> ExitCode {
             other => Err(format!("tls_server: keepalive or close, not {other:?}")),
         },
         "http_server" => match arg(1) {
-            "ferrio" => ferrio_http_server(arg(2)),
-            "hyper" => hyper_http_server(arg(2)),
+            "ferrio" => ferrio_http_server(arg(2), 1),
+            "hyper" => hyper_http_server(arg(2), None),
+            "ferrio-mt" => ferrio_http_server(arg(2), workers.unwrap_or(2)),
+            "hyper-mt" => hyper_http_server(arg(2), Some(workers.unwrap_or(2))),
             other => Err(format!("unknown server {other:?}")),
         },
         _ => Err(
-            "usage: netbench tokio_echo_server ADDR | idle_client ADDR N | \
+            "usage: netbench tokio_echo_server ADDR [workers=N] | idle_client ADDR N | \
                   http_get ferrio|reqwest URL N C [CA_PEM] | fetch_posts BASE_URL POSTS LIMIT | \
                   limit_get ferrio|reqwest BASE_URL N LIMIT | \
-                  tls_server ADDR CA_PEM_OUT keepalive|close | http_server ferrio|hyper ADDR"
+                  tls_server ADDR CA_PEM_OUT keepalive|close | \
+                  http_server ferrio|hyper|ferrio-mt|hyper-mt ADDR [workers=N]"
                 .into(),
         ),
     };
@@ -80,14 +100,42 @@ fn main() -> ExitCode {
     }
 }
 
-/// The tokio peer of `examples/echo_server.rs`: one task per connection on a
-/// current-thread runtime, `set_nodelay`, then `tokio::io::copy` of the read
-/// half into the write half.
-fn tokio_echo_server(addr: &str) -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+/// tokio's current-thread runtime (`workers` None), or its multi-thread one
+/// with `n` workers (`block_on` then polls the main future, here the accept
+/// loop, on the calling thread beside the `n` workers, as `bench`'s tokio-mt).
+fn tokio_runtime(workers: Option<usize>) -> Result<tokio::runtime::Runtime, String> {
+    let mut builder = match workers {
+        None => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+    };
+    builder.enable_all().build().map_err(|e| e.to_string())
+}
+
+/// ferrio's runtime with `workers` workers, whatever `FERRIO_WORKERS` says
+/// (the `block_on` thread is one of them), as `bench`'s ferrio and ferrio-mt.
+fn ferrio_runtime(workers: usize) -> Result<ferrio::Runtime, String> {
+    let rt = ferrio::Runtime::builder()
+        .workers(workers)
         .build()
         .map_err(|e| e.to_string())?;
+    if rt.workers() != workers {
+        return Err(format!(
+            "ferrio started {} workers, not {workers}",
+            rt.workers()
+        ));
+    }
+    Ok(rt)
+}
+
+/// The tokio peer of `examples/echo_server.rs`: one task per connection on a
+/// current-thread runtime (with `workers`, a multi-thread one), `set_nodelay`,
+/// then `tokio::io::copy` of the read half into the write half.
+fn tokio_echo_server(addr: &str, workers: Option<usize>) -> Result<(), String> {
+    let rt = tokio_runtime(workers)?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -173,7 +221,7 @@ macro_rules! lean_echo {
 }
 
 fn ferrio_lean_echo_server(addr: &str) -> Result<(), String> {
-    ferrio::run(async {
+    ferrio_runtime(1)?.block_on(async {
         let listener = ferrio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| e.to_string())?;
@@ -584,14 +632,12 @@ fn tls_server(addr: &str, ca_out: &str, keep_alive: bool) -> Result<(), String> 
     })
 }
 
-/// hyper's HTTP/1.1 server on tokio's current-thread runtime, plain TCP,
-/// keep-alive, [`SMALL_BODY`] for every request: the peer of
-/// `ferrio_http_server`.
-fn hyper_http_server(addr: &str) -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+/// hyper's HTTP/1.1 server on tokio's current-thread runtime (with
+/// `workers`, the multi-thread one: the accept loop on the `block_on`
+/// thread, the connections' tasks on the workers), plain TCP, keep-alive,
+/// [`SMALL_BODY`] for every request: the peer of `ferrio_http_server`.
+fn hyper_http_server(addr: &str, workers: Option<usize>) -> Result<(), String> {
+    let rt = tokio_runtime(workers)?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -623,8 +669,10 @@ fn hyper_http_server(addr: &str) -> Result<(), String> {
 }
 
 /// `ferrio::http::server` with its default limits and timeouts, answering
-/// every request with [`SMALL_BODY`]; runs until killed.
-fn ferrio_http_server(addr: &str) -> Result<(), String> {
+/// every request with [`SMALL_BODY`], on a runtime of `workers` workers (the
+/// accept loop and every connection are tasks; the main future only waits);
+/// runs until killed.
+fn ferrio_http_server(addr: &str, workers: usize) -> Result<(), String> {
     use ferrio::http::server::{self, ServerRequest, ServerResponse};
     async fn small(_req: ServerRequest) -> ServerResponse {
         let mut response = ServerResponse::new(SMALL_BODY.to_vec());
@@ -634,7 +682,7 @@ fn ferrio_http_server(addr: &str) -> Result<(), String> {
         );
         response
     }
-    ferrio::run(async move {
+    ferrio_runtime(workers)?.block_on(async move {
         let server = server::bind(addr)
             .await
             .map_err(|e| e.to_string())?
