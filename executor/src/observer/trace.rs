@@ -464,7 +464,7 @@ mod tests {
             },
         ];
         let mut out = Vec::new();
-        write_json(&mut out, epoch, &[(PID, events)], false).unwrap();
+        write_json(&mut out, epoch, &[(PID, Vec::from(events))], false).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let all = doc["traceEvents"].as_array().unwrap();
         // The process name, two records per track, then one per event.
