@@ -136,7 +136,8 @@ impl Runtime {
         }
     }
 
-    /// Spawns a task; it runs during `block_on`.
+    /// Spawns a task; it runs during `block_on` (on several workers, at once,
+    /// on one of the other workers).
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where

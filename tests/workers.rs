@@ -530,5 +530,44 @@ fn tasks_go_on_running_on_the_other_workers_between_block_on_calls() {
         done.load(Ordering::SeqCst),
         "the task ran while no block_on was running"
     );
+    // It completes just after it set the flag.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while rt.task_count() != 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     assert_eq!(rt.task_count(), 0);
+}
+
+#[test]
+fn another_workers_timer_fires_after_block_on_returns_from_the_driver() {
+    // Worker 0 sleeps in the driver for main; the other worker, busy when
+    // worker 0 parked, then waits on a timer on its condvar. When main's
+    // timer wakes worker 0 and block_on returns, the driver's watch must pass
+    // to the other worker, or its timer never fires.
+    let mut rt = runtime(2);
+    let done = Arc::new(AtomicBool::new(false));
+    block_on(&mut rt, {
+        let done = done.clone();
+        async move {
+            ferrio::spawn(async move {
+                let spin = Instant::now() + Duration::from_millis(30);
+                while Instant::now() < spin {
+                    std::hint::spin_loop();
+                }
+                sleep(Duration::from_millis(100)).await;
+                done.store(true, Ordering::SeqCst);
+            });
+            // Hold worker 0 in this poll, so the other worker takes the task.
+            std::thread::sleep(Duration::from_millis(5));
+            sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !done.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        done.load(Ordering::SeqCst),
+        "the other worker's 100 ms timer fired while no block_on ran"
+    );
 }

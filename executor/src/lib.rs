@@ -7,15 +7,21 @@
 //!
 //! The rules it keeps:
 //! - a woken task is polled once per wake, never concurrently, never after it completed;
-//! - wakers are `Send + Sync`: a wake from another thread goes to a remote queue and unparks;
+//! - wakers are `Send + Sync`: a wake from a thread outside the runtime goes to a
+//!   remote (injection) queue and unparks; on several workers a wake on a
+//!   worker goes to that worker's own queue;
 //! - a panic in a task is caught and handed to its [`JoinHandle`]; other tasks run on;
-//! - fairness: the parker is turned at least every [`EVENT_INTERVAL`] polls;
+//! - fairness: the parker is turned at least every [`EVENT_INTERVAL`] polls
+//!   (on several workers, by the busy worker when no idle one is in it), and
+//!   every queue a worker shares is looked at within one batch of that many;
 //! - cooperation: each task poll gets a budget of I/O operations ([`coop`]);
 //! - dropping the executor drops every pending task's future.
 //!
 //! # Contents
 //!
 //! - [`Executor`], [`Config`], [`Spawner`]: the loop and the ways into it.
+//! - [`MultiExecutor`], [`OnThreadStart`]: several workers (threads) with
+//!   work stealing, `block_on`'s thread being one of them.
 //! - [`spawn`], [`spawn_local`], [`spawn_blocking`], [`yield_now`]: what tasks call.
 //! - [`JoinHandle`], [`JoinError`]: a task's result.
 //! - [`Park`], [`Unpark`], [`ThreadParker`]: what the executor sleeps on.
@@ -24,7 +30,8 @@
 //! - [`observe`]: task names and spawn sites, the task dump, metrics, debug
 //!   mode and the trace.
 
-// In dependency order: each module uses only the ones above it.
+// Alphabetical; docs/architecture.md says how they layer (tests/layering.rs
+// keeps them free of circles).
 mod blocking;
 mod budget;
 mod builder;

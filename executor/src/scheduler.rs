@@ -128,7 +128,10 @@ impl Shared {
         std::ptr::eq(Arc::as_ptr(&core.shared), self)
     }
 
-    fn schedule_remote(&self, task: Arc<dyn Runnable>) {
+    /// Queues `task` from another thread and unparks the loop; false if the
+    /// executor is closed (then the task was not queued, and nobody else has
+    /// it from here).
+    fn schedule_remote(&self, task: Arc<dyn Runnable>) -> bool {
         let rejected = {
             let mut remote = lock(&self.remote);
             if remote.closed {
@@ -143,8 +146,14 @@ impl Shared {
         match rejected {
             // Shut down: the task's future is gone already. Drop our reference
             // outside the lock, since a drop may re-enter the scheduler.
-            Some(task) => drop(task),
-            None => self.unpark.unpark(),
+            Some(task) => {
+                drop(task);
+                false
+            }
+            None => {
+                self.unpark.unpark();
+                true
+            }
         }
     }
 
@@ -651,8 +660,10 @@ impl Spawner {
                 shared.remote_spawns.fetch_add(1, Ordering::Relaxed);
                 let task = Task::new(future, shared.clone(), info);
                 let handle = task.join_handle();
-                shared.schedule_remote(task.clone());
-                if shared.closed.load(Ordering::Acquire) {
+                // Refused only if the executor closed first: then no other
+                // thread has the task, and its future is dropped here. A task
+                // that was queued is the executor's to run or shut down.
+                if !shared.schedule_remote(task.clone()) {
                     Runnable::shutdown(&*task);
                 }
                 handle

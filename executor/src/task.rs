@@ -156,6 +156,9 @@ pub(crate) trait Runnable: Send + Sync {
     /// Whether its output (or error) is stored: it is no longer alive, though
     /// the worker that completed it may not have removed it from its lists yet.
     fn is_complete(&self) -> bool;
+    /// Whether a worker of a runtime of several is polling it now (its
+    /// `RUNNING` bit; never set on one worker).
+    fn is_running(&self) -> bool;
 }
 
 enum Stage<F: Future> {
@@ -169,8 +172,15 @@ enum Stage<F: Future> {
 pub(crate) struct Task<F: Future, S> {
     header: Header,
     /// Who may touch it, and when (the protocol that makes the `unsafe` sound):
-    /// - while `COMPLETE` is clear: only the executor's own thread, inside
-    ///   `run` or `shutdown`, which never overlap for one task;
+    /// - while `COMPLETE` is clear: only inside `run` or `shutdown`, which
+    ///   never overlap for one task. On one worker both happen on the
+    ///   executor's thread. On several, `run` happens on whichever worker
+    ///   popped the task (it sits in one queue at most once, and the `RUNNING`
+    ///   bit keeps a wake during the poll from queueing it again, so one
+    ///   thread at a time; the queue's mutex and the state word's AcqRel
+    ///   transitions order one run after the previous), a pinned task's only
+    ///   on its owner; `shutdown` runs after every worker stopped polling
+    ///   (a pinned task's on its owner's thread, the others on worker 0's);
     /// - once `COMPLETE` is set (Release, after the output was written): only
     ///   the side that owns the output, i.e. the `JoinHandle` (it observed
     ///   `COMPLETE` with Acquire), or, if the handle is gone, whichever of
@@ -189,8 +199,11 @@ pub(crate) struct Task<F: Future, S> {
 // `COMPLETE` between them; every other field is atomic or a mutex. A task made
 // by `spawn_local` may hold a `!Send` future or output; that is sound because:
 // - the future is polled only by `run` and dropped only by `run` or `shutdown`,
-//   which the scheduler calls only on its own thread (remote wakes just
-//   re-enqueue a task on its owner, see `Schedule`);
+//   which the scheduler calls only on the thread that owns the task (the one
+//   worker's; on several workers, the worker that spawned a pinned task:
+//   remote wakes just re-enqueue it on its owner, see `Schedule` and
+//   workers/mod.rs). `Send` futures, and only they, are polled by any worker
+//   of a runtime of several, one thread at a time (see `stage`);
 // - the scheduler holds a reference (registry or run queue) until the future
 //   is gone, so a last `Arc` dropped on another thread by a waker never drops
 //   the future;
@@ -355,6 +368,10 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
 
     fn is_complete(&self) -> bool {
         self.header.is_complete()
+    }
+
+    fn is_running(&self) -> bool {
+        self.header.state.load().is_running()
     }
 }
 

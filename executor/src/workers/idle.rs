@@ -4,12 +4,16 @@
 //!
 //! The rule that no wake is lost (docs/architecture.md, "Several workers"):
 //! a worker first enters the idle set, then (after a SeqCst fence) looks at
-//! every queue once more before it sleeps; whoever queues work first
-//! publishes it, then (after a SeqCst fence) reads the idle count and, if it
-//! is not zero, takes one worker out of the set and unparks it. Of the two
-//! fenced reads at least one sees the other side's write, so either the
-//! parker sees the work or the pusher sees the parker. An unpark that comes
-//! before the park leaves its token, so the park returns at once.
+//! every queue once more before it sleeps; whoever queues work that another
+//! worker must pick up (a spawn, an injected task, a second task in a
+//! worker's queue) publishes it, then (after a SeqCst fence) reads the idle
+//! count and, if it is not zero, takes one worker out of the set and unparks
+//! it. Of the two fenced reads at least one sees the other side's write, so
+//! either the parker sees the work or the pusher sees the parker. Work that
+//! the pushing worker runs itself next (a task woken during its own poll, a
+//! lone woken task) wakes nobody; a pinned task woken from another thread
+//! unparks its owner directly. An unpark that comes before the park leaves
+//! its token, so the park returns at once.
 //!
 //! Not here: the queues (`queue.rs`), or what a worker does once awake (`mod.rs`).
 

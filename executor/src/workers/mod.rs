@@ -276,8 +276,9 @@ impl Shared {
         Some(guard)
     }
 
-    /// Queues a `Send` task from outside the workers.
-    fn push_inject(&self, task: Arc<dyn Runnable>) {
+    /// Queues a `Send` task from outside the workers; false if the runtime
+    /// is closed (then the task was not queued, and nobody else has it).
+    fn push_inject(&self, task: Arc<dyn Runnable>) -> bool {
         let rejected = {
             let mut inject = lock(&self.inject);
             if inject.closed {
@@ -291,10 +292,14 @@ impl Shared {
         match rejected {
             // Shut down: the task's future is gone already; drop our
             // reference outside the lock (a drop may re-enter).
-            Some(task) => drop(task),
+            Some(task) => {
+                drop(task);
+                false
+            }
             None => {
                 self.remote_wakes.fetch_add(1, Ordering::Relaxed);
                 self.notify_idle(None);
+                true
             }
         }
     }
@@ -338,8 +343,10 @@ impl Shared {
                 self.remote_spawns.fetch_add(1, Ordering::Relaxed);
                 let task = Task::new(future, self.clone(), info);
                 let handle = task.join_handle();
-                self.push_inject(task.clone());
-                if self.closed.load(Ordering::Acquire) {
+                // Refused only if the runtime closed first: then no worker
+                // has the task, and its future is dropped here. A task that
+                // was queued is the workers' to run or shut down.
+                if !self.push_inject(task.clone()) {
                     Runnable::shutdown(&*task);
                 }
                 handle
@@ -453,9 +460,10 @@ impl Schedule for Pinned {
             _ => Some(task),
         });
         if let Some(task) = task {
-            // Shut down: the owner dropped its pinned tasks already, so this
-            // one is complete and its run will do nothing; dropping it here
-            // could drop a `!Send` future on the wrong thread.
+            // Woken on another thread (or worker): into the owner's queue,
+            // and the owner is unparked. Never dropped here, which could drop
+            // a `!Send` future on the wrong thread; after shutdown the owner
+            // has completed it already, so a wake cannot get here then.
             self.shared.workers[self.owner].queue.push(task);
             self.shared.remote_wakes.fetch_add(1, Ordering::Relaxed);
             self.shared.unpark_worker(self.owner);
@@ -690,9 +698,12 @@ impl Worker {
                 drop(driver);
                 self.since_driver.set(0);
                 shared.idle.leave(self.index);
-                // Hand-over: this worker leaves the driver with work to do;
-                // an idle one takes the driver's watch (or the work).
-                if remote.queue.len() > 0 {
+                // Hand-over: this worker leaves the driver with work to do
+                // (its own, injected, another's, or main's); an idle one
+                // takes the driver's watch (or some of the work). With
+                // nothing to do, this worker parks in the driver again.
+                fence(Ordering::SeqCst);
+                if self.has_visible_work(main) {
                     shared.notify_idle(Some(self.index));
                 }
             }
@@ -715,6 +726,10 @@ impl Worker {
             self.since_driver.set(0);
             if let Some(mut driver) = self.shared.try_driver() {
                 driver.park(Some(Duration::ZERO));
+                drop(driver);
+                // A worker that went idle while this one held the driver for
+                // that turn sleeps on its condvar: wake it to take the watch.
+                self.shared.notify_idle(Some(self.index));
             }
         } else {
             self.since_driver.set(since);
@@ -762,7 +777,7 @@ pub(crate) fn dump(shared: &Shared, worker: &Worker) -> Dump {
         .into_iter()
         .filter(|(t, _)| !t.is_complete() && seen.insert(t.id()))
         .map(|(t, queue)| {
-            let state = if Some(t.id()) == running {
+            let state = if Some(t.id()) == running || t.is_running() {
                 TaskState::Running
             } else if t.is_notified() {
                 TaskState::Scheduled
@@ -771,10 +786,14 @@ pub(crate) fn dump(shared: &Shared, worker: &Worker) -> Dump {
             };
             let mut dump = worker.cx.observer.task_dump(t.info(), state, now);
             dump.pinned = t.is_pinned();
-            dump.worker = if state == TaskState::Running {
+            // The dumping worker's own task; another worker's running task
+            // shows no worker (which one polls it is not recorded).
+            dump.worker = if Some(t.id()) == running {
                 Some(worker.index)
-            } else {
+            } else if t.is_pinned() || state != TaskState::Running {
                 queue
+            } else {
+                None
             };
             dump
         })
@@ -929,11 +948,7 @@ impl Worker {
         shared.main_woken.store(true, Ordering::SeqCst);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) && poll_main(self) {
-                // Leaving `block_on`: what is queued here and may move goes
-                // on running on the other workers meanwhile.
-                if self.remote().queue.stealable() > 0 {
-                    shared.notify_idle(Some(0));
-                }
+                self.leave();
                 return;
             }
             if self.after_batch(self.run_batch(interval)) {
@@ -951,6 +966,14 @@ impl Worker {
     pub(crate) fn run_ready_once(&self) {
         let ready = self.remote().queue.len() + self.shared.inject_len.load(Ordering::SeqCst);
         self.run_batch(ready);
+        self.leave();
+    }
+
+    /// Worker 0 stops taking part (`block_on` returns): an idle worker is
+    /// woken, if any, to take the driver's watch, run what worker 0 still
+    /// has queued and may move, and any work whose wake-up worker 0 took.
+    fn leave(&self) {
+        self.shared.notify_idle(Some(self.index));
     }
 
     /// Writes the trace, if tracing.

@@ -77,9 +77,10 @@ impl RunQueue {
     /// The owner takes the oldest task.
     pub(crate) fn pop(&self) -> Option<Arc<dyn Runnable>> {
         if self.len.load(Ordering::Relaxed) == 0 {
-            // Only the owner pops and only others push: a push that this
-            // misses is seen at the next look, which every loop makes before
-            // parking (under the idle protocol's fence).
+            // Only the owner pops; others push pinned tasks and steal. A push
+            // from another thread that this misses is seen at the next look,
+            // which every loop makes before parking (after the idle
+            // protocol's fence), and such a push unparks the owner anyway.
             return None;
         }
         let mut inner = lock(&self.inner);
