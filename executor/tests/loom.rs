@@ -23,22 +23,12 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 
-/// Runs `model` under every interleaving loom explores with at least 3
-/// preemptions (more if `LOOM_MAX_PREEMPTIONS` says so) and prints how many
-/// it explored.
+#[path = "support/loom_check.rs"]
+mod loom_check;
+
+/// Runs `model` at a preemption bound of at least 3 (see `loom_check`).
 fn check(name: &str, model: impl Fn() + Sync + Send + 'static) {
-    // Counted per model (not in a static): tests run in parallel.
-    let iterations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(3).max(3));
-    let bound = builder.preemption_bound;
-    let counter = iterations.clone();
-    builder.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        model();
-    });
-    let explored = iterations.load(std::sync::atomic::Ordering::Relaxed);
-    println!("loom model {name}: {explored} interleavings (preemption bound {bound:?})");
+    loom_check::check(name, 3, model);
 }
 
 /// A one-shot signal from a task to the `block_on` future, with a waker slot.
