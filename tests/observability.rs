@@ -343,7 +343,10 @@ fn dump_names_what_each_task_waits_on(builder: ferrio::Builder) {
 #[test]
 fn dump_names_the_mutex_rwlock_and_semaphore_each_task_waits_on() {
     use std::sync::Arc;
-    let builder = ferrio::Runtime::builder().debug(true);
+    // One worker: `yield_now` below lets each task take its first step
+    // before main dumps (on several, a task may still be in its first poll
+    // on another worker, and such a task is not in the dump yet).
+    let builder = ferrio::Runtime::builder().workers(1).debug(true);
     run_within(builder, async {
         let mutex = Arc::new(ferrio::sync::Mutex::new(0u8));
         let rwlock = Arc::new(ferrio::sync::RwLock::new(0u8));
@@ -397,7 +400,9 @@ fn dump_names_the_mutex_rwlock_and_semaphore_each_task_waits_on() {
 
 #[test]
 fn metrics_add_up_on_a_known_workload() {
-    let mut rt = ferrio::Runtime::new().unwrap();
+    // One worker: the exact counts below (one queue, its high-water mark)
+    // are one loop's; several workers split them (tests/workers.rs).
+    let mut rt = ferrio::Runtime::builder().workers(1).build().unwrap();
     rt.block_on(timeout(Duration::from_secs(20), async {
         let tasks: Vec<_> = (0..10)
             .map(|_| {
