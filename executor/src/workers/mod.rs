@@ -33,6 +33,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Wake, Waker};
@@ -122,6 +123,26 @@ struct PublishedStats {
     finished: AtomicU64,
     local_wakes: AtomicU64,
     queue_max: AtomicU64,
+}
+
+/// A `Send` future as the several-worker scheduler's tasks hold it: boxed,
+/// polled through its vtable. Not for speed here (it costs an allocation per
+/// spawn) but for the one-worker scheduler: a future type that both
+/// schedulers' `Task::run` polled directly would have two callers of its
+/// `poll`, and the compiler would stop inlining a small one into the
+/// one-worker loop (7.7% more instructions per poll of yield_many's tasks;
+/// with the box, 1.003x: docs/performance.md).
+type BoxedFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The same for a pinned (`spawn_local`) future, which need not be `Send`.
+type BoxedLocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+fn boxed<F: Future + Send + 'static>(future: F) -> BoxedFuture<F::Output> {
+    Box::pin(future)
+}
+
+fn boxed_local<F: Future + 'static>(future: F) -> BoxedLocalFuture<F::Output> {
+    Box::pin(future)
 }
 
 /// The driver, held by one worker. Fields drop in order: the mutex is
@@ -341,7 +362,7 @@ impl Shared {
             Some(w) if self.is(w) => w.spawn(future, info),
             _ => {
                 self.remote_spawns.fetch_add(1, Ordering::Relaxed);
-                let task = Task::new(future, self.clone(), info);
+                let task = Task::new(boxed(future), self.clone(), info);
                 let handle = task.join_handle();
                 // Refused only if the runtime closed first: then no worker
                 // has the task, and its future is dropped here. A task that
@@ -542,7 +563,7 @@ impl Worker {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let task = Task::new(future, self.shared.clone(), info);
+        let task = Task::new(boxed(future), self.shared.clone(), info);
         self.start(task)
     }
 
@@ -551,7 +572,7 @@ impl Worker {
     where
         F: Future + 'static,
     {
-        let task = Task::new(future, self.pinned.clone(), info);
+        let task = Task::new(boxed_local(future), self.pinned.clone(), info);
         self.start(task)
     }
 
