@@ -15,6 +15,9 @@
 //! which need the core (also in `scheduler.rs`).
 
 use std::cell::Cell;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
@@ -27,6 +30,25 @@ pub(crate) struct RunContext {
     pub(crate) observer: Observer,
     /// The cooperative budget of the poll running now (`budget.rs`).
     pub(crate) budget: Budget,
+}
+
+impl RunContext {
+    /// One poll of the future given to `block_on` (not a task), called from
+    /// `caller`: with a fresh budget, watched and timed like a task's poll.
+    pub(crate) fn poll_main<F: Future>(
+        &self,
+        future: Pin<&mut F>,
+        cx: &mut TaskContext<'_>,
+        caller: &'static Location<'static>,
+    ) -> Poll<F::Output> {
+        self.budget.reset();
+        self.observer.sample_log_level();
+        let began = self.observer.main_begin(caller);
+        let polled = future.poll(cx);
+        self.observer.main_end(began, caller);
+        self.budget.unlimited();
+        polled
+    }
 }
 
 // No destructor: reading it is one load. Loom runs its threads on one OS

@@ -102,13 +102,7 @@ impl MultiExecutor {
         let mut future = pin!(future);
         let mut output = None;
         self.worker.run_main(|worker| {
-            worker.cx.budget.reset();
-            worker.cx.observer.sample_log_level();
-            let began = worker.cx.observer.main_begin(caller);
-            let polled = future.as_mut().poll(&mut cx);
-            worker.cx.observer.main_end(began, caller);
-            worker.cx.budget.unlimited();
-            match polled {
+            match worker.cx.poll_main(future.as_mut(), &mut cx, caller) {
                 Poll::Ready(out) => {
                     output = Some(out);
                     true

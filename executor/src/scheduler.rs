@@ -344,6 +344,7 @@ impl Core {
         let spawned = c.spawned.get() + self.shared.remote_spawns.load(Ordering::Relaxed);
         let (blocking_threads, blocking_queue) = self.shared.pool.load();
         let parked = c.parked.get();
+        let busy = self.cx.observer.created().elapsed().saturating_sub(parked);
         Metrics {
             tasks_spawned: spawned,
             tasks_alive: spawned.saturating_sub(c.finished.get()),
@@ -351,7 +352,7 @@ impl Core {
             local_wakes: c.local_wakes.get(),
             remote_wakes: self.shared.remote_wakes.load(Ordering::Relaxed),
             parks: c.parks.get(),
-            busy: self.cx.observer.created().elapsed().saturating_sub(parked),
+            busy,
             parked,
             queue_depth: self.local.borrow().len() + lock(&self.shared.remote).queue.len(),
             queue_max: c.queue_max.get(),
@@ -362,7 +363,7 @@ impl Core {
                 steals: 0,
                 parks: c.parks.get(),
                 parked,
-                busy: self.cx.observer.created().elapsed().saturating_sub(parked),
+                busy,
                 local_wakes: c.local_wakes.get(),
                 queue_depth: self.local.borrow().len(),
             }],
@@ -514,12 +515,7 @@ impl<P: Park> Executor<P> {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                self.core.cx.budget.reset();
-                self.core.cx.observer.sample_log_level();
-                let began = self.core.cx.observer.main_begin(caller);
-                let polled = future.as_mut().poll(&mut cx);
-                self.core.cx.observer.main_end(began, caller);
-                self.core.cx.budget.unlimited();
+                let polled = self.core.cx.poll_main(future.as_mut(), &mut cx, caller);
                 if let Poll::Ready(output) = polled {
                     return output;
                 }

@@ -392,13 +392,13 @@ impl Shared {
         tasks
     }
 
-    fn metrics(&self, current: Option<&Worker>) -> Metrics {
+    /// The counters, totals and per worker, with `current`'s (the caller's
+    /// worker) published first so they are up to date.
+    fn metrics(&self, current: &Worker) -> Metrics {
+        current.publish();
         let mut m = Metrics::default();
         let mut finished = 0;
-        for (i, remote) in self.workers.iter().enumerate() {
-            if let Some(w) = current.filter(|w| w.index == i) {
-                w.publish();
-            }
+        for remote in self.workers.iter() {
             let s = &remote.stats;
             let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
             let worker = WorkerMetrics {
@@ -513,14 +513,8 @@ impl Registry for Worker {
 }
 
 impl Worker {
-    fn new(
-        index: usize,
-        shared: Arc<Shared>,
-        observe: ObserveConfig,
-        trace_sink: Option<Arc<TraceSink>>,
-    ) -> Worker {
-        let observer =
-            Observer::for_worker(observe, Some(index), trace_sink, shared.task_stats.clone());
+    /// Worker `index`, observed by `observer` (made for that worker).
+    fn new(index: usize, shared: Arc<Shared>, observer: Observer) -> Worker {
         Worker {
             index,
             pinned: Arc::new(Pinned {
@@ -825,7 +819,7 @@ pub(crate) fn dump(shared: &Shared, worker: &Worker) -> Dump {
 
 /// The counters as `worker` sees them.
 pub(crate) fn metrics(shared: &Shared, worker: &Worker) -> Metrics {
-    shared.metrics(Some(worker))
+    shared.metrics(worker)
 }
 
 impl Worker {
@@ -905,7 +899,13 @@ impl Shared {
             .name(format!("ferrio-worker-{index}"))
             .spawn(move || {
                 let _started = on_start.map(|f| f());
-                let worker = Rc::new(Worker::new(index, shared, observe, trace_sink));
+                let observer = Observer::for_worker(
+                    observe,
+                    Some(index),
+                    trace_sink,
+                    shared.task_stats.clone(),
+                );
+                let worker = Rc::new(Worker::new(index, shared, observer));
                 let _enter = enter(worker.clone());
                 worker.run();
                 worker.drop_pinned();
@@ -956,9 +956,7 @@ impl Shared {
 impl Worker {
     /// Worker 0, for the thread that calls `block_on`, with `observer`.
     pub(crate) fn first(shared: Arc<Shared>, observer: Observer) -> Worker {
-        let mut worker = Worker::new(0, shared, ObserveConfig::default(), None);
-        worker.cx.observer = observer;
-        worker
+        Worker::new(0, shared, observer)
     }
 
     /// Worker 0's loop under `block_on`: polls the main future through
