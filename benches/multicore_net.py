@@ -47,6 +47,8 @@ import time
 from pathlib import Path
 
 import harness
+# The same failure, load reading and number format as the CPU workloads'.
+from multicore import RunFailed, fmt, loadavg
 
 BEGIN = "<!-- multicore_net.py: begin -->"
 END = "<!-- multicore_net.py: end -->"
@@ -65,9 +67,6 @@ ECHO_CONNS, ECHO_MSGS = 100, 1000
 WRK_CONNS = 50
 SERVER_TIMEOUT = 600
 
-
-class RunFailed(Exception):
-    pass
 
 
 def server_argv(bindir, workload, peer, port, n):
@@ -283,26 +282,6 @@ def strace_echo(bindir, peer, n):
     top = sorted(rows.items(), key=lambda kv: -kv[1])[:6]
     return dict(syscalls_per_msg=total / count,
                 top=", ".join(f"{name} {calls / count:.2f}" for name, calls in top))
-
-
-def loadavg():
-    try:
-        return open("/proc/loadavg").read().split()[0]
-    except OSError:
-        return "?"
-
-
-def fmt(v):
-    if v is None:
-        return "-"
-    a = abs(v)
-    if a >= 100:
-        return f"{v:.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    if a >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3g}"
 
 
 def main():
