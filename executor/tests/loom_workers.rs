@@ -1,8 +1,9 @@
 //! loom models of the several-worker scheduler (executor/src/workers/): a
 //! wake during a poll while another worker could run the task, a spawn racing
 //! the other worker's park (no lost wakeup), a wake from a third thread while
-//! both workers park, and shutdown against a spawn from another thread (each
-//! future dropped exactly once). Each model runs the real `MultiExecutor`
+//! both workers park, the driver handed between the workers while a third
+//! thread arms a timer in it, and shutdown against a spawn from another
+//! thread (each future dropped exactly once). Each model runs the real `MultiExecutor`
 //! with two workers through its public API, parked on a `ThreadParker` as
 //! the shared driver; under `--cfg loom` the worker thread is a loom thread
 //! and the queues, idle set, parkers and state word use loom's primitives, so
@@ -215,5 +216,102 @@ fn a_pinned_task_woken_from_another_thread_during_shutdown_is_dropped_once_on_it
             Some(home),
             "dropped on its own worker's thread"
         );
+    });
+}
+
+/// The reactor's timer protocol as the driver the workers share (the model of
+/// `reactor/src/timer.rs`, on loom's lock): a timer armed from another thread
+/// interrupts a `park` sleeping in it, and otherwise waits for the next
+/// `park`, which fires it. Every armed timer is due at once (loom has no
+/// clock), so a timer that fires only if some worker turns the driver again.
+#[derive(Clone, Default)]
+struct TimerDriver(Arc<TimerShared>);
+
+#[derive(Default)]
+struct TimerShared {
+    state: Mutex<TimerState>,
+    condvar: loom::sync::Condvar,
+}
+
+#[derive(Default)]
+struct TimerState {
+    due: Vec<Waker>,
+    /// A worker sleeps in `park` (`Timers::sleeping_until` is `Some`).
+    sleeping: bool,
+    /// An unpark not yet consumed.
+    woken: bool,
+}
+
+impl TimerDriver {
+    /// `Handle::insert_timer` from another thread: arm, and interrupt the
+    /// sleeping turn.
+    fn arm(&self, waker: Waker) {
+        let mut state = self.0.state.lock().unwrap();
+        state.due.push(waker);
+        if state.sleeping {
+            state.woken = true;
+            self.0.condvar.notify_one();
+        }
+    }
+}
+
+impl ferrio_executor::Park for TimerDriver {
+    fn park(&mut self, timeout: Option<std::time::Duration>) {
+        let due = {
+            let mut state = self.0.state.lock().unwrap();
+            if timeout != Some(std::time::Duration::ZERO) {
+                state.sleeping = true;
+                while !state.woken && state.due.is_empty() {
+                    state = self.0.condvar.wait(state).unwrap();
+                }
+                state.sleeping = false;
+            }
+            state.woken = false;
+            std::mem::take(&mut state.due)
+        };
+        for waker in due {
+            waker.wake();
+        }
+    }
+
+    fn unparker(&self) -> std::sync::Arc<dyn ferrio_executor::Unpark> {
+        std::sync::Arc::new(self.clone())
+    }
+}
+
+impl ferrio_executor::Unpark for TimerDriver {
+    fn unpark(&self) {
+        let mut state = self.0.state.lock().unwrap();
+        state.woken = true;
+        self.0.condvar.notify_one();
+    }
+}
+
+#[test]
+fn a_timer_armed_while_the_driver_changes_hands_fires() {
+    check("timer armed during the driver's hand-over", || {
+        let driver = TimerDriver::default();
+        let mut executor = MultiExecutor::new(driver.clone(), 2, Config::default(), None).unwrap();
+        executor.block_on(async move {
+            // A task that yields moves the driver between the workers: the
+            // one that runs it leaves the driver, the other may take it.
+            let busy = spawn(async {
+                ferrio_executor::yield_now().await;
+            });
+            // `main` waits for a timer that only the driver's turn fires.
+            let mut armer = None;
+            poll_fn(|cx| {
+                if armer.is_none() {
+                    let (driver, waker) = (driver.clone(), cx.waker().clone());
+                    armer = Some(thread::spawn(move || driver.arm(waker)));
+                    Poll::Pending
+                } else {
+                    Poll::Ready(())
+                }
+            })
+            .await;
+            armer.unwrap().join().unwrap();
+            busy.await.unwrap();
+        });
     });
 }
