@@ -54,14 +54,24 @@ BEGIN = "<!-- multicore_net.py: begin -->"
 END = "<!-- multicore_net.py: end -->"
 
 PEERS = {
-    "http_server": ["ferrio", "ferrio-mt", "hyper", "hyper-mt"],
+    "http_server": ["ferrio", "ferrio-mt", "hyper", "hyper-mt", "ferrio-reuseport",
+                    "hyper-reuseport"],
     "echo": ["ferrio", "ferrio-mt", "tokio", "tokio-mt"],
+    # The latency workloads: what slow requests do to the others' latency.
+    "mixed": ["ferrio-mt", "hyper-mt", "ferrio-reuseport", "hyper-reuseport"],
+    "blocked": ["ferrio-mt", "hyper-mt", "ferrio-reuseport", "hyper-reuseport"],
 }
+LATENCY = {"mixed": ["slow_every=100"], "blocked": ["block_every_ms=500"]}
+LATENCY_CONNS = 20
 # The one-thread form of each several-thread peer, for its speedup.
-ONE_THREAD = {"ferrio-mt": "ferrio", "hyper-mt": "hyper", "tokio-mt": "tokio"}
+ONE_THREAD = {"ferrio-mt": "ferrio", "hyper-mt": "hyper", "tokio-mt": "tokio",
+              "ferrio-reuseport": "ferrio", "hyper-reuseport": "hyper"}
 # The other runtime's peer of the same form, for the ferrio/peer ratios.
-VERSUS = {"http_server": {"ferrio": "hyper", "ferrio-mt": "hyper-mt"},
-          "echo": {"ferrio": "tokio", "ferrio-mt": "tokio-mt"}}
+VERSUS = {"http_server": {"ferrio": "hyper", "ferrio-mt": "hyper-mt",
+                          "ferrio-reuseport": "hyper-reuseport"},
+          "echo": {"ferrio": "tokio", "ferrio-mt": "tokio-mt"},
+          "mixed": {"ferrio-mt": "hyper-mt", "ferrio-reuseport": "hyper-reuseport"},
+          "blocked": {"ferrio-mt": "hyper-mt", "ferrio-reuseport": "hyper-reuseport"}}
 
 ECHO_CONNS, ECHO_MSGS = 100, 1000
 WRK_CONNS = 50
@@ -72,8 +82,8 @@ SERVER_TIMEOUT = 600
 def server_argv(bindir, workload, peer, port, n):
     addr = f"127.0.0.1:{port}"
     netbench = str(bindir / "netbench")
-    mt = [f"workers={n}"] if peer.endswith("-mt") else []
-    if workload == "http_server":
+    mt = [f"workers={n}"] if peer.endswith(("-mt", "-reuseport")) else []
+    if workload in ("http_server", "mixed", "blocked"):
         return [netbench, "http_server", peer, addr] + mt
     if peer.startswith("ferrio"):
         return [str(bindir / "examples" / "echo_server"), "--addr", addr,
@@ -220,6 +230,20 @@ def wrk(port, seconds):
         int(n.group(1))
 
 
+def latency_client(bindir, port, workload, seconds):
+    argv = ["timeout", str(seconds + 60), str(bindir / "netbench"), "latency_client",
+            f"127.0.0.1:{port}", f"conns={LATENCY_CONNS}", f"seconds={seconds}"] + LATENCY[workload]
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=seconds + 90)
+    m = re.search(r"^RESULT (\{.*\})$", p.stdout, re.M)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"{' '.join(argv)} exited with {p.returncode}: {p.stderr[-2000:]}")
+    r = json.loads(m.group(1))
+    count = r["requests"] + r.pop("slow") + r["blocks"]
+    r.pop("client_cpu_s")
+    return r, count
+
+
 def echo_client(bindir, port):
     argv = ["timeout", "300", str(bindir / "examples" / "echo_client"), "--addr",
             f"127.0.0.1:{port}", "--connections", str(ECHO_CONNS), "--messages", str(ECHO_MSGS),
@@ -246,6 +270,8 @@ def run_once(bindir, workload, peer, n, seconds, idle_wait):
         with NetServer(argv, port) as server:
             if workload == "http_server":
                 r = measured(server.pid, lambda: wrk(port, seconds))
+            elif workload in LATENCY:
+                r = measured(server.pid, lambda: latency_client(bindir, port, workload, seconds))
             else:
                 r = measured(server.pid, lambda: echo_client(bindir, port))
             if server.proc.poll() is not None:
@@ -364,7 +390,7 @@ def main():
             keys = [k for k, v in rs[0].items() if isinstance(v, (int, float))]
             medians[peer] = {k: statistics.median(r[k] for r in rs if r.get(k) is not None)
                              for k in keys}
-            main_metric = "req_per_sec" if name == "http_server" else "msgs_per_sec"
+            main_metric = "msgs_per_sec" if name == "echo" else "req_per_sec"
             medians[peer]["min"] = min(r[main_metric] for r in rs)
             medians[peer]["max"] = max(r[main_metric] for r in rs)
             medians[peer]["runs"] = len(rs)
@@ -425,6 +451,16 @@ def doc(results, meta, args, failure):
           "`ferrio::http::server` with its default limits, or hyper 1's HTTP/1.1 server; every "
           "answer is the same 129 B JSON body. A run is one server process and one wrk run.".replace(
               "{s}", str(args.seconds)),
+          "- `-reuseport` peers (http_server, mixed, blocked): N threads, each with its own "
+          "one-thread runtime (ferrio `workers(1)` / tokio current-thread) and its own listener "
+          "on the server's port made with socket2 and `SO_REUSEPORT` (ferrio's through "
+          "`TcpListener::from_std`): the kernel spreads the connections, nothing is stolen.",
+          f"- `mixed`, `blocked`: `netbench latency_client ADDR conns={LATENCY_CONNS} "
+          "seconds=S` (one thread and keep-alive connection each, blocking I/O, a GET at a "
+          "time) against the same servers; `mixed`: every 100th GET is `/slow` (5 ms of the "
+          "server's CPU before it answers); `blocked`: one more connection GETs `/block` every "
+          "500 ms (the handler blocks its thread for 100 ms, as a blocking call would). The "
+          "percentiles are those of the plain GETs only.",
           f"- `echo`: `examples/echo_client --connections {ECHO_CONNS} --messages {ECHO_MSGS} "
           "--size 64` (one ferrio thread; each connection sends a 64 B message and awaits its "
           "echo, in turn) against `examples/echo_server --workers 1|N` (ferrio) or "
@@ -462,8 +498,8 @@ def doc(results, meta, args, failure):
         md += ["### FAILED", "", "```", failure.strip(), "```", ""]
     for name, res in results.items():
         med = res["medians"]
-        metric, unit, op = (("req_per_sec", "req/s", "req") if name == "http_server"
-                            else ("msgs_per_sec", "msgs/s", "msg"))
+        metric, unit, op = (("msgs_per_sec", "msgs/s", "msg") if name == "echo"
+                            else ("req_per_sec", "req/s", "req"))
         base = med.get("ferrio-mt", {})
         md += [f"### {name}, N = {n}", "",
                f"Medians of {args.runs} runs (interleaved). Load average (1 min) before -> after: "
@@ -497,6 +533,18 @@ def doc(results, meta, args, failure):
                    + "; ".join(f"{f} / {p}: {med[f][metric] / med[p][metric]:.2f}x {unit}, "
                                f"{med[f]['server_cpu_us_per_op'] / med[p]['server_cpu_us_per_op']:.2f}x "
                                f"CPU/{op}" for f, p in pairs) + ".", ""]
+        if name in LATENCY:
+            md += ["The plain GETs' latency (the slow or blocking requests left out), medians "
+                   "of the runs' percentiles, in us:", "",
+                   "| peer | p50 | p99 | p99.9 | max | blocks sent |", "|---|---|---|---|---|---|"]
+            for peer in res["peers"]:
+                m = med.get(peer)
+                if m:
+                    md.append(f"| {peer} | {m['p50_us']:.0f} | {m['p99_us']:.0f} | "
+                              f"{m['p999_us']:.0f} | {m['max_us']:.0f} | {m['blocks']:.0f} |")
+            md += ["", "p99 of ferrio over its peer's (below 1: ferrio's is lower): "
+                   + "; ".join(f"{f} / {p}: {med[f]['p99_us'] / med[p]['p99_us']:.2f}x"
+                               for f, p in pairs) + ".", ""]
         if res["syscalls"]:
             md += ["| peer | syscalls/msg (strace -c -f) | most frequent, per msg |", "|---|---|---|"]
             for peer, s in res["syscalls"].items():

@@ -429,3 +429,73 @@ fn incoming_yields_each_connection() {
         assert_eq!(peers, locals);
     });
 }
+
+/// One listener per thread on one port (`SO_REUSEPORT`, made with socket2 and
+/// handed over with `TcpListener::from_std`), each on its own runtime: the
+/// kernel spreads the connections over them and every one is answered.
+#[cfg(target_os = "linux")]
+#[test]
+fn listeners_sharing_a_port_with_so_reuseport_each_serve_their_connections() {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    fn reuseport_listener(addr: SocketAddr) -> std::net::TcpListener {
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
+        socket.set_reuse_port(true).unwrap();
+        socket.bind(&addr.into()).unwrap();
+        socket.listen(128).unwrap();
+        socket.into()
+    }
+
+    let first = reuseport_listener("127.0.0.1:0".parse().unwrap());
+    let addr = first.local_addr().unwrap();
+    let second = reuseport_listener(addr);
+    let stop = Arc::new(AtomicBool::new(false));
+    let servers: Vec<_> = [(first, b'A'), (second, b'B')]
+        .into_iter()
+        .map(|(listener, name)| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                run(async move {
+                    let listener = TcpListener::from_std(listener).unwrap();
+                    let mut served = 0;
+                    // Woken by each connection, or every 20 ms to look at `stop`
+                    // (set once the client has all its answers); bounded by `run`.
+                    while !stop.load(Ordering::SeqCst) {
+                        if let Ok(accepted) =
+                            timeout(Duration::from_millis(20), listener.accept()).await
+                        {
+                            let (mut conn, _) = accepted.unwrap();
+                            conn.write_all(&[name]).await.unwrap();
+                            served += 1;
+                        }
+                    }
+                    served
+                })
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for _ in 0..40 {
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        conn.set_read_timeout(Some(LIMIT)).unwrap();
+        let mut name = [0];
+        conn.read_exact(&mut name).unwrap();
+        answers.push(name[0]);
+        drop(conn.write_all(b"bye"));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let served: Vec<usize> = servers.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        served.iter().sum::<usize>(),
+        40,
+        "every connection answered once"
+    );
+    // 40 connections hashed over two listeners: each gets some (all on one: 2^-39).
+    assert!(
+        answers.contains(&b'A') && answers.contains(&b'B'),
+        "{answers:?}"
+    );
+}

@@ -12,8 +12,16 @@
 //!                                            N GETs at once through a limit of LIMIT
 //! netbench tls_server ADDR CA_PEM_OUT keepalive|close
 //!                                            hyper over rustls, its own CA (rcgen)
-//! netbench http_server ferrio|hyper|ferrio-mt|hyper-mt ADDR [workers=N]
+//! netbench http_server ferrio|hyper|ferrio-mt|hyper-mt|ferrio-reuseport|hyper-reuseport ADDR [workers=N]
 //!                                            a small body over keep-alive, plain HTTP
+//!                                            (`/slow`: after 5 ms of CPU; `/block`:
+//!                                            after blocking its thread 100 ms)
+//! netbench latency_client ADDR conns=C seconds=S [slow_every=K] [block_every_ms=M]
+//!                                            C keep-alive connections, one thread each,
+//!                                            a GET at a time: the latency percentiles
+//!                                            of the plain GETs; every K-th GET is
+//!                                            `/slow` instead, and an extra connection
+//!                                            GETs `/block` every M ms
 //! ```
 //!
 //! Each prints a `RESULT {...}` line (servers print `READY` once listening).
@@ -21,7 +29,10 @@
 //! whatever `FERRIO_WORKERS` says; tokio current-thread), except the `-mt`
 //! peers and `tokio_echo_server ... workers=N`: ferrio's `workers(N)`, tokio's
 //! multi-thread runtime with N workers (`workers=N`, default 2, as `bench`'s
-//! `-mt` runtimes).
+//! `-mt` runtimes); the `-reuseport` peers run N threads, each with its own
+//! one-thread runtime (ferrio's one worker, tokio's current-thread) and its
+//! own listener on the same port (`SO_REUSEPORT`: the kernel spreads the
+//! connections), as actix does.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -80,14 +91,23 @@ fn main() -> ExitCode {
             "hyper" => hyper_http_server(arg(2), None),
             "ferrio-mt" => ferrio_http_server(arg(2), workers.unwrap_or(2)),
             "hyper-mt" => hyper_http_server(arg(2), Some(workers.unwrap_or(2))),
+            "ferrio-reuseport" => reuseport_servers(arg(2), workers.unwrap_or(2), |l| {
+                ferrio_http_server_on(ferrio_runtime(1)?, Listen::Std(l))
+            }),
+            "hyper-reuseport" => reuseport_servers(arg(2), workers.unwrap_or(2), |l| {
+                hyper_http_server_on(tokio_runtime(None)?, Listen::Std(l))
+            }),
             other => Err(format!("unknown server {other:?}")),
         },
+        "latency_client" => latency_client(arg(1), &args),
         _ => Err(
             "usage: netbench tokio_echo_server ADDR [workers=N] | idle_client ADDR N | \
                   http_get ferrio|reqwest URL N C [CA_PEM] | fetch_posts BASE_URL POSTS LIMIT | \
                   limit_get ferrio|reqwest BASE_URL N LIMIT | \
                   tls_server ADDR CA_PEM_OUT keepalive|close | \
-                  http_server ferrio|hyper|ferrio-mt|hyper-mt ADDR [workers=N]"
+                  http_server ferrio|hyper|ferrio-mt|hyper-mt|ferrio-reuseport|hyper-reuseport \
+                  ADDR [workers=N] | \
+                  latency_client ADDR conns=C seconds=S [slow_every=K] [block_every_ms=M]"
                 .into(),
         ),
     };
@@ -542,10 +562,28 @@ fn reqwest_limit_get(base_url: String, requests: usize, limit: usize) -> Result<
 /// nginx serves in the http_client and http_server workloads (harness.py).
 const SMALL_BODY: &[u8] = br#"{"userId": 1, "id": 1, "title": "sunt aut facere repellat provident occaecati excepturi optio reprehenderit", "completed": false}"#;
 
-/// hyper's answer to every request: 200 with [`SMALL_BODY`] as JSON.
+/// What `/slow` and `/block` cost the server before it answers (the
+/// latency workloads): 5 ms of CPU, or 100 ms of a blocked thread (a
+/// blocking call in a handler). Any other path costs nothing.
+fn stall(path: &str) {
+    match path {
+        "/slow" => {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_millis(5) {
+                std::hint::spin_loop();
+            }
+        }
+        "/block" => std::thread::sleep(Duration::from_millis(100)),
+        _ => {}
+    }
+}
+
+/// hyper's answer to every request: 200 with [`SMALL_BODY`] as JSON (after
+/// [`stall`]).
 async fn hyper_small(
-    _req: hyper::Request<hyper::body::Incoming>,
+    req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, std::convert::Infallible> {
+    stall(req.uri().path());
     let mut response = hyper::Response::new(http_body_util::Full::new(
         hyper::body::Bytes::from_static(SMALL_BODY),
     ));
@@ -637,11 +675,23 @@ fn tls_server(addr: &str, ca_out: &str, keep_alive: bool) -> Result<(), String> 
 /// thread, the connections' tasks on the workers), plain TCP, keep-alive,
 /// [`SMALL_BODY`] for every request: the peer of `ferrio_http_server`.
 fn hyper_http_server(addr: &str, workers: Option<usize>) -> Result<(), String> {
-    let rt = tokio_runtime(workers)?;
+    hyper_http_server_on(tokio_runtime(workers)?, Listen::Bind(addr))
+}
+
+/// Where a server listens: an address it binds, or a listener made with
+/// `SO_REUSEPORT` by [`reuseport_servers`].
+enum Listen<'a> {
+    Bind(&'a str),
+    Std(std::net::TcpListener),
+}
+
+fn hyper_http_server_on(rt: tokio::runtime::Runtime, listen: Listen<'_>) -> Result<(), String> {
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| e.to_string())?;
+        let listener = match listen {
+            Listen::Bind(addr) => tokio::net::TcpListener::bind(addr).await,
+            Listen::Std(l) => tokio::net::TcpListener::from_std(l),
+        }
+        .map_err(|e| e.to_string())?;
         println!(
             "READY {}",
             listener.local_addr().map_err(|e| e.to_string())?
@@ -673,8 +723,13 @@ fn hyper_http_server(addr: &str, workers: Option<usize>) -> Result<(), String> {
 /// accept loop and every connection are tasks; the main future only waits);
 /// runs until killed.
 fn ferrio_http_server(addr: &str, workers: usize) -> Result<(), String> {
+    ferrio_http_server_on(ferrio_runtime(workers)?, Listen::Bind(addr))
+}
+
+fn ferrio_http_server_on(mut rt: ferrio::Runtime, listen: Listen<'_>) -> Result<(), String> {
     use ferrio::http::server::{self, ServerRequest, ServerResponse};
-    async fn small(_req: ServerRequest) -> ServerResponse {
+    async fn small(req: ServerRequest) -> ServerResponse {
+        stall(req.uri().path());
         let mut response = ServerResponse::new(SMALL_BODY.to_vec());
         response.headers_mut().insert(
             ferrio::http::header::CONTENT_TYPE,
@@ -682,13 +737,204 @@ fn ferrio_http_server(addr: &str, workers: usize) -> Result<(), String> {
         );
         response
     }
-    ferrio_runtime(workers)?.block_on(async move {
-        let server = server::bind(addr)
-            .await
-            .map_err(|e| e.to_string())?
-            .spawn(small);
+    rt.block_on(async move {
+        let server = match listen {
+            Listen::Bind(addr) => server::bind(addr).await,
+            Listen::Std(l) => ferrio::net::TcpListener::from_std(l)
+                .and_then(|l| server::Builder::new().listener(l)),
+        }
+        .map_err(|e| e.to_string())?
+        .spawn(small);
         println!("READY {}", server.local_addr());
         std::future::pending::<()>().await;
         Ok(())
     })
+}
+
+/// `n` threads, each serving with `serve` on its own listener of `addr`'s
+/// port, made with `SO_REUSEPORT` (the first binds `addr`, port 0 picking
+/// one; the others bind the port it got). Each thread prints its `READY`.
+fn reuseport_servers(
+    addr: &str,
+    n: usize,
+    serve: fn(std::net::TcpListener) -> Result<(), String>,
+) -> Result<(), String> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let listen = |addr: std::net::SocketAddr| -> Result<std::net::TcpListener, String> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .map_err(|e| e.to_string())?;
+        socket.set_reuse_address(true).map_err(|e| e.to_string())?;
+        socket.set_reuse_port(true).map_err(|e| e.to_string())?;
+        socket.set_nonblocking(true).map_err(|e| e.to_string())?;
+        socket.bind(&addr.into()).map_err(|e| e.to_string())?;
+        socket.listen(1024).map_err(|e| e.to_string())?;
+        Ok(socket.into())
+    };
+    let first = listen(addr.parse().map_err(|e| format!("{addr}: {e}"))?)?;
+    let bound = first.local_addr().map_err(|e| e.to_string())?;
+    let mut listeners = vec![first];
+    for _ in 1..n {
+        listeners.push(listen(bound)?);
+    }
+    // Every listener is bound and listening before a thread starts: the
+    // kernel queues connections for each from the first `READY` on.
+    let threads: Vec<_> = listeners
+        .into_iter()
+        .map(|l| std::thread::spawn(move || serve(l)))
+        .collect();
+    for t in threads {
+        t.join()
+            .map_err(|_| "a server thread panicked".to_owned())??;
+    }
+    Ok(())
+}
+
+/// `latency_client ADDR conns=C seconds=S [slow_every=K] [block_every_ms=M]`:
+/// C threads, each with one keep-alive connection and blocking I/O (the
+/// same load whatever the server), send `GET /` and wait for the answer, in
+/// a loop for S seconds. Every K-th GET of all (counted together) asks for
+/// `/slow` instead (5 ms of the server's CPU); with M, one more connection
+/// asks for `/block` (100 ms of a blocked server thread) every M ms. Reports
+/// the percentiles of the plain GETs only: what the other requests do to
+/// them.
+fn latency_client(addr: &str, args: &[String]) -> Result<(), String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let param = |name: &str, default: Option<u64>| -> Result<u64, String> {
+        match args
+            .iter()
+            .find_map(|a| a.strip_prefix(&format!("{name}=")))
+        {
+            Some(v) => v.parse().map_err(|_| format!("{name}={v}: not a number")),
+            None => default.ok_or(format!("latency_client needs {name}=")),
+        }
+    };
+    let conns = param("conns", None)? as usize;
+    let seconds = param("seconds", None)?;
+    let slow_every = param("slow_every", Some(0))?;
+    let block_every_ms = param("block_every_ms", Some(0))?;
+    let addr: std::net::SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+    let start = Instant::now();
+    let end = start + Duration::from_secs(seconds);
+    let issued = Arc::new(AtomicU64::new(0));
+    let cpu0 = cpu_time();
+
+    let connect = move || -> Result<std::net::TcpStream, String> {
+        let s = std::net::TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+        s.set_nodelay(true).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(|e| e.to_string())?;
+        Ok(s)
+    };
+    let clients: Vec<_> = (0..conns)
+        .map(|_| {
+            let issued = issued.clone();
+            std::thread::spawn(move || -> Result<(Vec<u32>, u64), String> {
+                let mut conn = connect()?;
+                let mut buf = Vec::with_capacity(1024);
+                let (mut plain, mut slow) = (Vec::new(), 0);
+                while Instant::now() < end {
+                    let n = issued.fetch_add(1, Ordering::Relaxed) + 1;
+                    let is_slow = slow_every > 0 && n % slow_every == 0;
+                    let sent = Instant::now();
+                    http_exchange(&mut conn, if is_slow { "/slow" } else { "/" }, &mut buf)?;
+                    if is_slow {
+                        slow += 1;
+                    } else {
+                        plain.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    }
+                }
+                Ok((plain, slow))
+            })
+        })
+        .collect();
+    let blocker = (block_every_ms > 0).then(|| {
+        std::thread::spawn(move || -> Result<u64, String> {
+            let mut conn = connect()?;
+            let mut buf = Vec::new();
+            let mut blocks = 0;
+            loop {
+                std::thread::sleep(Duration::from_millis(block_every_ms));
+                if Instant::now() + Duration::from_millis(100) >= end {
+                    return Ok(blocks);
+                }
+                http_exchange(&mut conn, "/block", &mut buf)?;
+                blocks += 1;
+            }
+        })
+    });
+    let mut plain = Vec::new();
+    let mut slow = 0;
+    for c in clients {
+        let (p, s) = c.join().map_err(|_| "a client thread panicked")??;
+        plain.extend(p);
+        slow += s;
+    }
+    let blocks = match blocker {
+        Some(b) => b.join().map_err(|_| "the blocking client panicked")??,
+        None => 0,
+    };
+    let elapsed = secs(start);
+    let cpu = cpu_time() - cpu0;
+    if plain.is_empty() {
+        return Err("no request completed".into());
+    }
+    plain.sort_unstable();
+    let pct = |p: f64| plain[((plain.len() as f64 * p) as usize).min(plain.len() - 1)];
+    println!(
+        "RESULT {{\"requests\": {}, \"req_per_sec\": {:.1}, \"p50_us\": {}, \"p99_us\": {}, \
+         \"p999_us\": {}, \"max_us\": {}, \"slow\": {slow}, \"blocks\": {blocks}, \
+         \"client_cpu_s\": {:.3}}}",
+        plain.len(),
+        (plain.len() as u64 + slow) as f64 / elapsed,
+        pct(0.50),
+        pct(0.99),
+        pct(0.999),
+        plain[plain.len() - 1],
+        cpu.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// One keep-alive GET of `path` on `conn` and its whole answer read (the
+/// head up to its blank line, then `Content-Length` bytes of body).
+fn http_exchange(
+    conn: &mut std::net::TcpStream,
+    path: &str,
+    buf: &mut Vec<u8>,
+) -> Result<(), String> {
+    write!(conn, "GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n")
+        .map_err(|e| format!("write: {e}"))?;
+    buf.clear();
+    let mut chunk = [0u8; 4096];
+    let mut need: Option<usize> = None;
+    loop {
+        if need.is_none() {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&buf[..end]).map_err(|_| "a head not UTF-8")?;
+                if !head.starts_with("HTTP/1.1 200") {
+                    return Err(format!("answer: {}", head.lines().next().unwrap_or("")));
+                }
+                let len = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse::<usize>().ok())?
+                    })
+                    .ok_or("an answer without Content-Length")?;
+                need = Some(end + 4 + len);
+            }
+        }
+        if let Some(n) = need {
+            if buf.len() >= n {
+                return Ok(());
+            }
+        }
+        let got = conn.read(&mut chunk).map_err(|e| format!("read: {e}"))?;
+        if got == 0 {
+            return Err("the server closed the connection".into());
+        }
+        buf.extend_from_slice(&chunk[..got]);
+    }
 }

@@ -119,12 +119,48 @@ impl TcpListener {
         socket.set_reuse_address(true)?;
         socket.bind(&addr.into())?;
         socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
-        let listener = mio::net::TcpListener::from_std(socket.into());
-        let io = PollIo::new_current(listener)?;
         log::debug!(
             "listening on {:?} (backlog {backlog})",
-            io.get_ref().local_addr()
+            socket.local_addr().ok().and_then(|a| a.as_socket())
         );
+        TcpListener::register(socket.into())
+    }
+
+    /// Takes over a listening socket made elsewhere: by `socket2` with
+    /// options `bind` does not set (`SO_REUSEPORT`, say, for one listener per
+    /// thread on the same port), or inherited from a parent process. It is
+    /// switched to non-blocking mode and registered with the current
+    /// runtime's reactor (tokio's `TcpListener::from_std`).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let listener = ferrio::net::TcpListener::from_std(std_listener)?;
+    ///     let addr = listener.local_addr()?;
+    ///     let _client = ferrio::net::TcpStream::connect(addr).await?;
+    ///     let (_conn, _peer) = listener.accept().await?;
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The OS's error of switching to non-blocking mode or registering it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a ferrio runtime (no current reactor on this thread), as
+    /// tokio's does, with a message that says so.
+    #[track_caller]
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        TcpListener::register(listener)
+    }
+
+    #[track_caller]
+    fn register(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        let io = PollIo::new_current(mio::net::TcpListener::from_std(listener))?;
         if ferrio_executor::observe::is_timing() {
             if let Ok(local) = io.get_ref().local_addr() {
                 io.registration().set_label(format!("tcp listener {local}"));
