@@ -1,7 +1,7 @@
 //! The cooperative budget and deadlines: a task whose socket always has data
 //! cannot keep the loop to itself, and a `timeout` whose inner future is
-//! always ready still times out (design.md: "a deadline is checked before
-//! work"). Loopback only; every test bounds its own time.
+//! always ready still times out (docs/architecture.md, rule E7: a deadline is checked before
+//! the work). Loopback only; every test bounds its own time.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};

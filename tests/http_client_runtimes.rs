@@ -2,7 +2,7 @@
 //! another (two `ferrio::run` calls) and at once (two threads). Pooled idle
 //! connections belong to the runtime that opened them; in another runtime
 //! they are dropped and the request goes out on a new connection, quickly,
-//! instead of waiting on a reactor that will never wake it (design rule 7).
+//! instead of waiting on a reactor that will never wake it (docs/architecture.md, rule R7).
 //! The server runs on its own thread and runtime, on 127.0.0.1.
 
 mod http_client_support;

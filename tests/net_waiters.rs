@@ -1,5 +1,5 @@
 //! Several tasks waiting on one socket in the same direction: every waiter
-//! that is registered when readiness arrives is woken (design rule 6), whether
+//! that is registered when readiness arrives is woken (docs/architecture.md, rule R6), whether
 //! it waits through `readable()`/`writable()` or through a read or write on
 //! `&TcpStream`. Loopback only; every wait is bounded.
 

@@ -1,5 +1,5 @@
 //! Sockets and timers used after the runtime they were made in is gone, or
-//! inside another runtime (design rule 7): a socket fails at once with an
+//! inside another runtime (docs/architecture.md, rule R7): a socket fails at once with an
 //! error that names the cause, a timer moves to the runtime that polls it.
 //! Nothing waits forever. Loopback only; every wait is bounded.
 

@@ -1,12 +1,12 @@
 //! The cooperative budget: how many I/O operations one poll of a task may
 //! complete before the task has to yield, so that a task whose socket is
-//! always ready cannot keep the loop to itself (design.md: "a cooperative
-//! budget forces a yield").
+//! always ready cannot keep the loop to itself (docs/architecture.md, rule E7: the
+//! cooperative budget forces a yield).
 //!
 //! Why it lives here: the budget is per poll of a task, and only the executor
 //! knows where a poll begins and ends, so it gives each poll a fresh budget.
 //! It knows nothing of sockets: it only keeps the counter. ferrio-net, which
-//! may depend on the executor (design.md's dependency direction), spends it
+//! may depend on the executor (docs/architecture.md, rule E8), spends it
 //! around each socket operation. The reactor, which knows nothing of tasks,
 //! stays out of it.
 //!

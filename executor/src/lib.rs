@@ -48,8 +48,8 @@ mod workers;
 
 /// The cooperative budget: how many I/O operations one poll of a task may
 /// complete before the task has to yield, so that a task whose socket is
-/// always ready cannot keep the loop to itself (design.md: "a cooperative
-/// budget forces a yield").
+/// always ready cannot keep the loop to itself (docs/architecture.md, rule E7: the
+/// cooperative budget forces a yield).
 ///
 /// The executor gives each poll of a task (and of `block_on`'s future) a
 /// fresh budget of [`BUDGET_PER_POLL`](coop::BUDGET_PER_POLL); I/O types

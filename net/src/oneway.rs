@@ -1,6 +1,6 @@
 //! A source that is read *or* written, never both (a pipe end, a pidfd, a
 //! signal pipe), registered for that one interest, and moved to the reactor
-//! of the runtime that uses it (design rule 7).
+//! of the runtime that uses it (docs/architecture.md, rule R7).
 //!
 //! Not here: sockets, which are duplex and keep their reactor (`PollIo`).
 

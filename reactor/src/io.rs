@@ -101,7 +101,7 @@ impl Registration {
     ///
     /// # Errors
     ///
-    /// Instead of waiting, when no wake could ever come (design rule 7): the
+    /// Instead of waiting, when no wake could ever come (docs/architecture.md, rule R7): the
     /// reactor was dropped, or another runtime's reactor is current on this
     /// thread (kind `Other`, with a message that says which).
     pub fn poll_ready(

@@ -81,7 +81,7 @@ pub(crate) struct Inner {
     /// OS events received (metrics; Relaxed, one add per turn).
     io_events: AtomicU64,
     /// Set when the [`Reactor`] is dropped: nothing will turn this poller
-    /// again, so a source registered here can never be woken (design rule 7).
+    /// again, so a source registered here can never be woken (docs/architecture.md, rule R7).
     /// Set *before* the waiters are taken and woken, so that a waiter that
     /// stores its waker after that sees the flag when it checks again.
     shut_down: AtomicBool,

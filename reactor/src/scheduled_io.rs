@@ -140,7 +140,7 @@ impl Waiters {
     }
 }
 
-/// Everyone waiting for one direction of one source (design rule 6: every
+/// Everyone waiting for one direction of one source (docs/architecture.md, rule R6: every
 /// waiter registered when readiness arrives is woken).
 #[derive(Default)]
 struct DirectionWaiters {

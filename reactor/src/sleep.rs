@@ -112,7 +112,7 @@ impl Future for Sleep {
         match seen_from {
             // Polled in another runtime than the one it was armed on, or
             // after that one shut down: move to the runtime polling it
-            // (design rule 7). The deadline is absolute, so it holds.
+            // (docs/architecture.md, rule R7). The deadline is absolute, so it holds.
             Some((Current::Other, _)) => {
                 this.cancel();
                 log::debug!("a timer moves to the reactor of the runtime polling it");

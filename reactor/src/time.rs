@@ -133,7 +133,7 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        // The deadline before the work (design.md): once it has passed, the
+        // The deadline before the work (docs/architecture.md, rule E7): once it has passed, the
         // inner future is not polled again, even if it would be ready at
         // once. Otherwise a source that is always ready (a body streaming
         // without pause) would carry the task past its timeout forever.
