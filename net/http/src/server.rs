@@ -616,7 +616,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
                 Err(reject) => {
                     log::debug!("{}: {} ({})", self.peer, reject.status, reject.reason);
                     self.shared.requests.fetch_add(1, Ordering::Relaxed);
-                    let response = reject.response();
+                    let response = reject_response(&reject);
                     let out = encode_response(&response, Version::HTTP_11, false, true);
                     if self.write(&out).await {
                         self.close(true).await;
@@ -634,11 +634,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
                 Ok(response) => (response, false),
                 Err(_) => {
                     log::warn!("{}: the request handler panicked; answering 500", self.peer);
-                    (
-                        Reject::new(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked")
-                            .response(),
-                        true,
-                    )
+                    let reject = Reject::new(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked");
+                    (reject_response(&reject), true)
                 }
             };
             let close = panicked
@@ -828,6 +825,18 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
         });
         select(pin!(drain), stop).await;
     }
+}
+
+/// The answer to a request the server refused: `reject`'s status, and its
+/// reason as a plain-text body.
+fn reject_response(reject: &Reject) -> ServerResponse {
+    let mut response = ServerResponse::new(format!("{}\n", reject.reason).into_bytes());
+    *response.status_mut() = reject.status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@ use url::Url;
 
 use super::ProtoError;
 use crate::headers::{self, ContentLengthError};
-use crate::server::ServerResponse;
 
 /// Writes the request line, `Host` (unless `headers` has one) and `headers`,
 /// then the blank line, to `out`.
@@ -237,16 +236,6 @@ impl Reject {
     fn bad(reason: &'static str) -> Reject {
         Reject::new(StatusCode::BAD_REQUEST, reason)
     }
-
-    pub(crate) fn response(&self) -> ServerResponse {
-        let mut response = ServerResponse::new(format!("{}\n", self.reason).into_bytes());
-        *response.status_mut() = self.status;
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        response
-    }
 }
 
 impl fmt::Display for Reject {
@@ -399,7 +388,7 @@ fn content_length(headers: &HeaderMap) -> Result<u64, Reject> {
 /// framing ones the server owns), `Connection`, and the body unless
 /// `head_only` or the status has none.
 pub(crate) fn encode_response(
-    response: &ServerResponse,
+    response: &http::Response<Vec<u8>>,
     version: Version,
     head_only: bool,
     close: bool,
@@ -706,7 +695,7 @@ mod tests {
 
     #[test]
     fn responses_carry_length_date_and_the_handlers_headers() {
-        let mut r = ServerResponse::new(b"hi".to_vec());
+        let mut r = http::Response::new(b"hi".to_vec());
         r.headers_mut().insert("x-a", HeaderValue::from_static("1"));
         r.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
@@ -721,10 +710,10 @@ mod tests {
 
     #[test]
     fn head_responses_and_204_have_no_body() {
-        let r = ServerResponse::new(b"hello".to_vec());
+        let r = http::Response::new(b"hello".to_vec());
         let out = text(encode_response(&r, Version::HTTP_11, true, false));
         assert!(out.ends_with("content-length: 5\r\n\r\n"), "{out}");
-        let mut r = ServerResponse::new(b"ignored".to_vec());
+        let mut r = http::Response::new(b"ignored".to_vec());
         *r.status_mut() = StatusCode::NO_CONTENT;
         let out = text(encode_response(&r, Version::HTTP_11, false, false));
         assert!(
@@ -739,7 +728,7 @@ mod tests {
 
     #[test]
     fn connection_header_says_close_or_keep_alive_for_http_1_0() {
-        let r = ServerResponse::new(Vec::new());
+        let r = http::Response::new(Vec::new());
         assert!(text(encode_response(&r, Version::HTTP_11, false, true))
             .contains("\r\nconnection: close\r\n"));
         assert!(text(encode_response(&r, Version::HTTP_10, false, false))
@@ -748,7 +737,7 @@ mod tests {
 
     #[test]
     fn a_final_response_never_has_an_informational_status() {
-        let mut r = ServerResponse::new(Vec::new());
+        let mut r = http::Response::new(Vec::new());
         *r.status_mut() = StatusCode::CONTINUE;
         assert!(
             text(encode_response(&r, Version::HTTP_11, false, false)).starts_with("HTTP/1.1 500 ")
@@ -758,7 +747,7 @@ mod tests {
     #[test]
     fn responses_carry_the_date_as_an_imf_fixdate() {
         let out = encode_response(
-            &ServerResponse::new(Vec::new()),
+            &http::Response::new(Vec::new()),
             Version::HTTP_11,
             false,
             false,
