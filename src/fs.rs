@@ -56,6 +56,16 @@ where
     }
 }
 
+/// Runs `op` on an owned copy of `path` on the blocking pool: the shape of
+/// every function here that takes one path and calls its `std::fs` twin.
+async fn on_path<T: Send + 'static>(
+    path: impl AsRef<Path>,
+    op: fn(PathBuf) -> io::Result<T>,
+) -> io::Result<T> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || op(path)).await
+}
+
 fn join_error(e: crate::JoinError) -> io::Error {
     if e.is_panic() {
         io::Error::other("a file operation panicked on the blocking pool")
@@ -80,8 +90,7 @@ fn join_error(e: crate::JoinError) -> io::Error {
 /// .unwrap();
 /// ```
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::read(path)).await
+    on_path(path, std::fs::read).await
 }
 
 /// Reads a whole file as UTF-8.
@@ -99,8 +108,7 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 /// });
 /// ```
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::read_to_string(path)).await
+    on_path(path, std::fs::read_to_string).await
 }
 
 /// Writes `contents` to a file, creating it or replacing what it held.
@@ -121,8 +129,7 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
 ///
 /// `AlreadyExists`, `NotFound` (no parent), `PermissionDenied`.
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::create_dir(path)).await
+    on_path(path, std::fs::create_dir).await
 }
 
 /// Creates a directory and every missing parent; no error if it exists.
@@ -140,8 +147,7 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// });
 /// ```
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::create_dir_all(path)).await
+    on_path(path, std::fs::create_dir_all).await
 }
 
 /// Removes a file (or symlink).
@@ -150,8 +156,7 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 ///
 /// `NotFound`, `PermissionDenied`, or a directory at `path`.
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::remove_file(path)).await
+    on_path(path, std::fs::remove_file).await
 }
 
 /// Removes an empty directory.
@@ -160,8 +165,7 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 ///
 /// `NotFound`, `PermissionDenied`, or a directory that is not empty.
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::remove_dir(path)).await
+    on_path(path, std::fs::remove_dir).await
 }
 
 /// Removes a directory and everything in it.
@@ -170,8 +174,7 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 ///
 /// `NotFound`, `PermissionDenied`.
 pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::remove_dir_all(path)).await
+    on_path(path, std::fs::remove_dir_all).await
 }
 
 /// Renames (moves) a file or directory, replacing a file at `to`.
@@ -212,8 +215,7 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 ///
 /// `NotFound`, `PermissionDenied`.
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::metadata(path)).await
+    on_path(path, std::fs::metadata).await
 }
 
 /// The metadata of what is at `path`, not following a symlink.
@@ -222,8 +224,7 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
 ///
 /// `NotFound`, `PermissionDenied`.
 pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::symlink_metadata(path)).await
+    on_path(path, std::fs::symlink_metadata).await
 }
 
 /// Whether something is at `path` (`Ok(false)` when not; an error when it
@@ -243,8 +244,7 @@ pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
 ///
 /// `NotFound` when `path` does not exist.
 pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
-    let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::canonicalize(path)).await
+    on_path(path, std::fs::canonicalize).await
 }
 
 /// Sets the permissions of what is at `path`.
