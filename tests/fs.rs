@@ -12,12 +12,11 @@ use futures_util::TryStreamExt;
 /// Generous: local files, milliseconds each.
 const WAIT: Duration = Duration::from_secs(30);
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 fn run<F: Future>(what: &str, f: F) -> F::Output {
-    ferrio::run(async {
-        timeout(WAIT, f)
-            .await
-            .unwrap_or_else(|_| panic!("{what}: the file operations should finish within {WAIT:?}"))
-    })
+    bounded::run_within(WAIT, what, f)
 }
 
 #[path = "support/temp_dir.rs"]

@@ -13,12 +13,11 @@ use ferrio_testkit::jsonplaceholder;
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs a test body on a fresh runtime, failing it if it takes over 20 s.
+#[path = "support/bounded.rs"]
+mod bounded;
+
 fn run<F: Future<Output = ()>>(test: F) {
-    ferrio::run(async {
-        timeout(Duration::from_secs(20), test)
-            .await
-            .expect("test timed out")
-    })
+    bounded::run_within(Duration::from_secs(20), "the test", test)
 }
 
 /// Answers `<METHOD> <path> <body length>`, after `?sleep=<ms>` if asked.

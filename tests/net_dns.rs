@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
 use ferrio::net::{lookup_host, lookup_host_timeout, Resolver, TcpListener, TcpStream};
-use ferrio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 fn run<F: std::future::Future>(test: F) -> F::Output {
-    ferrio::run(async { timeout(LIMIT, test).await.expect("test timed out") })
+    bounded::run_within(LIMIT, "the test", test)
 }
 
 #[test]

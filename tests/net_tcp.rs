@@ -13,8 +13,11 @@ use ferrio::time::{sleep, timeout};
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// Runs `test` on a fresh runtime, failing if it takes longer than [`LIMIT`].
+#[path = "support/bounded.rs"]
+mod bounded;
+
 fn run<F: std::future::Future>(test: F) -> F::Output {
-    ferrio::run(async { timeout(LIMIT, test).await.expect("test timed out") })
+    bounded::run_within(LIMIT, "the test", test)
 }
 
 #[path = "support/rlimit.rs"]

@@ -8,8 +8,11 @@ use ferrio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(10);
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 fn run<F: std::future::Future>(test: F) -> F::Output {
-    ferrio::run(async { timeout(LIMIT, test).await.expect("test timed out") })
+    bounded::run_within(LIMIT, "the test", test)
 }
 
 /// An echo service on `socket`: each datagram goes back to its sender.

@@ -8,17 +8,15 @@ use std::time::Duration;
 
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
 use ferrio::net::{UnixDatagram, UnixListener, UnixStream};
-use ferrio::time::timeout;
 
 /// Generous: everything here is local and takes milliseconds.
 const WAIT: Duration = Duration::from_secs(30);
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 fn run<F: Future>(what: &str, f: F) -> F::Output {
-    ferrio::run(async {
-        timeout(WAIT, f)
-            .await
-            .unwrap_or_else(|_| panic!("{what}: should finish within {WAIT:?}"))
-    })
+    bounded::run_within(WAIT, what, f)
 }
 
 #[path = "support/temp_dir.rs"]

@@ -12,19 +12,18 @@ use std::time::{Duration, Instant};
 
 use ferrio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use ferrio::process::Command;
-use ferrio::time::{sleep, timeout};
+use ferrio::time::sleep;
 use futures_util::TryStreamExt;
 
 /// Generous: every child here finishes in milliseconds, or is killed.
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Runs `f` on a fresh runtime, failing the test if it takes longer than [`WAIT`].
+#[path = "support/bounded.rs"]
+mod bounded;
+
 fn run<F: Future>(what: &str, f: F) -> F::Output {
-    ferrio::run(async {
-        timeout(WAIT, f)
-            .await
-            .unwrap_or_else(|_| panic!("{what}: the children should have finished within {WAIT:?}"))
-    })
+    bounded::run_within(WAIT, what, f)
 }
 
 /// Whether a process with this pid still exists (a zombie does: only a
