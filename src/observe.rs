@@ -60,8 +60,9 @@ pub fn metrics() -> Metrics {
     }
 }
 
-/// Installed as the reactor's wait hook when a runtime that times tasks is
-/// built: tags the running task with the timer or socket it now waits on.
+/// Installed as the reactor's wait hook when the first runtime is built:
+/// tags the running task with the timer or socket it now waits on (the kind
+/// always; the detail, built only when the runtime times tasks).
 pub(crate) fn reactor_wait(wait: &WaitOn<'_>) {
     match wait {
         WaitOn::Timer { deadline } => waiting_on(WaitKind::Timer, Some(*deadline), String::new),

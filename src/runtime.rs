@@ -413,10 +413,10 @@ impl Builder {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from);
         }
-        if observe.timing() {
-            // Process-wide and once: programs that never observe never pay for the hook.
-            ferrio_reactor::observe::set_wait_hook(crate::observe::reactor_wait);
-        }
+        // Process-wide and once: the running task is tagged with the socket or
+        // timer it parks on, so a dump says what idle tasks wait on in every
+        // mode (the details, addresses and deadlines, only when timing).
+        ferrio_reactor::observe::set_wait_hook(crate::observe::reactor_wait);
         let workers = match self.workers.or_else(workers_from_env) {
             Some(0) => std::thread::available_parallelism().map_or(1, usize::from),
             Some(n) => n,

@@ -340,6 +340,66 @@ fn dump_names_what_each_task_waits_on(builder: ferrio::Builder) {
     });
 }
 
+/// Without debug mode (a production process a person attaches to), the
+/// dump still says what kind of thing each idle task waits on; the details
+/// (addresses, deadlines) need debug mode.
+#[test]
+fn without_debug_mode_the_dump_still_names_the_kind_each_task_waits_on() {
+    for workers in [1, 2] {
+        let builder = ferrio::Runtime::builder().workers(workers).debug(false);
+        run_within(builder, async {
+            let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let client = ferrio::net::TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (_server_side, _) = listener.accept().await.unwrap();
+            let reader = ferrio::spawn(async move {
+                let mut buf = [0u8; 16];
+                let _ = ferrio::io::AsyncReadExt::read(&mut &client, &mut buf).await;
+            });
+            let sleeper = ferrio::spawn(sleep(Duration::from_secs(60)));
+            let queue = ferrio::sync::Queue::<u8>::new();
+            let getter = ferrio::spawn({
+                let queue = queue.clone();
+                async move { queue.get().await }
+            });
+            let lock = std::sync::Arc::new(ferrio::sync::Mutex::new(()));
+            let held = lock.lock().await;
+            let locker = ferrio::spawn({
+                let lock = lock.clone();
+                async move { drop(lock.lock().await) }
+            });
+            let joiner = ferrio::spawn(sleeper);
+            // Woken by this timer once every task above has run and parked.
+            sleep(Duration::from_millis(20)).await;
+
+            let dump = ferrio::task::dump();
+            let text = dump.to_string();
+            let kind = |id: u64| {
+                let task = dump
+                    .task(id)
+                    .unwrap_or_else(|| panic!("task {id} in\n{text}"));
+                assert_eq!(task.state(), TaskState::Idle, "{text}");
+                assert!(task.polls().is_none(), "timing columns stay off: {text}");
+                task.waits().iter().map(|w| w.kind()).collect::<Vec<_>>()
+            };
+            assert_eq!(kind(reader.id()), [WaitKind::Socket], "{text}");
+            assert_eq!(kind(getter.id()), [WaitKind::Queue], "{text}");
+            assert_eq!(kind(locker.id()), [WaitKind::Lock], "{text}");
+            assert_eq!(kind(joiner.id()), [WaitKind::Join], "{text}");
+            for word in ["socket", "queue", "lock", "join"] {
+                assert!(text.contains(word), "the table shows {word}:\n{text}");
+            }
+            queue.put_nowait(1).unwrap();
+            assert_eq!(getter.await.unwrap(), Ok(1));
+            drop(held);
+            locker.await.unwrap();
+            reader.abort();
+            joiner.abort();
+        });
+    }
+}
+
 #[test]
 fn dump_names_the_mutex_rwlock_and_semaphore_each_task_waits_on() {
     use std::sync::Arc;

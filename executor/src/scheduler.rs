@@ -331,7 +331,9 @@ impl Core {
                 } else {
                     TaskState::Idle
                 };
-                self.cx.observer.task_dump(t.info(), state, now)
+                self.cx
+                    .observer
+                    .task_dump(t.info(), t.last_wait(), state, now)
             })
             .collect();
         dump.sort_by_key(|t| t.info.id);

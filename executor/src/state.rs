@@ -46,14 +46,22 @@ const JOIN_WAKER: usize = 1 << 4;
 /// poll it meanwhile. The one-worker scheduler never sets it.
 const RUNNING: usize = 1 << 5;
 
+/// Four bits: what the task's last poll that left it pending waited on (a
+/// `WaitKind` code, 0: nothing tagged), for the dump in every mode. Cleared
+/// by the transition to running (in the same read-modify-write), set by
+/// [`State::set_wait`] when a primitive parks the task.
+const WAIT_SHIFT: u32 = 6;
+const WAIT: usize = 0xF << WAIT_SHIFT;
+
 /// What a new task or blocking job starts as: queued once, with a handle.
 const INITIAL: usize = JOIN_INTEREST | NOTIFIED;
 
-/// The bits from here up hold the task's slot in its executor's registry,
+/// The bits from here up (on 32-bit targets, 22 bits: 4 million tasks
+/// waiting at once) hold the task's slot in its executor's registry,
 /// plus one (0: not registered). Only the executor's own thread writes it,
 /// once, when the task first waits; keeping it in the word instead of a
 /// field of its own keeps a small task in a smaller malloc size class.
-const SLOT_SHIFT: u32 = 8;
+const SLOT_SHIFT: u32 = 10;
 
 /// The atomic state word of one task (or blocking job).
 pub(crate) struct State {
@@ -94,7 +102,7 @@ impl State {
     ///
     /// Precondition: `NOTIFIED` is set (the task came out of a run queue).
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
-        let prev = Snapshot(self.val.fetch_and(!NOTIFIED, Ordering::AcqRel));
+        let prev = Snapshot(self.val.fetch_and(!(NOTIFIED | WAIT), Ordering::AcqRel));
         debug_assert!(prev.is_notified(), "a task ran without being notified");
         if prev.is_complete() {
             TransitionToRunning::Done
@@ -120,6 +128,9 @@ impl State {
     /// of a run queue, where it sits at most once).
     pub(crate) fn transition_to_running_exclusive(&self) -> TransitionToRunning {
         let prev = Snapshot(self.val.fetch_xor(NOTIFIED | RUNNING, Ordering::AcqRel));
+        if prev.0 & WAIT != 0 {
+            self.val.fetch_and(!WAIT, Ordering::Relaxed);
+        }
         debug_assert!(prev.is_notified(), "a task ran without being notified");
         debug_assert!(
             prev.is_complete() || !prev.is_running(),
@@ -211,6 +222,28 @@ impl State {
             .filter(|s| s.leading_zeros() >= SLOT_SHIFT)
             .expect("too many tasks waiting at once for this target's task state word");
         self.val.fetch_or(stored << SLOT_SHIFT, Ordering::Relaxed);
+    }
+
+    /// The task now waits on what `code` (a `WaitKind` code) names; only the
+    /// thread polling the task calls it, inside the poll.
+    pub(crate) fn set_wait(&self, code: u8) {
+        let bits = (usize::from(code) << WAIT_SHIFT) & WAIT;
+        let now = self.val.load(Ordering::Relaxed);
+        if now & WAIT == bits {
+            return;
+        }
+        // Other threads may set NOTIFIED meanwhile: change only these bits.
+        // They are clear at the first tag of a poll (the transition to
+        // running cleared them): one read-modify-write.
+        if now & WAIT != 0 {
+            self.val.fetch_and(!WAIT, Ordering::Relaxed);
+        }
+        self.val.fetch_or(bits, Ordering::Relaxed);
+    }
+
+    /// The code `set_wait` stored since the task's last poll began (0: none).
+    pub(crate) fn wait_code(&self) -> u8 {
+        ((self.val.load(Ordering::Relaxed) & WAIT) >> WAIT_SHIFT) as u8
     }
 
     /// The slot `set_slot` recorded, if any (executor thread: Relaxed).

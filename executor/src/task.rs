@@ -149,6 +149,8 @@ pub(crate) trait Runnable: Send + Sync {
     fn info(&self) -> TaskInfo;
     /// The id alone (no clone of the name).
     fn id(&self) -> u64;
+    /// What its last poll that left it pending waited on, as tagged.
+    fn last_wait(&self) -> Option<crate::observer::WaitKind>;
     /// Whether it is in a run queue.
     fn is_notified(&self) -> bool;
     /// Whether it stays on the worker that spawned it (`Schedule::PINNED`).
@@ -307,6 +309,12 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                 match polled {
                     None => return,
                     Some(Ok(Poll::Pending)) => {
+                        // What it parked on, for the dump (cleared again
+                        // when the next poll begins).
+                        let wait = observer.take_wait_code();
+                        if wait != 0 {
+                            self.header.state.set_wait(wait);
+                        }
                         // Only tasks that wait are registered: one that completes
                         // on its first poll never costs a registry entry.
                         if self.header.state.slot().is_none() {
@@ -356,6 +364,10 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
 
     fn id(&self) -> u64 {
         self.meta.id
+    }
+
+    fn last_wait(&self) -> Option<crate::observer::WaitKind> {
+        crate::observer::WaitKind::from_code(self.header.state.wait_code())
     }
 
     fn is_notified(&self) -> bool {

@@ -178,6 +178,40 @@ pub enum WaitKind {
     Blocking,
 }
 
+impl WaitKind {
+    const ALL: [WaitKind; 8] = [
+        WaitKind::Socket,
+        WaitKind::Timer,
+        WaitKind::Queue,
+        WaitKind::Event,
+        WaitKind::Lock,
+        WaitKind::Join,
+        WaitKind::Pool,
+        WaitKind::Blocking,
+    ];
+
+    /// Its place in `ALL`, plus one (0 is "nothing").
+    #[inline]
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            WaitKind::Socket => 1,
+            WaitKind::Timer => 2,
+            WaitKind::Queue => 3,
+            WaitKind::Event => 4,
+            WaitKind::Lock => 5,
+            WaitKind::Join => 6,
+            WaitKind::Pool => 7,
+            WaitKind::Blocking => 8,
+        }
+    }
+
+    pub(crate) fn from_code(code: u8) -> Option<WaitKind> {
+        WaitKind::ALL
+            .get(usize::from(code).checked_sub(1)?)
+            .copied()
+    }
+}
+
 impl fmt::Display for WaitKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -370,6 +404,9 @@ pub(crate) struct Observer {
     /// Who the task being polled now is (null between polls): a pointer into
     /// the task, so a poll pays one store to announce itself and one to end.
     current: Cell<*const TaskMeta>,
+    /// The `WaitKind` code the poll running now tagged last (0: none), which
+    /// the task keeps in its state word when the poll returns `Pending`.
+    wait_code: Cell<u8>,
     /// When the executor was made.
     created: Instant,
     pub(crate) counters: metrics::Counters,
@@ -418,6 +455,7 @@ impl Observer {
             verbose: Cell::new(config.timing() || task_logging()),
             config,
             current: Cell::new(std::ptr::null()),
+            wait_code: Cell::new(0),
             created: Instant::now(),
             counters: metrics::Counters::default(),
             stats: match shared {
@@ -510,6 +548,13 @@ impl Observer {
     pub(crate) fn poll_begin(&self, meta: &TaskMeta) {
         self.counters.polls.set(self.counters.polls.get() + 1);
         self.current.set(meta);
+    }
+
+    /// What the poll that just returned `Pending` tagged last (0: nothing),
+    /// forgotten here.
+    #[inline]
+    pub(crate) fn take_wait_code(&self) -> u8 {
+        self.wait_code.replace(0)
     }
 
     /// The poll that `poll_begin` announced returned (or panicked).
@@ -634,12 +679,14 @@ impl Observer {
         deadline: Option<Instant>,
         detail: impl FnOnce() -> String,
     ) {
+        let Some(meta) = self.current_meta() else {
+            return;
+        };
+        self.wait_code.set(kind.code());
         if !self.timing() {
             return;
         }
-        let Some(id) = self.current_id() else {
-            return;
-        };
+        let id = meta.id;
         let mut stats = self.stats();
         let Some(s) = stats.get_mut(&id) else { return };
         if s.waits.len() < MAX_WAITS {
@@ -713,9 +760,26 @@ impl Observer {
     }
 
     /// What `dump` reports of one task.
-    pub(crate) fn task_dump(&self, info: TaskInfo, state: TaskState, now: Instant) -> TaskDump {
+    /// `last_wait`: what the task's last poll tagged, shown when the
+    /// observer has no details of its own (not timing).
+    pub(crate) fn task_dump(
+        &self,
+        info: TaskInfo,
+        last_wait: Option<WaitKind>,
+        state: TaskState,
+        now: Instant,
+    ) -> TaskDump {
         let stats = self.stats();
         let s = stats.get(&info.id);
+        let waits = match (s, last_wait) {
+            (Some(s), _) => s.waits.clone(),
+            (None, Some(kind)) if state == TaskState::Idle => vec![Wait {
+                kind,
+                detail: String::new(),
+                deadline: None,
+            }],
+            (None, _) => Vec::new(),
+        };
         TaskDump {
             state,
             age: s.map(|s| now - s.spawned_at),
@@ -724,7 +788,7 @@ impl Observer {
             slowest_poll: s.map(|s| s.slowest),
             max_scheduled_delay: s.map(|s| s.max_delay),
             since_last_poll: s.and_then(|s| s.last_poll).map(|t| now - t),
-            waits: s.map(|s| s.waits.clone()).unwrap_or_default(),
+            waits,
             worker: None,
             pinned: false,
             info,
@@ -741,5 +805,20 @@ impl Observer {
         if let Some(trace) = &self.trace {
             trace.finish();
         }
+    }
+}
+
+#[cfg(test)]
+mod wait_code_tests {
+    use super::*;
+
+    #[test]
+    fn every_wait_kind_round_trips_through_its_code_and_fits_the_bits() {
+        for kind in WaitKind::ALL {
+            let code = kind.code();
+            assert!(code > 0 && code < 16, "fits the state word's four bits");
+            assert_eq!(WaitKind::from_code(code), Some(kind));
+        }
+        assert_eq!(WaitKind::from_code(0), None);
     }
 }

@@ -799,7 +799,10 @@ pub(crate) fn dump(shared: &Shared, worker: &Worker) -> Dump {
             } else {
                 TaskState::Idle
             };
-            let mut dump = worker.cx.observer.task_dump(t.info(), state, now);
+            let mut dump = worker
+                .cx
+                .observer
+                .task_dump(t.info(), t.last_wait(), state, now);
             dump.pinned = t.is_pinned();
             // The dumping worker's own task; another worker's running task
             // shows no worker (which one polls it is not recorded).
