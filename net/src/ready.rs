@@ -23,6 +23,7 @@ pub(crate) struct LastReady {
 }
 
 impl LastReady {
+    #[inline]
     fn of(&self, direction: Direction) -> &Mutex<Option<ReadyEvent>> {
         match direction {
             Direction::Read => &self.read,
@@ -30,22 +31,17 @@ impl LastReady {
         }
     }
 
-    /// Waits until `registration` is (possibly) ready in `direction`, and
-    /// keeps the event for the next `try_io`. A wait that was under way when
-    /// the event arrived completes with it, even if another task drained
-    /// the socket first (docs/architecture.md, design rule 6).
-    pub(crate) async fn wait(
-        &self,
-        registration: &Registration,
-        direction: Direction,
-    ) -> io::Result<()> {
-        let event = registration.ready(direction).await?;
+    /// Keeps `event`, which `readable()` or `writable()` just returned, for
+    /// the next `try_io` in its direction. (The sockets await
+    /// `Registration::ready` themselves: one future, not two nested.)
+    #[inline]
+    pub(crate) fn keep(&self, direction: Direction, event: ReadyEvent) {
         *lock(self.of(direction)) = Some(event);
-        Ok(())
     }
 
     /// Runs `op` now; when it says `WouldBlock`, clears the readiness the last
     /// `wait` in `direction` returned (unless a newer event set it since).
+    #[inline]
     pub(crate) fn try_io<R>(
         &self,
         registration: &Registration,

@@ -176,8 +176,10 @@ enum FutureEntry {
     /// Woken without an event (the reactor shut down): the future looks again
     /// when it polls.
     Woken,
-    /// Woken by this event: the future completes with it when it polls.
-    Notified(ReadyEvent),
+    /// Woken by an event: the future completes with it when it polls. The
+    /// event as a readiness word (its tick above the low byte, its bits in
+    /// the list's direction below), one word to keep the entry small.
+    Notified(u64),
 }
 
 /// What [`ScheduledIo::wait_future`] found in a future's entry.
@@ -211,22 +213,43 @@ impl DirectionWaiters {
         evicted
     }
 
-    /// Moves every waker into `wake`, leaving the futures' entries in place:
-    /// marked with `event` when an event woke them (the reactor's turn), or
-    /// only woken when none did (shutdown).
-    fn take_all(&mut self, wake: &mut Vec<Waker>, event: Option<ReadyEvent>) {
+    /// Moves the wakers of the `poll_*` path into `wake`.
+    #[inline(always)]
+    fn take_pollers(&mut self, wake: &mut Vec<Waker>) {
         wake.extend(self.poller.take());
-        wake.append(&mut self.other_pollers);
+        if !self.other_pollers.is_empty() {
+            wake.append(&mut self.other_pollers);
+        }
+    }
+
+    /// Moves every waker into `wake` for the event `word` (a readiness word
+    /// masked to this direction), leaving the futures' entries in place,
+    /// each marked with the event (design rule 6). An entry woken already
+    /// (its future has yet to poll) takes the newer event without a second
+    /// wake.
+    // Always inlined: `dispatch` is the reactor's hot path (one call per event).
+    #[inline(always)]
+    fn take_all(&mut self, wake: &mut Vec<Waker>, word: u64) {
+        self.take_pollers(wake);
         for (_, entry) in &mut self.ready {
-            // An entry woken already (its future has yet to poll) takes the
-            // newer event without a second wake.
-            let marked = match (event, &entry) {
-                (Some(event), _) => FutureEntry::Notified(event),
-                (None, FutureEntry::Waiting(_)) => FutureEntry::Woken,
-                (None, _) => continue,
-            };
-            if let FutureEntry::Waiting(waker) = std::mem::replace(entry, marked) {
+            if let FutureEntry::Waiting(waker) =
+                std::mem::replace(entry, FutureEntry::Notified(word))
+            {
                 wake.push(waker);
+            }
+        }
+    }
+
+    /// Moves every waker into `wake` without an event (the reactor shuts
+    /// down): the futures' entries are only marked woken, so their futures
+    /// look again and find the reactor gone.
+    fn wake_all(&mut self, wake: &mut Vec<Waker>) {
+        self.take_pollers(wake);
+        for (_, entry) in &mut self.ready {
+            if let FutureEntry::Waiting(_) = entry {
+                if let FutureEntry::Waiting(waker) = std::mem::replace(entry, FutureEntry::Woken) {
+                    wake.push(waker);
+                }
             }
         }
     }
@@ -277,14 +300,18 @@ impl ScheduledIo {
     ) -> FutureWait {
         let mut waiters = self.waiters();
         let list = &mut waiters.of(direction).ready;
-        let Some(key) = key.filter(|&key| list.contains(key)) else {
+        let Some((key, entry)) = key.and_then(|key| list.get_mut(key).map(|entry| (key, entry)))
+        else {
             return FutureWait::Waiting(list.insert(FutureEntry::Waiting(waker.clone())));
         };
-        match &mut list[key] {
-            FutureEntry::Notified(event) => {
-                let event = *event;
+        match entry {
+            &mut FutureEntry::Notified(word) => {
                 list.remove(key);
-                FutureWait::Notified(event)
+                FutureWait::Notified(ReadyEvent {
+                    tick: word >> 8,
+                    direction,
+                    bits: word & Ready::MASK,
+                })
             }
             FutureEntry::Waiting(w) if w.will_wake(waker) => FutureWait::Waiting(key),
             entry => {
@@ -312,34 +339,29 @@ impl ScheduledIo {
     pub(crate) fn dispatch(&self, tick: u64, ready: Ready, wake: &mut Vec<Waker>) {
         // Set readiness *before* taking the wakers: a poller that registers its
         // waker after this point re-checks readiness and sees the new bits.
-        let before = self
+        let word = self
             .readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
                 Some((tick << 8) | (cur & Ready::MASK) | ready.0)
             })
-            .unwrap_or_else(|cur| cur);
-        // What a future waiting in a direction completes with: the bits the
-        // word holds now in that direction, stamped with this tick.
-        let bits = (before & Ready::MASK) | ready.0;
-        let event = |direction| ReadyEvent {
-            tick,
-            direction,
-            bits: bits & Ready::mask(direction),
-        };
+            .map_or_else(|cur| cur, |cur| (tick << 8) | (cur & Ready::MASK) | ready.0);
+        // What a future waiting in a direction completes with: the word as
+        // this event left it, masked to that direction.
+        let masked = |direction| word & ((u64::MAX << 8) | Ready::mask(direction));
         let mut waiters = self.waiters();
         if ready.0 & Ready::mask(Direction::Read) != 0 {
-            waiters.reader.take_all(wake, Some(event(Direction::Read)));
+            waiters.reader.take_all(wake, masked(Direction::Read));
         }
         if ready.0 & Ready::mask(Direction::Write) != 0 {
-            waiters.writer.take_all(wake, Some(event(Direction::Write)));
+            waiters.writer.take_all(wake, masked(Direction::Write));
         }
     }
 
     /// Moves every waker of both directions into `wake` (the reactor shuts down).
     pub(crate) fn take_all_waiters(&self, wake: &mut Vec<Waker>) {
         let mut waiters = self.waiters();
-        waiters.reader.take_all(wake, None);
-        waiters.writer.take_all(wake, None);
+        waiters.reader.wake_all(wake);
+        waiters.writer.wake_all(wake);
     }
 
     /// Clears what `event` reported, unless a newer tick set readiness since.

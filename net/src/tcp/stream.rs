@@ -498,9 +498,9 @@ impl TcpStream {
     /// on this thread. An error on the socket itself makes it readable: the
     /// next read reports it.
     pub async fn readable(&self) -> io::Result<()> {
-        self.last_ready
-            .wait(self.io.registration(), Direction::Read)
-            .await
+        let event = self.io.registration().ready(Direction::Read).await?;
+        self.last_ready.keep(Direction::Read, event);
+        Ok(())
     }
 
     /// Waits until the socket may be writable (see [`readable`](TcpStream::readable)).
@@ -520,9 +520,9 @@ impl TcpStream {
     /// As [`readable`](TcpStream::readable): only kind `Other`, when the
     /// stream's runtime has shut down or another runtime runs on this thread.
     pub async fn writable(&self) -> io::Result<()> {
-        self.last_ready
-            .wait(self.io.registration(), Direction::Write)
-            .await
+        let event = self.io.registration().ready(Direction::Write).await?;
+        self.last_ready.keep(Direction::Write, event);
+        Ok(())
     }
 
     /// Reads what is there now, without waiting: `ErrorKind::WouldBlock` if

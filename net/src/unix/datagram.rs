@@ -154,9 +154,9 @@ impl UnixDatagram {
     /// runtime the socket was made in has shut down, or another runtime runs
     /// on this thread.
     pub async fn readable(&self) -> io::Result<()> {
-        self.last_ready
-            .wait(self.io.registration(), Direction::Read)
-            .await
+        let event = self.io.registration().ready(Direction::Read).await?;
+        self.last_ready.keep(Direction::Read, event);
+        Ok(())
     }
 
     /// Waits until the socket may be writable (see [`readable`](UnixDatagram::readable)).
@@ -173,9 +173,9 @@ impl UnixDatagram {
     ///
     /// As [`readable`](UnixDatagram::readable).
     pub async fn writable(&self) -> io::Result<()> {
-        self.last_ready
-            .wait(self.io.registration(), Direction::Write)
-            .await
+        let event = self.io.registration().ready(Direction::Write).await?;
+        self.last_ready.keep(Direction::Write, event);
+        Ok(())
     }
 
     /// Receives one datagram if one is there now, without waiting:

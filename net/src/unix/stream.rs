@@ -191,9 +191,9 @@ impl UnixStream {
     /// runtime the stream was made in has shut down, or another runtime runs
     /// on this thread.
     pub async fn readable(&self) -> io::Result<()> {
-        self.last_ready
-            .wait(self.io.registration(), Direction::Read)
-            .await
+        let event = self.io.registration().ready(Direction::Read).await?;
+        self.last_ready.keep(Direction::Read, event);
+        Ok(())
     }
 
     /// Waits until the socket may be writable (see [`readable`](UnixStream::readable)).
@@ -210,9 +210,9 @@ impl UnixStream {
     ///
     /// As [`readable`](UnixStream::readable).
     pub async fn writable(&self) -> io::Result<()> {
-        self.last_ready
-            .wait(self.io.registration(), Direction::Write)
-            .await
+        let event = self.io.registration().ready(Direction::Write).await?;
+        self.last_ready.keep(Direction::Write, event);
+        Ok(())
     }
 
     /// Reads what is there now, without waiting: `ErrorKind::WouldBlock` if
