@@ -37,6 +37,7 @@ mod dns;
 mod lock;
 #[cfg(unix)]
 mod oneway;
+mod ready;
 mod socket;
 mod stream_io;
 mod tcp;

@@ -15,6 +15,7 @@ use socket2::Type;
 
 use crate::attempt::first_that_works;
 use crate::dns::Resolver;
+use crate::ready::LastReady;
 use crate::socket::{new_socket, not_connected_hint};
 use crate::ToSocketAddrs;
 
@@ -35,6 +36,10 @@ use crate::ToSocketAddrs;
 /// ```
 pub struct UdpSocket {
     io: PollIo<mio::net::UdpSocket>,
+    /// The readiness [`readable`](UdpSocket::readable) and
+    /// [`writable`](UdpSocket::writable) last returned, which the `try_*`
+    /// methods clear on `WouldBlock`.
+    last_ready: LastReady,
 }
 
 impl UdpSocket {
@@ -68,7 +73,10 @@ impl UdpSocket {
                 io.registration().set_label(format!("udp {local}"));
             }
         }
-        Ok(UdpSocket { io })
+        Ok(UdpSocket {
+            io,
+            last_ready: LastReady::default(),
+        })
     }
 
     /// Connects the socket to `addr`: [`send`](UdpSocket::send) goes there,
@@ -218,6 +226,119 @@ impl UdpSocket {
             })
         })
         .await
+    }
+
+    /// Waits until the socket may be readable: a datagram (or an error) is
+    /// there. A following [`try_recv`](UdpSocket::try_recv) can still say
+    /// `WouldBlock` (readiness is a hint; another task may have taken the
+    /// datagram); that clears the readiness, so the next `readable` waits. A
+    /// `readable` that was waiting when a datagram arrived completes, even if
+    /// another task sharing the socket received it first.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use ferrio::net::UdpSocket;
+    /// ferrio::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.send_to(b"ping", b.local_addr().unwrap()).await.unwrap();
+    ///     let mut buf = [0; 16];
+    ///     let (n, from) = loop {
+    ///         b.readable().await.unwrap();
+    ///         match b.try_recv_from(&mut buf) {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             other => break other.unwrap(),
+    ///         }
+    ///     };
+    ///     assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr().unwrap()));
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Only kind `Other`, instead of waiting, when no wake could ever come: the
+    /// runtime the socket was made in has shut down, or another runtime runs
+    /// on this thread.
+    pub async fn readable(&self) -> io::Result<()> {
+        let event = self.io.registration().ready(Direction::Read).await?;
+        self.last_ready.keep(Direction::Read, event);
+        Ok(())
+    }
+
+    /// Waits until the socket may be writable (see [`readable`](UdpSocket::readable)).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let a = ferrio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.writable().await.unwrap();
+    ///     assert_eq!(a.try_send_to(b"hi", a.local_addr().unwrap()).unwrap(), 2);
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`readable`](UdpSocket::readable).
+    pub async fn writable(&self) -> io::Result<()> {
+        let event = self.io.registration().ready(Direction::Write).await?;
+        self.last_ready.keep(Direction::Write, event);
+        Ok(())
+    }
+
+    /// Receives one datagram from the connected peer if one is there now,
+    /// without waiting: `ErrorKind::WouldBlock` if none is (which clears the
+    /// readiness [`readable`](UdpSocket::readable) returned). A datagram
+    /// longer than `buf` is cut to fit.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is there; the OS's errors of `recv`.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.last_ready
+            .try_io(self.io.registration(), Direction::Read, || {
+                self.io.get_ref().recv(buf)
+            })
+    }
+
+    /// Receives one datagram and its sender's address if one is there now,
+    /// without waiting (see [`try_recv`](UdpSocket::try_recv)).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is there; the OS's errors of `recvfrom`.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.last_ready
+            .try_io(self.io.registration(), Direction::Read, || {
+                self.io.get_ref().recv_from(buf)
+            })
+    }
+
+    /// Sends one datagram to the connected peer if it fits now, without
+    /// waiting: `ErrorKind::WouldBlock` if it does not (which clears the
+    /// readiness [`writable`](UdpSocket::writable) returned).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the send buffer is full; `NotConnected` if
+    /// [`connect`](UdpSocket::connect) was not called; the OS's errors of `send`.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.last_ready
+            .try_io(self.io.registration(), Direction::Write, || {
+                self.io.get_ref().send(buf)
+            })
+            .map_err(not_connected_hint)
+    }
+
+    /// Sends one datagram to `target` if it fits now, without waiting (see
+    /// [`try_send`](UdpSocket::try_send)).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the send buffer is full; the OS's errors of `sendto`.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.last_ready
+            .try_io(self.io.registration(), Direction::Write, || {
+                self.io.get_ref().send_to(buf, target)
+            })
     }
 
     /// The address the socket is bound to.

@@ -20,7 +20,7 @@ use mio::Interest;
 use crate::context::{self, Current};
 use crate::observe;
 use crate::reactor::Handle;
-use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
+use crate::scheduled_io::{Direction, FutureWait, ReadyEvent, ScheduledIo};
 
 /// The error of an operation on a source whose reactor was dropped.
 fn shut_down_error() -> io::Error {
@@ -151,7 +151,10 @@ impl Registration {
 
     /// Waits until the source is (possibly) ready in `direction`. Any number
     /// of these futures may wait at once, beside an operation on the `poll_*`
-    /// path: an event wakes them all. Dropping one removes its waker.
+    /// path: an event wakes them all. A future waiting when an event arrives
+    /// completes with that event, even if another task's operation drains the
+    /// source and clears the readiness before the future runs again (design
+    /// rule 6). Dropping one removes its waker.
     ///
     /// It fails instead of waiting when no wake could ever come, as
     /// [`poll_ready`](Registration::poll_ready) does.
@@ -308,6 +311,18 @@ impl Future for Readiness<'_> {
             this.leave();
             return Poll::Ready(Ok(event));
         }
+        // An event that woke this future since its last poll completes it,
+        // even if another task cleared the readiness since (docs/architecture.md, rule R6).
+        match registration
+            .sched
+            .wait_future(this.direction, this.key, cx.waker())
+        {
+            FutureWait::Notified(event) => {
+                this.key = None;
+                return Poll::Ready(Ok(event));
+            }
+            FutureWait::Waiting(key) => this.key = Some(key),
+        }
         if let Err(e) = registration.check_can_wait() {
             this.leave();
             return Poll::Ready(Err(e));
@@ -316,11 +331,6 @@ impl Future for Readiness<'_> {
             direction: this.direction,
             label: registration.sched.label(),
         });
-        this.key = Some(registration.sched.store_future_waker(
-            this.direction,
-            this.key,
-            cx.waker(),
-        ));
         let polled = registration.recheck(this.direction);
         if polled.is_ready() {
             this.leave();

@@ -159,12 +159,36 @@ struct DirectionWaiters {
     /// polls again and comes back), so a task whose waker changes at every
     /// poll cannot grow the list.
     other_pollers: Vec<Waker>,
-    /// The wakers of [`Readiness`](crate::Readiness) futures (`readable()`/`writable()`), each
-    /// at the key its future holds. An entry is `None` once woken and until
-    /// its future polls again; it is removed when the future completes or is
-    /// dropped, so a cancelled waiter leaves nothing behind. Empty (and
-    /// unallocated) unless someone awaits readiness.
-    ready: Slab<Option<Waker>>,
+    /// The [`Readiness`](crate::Readiness) futures (`readable()`/`writable()`),
+    /// each at the key its future holds: its waker while it waits, then the
+    /// event that woke it (docs/architecture.md, rule R6: an event completes every future
+    /// waiting when it arrives, even if another task clears the readiness
+    /// before the future polls again). An entry is removed when its future
+    /// completes or is dropped, so a cancelled waiter leaves nothing behind.
+    /// Empty (and unallocated) unless someone awaits readiness.
+    ready: Slab<FutureEntry>,
+}
+
+/// One [`Readiness`](crate::Readiness) future's entry in a direction's list.
+enum FutureEntry {
+    /// Waiting, with the waker of the future's last poll.
+    Waiting(Waker),
+    /// Woken without an event (the reactor shut down): the future looks again
+    /// when it polls.
+    Woken,
+    /// Woken by an event: the future completes with it when it polls. The
+    /// event as a readiness word (its tick above the low byte, its bits in
+    /// the list's direction below), one word to keep the entry small.
+    Notified(u64),
+}
+
+/// What [`ScheduledIo::wait_future`] found in a future's entry.
+pub(crate) enum FutureWait {
+    /// The future waits, at this key.
+    Waiting(usize),
+    /// An event woke the future since it last polled (its entry is removed):
+    /// it completes with that event.
+    Notified(ReadyEvent),
 }
 
 /// How many wakers of the `poll_*` path beside the first one a direction
@@ -189,11 +213,45 @@ impl DirectionWaiters {
         evicted
     }
 
-    /// Moves every waker into `wake`, leaving the futures' entries in place.
-    fn take_all(&mut self, wake: &mut Vec<Waker>) {
+    /// Moves the wakers of the `poll_*` path into `wake`.
+    #[inline(always)]
+    fn take_pollers(&mut self, wake: &mut Vec<Waker>) {
         wake.extend(self.poller.take());
-        wake.append(&mut self.other_pollers);
-        wake.extend(self.ready.iter_mut().filter_map(|(_, w)| w.take()));
+        if !self.other_pollers.is_empty() {
+            wake.append(&mut self.other_pollers);
+        }
+    }
+
+    /// Moves every waker into `wake` for the event `word` (a readiness word
+    /// masked to this direction), leaving the futures' entries in place,
+    /// each marked with the event (docs/architecture.md, rule R6). An entry woken already
+    /// (its future has yet to poll) takes the newer event without a second
+    /// wake.
+    // Always inlined: `dispatch` is the reactor's hot path (one call per event).
+    #[inline(always)]
+    fn take_all(&mut self, wake: &mut Vec<Waker>, word: u64) {
+        self.take_pollers(wake);
+        for (_, entry) in &mut self.ready {
+            if let FutureEntry::Waiting(waker) =
+                std::mem::replace(entry, FutureEntry::Notified(word))
+            {
+                wake.push(waker);
+            }
+        }
+    }
+
+    /// Moves every waker into `wake` without an event (the reactor shuts
+    /// down): the futures' entries are only marked woken, so their futures
+    /// look again and find the reactor gone.
+    fn wake_all(&mut self, wake: &mut Vec<Waker>) {
+        self.take_pollers(wake);
+        for (_, entry) in &mut self.ready {
+            if let FutureEntry::Waiting(_) = entry {
+                if let FutureEntry::Waiting(waker) = std::mem::replace(entry, FutureEntry::Woken) {
+                    wake.push(waker);
+                }
+            }
+        }
     }
 }
 
@@ -229,27 +287,37 @@ impl ScheduledIo {
         self.waiters().of(direction).add_poller(waker)
     }
 
-    /// Stores the waker of a `Readiness` future in its entry of the
-    /// futures' list of `direction`: the entry at `key`, or a new one if it
-    /// has none yet. Returns the entry's key. The future's own earlier waker
-    /// is replaced without a wake: it belongs to no other waiter.
-    pub(crate) fn store_future_waker(
+    /// The waiting step of a `Readiness` future: if an event woke it since it
+    /// last polled (its entry at `key` is marked), removes the entry and
+    /// returns that event; otherwise stores `waker` in its entry (a new one if
+    /// it has none yet) and returns the entry's key. The future's own earlier
+    /// waker is replaced without a wake: it belongs to no other waiter.
+    pub(crate) fn wait_future(
         &self,
         direction: Direction,
         key: Option<usize>,
         waker: &Waker,
-    ) -> usize {
+    ) -> FutureWait {
         let mut waiters = self.waiters();
         let list = &mut waiters.of(direction).ready;
-        match key.and_then(|key| list.get_mut(key).map(|entry| (key, entry))) {
-            Some((key, entry)) => {
-                match entry {
-                    Some(w) if w.will_wake(waker) => {}
-                    _ => *entry = Some(waker.clone()),
-                }
-                key
+        let Some((key, entry)) = key.and_then(|key| list.get_mut(key).map(|entry| (key, entry)))
+        else {
+            return FutureWait::Waiting(list.insert(FutureEntry::Waiting(waker.clone())));
+        };
+        match entry {
+            &mut FutureEntry::Notified(word) => {
+                list.remove(key);
+                FutureWait::Notified(ReadyEvent {
+                    tick: word >> 8,
+                    direction,
+                    bits: word & Ready::MASK,
+                })
             }
-            None => list.insert(Some(waker.clone())),
+            FutureEntry::Waiting(w) if w.will_wake(waker) => FutureWait::Waiting(key),
+            entry => {
+                *entry = FutureEntry::Waiting(waker.clone());
+                FutureWait::Waiting(key)
+            }
         }
     }
 
@@ -271,25 +339,29 @@ impl ScheduledIo {
     pub(crate) fn dispatch(&self, tick: u64, ready: Ready, wake: &mut Vec<Waker>) {
         // Set readiness *before* taking the wakers: a poller that registers its
         // waker after this point re-checks readiness and sees the new bits.
-        let _ = self
+        let word = self
             .readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
                 Some((tick << 8) | (cur & Ready::MASK) | ready.0)
-            });
+            })
+            .map_or_else(|cur| cur, |cur| (tick << 8) | (cur & Ready::MASK) | ready.0);
+        // What a future waiting in a direction completes with: the word as
+        // this event left it, masked to that direction.
+        let masked = |direction| word & ((u64::MAX << 8) | Ready::mask(direction));
         let mut waiters = self.waiters();
         if ready.0 & Ready::mask(Direction::Read) != 0 {
-            waiters.reader.take_all(wake);
+            waiters.reader.take_all(wake, masked(Direction::Read));
         }
         if ready.0 & Ready::mask(Direction::Write) != 0 {
-            waiters.writer.take_all(wake);
+            waiters.writer.take_all(wake, masked(Direction::Write));
         }
     }
 
     /// Moves every waker of both directions into `wake` (the reactor shuts down).
     pub(crate) fn take_all_waiters(&self, wake: &mut Vec<Waker>) {
         let mut waiters = self.waiters();
-        waiters.reader.take_all(wake);
-        waiters.writer.take_all(wake);
+        waiters.reader.wake_all(wake);
+        waiters.writer.wake_all(wake);
     }
 
     /// Clears what `event` reported, unless a newer tick set readiness since.
@@ -336,7 +408,7 @@ mod tests {
                 waiters
                     .reader
                     .ready
-                    .insert(Some(Waker::from(reader.clone())));
+                    .insert(FutureEntry::Waiting(Waker::from(reader.clone())));
             }
             waiters.writer.poller = Some(Waker::from(writer.clone()));
         }
@@ -354,7 +426,7 @@ mod tests {
         assert_eq!(
             waiters.reader.ready.len(),
             3,
-            "listed entries stay (emptied) until their futures poll or drop"
+            "listed entries stay (marked with the event) until their futures poll or drop"
         );
         assert!(waiters.of(Direction::Write).poller.is_some());
     }
@@ -376,6 +448,81 @@ mod tests {
         assert!(sched.ready_event(Direction::Read).is_none());
     }
 
+    /// The waiting step of a `Readiness` future, as `Readiness::poll` does
+    /// it after finding the word empty.
+    fn wait(sched: &ScheduledIo, key: Option<usize>, waker: &Waker) -> FutureWait {
+        sched.wait_future(Direction::Read, key, waker)
+    }
+
+    #[test]
+    fn a_future_waiting_when_an_event_arrives_completes_with_it_after_the_readiness_is_cleared() {
+        let sched = ScheduledIo::new(0);
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let FutureWait::Waiting(key) = wait(&sched, None, &waker) else {
+            panic!("nothing arrived yet: the future waits");
+        };
+        let mut wake = Vec::new();
+        sched.dispatch(3, readable(), &mut wake);
+        assert_eq!(wake.len(), 1, "the event wakes the future");
+        // Another task reads the source dry before the future polls again.
+        sched.clear(sched.ready_event(Direction::Read).expect("readable"));
+        assert!(sched.ready_event(Direction::Read).is_none());
+        let FutureWait::Notified(event) = wait(&sched, Some(key), &waker) else {
+            panic!("the event that woke the future completes it");
+        };
+        assert_eq!((event.tick, event.direction), (3, Direction::Read));
+        assert!(!event.is_closed() && !event.is_error());
+        assert_eq!(sched.waiter_count(Direction::Read), 0, "its entry is gone");
+        // The mark is spent: the next wait waits for the next event.
+        assert!(matches!(
+            wait(&sched, Some(key), &waker),
+            FutureWait::Waiting(_)
+        ));
+    }
+
+    #[test]
+    fn a_second_event_before_the_poll_wakes_once_and_leaves_the_newer_event() {
+        let sched = ScheduledIo::new(0);
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let FutureWait::Waiting(key) = wait(&sched, None, &waker) else {
+            panic!("the future waits");
+        };
+        let mut wake = Vec::new();
+        sched.dispatch(3, readable(), &mut wake);
+        sched.dispatch(4, Ready(Ready::READ_CLOSED), &mut wake);
+        assert_eq!(wake.len(), 1, "one wake for the two events");
+        let FutureWait::Notified(event) = wait(&sched, Some(key), &waker) else {
+            panic!("notified");
+        };
+        assert_eq!(event.tick, 4);
+        assert!(
+            event.is_closed(),
+            "the newer event's bits, with the older ones"
+        );
+    }
+
+    #[test]
+    fn a_write_event_leaves_read_futures_waiting_and_shutdown_wakes_without_an_event() {
+        let sched = ScheduledIo::new(0);
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let FutureWait::Waiting(key) = wait(&sched, None, &waker) else {
+            panic!("the future waits");
+        };
+        let mut wake = Vec::new();
+        sched.dispatch(1, Ready(Ready::WRITABLE), &mut wake);
+        assert!(wake.is_empty());
+        assert!(matches!(wait(&sched, Some(key), &waker), FutureWait::Waiting(k) if k == key));
+        sched.take_all_waiters(&mut wake);
+        assert_eq!(wake.len(), 1, "shutdown wakes the future");
+        assert!(
+            matches!(wait(&sched, Some(key), &waker), FutureWait::Waiting(k) if k == key),
+            "without an event to complete with: it looks again (and finds the reactor gone)"
+        );
+    }
+
     #[test]
     fn closed_and_error_bits_make_both_directions_ready() {
         let sched = ScheduledIo::new(0);
@@ -390,11 +537,12 @@ mod tests {
     }
 }
 
-/// A loom model of the per-direction waiter lists: two tasks on the `poll_*`
-/// path (the first slot and the other pollers) and a task awaiting
+/// The loom models of the per-direction waiter lists: two tasks on the
+/// `poll_*` path (the first slot and the other pollers) and a task awaiting
 /// `readable()` (the futures' list), against the reactor dispatching one
-/// readable event. The `ScheduledIo` here is the real one (readiness word,
-/// waiter lists, the stores `add_poller` and `store_future_waker`,
+/// readable event; and a `readable()` future against a reader that clears
+/// the readiness of the event that woke them both. The `ScheduledIo` here is the real one (readiness word,
+/// waiter lists, the stores `add_poller` and `wait_future`,
 /// dispatch) on loom's atomics and lock; the waiting steps of
 /// `Registration::poll_ready` and `Readiness::poll` around it (check, store
 /// the waker, check again) are copied, because a `Registration` needs a live
@@ -404,6 +552,7 @@ mod tests {
 mod loom_model {
     use super::*;
     use crate::testing::check_model;
+    use loom::sync::atomic::AtomicBool;
     use loom::sync::Arc;
     use loom::thread;
     use std::task::Wake;
@@ -422,36 +571,49 @@ mod loom_model {
     enum Path {
         /// The `poll_*` path (`add_poller`).
         Poller,
-        /// An entry of the `readable()` futures' list (`store_future_waker`).
+        /// An entry of the `readable()` futures' list (`wait_future`).
         List,
     }
 
     /// The waiting steps of `poll_ready` (`Poller`) or `Readiness::poll`
-    /// (`List`): until the source is readable, store the waker, check again,
-    /// park.
-    fn wait(sched: &ScheduledIo, path: Path) {
+    /// (`List`): until the source is readable (or, on `List`, an event
+    /// marked the entry), store the waker, check again, park. Returns the
+    /// event it completed with. `registered` is set once the waker is stored
+    /// the first time.
+    fn wait(sched: &ScheduledIo, path: Path, registered: &AtomicBool) -> ReadyEvent {
         let waker = Waker::from(std::sync::Arc::new(Unpark(thread::current())));
         let mut key = None;
-        while sched.ready_event(Direction::Read).is_none() {
+        let event = loop {
+            if let Some(event) = sched.ready_event(Direction::Read) {
+                break event;
+            }
             let evicted = match path {
                 Path::Poller => sched.add_poller(Direction::Read, &waker),
-                Path::List => {
-                    key = Some(sched.store_future_waker(Direction::Read, key, &waker));
-                    None
-                }
+                Path::List => match sched.wait_future(Direction::Read, key, &waker) {
+                    FutureWait::Notified(event) => {
+                        key = None;
+                        break event;
+                    }
+                    FutureWait::Waiting(k) => {
+                        key = Some(k);
+                        None
+                    }
+                },
             };
+            registered.store(true, Ordering::Release);
             // Outside the lock, as `poll_ready` does.
             if let Some(evicted) = evicted {
                 evicted.wake();
             }
-            if sched.ready_event(Direction::Read).is_some() {
-                break;
+            if let Some(event) = sched.ready_event(Direction::Read) {
+                break event;
             }
             thread::park();
-        }
+        };
         if let Some(key) = key {
             sched.remove_future_waker(Direction::Read, key);
         }
+        event
     }
 
     #[test]
@@ -462,7 +624,9 @@ mod loom_model {
                 .into_iter()
                 .map(|path| {
                     let sched = sched.clone();
-                    thread::spawn(move || wait(&sched, path))
+                    thread::spawn(move || {
+                        wait(&sched, path, &AtomicBool::new(false));
+                    })
                 })
                 .collect();
             // The reactor's turn: dispatch, then wake outside the lock.
@@ -479,6 +643,49 @@ mod loom_model {
             assert!(
                 waiters.of(Direction::Read).ready.is_empty(),
                 "every readable() future removed its entry"
+            );
+        });
+    }
+    /// Design rule 6 for `readable()`: a future waiting when the event
+    /// arrives completes with it, even when a reader woken by the same event
+    /// drains the source and clears the readiness first (a short read, or a
+    /// read until `WouldBlock`). The event is dispatched only once the future
+    /// stored its waker. Without the mark on the future's entry (an entry
+    /// only woken), the future finds the word cleared, parks again, and loom
+    /// reports the deadlock.
+    #[test]
+    fn an_event_completes_the_readable_future_waiting_for_it_even_if_a_reader_clears_it_first() {
+        check_model("seen wake stays seen", || {
+            let sched = Arc::new(ScheduledIo::new(0));
+            let registered = Arc::new(AtomicBool::new(false));
+            let future = {
+                let (sched, registered) = (sched.clone(), registered.clone());
+                thread::spawn(move || wait(&sched, Path::List, &registered))
+            };
+            let reader = {
+                let sched = sched.clone();
+                thread::spawn(move || {
+                    let event = wait(&sched, Path::Poller, &AtomicBool::new(false));
+                    // The read drained the source: clear what it acted on.
+                    sched.clear(event);
+                })
+            };
+            // The reactor's turn, once the future waits: dispatch, then wake
+            // outside the lock.
+            while !registered.load(Ordering::Acquire) {
+                thread::yield_now();
+            }
+            let mut wake = Vec::new();
+            sched.dispatch(1, Ready(Ready::READABLE), &mut wake);
+            for waker in wake {
+                waker.wake();
+            }
+            let event = future.join().unwrap();
+            reader.join().unwrap();
+            assert_eq!(event.tick, 1, "the future completed with the event");
+            assert!(
+                sched.waiters().of(Direction::Read).ready.is_empty(),
+                "the future removed its entry"
             );
         });
     }

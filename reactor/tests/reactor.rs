@@ -433,3 +433,78 @@ fn cancelled_readiness_futures_leave_no_waiter_behind() {
     assert_eq!(reactor.handle().registration_count(), 1);
     reg.deregister(&mut a).unwrap();
 }
+
+/// A waker that unparks the thread that made it.
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `future` on this thread until it completes, parking between polls
+/// (woken by its waker), or gives `None` after `limit`.
+fn block_on_for<F: Future>(future: F, limit: Duration) -> Option<F::Output> {
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return Some(out);
+        }
+        let left = deadline.checked_duration_since(Instant::now())?;
+        std::thread::park_timeout(left);
+    }
+}
+
+/// Design rule 6 for `ready()` across threads (docs/architecture.md, "A
+/// wake that is seen stays seen"): a future waiting on one thread when the
+/// reactor's turn on another dispatches an event completes with that event,
+/// though the turning thread reads the socket dry and clears the readiness
+/// at once, before or after the future's thread polls again. Also the
+/// reactor's cross-thread test of the futures' list for ThreadSanitizer.
+#[test]
+#[cfg_attr(miri, ignore = "Miri has no send/recv on socketpair sockets")]
+fn a_future_on_another_thread_completes_with_the_event_a_reader_drained_at_once() {
+    let mut reactor = Reactor::new().unwrap();
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let reg = reactor
+        .handle()
+        .register(&mut a, mio::Interest::READABLE)
+        .unwrap();
+    std::thread::scope(|s| {
+        // Expected to wake it: the readable event of the byte written below.
+        let waiter = s.spawn(|| block_on_for(reg.ready(Direction::Read), Duration::from_secs(10)));
+        let start = Instant::now();
+        while reg.waiter_count(Direction::Read) == 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the future never waited"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        b.write_all(b"x").unwrap();
+        reactor.turn(Some(Duration::from_secs(10))).unwrap();
+        // The reader: drains the byte, then `WouldBlock` clears the readiness.
+        let (_count, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut buf = [0u8; 8];
+        let read = reg.poll_io(&mut cx, Direction::Read, || (&a).read(&mut buf));
+        assert!(matches!(read, Poll::Ready(Ok(1))), "{read:?}");
+        let again = reg.poll_io(&mut cx, Direction::Read, || (&a).read(&mut buf));
+        assert!(again.is_pending(), "drained: {again:?}");
+        let woke = waiter.join().unwrap();
+        assert!(
+            matches!(woke, Some(Ok(ref event)) if !event.is_closed() && !event.is_error()),
+            "the future should complete with the readable event: {woke:?}"
+        );
+    });
+    assert_eq!(
+        reg.waiter_count(Direction::Read),
+        1,
+        "only the reader's waker is left"
+    );
+    reg.deregister(&mut a).unwrap();
+}

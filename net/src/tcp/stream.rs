@@ -7,16 +7,15 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::sync::Mutex;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use ferrio_executor::coop::poll_budgeted;
-use ferrio_reactor::{Direction, PollIo, ReadyEvent};
+use ferrio_reactor::{Direction, PollIo};
 use socket2::{SockRef, TcpKeepalive, Type};
 
 use crate::attempt::{first_that_works, try_each};
-use crate::lock::lock;
+use crate::ready::LastReady;
 use crate::socket::{connect_in_progress, new_socket};
 use crate::stream_io::{impl_async_read, impl_async_write};
 use crate::ToSocketAddrs;
@@ -56,12 +55,10 @@ use crate::ToSocketAddrs;
 /// ```
 pub struct TcpStream {
     io: PollIo<mio::net::TcpStream>,
-    /// The read readiness that [`readable`](TcpStream::readable) last returned:
-    /// [`try_read`](TcpStream::try_read) clears it when the socket says
-    /// `WouldBlock`, so a `readable`/`try_read` loop waits instead of spinning.
-    read_event: Mutex<Option<ReadyEvent>>,
-    /// The same for [`writable`](TcpStream::writable) and `try_write`.
-    write_event: Mutex<Option<ReadyEvent>>,
+    /// The readiness [`readable`](TcpStream::readable) and
+    /// [`writable`](TcpStream::writable) last returned, which
+    /// [`try_read`](TcpStream::try_read) and `try_write` clear on `WouldBlock`.
+    last_ready: LastReady,
 }
 
 impl TcpStream {
@@ -201,8 +198,7 @@ impl TcpStream {
     pub(super) fn from_poll_io(io: PollIo<mio::net::TcpStream>) -> TcpStream {
         TcpStream {
             io,
-            read_event: Mutex::new(None),
-            write_event: Mutex::new(None),
+            last_ready: LastReady::default(),
         }
     }
 
@@ -470,7 +466,9 @@ impl TcpStream {
 
     /// Waits until the socket may be readable. A following
     /// [`try_read`](TcpStream::try_read) can still say `WouldBlock` (readiness
-    /// is a hint); that clears the readiness, so the next `readable` waits.
+    /// is a hint); that clears the readiness, so the next `readable` waits. A
+    /// `readable` that was waiting when bytes arrived completes, even if
+    /// another task sharing the stream read them first.
     ///
     /// ```
     /// use std::io::ErrorKind;
@@ -501,7 +499,7 @@ impl TcpStream {
     /// next read reports it.
     pub async fn readable(&self) -> io::Result<()> {
         let event = self.io.registration().ready(Direction::Read).await?;
-        *lock(&self.read_event) = Some(event);
+        self.last_ready.keep(Direction::Read, event);
         Ok(())
     }
 
@@ -523,7 +521,7 @@ impl TcpStream {
     /// stream's runtime has shut down or another runtime runs on this thread.
     pub async fn writable(&self) -> io::Result<()> {
         let event = self.io.registration().ready(Direction::Write).await?;
-        *lock(&self.write_event) = Some(event);
+        self.last_ready.keep(Direction::Write, event);
         Ok(())
     }
 
@@ -574,17 +572,8 @@ impl TcpStream {
     }
 
     fn try_io<R>(&self, direction: Direction, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
-        let result = op();
-        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            let slot = match direction {
-                Direction::Read => &self.read_event,
-                Direction::Write => &self.write_event,
-            };
-            if let Some(event) = lock(slot).take() {
-                self.io.registration().clear_readiness(event);
-            }
-        }
-        result
+        self.last_ready
+            .try_io(self.io.registration(), direction, op)
     }
 
     pub(super) fn poll_read_priv(

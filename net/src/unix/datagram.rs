@@ -14,6 +14,7 @@ use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo};
 
 use super::{with_path, SocketAddr};
+use crate::ready::LastReady;
 
 /// A Unix datagram socket.
 ///
@@ -35,6 +36,10 @@ use super::{with_path, SocketAddr};
 /// ```
 pub struct UnixDatagram {
     io: PollIo<mio::net::UnixDatagram>,
+    /// The readiness [`readable`](UnixDatagram::readable) and
+    /// [`writable`](UnixDatagram::writable) last returned, which
+    /// [`try_recv`](UnixDatagram::try_recv) and `try_send` clear on `WouldBlock`.
+    last_ready: LastReady,
 }
 
 impl UnixDatagram {
@@ -115,7 +120,92 @@ impl UnixDatagram {
     fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram {
             io: PollIo::new_current(socket)?,
+            last_ready: LastReady::default(),
         })
+    }
+
+    /// Waits until the socket may be readable: a datagram (or an error) is
+    /// there. A following [`try_recv`](UnixDatagram::try_recv) can still say
+    /// `WouldBlock` (readiness is a hint; another task may have taken the
+    /// datagram); that clears the readiness, so the next `readable` waits. A
+    /// `readable` that was waiting when a datagram arrived completes, even if
+    /// another task sharing the socket received it first.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// ferrio::run(async {
+    ///     let (a, b) = ferrio::net::UnixDatagram::pair().unwrap();
+    ///     a.send(b"ping").await.unwrap();
+    ///     let mut buf = [0; 16];
+    ///     let n = loop {
+    ///         b.readable().await.unwrap();
+    ///         match b.try_recv(&mut buf) {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             other => break other.unwrap(),
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"ping");
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Only kind `Other`, instead of waiting, when no wake could ever come: the
+    /// runtime the socket was made in has shut down, or another runtime runs
+    /// on this thread.
+    pub async fn readable(&self) -> io::Result<()> {
+        let event = self.io.registration().ready(Direction::Read).await?;
+        self.last_ready.keep(Direction::Read, event);
+        Ok(())
+    }
+
+    /// Waits until the socket may be writable (see [`readable`](UnixDatagram::readable)).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let (a, _b) = ferrio::net::UnixDatagram::pair().unwrap();
+    ///     a.writable().await.unwrap();
+    ///     assert_eq!(a.try_send(b"hi").unwrap(), 2);
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`readable`](UnixDatagram::readable).
+    pub async fn writable(&self) -> io::Result<()> {
+        let event = self.io.registration().ready(Direction::Write).await?;
+        self.last_ready.keep(Direction::Write, event);
+        Ok(())
+    }
+
+    /// Receives one datagram if one is there now, without waiting:
+    /// `ErrorKind::WouldBlock` if none is (which clears the readiness
+    /// [`readable`](UnixDatagram::readable) returned). A datagram longer than
+    /// `buf` is cut to fit.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is there; the OS's errors of `recv`.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.last_ready
+            .try_io(self.io.registration(), Direction::Read, || {
+                self.io.get_ref().recv(buf)
+            })
+    }
+
+    /// Sends one datagram to the connected peer if it fits now, without
+    /// waiting: `ErrorKind::WouldBlock` if it does not (which clears the
+    /// readiness [`writable`](UnixDatagram::writable) returned).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the peer's queue is full; `NotConnected` without a
+    /// peer; the OS's other errors of `send`.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.last_ready
+            .try_io(self.io.registration(), Direction::Write, || {
+                self.io.get_ref().send(buf)
+            })
     }
 
     /// Sets the default peer: [`send`](UnixDatagram::send) goes there, and

@@ -16,6 +16,7 @@ use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo};
 
 use super::{with_path, SocketAddr};
+use crate::ready::LastReady;
 use crate::stream_io::{impl_async_read, impl_async_write};
 
 /// A Unix stream connection (asyncio's `open_unix_connection` reader and
@@ -45,6 +46,10 @@ use crate::stream_io::{impl_async_read, impl_async_write};
 /// ```
 pub struct UnixStream {
     io: PollIo<mio::net::UnixStream>,
+    /// The readiness [`readable`](UnixStream::readable) and
+    /// [`writable`](UnixStream::writable) last returned, which
+    /// [`try_read`](UnixStream::try_read) and `try_write` clear on `WouldBlock`.
+    last_ready: LastReady,
 }
 
 impl UnixStream {
@@ -151,7 +156,92 @@ impl UnixStream {
     pub(super) fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream {
             io: PollIo::new_current(stream)?,
+            last_ready: LastReady::default(),
         })
+    }
+
+    /// Waits until the socket may be readable. A following
+    /// [`try_read`](UnixStream::try_read) can still say `WouldBlock`
+    /// (readiness is a hint; another task may have read the bytes); that
+    /// clears the readiness, so the next `readable` waits. A `readable` that
+    /// was waiting when bytes arrived completes, even if another task sharing
+    /// the stream read them first.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use ferrio::io::AsyncWriteExt;
+    /// ferrio::run(async {
+    ///     let (mut a, b) = ferrio::net::UnixStream::pair().unwrap();
+    ///     a.write_all(b"ping").await.unwrap();
+    ///     let mut buf = [0; 4];
+    ///     let n = loop {
+    ///         b.readable().await.unwrap();
+    ///         match b.try_read(&mut buf) {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             other => break other.unwrap(),
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], &b"ping"[..n]);
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Only kind `Other`, instead of waiting, when no wake could ever come: the
+    /// runtime the stream was made in has shut down, or another runtime runs
+    /// on this thread.
+    pub async fn readable(&self) -> io::Result<()> {
+        let event = self.io.registration().ready(Direction::Read).await?;
+        self.last_ready.keep(Direction::Read, event);
+        Ok(())
+    }
+
+    /// Waits until the socket may be writable (see [`readable`](UnixStream::readable)).
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let (a, _b) = ferrio::net::UnixStream::pair().unwrap();
+    ///     a.writable().await.unwrap();
+    ///     assert_eq!(a.try_write(b"hi").unwrap(), 2);
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`readable`](UnixStream::readable).
+    pub async fn writable(&self) -> io::Result<()> {
+        let event = self.io.registration().ready(Direction::Write).await?;
+        self.last_ready.keep(Direction::Write, event);
+        Ok(())
+    }
+
+    /// Reads what is there now, without waiting: `ErrorKind::WouldBlock` if
+    /// nothing is (which clears the readiness
+    /// [`readable`](UnixStream::readable) returned), `Ok(0)` at end-of-stream.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing is there to read; the OS's errors of the read.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.last_ready
+            .try_io(self.io.registration(), Direction::Read, || {
+                self.io.get_ref().read(buf)
+            })
+    }
+
+    /// Writes what fits now, without waiting: `ErrorKind::WouldBlock` if
+    /// nothing does (which clears the readiness
+    /// [`writable`](UnixStream::writable) returned).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the send buffer is full; `BrokenPipe` once the peer
+    /// closed; the OS's other errors of the write.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.last_ready
+            .try_io(self.io.registration(), Direction::Write, || {
+                self.io.get_ref().write(buf)
+            })
     }
 
     /// The address of this end (unnamed for a client or a pair).
