@@ -68,7 +68,11 @@ fn query_takes_slices_vectors_maps_and_serialize_structs_as_reqwest_does() {
         let map = std::collections::BTreeMap::from([("b", "2"), ("a", "1")]);
         let map = client.get(&url).query(&map);
         assert_eq!(sent(&server, map).await.target, "/s?a=1&b=2");
-        let search = Search { q: "rust", page: 1, lang: None };
+        let search = Search {
+            q: "rust",
+            page: 1,
+            lang: None,
+        };
         let typed = client.get(&url).query(&search).query(&[("x", "y")]);
         assert_eq!(sent(&server, typed).await.target, "/s?q=rust&page=1&x=y");
         let none: &[(&str, &str)] = &[];
@@ -86,16 +90,32 @@ fn a_query_or_form_that_does_not_serialise_is_an_error_at_send() {
     run(async {
         let server = recorder().await;
         let client = builder().build().unwrap();
-        let nested = Nested { inner: Search { q: "x", page: 1, lang: None } };
+        let nested = Nested {
+            inner: Search {
+                q: "x",
+                page: 1,
+                lang: None,
+            },
+        };
         // Building does not panic; the error comes out of send.
         let request = client.get(server.url("/")).query(&nested);
         let err = request.send().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
         assert!(err.to_string().contains("query"), "{err}");
         assert!(std::error::Error::source(&err).is_some());
-        let err = client.get(server.url("/")).query(42).send().await.unwrap_err();
+        let err = client
+            .get(server.url("/"))
+            .query(42)
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
-        let err = client.post(server.url("/")).form(&nested).send().await.unwrap_err();
+        let err = client
+            .post(server.url("/"))
+            .form(&nested)
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
         assert!(err.to_string().contains("form"), "{err}");
         assert!(server.stats.requests().is_empty(), "nothing was sent");
@@ -236,10 +256,16 @@ fn form_takes_slices_and_serialize_structs_as_reqwest_does() {
     run(async {
         let server = recorder().await;
         let client = builder().build().unwrap();
-        let slice = client.post(server.url("/")).form(&[("user", "alice"), ("pw", "a&b")]);
+        let slice = client
+            .post(server.url("/"))
+            .form(&[("user", "alice"), ("pw", "a&b")]);
         let seen = sent(&server, slice).await;
         assert_eq!(seen.body, b"user=alice&pw=a%26b");
-        let search = Search { q: "x y", page: 2, lang: Some("en") };
+        let search = Search {
+            q: "x y",
+            page: 2,
+            lang: Some("en"),
+        };
         let typed = client.post(server.url("/")).form(&search);
         let seen = sent(&server, typed).await;
         assert_eq!(seen.body, b"q=x+y&page=2&lang=en");
