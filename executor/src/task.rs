@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 use futures_task::{waker_ref, ArcWake};
 
 use crate::context::waiting_on;
-use crate::observer::{write_repr, Observer, TaskInfo, TaskMeta, WaitKind, TASK_TARGET};
+use crate::observer::{warn, write_repr, Observer, TaskInfo, TaskMeta, WaitKind, TASK_TARGET};
 use crate::state::{State, TransitionToRunning};
 use crate::sync::{lock, Mutex, UnsafeCell};
 
@@ -253,7 +253,13 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
             let stage = unsafe { &mut *stage };
             let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Finished(result)));
             if let Err(payload) = dropped {
-                log::warn!(target: TASK_TARGET, "{}'s future panicked while being dropped", self.info().label());
+                warn(
+                    TASK_TARGET,
+                    format_args!(
+                        "{}'s future panicked while being dropped",
+                        self.info().label()
+                    ),
+                );
                 *stage = Stage::Finished(Err(JoinError::panicked(self.meta.id, payload)));
             }
         });
@@ -406,9 +412,14 @@ pub(crate) trait JoinSource<T>: Send + Sync {
 /// Logs a panic that no `JoinHandle` will ever report (asyncio's "Task
 /// exception was never retrieved").
 pub(crate) fn log_unobserved(info: &TaskInfo, e: &JoinError) {
-    log::warn!(target: TASK_TARGET,
-        "{} spawned at {} panicked and its JoinHandle was dropped without awaiting it: {e}",
-        info.label(), info.location);
+    warn(
+        TASK_TARGET,
+        format_args!(
+            "{} spawned at {} panicked and its JoinHandle was dropped without awaiting it: {e}",
+            info.label(),
+            info.location
+        ),
+    );
 }
 
 impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
