@@ -652,7 +652,17 @@ impl JoinError {
         self.id
     }
 
-    fn panic_message(&self) -> Option<&str> {
+    /// The panic's message, if the task panicked with one (a `&str` or a
+    /// `String`, as `panic!` gives); `None` for a cancel or another payload.
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let id = 7;
+    ///     let err = ferrio::spawn(async move { panic!("no row {id}") }).await.unwrap_err();
+    ///     assert_eq!(err.panic_message(), Some("no row 7"));
+    /// });
+    /// ```
+    pub fn panic_message(&self) -> Option<&str> {
         match &self.repr {
             Repr::Panicked(p) => p
                 .downcast_ref::<&str>()
