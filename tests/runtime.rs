@@ -302,6 +302,38 @@ fn a_panic_in_spawn_blocking_is_a_join_error() {
 }
 
 #[test]
+fn a_spawn_blocking_panic_names_the_job_and_its_call_site_not_a_huge_id() {
+    let (err, debug, line) = ferrio::run(async {
+        // Woken by the pool thread when the closure has panicked.
+        let job = ferrio::spawn_blocking(|| -> u32 { panic!("disk on fire") });
+        let line = line!() - 1;
+        let debug = format!("{job:?}");
+        let err = timeout(Duration::from_secs(20), job)
+            .await
+            .expect("the job panics at once")
+            .unwrap_err();
+        (err, debug, line)
+    });
+    let text = err.to_string();
+    assert!(
+        text.starts_with("spawn_blocking job ") && !text.contains("4611686018427387"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!(
+            " (spawned at {}:{line}:19) panicked: disk on fire",
+            file!()
+        )),
+        "{text}"
+    );
+    assert!(debug.contains("name='spawn_blocking'"), "{debug}");
+    assert_eq!(err.panic_message(), Some("disk on fire"));
+    // The payload is the closure's own, ready for resume_unwind.
+    let payload = err.into_panic().unwrap();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"disk on fire"));
+}
+
+#[test]
 fn spawn_local_runs_futures_that_are_not_send() {
     let out = ferrio::run(async {
         let shared = Rc::new(std::cell::Cell::new(1));

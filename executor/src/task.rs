@@ -608,6 +608,18 @@ pub struct JoinError {
     id: u64,
 }
 
+/// Blocking jobs take their ids from here up (tasks count up from 1), so a
+/// [`JoinError`] can say which it was about.
+pub(crate) const FIRST_BLOCKING_ID: u64 = 1 << 62;
+
+/// A blocking job's panic payload as a [`JoinError`] keeps it: with where the
+/// job was spawned, for the error's message. (In the payload's box, not in
+/// `JoinError`, so that every task's output slot stays as small as it was.)
+struct JobPanic {
+    site: &'static Location<'static>,
+    payload: Box<dyn Any + Send + 'static>,
+}
+
 enum Repr {
     Cancelled,
     Panicked(Box<dyn Any + Send + 'static>),
@@ -628,6 +640,27 @@ impl JoinError {
         }
     }
 
+    /// A blocking job spawned at `site` panicked.
+    pub(crate) fn job_panicked(
+        id: u64,
+        site: &'static Location<'static>,
+        payload: Box<dyn Any + Send + 'static>,
+    ) -> Self {
+        JoinError::panicked(id, Box::new(JobPanic { site, payload }))
+    }
+
+    /// The panic payload as the code panicked with it, and the blocking
+    /// job's spawn site if a job panicked.
+    fn payload(&self) -> Option<(&(dyn Any + Send), Option<&'static Location<'static>>)> {
+        match &self.repr {
+            Repr::Panicked(p) => Some(match p.downcast_ref::<JobPanic>() {
+                Some(job) => (&*job.payload, Some(job.site)),
+                None => (&**p, None),
+            }),
+            Repr::Cancelled => None,
+        }
+    }
+
     /// The task was aborted, or dropped when its runtime shut down.
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
@@ -642,7 +675,10 @@ impl JoinError {
     /// `std::panic::resume_unwind` to propagate the panic.
     pub fn into_panic(self) -> Option<Box<dyn Any + Send + 'static>> {
         match self.repr {
-            Repr::Panicked(payload) => Some(payload),
+            Repr::Panicked(payload) => Some(match payload.downcast::<JobPanic>() {
+                Ok(job) => job.payload,
+                Err(payload) => payload,
+            }),
             Repr::Cancelled => None,
         }
     }
@@ -663,23 +699,35 @@ impl JoinError {
     /// });
     /// ```
     pub fn panic_message(&self) -> Option<&str> {
-        match &self.repr {
-            Repr::Panicked(p) => p
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
-            Repr::Cancelled => None,
+        let (p, _) = self.payload()?;
+        p.downcast_ref::<&str>()
+            .copied()
+            .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+    }
+
+    /// What failed, in words: `task 9`, or for a blocking job (whose id is
+    /// a large number of no interest) `spawn_blocking job 3` and, if it
+    /// panicked, where it was spawned.
+    fn subject(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.id < FIRST_BLOCKING_ID {
+            return write!(f, "task {}", self.id);
+        }
+        write!(f, "spawn_blocking job {}", self.id - FIRST_BLOCKING_ID)?;
+        match self.payload() {
+            Some((_, Some(site))) => write!(f, " (spawned at {site})"),
+            _ => Ok(()),
         }
     }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.subject(f)?;
         match &self.repr {
-            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Cancelled => write!(f, " was cancelled"),
             Repr::Panicked(_) => match self.panic_message() {
-                Some(msg) => write!(f, "task {} panicked: {msg}", self.id),
-                None => write!(f, "task {} panicked", self.id),
+                Some(msg) => write!(f, " panicked: {msg}"),
+                None => write!(f, " panicked"),
             },
         }
     }
