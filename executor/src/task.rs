@@ -513,6 +513,28 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// This handle as one that aborts the task when it is dropped before the
+    /// task finished, instead of detaching it: for a task whose result is
+    /// no use to anyone once its awaiter has given up, as with
+    /// `timeout(d, handle.abort_on_drop())` (which is
+    /// `ferrio::time::wait_for`, asyncio's `wait_for` on a task).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// ferrio::run(async {
+    ///     let (tx, rx) = ferrio::sync::oneshot::channel::<()>();
+    ///     let task = ferrio::spawn(async move {
+    ///         let _tx = tx; // dropped with the task's future
+    ///         ferrio::time::sleep(Duration::from_secs(60)).await;
+    ///     });
+    ///     drop(task.abort_on_drop());
+    ///     assert!(rx.await.is_err(), "the task was cancelled, not detached");
+    /// });
+    /// ```
+    pub fn abort_on_drop(self) -> AbortOnDrop<T> {
+        AbortOnDrop(self)
+    }
+
     /// Cancels the task (asyncio's `task.cancel()`): its future is dropped at
     /// the next opportunity and awaiting this handle gives a cancelled
     /// [`JoinError`]. Does nothing if the task already finished. A blocking
@@ -590,6 +612,34 @@ impl<T> fmt::Debug for JoinHandle<T> {
             location: self.raw.location(),
         };
         write_repr(f, Some(state), &info)
+    }
+}
+
+/// A [`JoinHandle`] that aborts its task when dropped before the task
+/// finished; from [`JoinHandle::abort_on_drop`]. Awaiting it is awaiting
+/// the handle.
+#[must_use = "dropping it aborts the task"]
+pub struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        if !self.0.is_finished() {
+            self.0.abort();
+        }
+    }
+}
+
+impl<T> fmt::Debug for AbortOnDrop<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AbortOnDrop").field(&self.0).finish()
     }
 }
 
