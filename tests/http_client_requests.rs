@@ -53,6 +53,8 @@ struct Search<'a> {
 }
 
 #[test]
+// `&[..]` is how reqwest code writes it; the borrow is the point here.
+#[allow(clippy::needless_borrows_for_generic_args)]
 fn query_takes_slices_vectors_maps_and_serialize_structs_as_reqwest_does() {
     run(async {
         let server = recorder().await;
@@ -252,6 +254,8 @@ fn form_bodies_are_urlencoded() {
 }
 
 #[test]
+// `&[..]` is how reqwest code writes it; the borrow is the point here.
+#[allow(clippy::needless_borrows_for_generic_args)]
 fn form_takes_slices_and_serialize_structs_as_reqwest_does() {
     run(async {
         let server = recorder().await;

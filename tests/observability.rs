@@ -65,7 +65,9 @@ fn run_within<T>(builder: ferrio::Builder, f: impl std::future::Future<Output = 
 fn a_task_name_is_any_string_as_with_tokio() {
     ferrio::run(async {
         let id = 3;
-        // tokio's `Builder::name` takes `&str`, so ported code passes `&format!(..)`.
+        // tokio's `Builder::name` takes `&str`, so ported code passes
+        // `&format!(..)`: the borrow is the point here.
+        #[allow(clippy::needless_borrows_for_generic_args)]
         let borrowed = Builder::new().name(&format!("fetch {id}")).spawn(async {});
         let owned = Builder::new().name(format!("owned {id}")).spawn(async {});
         let literal = Builder::new().name("literal").spawn(async {});
