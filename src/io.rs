@@ -5,6 +5,13 @@
 //! extension traits here give it `read_exact`, `write_all`, `read_to_end`,
 //! `lines`, and [`copy`] pipes one stream into another.
 //!
+//! **`split`**: [`AsyncReadExt::split`] takes a stream by value and returns
+//! [`ReadHalf`]/[`WriteHalf`] behind a lock; with it in scope,
+//! `tcp_stream.split()` calls it, not ferrio's borrowed
+//! [`TcpStream::split`](crate::net::TcpStream::split) (Rust prefers the
+//! by-value trait method). Write `TcpStream::split(&stream)` for the
+//! borrowed halves, or `stream.into_split()` for owned ones.
+//!
 //! ```
 //! use ferrio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 //! use ferrio::net::{TcpListener, TcpStream};

@@ -30,7 +30,7 @@
 //! | `asyncio.wait(aws, return_when, timeout)` | [`wait`], [`select()`], [`select_all`], [`select!`] |
 //! | `asyncio.shield(aw)` | [`shield`] |
 //! | `asyncio.sleep(s)`, `sleep(0)` | [`time::sleep`], [`yield_now`] |
-//! | `asyncio.wait_for(aw, t)` | [`time::timeout`] |
+//! | `asyncio.wait_for(aw, t)` | [`time::timeout`]; on a task, [`time::wait_for`] (cancels it) |
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync`] |
 //! | `asyncio.to_thread(f)` | [`spawn_blocking`] |
 //! | `asyncio.get_running_loop()`, `call_soon_threadsafe`, `call_later` | [`Handle`] |
@@ -75,15 +75,15 @@ mod wait;
 pub mod fs;
 pub mod sync;
 pub mod task;
+pub mod time;
 
 #[doc(hidden)]
 #[path = "macro_support.rs"]
 pub mod __private;
 
-pub use ferrio_reactor::time;
-
 pub use ferrio_executor::{
-    in_runtime, spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle, Spawner,
+    in_runtime, spawn, spawn_blocking, spawn_local, yield_now, AbortOnDrop, JoinError, JoinHandle,
+    Spawner,
 };
 pub use ferrio_macros::{main, test};
 pub use handle::{Handle, TimerHandle};

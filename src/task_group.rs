@@ -92,12 +92,32 @@ pub struct TaskGroupSpawner<T, E> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskGroupClosed;
 
-/// One failure inside a [`TaskGroupError`].
+/// One failure inside a [`TaskGroupError`]: an error a task returned, or a
+/// panic, with its message ([`panic_message`](TaskFailure::panic_message)).
 pub enum TaskFailure<E> {
     /// The task returned this error.
     Error(E),
-    /// The task panicked; [`JoinError::into_panic`] gives the payload.
+    /// The task panicked; [`JoinError::panic_message`] gives its message,
+    /// [`JoinError::into_panic`] the payload.
     Panicked(JoinError),
+}
+
+impl<E> TaskFailure<E> {
+    /// The error the task returned, if it returned one.
+    pub fn error(&self) -> Option<&E> {
+        match self {
+            TaskFailure::Error(e) => Some(e),
+            TaskFailure::Panicked(_) => None,
+        }
+    }
+
+    /// The panic's message, if the task panicked with one.
+    pub fn panic_message(&self) -> Option<&str> {
+        match self {
+            TaskFailure::Error(_) => None,
+            TaskFailure::Panicked(e) => e.panic_message(),
+        }
+    }
 }
 
 /// Every failure of a [`TaskGroup`] (asyncio's `ExceptionGroup`), in the order
@@ -353,12 +373,30 @@ impl<E> TaskGroupError<E> {
         self.failures
     }
 
-    /// The errors returned by tasks, without the panics.
-    pub fn errors(&self) -> impl Iterator<Item = &E> {
-        self.failures.iter().filter_map(|f| match f {
-            TaskFailure::Error(e) => Some(e),
-            TaskFailure::Panicked(_) => None,
-        })
+    /// Every failure, the panics included (asyncio's `eg.exceptions`):
+    /// never empty, so a group that failed by a panic reports it here. Each
+    /// is a [`TaskFailure`]: `Error(e)` for an error a task returned,
+    /// `Panicked(_)` with the panic's message for a panic.
+    ///
+    /// ```
+    /// use ferrio::{TaskFailure, TaskGroup};
+    /// ferrio::run(async {
+    ///     let mut group: TaskGroup<(), String> = TaskGroup::new();
+    ///     group.spawn(async { panic!("out of cheese") });
+    ///     let err = group.join().await.unwrap_err();
+    ///     let failure = err.errors().next().unwrap();
+    ///     assert!(matches!(failure, TaskFailure::Panicked(_)));
+    ///     assert_eq!(failure.panic_message(), Some("out of cheese"));
+    /// });
+    /// ```
+    pub fn errors(&self) -> impl Iterator<Item = &TaskFailure<E>> {
+        self.failures.iter()
+    }
+
+    /// Only the errors tasks returned, without the panics (which
+    /// [`errors`](Self::errors) has too).
+    pub fn returned_errors(&self) -> impl Iterator<Item = &E> {
+        self.failures.iter().filter_map(TaskFailure::error)
     }
 }
 
@@ -404,3 +442,5 @@ impl<E: fmt::Debug> fmt::Debug for TaskGroupError<E> {
 }
 
 impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskFailure<E> {}

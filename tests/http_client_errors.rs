@@ -128,6 +128,73 @@ fn connection_refused_is_a_connect_error() {
     });
 }
 
+/// An error and its sources, as a reporter that walks `source()` shows them.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(" | ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[test]
+fn a_refused_connection_names_its_address_once() {
+    run(async {
+        let addr = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap()
+        };
+        // What the OS says, for comparison (the text differs by platform).
+        let os = std::net::TcpStream::connect(addr).unwrap_err().to_string();
+        let once = |text: &str, needle: &str| {
+            assert_eq!(text.matches(needle).count(), 1, "{needle} in {text}");
+        };
+
+        // The HTTP client's error: the URL says where, the source what.
+        let err = client()
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Connect);
+        assert_eq!(
+            err.to_string(),
+            format!("connect failed for http://{addr}/: {os}")
+        );
+        once(&chain(&err), &addr.to_string());
+        let source = std::error::Error::source(&err).unwrap();
+        let io = source.downcast_ref::<std::io::Error>().unwrap();
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+
+        // A host name: the address it resolved to is said, once.
+        let url = format!("http://localhost:{}/", addr.port());
+        let err = client().get(&url).send().await.unwrap_err();
+        let text = chain(&err);
+        once(&text, "localhost");
+        let port = format!(":{}", addr.port());
+        assert_eq!(
+            text.matches(&port).count(),
+            2,
+            "the URL's and the address's: {text}"
+        );
+        assert!(
+            text.contains(&format!("at 127.0.0.1{port}: "))
+                || text.contains(&format!("at [::1]{port}: ")),
+            "{text}"
+        );
+
+        // TCP alone: the error names the address; its source is the OS's.
+        let err = ferrio::net::TcpStream::connect(addr).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(err.to_string(), format!("connect to {addr}: {os}"));
+        once(&chain(&err), &addr.to_string());
+        assert_eq!(std::error::Error::source(&err).unwrap().to_string(), os);
+    });
+}
+
 #[test]
 fn read_timeout_fires_when_the_head_stalls() {
     run(async {

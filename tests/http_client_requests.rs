@@ -43,6 +43,87 @@ fn query_pairs_are_percent_encoded_after_the_existing_query() {
     });
 }
 
+/// reqwest's query parameters: `&[(k, v)]`, arrays and vectors of pairs,
+/// maps, and `#[derive(Serialize)]` structs (a `None` field is left out).
+#[derive(serde::Serialize)]
+struct Search<'a> {
+    q: &'a str,
+    page: u32,
+    lang: Option<&'a str>,
+}
+
+#[test]
+// `&[..]` is how reqwest code writes it; the borrow is the point here.
+#[allow(clippy::needless_borrows_for_generic_args)]
+fn query_takes_slices_vectors_maps_and_serialize_structs_as_reqwest_does() {
+    run(async {
+        let server = recorder().await;
+        let client = builder().build().unwrap();
+        let url = server.url("/s");
+        let slice = client.get(&url).query(&[("q", "a b"), ("page", "2")]);
+        assert_eq!(sent(&server, slice).await.target, "/s?q=a+b&page=2");
+        let vector = client.get(&url).query(vec![("page", 3), ("per", 10)]);
+        assert_eq!(sent(&server, vector).await.target, "/s?page=3&per=10");
+        let owned: Vec<(String, String)> = vec![("k".into(), "é".into())];
+        let by_ref = client.get(&url).query(&owned);
+        assert_eq!(sent(&server, by_ref).await.target, "/s?k=%C3%A9");
+        let map = std::collections::BTreeMap::from([("b", "2"), ("a", "1")]);
+        let map = client.get(&url).query(&map);
+        assert_eq!(sent(&server, map).await.target, "/s?a=1&b=2");
+        let search = Search {
+            q: "rust",
+            page: 1,
+            lang: None,
+        };
+        let typed = client.get(&url).query(&search).query(&[("x", "y")]);
+        assert_eq!(sent(&server, typed).await.target, "/s?q=rust&page=1&x=y");
+        let none: &[(&str, &str)] = &[];
+        let empty = client.get(&url).query(none);
+        assert_eq!(sent(&server, empty).await.target, "/s");
+    });
+}
+
+#[test]
+fn a_query_or_form_that_does_not_serialise_is_an_error_at_send() {
+    #[derive(serde::Serialize)]
+    struct Nested {
+        inner: Search<'static>,
+    }
+    run(async {
+        let server = recorder().await;
+        let client = builder().build().unwrap();
+        let nested = Nested {
+            inner: Search {
+                q: "x",
+                page: 1,
+                lang: None,
+            },
+        };
+        // Building does not panic; the error comes out of send.
+        let request = client.get(server.url("/")).query(&nested);
+        let err = request.send().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        assert!(err.to_string().contains("query"), "{err}");
+        assert!(std::error::Error::source(&err).is_some());
+        let err = client
+            .get(server.url("/"))
+            .query(42)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        let err = client
+            .post(server.url("/"))
+            .form(&nested)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        assert!(err.to_string().contains("form"), "{err}");
+        assert!(server.stats.requests().is_empty(), "nothing was sent");
+    });
+}
+
 #[test]
 fn default_headers_are_sent_and_a_request_field_replaces_one() {
     run(async {
@@ -168,6 +249,33 @@ fn form_bodies_are_urlencoded() {
         assert_eq!(
             seen.header("content-length"),
             Some(seen.body.len().to_string().as_str())
+        );
+    });
+}
+
+#[test]
+// `&[..]` is how reqwest code writes it; the borrow is the point here.
+#[allow(clippy::needless_borrows_for_generic_args)]
+fn form_takes_slices_and_serialize_structs_as_reqwest_does() {
+    run(async {
+        let server = recorder().await;
+        let client = builder().build().unwrap();
+        let slice = client
+            .post(server.url("/"))
+            .form(&[("user", "alice"), ("pw", "a&b")]);
+        let seen = sent(&server, slice).await;
+        assert_eq!(seen.body, b"user=alice&pw=a%26b");
+        let search = Search {
+            q: "x y",
+            page: 2,
+            lang: Some("en"),
+        };
+        let typed = client.post(server.url("/")).form(&search);
+        let seen = sent(&server, typed).await;
+        assert_eq!(seen.body, b"q=x+y&page=2&lang=en");
+        assert_eq!(
+            seen.header("content-type"),
+            Some("application/x-www-form-urlencoded")
         );
     });
 }

@@ -40,7 +40,8 @@ fn a_body_streams_in_pieces_and_the_connection_is_reused() {
         let client = client();
         for _ in 0..2 {
             let response = client.get(server.url("/")).send().await.unwrap();
-            let mut stream = std::pin::pin!(response.bytes_stream());
+            // As with reqwest: the stream is Unpin, so no `pin!` is needed.
+            let mut stream = response.bytes_stream();
             let (mut got, mut pieces) = (Vec::new(), 0);
             while let Some(piece) = stream.next().await {
                 got.extend_from_slice(&piece.unwrap());

@@ -13,6 +13,7 @@ use ferrio::http::{Client, ErrorKind, TimeoutKind};
 use ferrio::io::{AsyncReadExt, AsyncWriteExt};
 use ferrio::net::TcpListener;
 use ferrio_testkit::ws::EchoServer;
+use futures_util::{SinkExt, StreamExt};
 use http_client_support::{ok, run, serve, Action};
 
 fn client() -> Client {
@@ -42,6 +43,41 @@ fn text_and_binary_messages_come_back_from_the_echo_server() {
             Some(Message::Binary(vec![0u8, 1, 2, 255].into()))
         );
         assert_eq!(ws.receive().await.unwrap(), Some(Message::Text(big)));
+    });
+}
+
+#[test]
+fn split_gives_a_writer_and_a_reader_that_two_tasks_own_as_with_tokio_tungstenite() {
+    run(async {
+        let server = EchoServer::bind("127.0.0.1:0").await.unwrap();
+        let ws = client().ws_connect(server.url("/echo")).await.unwrap();
+        // `StreamExt::split`: the socket is a Stream and a Sink.
+        let (mut write, mut read) = ws.split();
+        let writer = ferrio::spawn(async move {
+            for i in 0..100 {
+                write.send(Message::Text(format!("message {i}"))).await?;
+            }
+            // Sink::close sends the close frame; the server answers it.
+            write.close().await
+        });
+        let reader = ferrio::spawn(async move {
+            let mut seen = Vec::new();
+            // Ends (None) after the server's answer to the close.
+            while let Some(message) = read.next().await {
+                seen.push(message?);
+            }
+            Ok::<_, ferrio::http::Error>(seen)
+        });
+        writer
+            .await
+            .unwrap()
+            .expect("every message and the close were sent");
+        let seen = reader.await.unwrap().expect("every echo was read");
+        assert_eq!(seen.len(), 101, "{:?}", seen.last());
+        for (i, message) in seen[..100].iter().enumerate() {
+            assert_eq!(message, &Message::Text(format!("message {i}")));
+        }
+        assert!(matches!(seen[100], Message::Close(_)), "{:?}", seen[100]);
     });
 }
 
@@ -221,6 +257,11 @@ fn a_silent_peer_times_out_the_read_and_a_silent_server_the_connect() {
         let mut ws = client.ws_connect(url).await.unwrap();
         let err = ws.receive().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Read), "{err}");
+        // Read as a Stream, the socket keeps the same read timeout.
+        let started = Instant::now();
+        let err = ws.next().await.expect("an error, not the end").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Read), "{err}");
+        assert!(started.elapsed() >= Duration::from_millis(200));
         // Accepts, never answers the upgrade.
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

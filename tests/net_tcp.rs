@@ -43,12 +43,40 @@ fn serve_echo(listener: TcpListener) -> SocketAddr {
         loop {
             let (stream, _) = listener.accept().await.expect("accept failed");
             ferrio::spawn(async move {
-                let (mut rd, mut wr) = stream.split();
+                let (mut rd, mut wr) = TcpStream::split(&stream);
                 let _ = ferrio::io::copy(&mut rd, &mut wr).await;
             });
         }
     });
     addr
+}
+
+/// What docs/asyncio.md ("Two `split`s") says: with `AsyncReadExt` in scope,
+/// `stream.split()` is the trait's by-value split, and ferrio's borrowed one
+/// is reached by naming the type. If method resolution or the re-exports
+/// change, this stops compiling and the docs need another look.
+#[test]
+fn with_async_read_ext_in_scope_the_borrowed_split_is_reached_by_naming_the_type() {
+    use ferrio::io::{ReadHalf, WriteHalf};
+    use ferrio::net::{TcpReadHalf, TcpWriteHalf};
+    run(async {
+        let addr = echo_server().await;
+        let stream = TcpStream::connect(addr).await.unwrap();
+        {
+            let (mut rd, mut wr): (TcpReadHalf<'_>, TcpWriteHalf<'_>) = TcpStream::split(&stream);
+            wr.write_all(b"borrowed").await.unwrap();
+            let mut got = [0; 8];
+            rd.read_exact(&mut got).await.unwrap();
+            assert_eq!(&got, b"borrowed");
+        }
+        // The halves only borrowed it: the stream is still ours.
+        assert_eq!(stream.peer_addr().unwrap(), addr);
+        let (mut rd, mut wr): (ReadHalf<TcpStream>, WriteHalf<TcpStream>) = stream.split();
+        wr.write_all(b"by value").await.unwrap();
+        let mut got = [0; 8];
+        rd.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"by value");
+    });
 }
 
 #[test]

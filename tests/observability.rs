@@ -62,6 +62,31 @@ fn run_within<T>(builder: ferrio::Builder, f: impl std::future::Future<Output = 
 }
 
 #[test]
+fn a_task_name_is_any_string_as_with_tokio() {
+    ferrio::run(async {
+        let id = 3;
+        // tokio's `Builder::name` takes `&str`, so ported code passes
+        // `&format!(..)`: the borrow is the point here.
+        #[allow(clippy::needless_borrows_for_generic_args)]
+        let borrowed = Builder::new().name(&format!("fetch {id}")).spawn(async {});
+        let owned = Builder::new().name(format!("owned {id}")).spawn(async {});
+        let literal = Builder::new().name("literal").spawn(async {});
+        let shared: std::sync::Arc<str> = "shared".into();
+        let arc = Builder::new().name(shared).spawn(async {});
+        assert_eq!(borrowed.name(), Some("fetch 3"));
+        assert_eq!(owned.name(), Some("owned 3"));
+        assert_eq!(literal.name(), Some("literal"));
+        assert_eq!(arc.name(), Some("shared"));
+        for task in [borrowed, owned, literal, arc] {
+            timeout(Duration::from_secs(20), task)
+                .await
+                .expect("an empty task ends at its first poll")
+                .unwrap();
+        }
+    });
+}
+
+#[test]
 fn join_handle_debug_reads_like_an_asyncio_task_repr() {
     ferrio::run(async {
         let task = Builder::new().name("fetch 3").spawn(async { 3 });

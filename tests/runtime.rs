@@ -302,6 +302,77 @@ fn a_panic_in_spawn_blocking_is_a_join_error() {
 }
 
 #[test]
+fn a_spawn_blocking_panic_names_the_job_and_its_call_site_not_a_huge_id() {
+    let (err, debug, line) = ferrio::run(async {
+        // Woken by the pool thread when the closure has panicked.
+        let job = ferrio::spawn_blocking(|| -> u32 { panic!("disk on fire") });
+        let line = line!() - 1;
+        let debug = format!("{job:?}");
+        let err = timeout(Duration::from_secs(20), job)
+            .await
+            .expect("the job panics at once")
+            .unwrap_err();
+        (err, debug, line)
+    });
+    let text = err.to_string();
+    assert!(
+        text.starts_with("spawn_blocking job ") && !text.contains("4611686018427387"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!(
+            " (spawned at {}:{line}:19) panicked: disk on fire",
+            file!()
+        )),
+        "{text}"
+    );
+    assert!(debug.contains("name='spawn_blocking'"), "{debug}");
+    assert_eq!(err.panic_message(), Some("disk on fire"));
+    // The payload is the closure's own, ready for resume_unwind.
+    let payload = err.into_panic().unwrap();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"disk on fire"));
+}
+
+#[test]
+fn wait_for_cancels_the_task_on_timeout_as_asyncio_does_and_timeout_detaches_it() {
+    use ferrio::sync::oneshot;
+    use ferrio::time::wait_for;
+    ferrio::run(async {
+        // asyncio's `await wait_for(task, 0.02)`: the task is cancelled.
+        let (tx, cancelled) = oneshot::channel::<()>();
+        let slow = ferrio::spawn(async move {
+            let _tx = tx; // dropped with the task's future
+            sleep(Duration::from_secs(60)).await;
+        });
+        let elapsed = wait_for(Duration::from_millis(20), slow).await;
+        assert!(elapsed.is_err());
+        // Woken when the aborted task's future drops `tx`.
+        let gone = timeout(Duration::from_secs(20), cancelled)
+            .await
+            .expect("the task is cancelled at the loop's next turn");
+        assert!(gone.is_err(), "the task was dropped, not run to the end");
+
+        // In time: the task's output.
+        let fast = ferrio::spawn(async { 7 });
+        let done = wait_for(Duration::from_secs(20), fast).await;
+        assert_eq!(done.expect("a ready task is in time").unwrap(), 7);
+
+        // `timeout` on the handle only drops the handle: the task runs on.
+        let (tx, finished) = oneshot::channel::<()>();
+        let detached = ferrio::spawn(async move {
+            sleep(Duration::from_millis(60)).await;
+            let _ = tx.send(());
+        });
+        assert!(timeout(Duration::from_millis(10), detached).await.is_err());
+        // Woken by the detached task's send, 50 ms later.
+        let ran = timeout(Duration::from_secs(20), finished)
+            .await
+            .expect("the detached task finishes");
+        assert_eq!(ran, Ok(()), "timeout detached the task, which ran on");
+    });
+}
+
+#[test]
 fn spawn_local_runs_futures_that_are_not_send() {
     let out = ferrio::run(async {
         let shared = Rc::new(std::cell::Cell::new(1));

@@ -276,3 +276,72 @@ fn oneshot_delivers_a_value_or_reports_a_dropped_sender() {
         assert!(rx.await.is_err());
     });
 }
+
+/// The one sharing rule docs/asyncio.md states ("Sharing a primitive"):
+/// the endpoints tasks talk through (`Event`, the queues, channel halves)
+/// are handles that `clone()` shares; what guards or counts (`Mutex`,
+/// `RwLock`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Barrier`) is a
+/// value shared with an `Arc`, as in std and tokio. Written as a program
+/// that shares one of each with a spawned task.
+#[test]
+fn endpoints_are_cloned_and_locks_go_in_an_arc_as_the_guide_says() {
+    use ferrio::sync::{Barrier, BoundedSemaphore, Condition, LifoQueue, PriorityQueue, RwLock};
+
+    /// Compiles only if the type is not `Clone`: two impls of `Probe` apply
+    /// to a `Clone` type, and the call cannot choose. (A macro: inside a
+    /// generic function the `Clone` impl would never be considered.)
+    trait Probe<A> {
+        fn probe() {}
+    }
+    impl<T> Probe<()> for T {}
+    struct IfClone;
+    impl<T: Clone> Probe<IfClone> for T {}
+    macro_rules! assert_not_clone {
+        ($($t:ty),*) => { $(<$t as Probe<_>>::probe();)* };
+    }
+    fn assert_clone<T: Clone>() {}
+
+    assert_clone::<Event>();
+    assert_clone::<Queue<u8>>();
+    assert_clone::<LifoQueue<u8>>();
+    assert_clone::<PriorityQueue<u8>>();
+    assert_not_clone!(
+        Mutex<u8>,
+        RwLock<u8>,
+        Condition<u8>,
+        Semaphore,
+        BoundedSemaphore,
+        Barrier
+    );
+
+    ferrio::run(async {
+        let (event, queue) = (Event::new(), Queue::new());
+        let total = Arc::new(Mutex::new(0));
+        let ready = Arc::new(Condition::new(false));
+        let limit = Arc::new(Semaphore::new(1));
+        let task = ferrio::spawn({
+            let (event, queue) = (event.clone(), queue.clone());
+            let (total, ready, limit) = (total.clone(), ready.clone(), limit.clone());
+            async move {
+                let _permit = limit.acquire().await;
+                event.wait().await;
+                *total.lock().await += queue.get().await.unwrap();
+                *ready.lock().await = true;
+                ready.notify_all();
+            }
+        });
+        queue.put(5).await.unwrap();
+        event.set();
+        // Woken by the task's notify_all once it has added the item.
+        let done = ready.wait_for(ready.lock().await, |done| *done);
+        let done = timeout(Duration::from_secs(20), done)
+            .await
+            .expect("the task runs");
+        drop(done);
+        timeout(Duration::from_secs(20), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(*total.lock().await, 5);
+    });
+}

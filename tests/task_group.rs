@@ -72,7 +72,10 @@ fn task_group_first_error_cancels_the_others_and_reports_it() {
             "the sibling's future was dropped before join returned"
         );
         assert_eq!(err.failures().len(), 1);
-        assert_eq!(err.errors().copied().collect::<Vec<_>>(), ["disk full"]);
+        assert_eq!(
+            err.returned_errors().copied().collect::<Vec<_>>(),
+            ["disk full"]
+        );
         assert_eq!(err.to_string(), "1 task of the group failed: disk full");
     });
 }
@@ -101,6 +104,31 @@ fn task_group_collects_every_failure_including_panics() {
         assert!(text.starts_with("2 tasks of the group failed: "), "{text}");
         assert!(text.contains("panicked: second"), "{text}");
         let _: &dyn std::error::Error = &err;
+    });
+}
+
+#[test]
+fn a_group_that_failed_by_a_panic_reports_it_in_errors_with_its_message() {
+    ferrio::run(async {
+        let mut group: TaskGroup<u32, String> = TaskGroup::new();
+        group.spawn(async { Ok(1) });
+        let row = 42;
+        group.spawn(async move { panic!("no row {row}") });
+        // Woken when the panicking task ends (its first poll).
+        let err = timeout(LIMIT, group.join())
+            .await
+            .expect("the panic ends the group at once")
+            .unwrap_err();
+        // asyncio's `for exc in eg.exceptions`: the panic is one of them.
+        let errors: Vec<&TaskFailure<String>> = err.errors().collect();
+        assert_eq!(errors.len(), 1, "{err:?}");
+        assert!(matches!(errors[0], TaskFailure::Panicked(_)), "{err:?}");
+        assert_eq!(errors[0].panic_message(), Some("no row 42"));
+        assert_eq!(errors[0].error(), None);
+        assert!(errors[0].to_string().ends_with("panicked: no row 42"));
+        let as_error: &dyn std::error::Error = errors[0];
+        assert!(as_error.to_string().contains("no row 42"));
+        assert_eq!(err.returned_errors().count(), 0);
     });
 }
 

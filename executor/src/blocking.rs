@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::observer::{TraceSink, WaitKind};
-use crate::task::{Header, JoinError, JoinHandle, JoinSource};
+use crate::task::{Header, JoinError, JoinHandle, JoinSource, FIRST_BLOCKING_ID};
 
 /// Settings of the blocking pool.
 #[derive(Clone, Debug)]
@@ -62,7 +62,7 @@ struct PoolState {
     shutdown: bool,
 }
 
-static NEXT_BLOCKING_ID: AtomicU64 = AtomicU64::new(1 << 62);
+static NEXT_BLOCKING_ID: AtomicU64 = AtomicU64::new(FIRST_BLOCKING_ID);
 
 impl BlockingPool {
     pub(crate) fn new(config: PoolConfig, trace: Option<Arc<TraceSink>>) -> Self {
@@ -80,8 +80,9 @@ impl BlockingPool {
         }
     }
 
-    #[track_caller]
-    pub(crate) fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
+    /// Runs `f` on a pool thread; `site` is where `spawn_blocking` was
+    /// called (taken there: a closure between would hide it).
+    pub(crate) fn spawn<F, T>(&self, f: F, site: &'static Location<'static>) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -90,7 +91,7 @@ impl BlockingPool {
         let cell = Arc::new(BlockingCell {
             header: Header::new(),
             output: Mutex::new(None),
-            site: Location::caller(),
+            site,
         });
         let job_cell = cell.clone();
         let trace = self.trace.clone();
@@ -99,8 +100,9 @@ impl BlockingPool {
                 Err(JoinError::cancelled(id))
             } else {
                 let began = trace.as_ref().map(|_| Instant::now());
-                let result =
-                    catch_unwind(AssertUnwindSafe(f)).map_err(|p| JoinError::panicked(id, p));
+                let site = job_cell.site;
+                let result = catch_unwind(AssertUnwindSafe(f))
+                    .map_err(|p| JoinError::job_panicked(id, site, p));
                 if let (Some(trace), Some(began)) = (&trace, began) {
                     trace.blocking_job(id, began, Instant::now());
                 }
@@ -250,7 +252,8 @@ impl<T: Send> JoinSource<T> for BlockingCell<T> {
     }
 
     fn name(&self) -> Option<&str> {
-        None
+        // Its `Debug` then reads `<Task pending name='spawn_blocking' ...>`.
+        Some("spawn_blocking")
     }
 
     fn location(&self) -> &'static Location<'static> {

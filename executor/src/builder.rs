@@ -35,9 +35,21 @@ impl Builder {
         Builder::default()
     }
 
-    /// Names the task.
-    pub fn name(mut self, name: impl Into<Arc<str>>) -> Builder {
-        self.name = Some(name.into());
+    /// Names the task. Any string does: `"fetch"`, a `String`,
+    /// `&format!("fetch {id}")` (as with tokio's `Builder::name`), an
+    /// `Arc<str>`.
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let id = 7;
+    ///     let task = ferrio::task::Builder::new()
+    ///         .name(&format!("fetch {id}"))
+    ///         .spawn(async {});
+    ///     assert_eq!(task.name(), Some("fetch 7"));
+    /// });
+    /// ```
+    pub fn name(mut self, name: impl AsRef<str>) -> Builder {
+        self.name = Some(Arc::from(name.as_ref()));
         self
     }
 

@@ -96,5 +96,5 @@ pub use scheduler::{
     in_runtime, spawn, spawn_blocking, spawn_local, try_current, yield_now, Config, Executor, Park,
     Spawner, Unpark, EVENT_INTERVAL,
 };
-pub use task::{JoinError, JoinHandle};
+pub use task::{AbortOnDrop, JoinError, JoinHandle};
 pub use workers::OnThreadStart;

@@ -676,9 +676,10 @@ impl Spawner {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        let site = Location::caller();
         match &self.inner {
-            SpawnTo::One(shared) => shared.pool.spawn(f),
-            SpawnTo::Many(shared) => shared.pool.spawn(f),
+            SpawnTo::One(shared) => shared.pool.spawn(f, site),
+            SpawnTo::Many(shared) => shared.pool.spawn(f, site),
         }
     }
 }
@@ -850,9 +851,11 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    // Taken here: the closure below would hide the caller.
+    let site = Location::caller();
     with_runtime("spawn_blocking", |rt| match rt {
-        Current::One(core) => core.shared.pool.spawn(f),
-        Current::Many(worker) => worker.shared().pool.spawn(f),
+        Current::One(core) => core.shared.pool.spawn(f, site),
+        Current::Many(worker) => worker.shared().pool.spawn(f, site),
     })
 }
 

@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 use futures_task::{waker_ref, ArcWake};
 
 use crate::context::waiting_on;
-use crate::observer::{write_repr, Observer, TaskInfo, TaskMeta, WaitKind, TASK_TARGET};
+use crate::observer::{warn, write_repr, Observer, TaskInfo, TaskMeta, WaitKind, TASK_TARGET};
 use crate::state::{State, TransitionToRunning};
 use crate::sync::{lock, Mutex, UnsafeCell};
 
@@ -255,7 +255,13 @@ impl<F: Future + 'static, S: Schedule> Task<F, S> {
             let stage = unsafe { &mut *stage };
             let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Finished(result)));
             if let Err(payload) = dropped {
-                log::warn!(target: TASK_TARGET, "{}'s future panicked while being dropped", self.info().label());
+                warn(
+                    TASK_TARGET,
+                    format_args!(
+                        "{}'s future panicked while being dropped",
+                        self.info().label()
+                    ),
+                );
                 *stage = Stage::Finished(Err(JoinError::panicked(self.meta.id, payload)));
             }
         });
@@ -418,9 +424,14 @@ pub(crate) trait JoinSource<T>: Send + Sync {
 /// Logs a panic that no `JoinHandle` will ever report (asyncio's "Task
 /// exception was never retrieved").
 pub(crate) fn log_unobserved(info: &TaskInfo, e: &JoinError) {
-    log::warn!(target: TASK_TARGET,
-        "{} spawned at {} panicked and its JoinHandle was dropped without awaiting it: {e}",
-        info.label(), info.location);
+    warn(
+        TASK_TARGET,
+        format_args!(
+            "{} spawned at {} panicked and its JoinHandle was dropped without awaiting it: {e}",
+            info.label(),
+            info.location
+        ),
+    );
 }
 
 impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
@@ -514,6 +525,28 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// This handle as one that aborts the task when it is dropped before the
+    /// task finished, instead of detaching it: for a task whose result is
+    /// no use to anyone once its awaiter has given up, as with
+    /// `timeout(d, handle.abort_on_drop())` (which is
+    /// `ferrio::time::wait_for`, asyncio's `wait_for` on a task).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// ferrio::run(async {
+    ///     let (tx, rx) = ferrio::sync::oneshot::channel::<()>();
+    ///     let task = ferrio::spawn(async move {
+    ///         let _tx = tx; // dropped with the task's future
+    ///         ferrio::time::sleep(Duration::from_secs(60)).await;
+    ///     });
+    ///     drop(task.abort_on_drop());
+    ///     assert!(rx.await.is_err(), "the task was cancelled, not detached");
+    /// });
+    /// ```
+    pub fn abort_on_drop(self) -> AbortOnDrop<T> {
+        AbortOnDrop(self)
+    }
+
     /// Cancels the task (asyncio's `task.cancel()`): its future is dropped at
     /// the next opportunity and awaiting this handle gives a cancelled
     /// [`JoinError`]. Does nothing if the task already finished. A blocking
@@ -594,6 +627,34 @@ impl<T> fmt::Debug for JoinHandle<T> {
     }
 }
 
+/// A [`JoinHandle`] that aborts its task when dropped before the task
+/// finished; from [`JoinHandle::abort_on_drop`]. Awaiting it is awaiting
+/// the handle.
+#[must_use = "dropping it aborts the task"]
+pub struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        if !self.0.is_finished() {
+            self.0.abort();
+        }
+    }
+}
+
+impl<T> fmt::Debug for AbortOnDrop<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AbortOnDrop").field(&self.0).finish()
+    }
+}
+
 /// Why a task produced no output: it was cancelled, or it panicked.
 ///
 /// ```
@@ -607,6 +668,18 @@ impl<T> fmt::Debug for JoinHandle<T> {
 pub struct JoinError {
     repr: Repr,
     id: u64,
+}
+
+/// Blocking jobs take their ids from here up (tasks count up from 1), so a
+/// [`JoinError`] can say which it was about.
+pub(crate) const FIRST_BLOCKING_ID: u64 = 1 << 62;
+
+/// A blocking job's panic payload as a [`JoinError`] keeps it: with where the
+/// job was spawned, for the error's message. (In the payload's box, not in
+/// `JoinError`, so that every task's output slot stays as small as it was.)
+struct JobPanic {
+    site: &'static Location<'static>,
+    payload: Box<dyn Any + Send + 'static>,
 }
 
 enum Repr {
@@ -629,6 +702,27 @@ impl JoinError {
         }
     }
 
+    /// A blocking job spawned at `site` panicked.
+    pub(crate) fn job_panicked(
+        id: u64,
+        site: &'static Location<'static>,
+        payload: Box<dyn Any + Send + 'static>,
+    ) -> Self {
+        JoinError::panicked(id, Box::new(JobPanic { site, payload }))
+    }
+
+    /// The panic payload as the code panicked with it, and the blocking
+    /// job's spawn site if a job panicked.
+    fn payload(&self) -> Option<(&(dyn Any + Send), Option<&'static Location<'static>>)> {
+        match &self.repr {
+            Repr::Panicked(p) => Some(match p.downcast_ref::<JobPanic>() {
+                Some(job) => (&*job.payload, Some(job.site)),
+                None => (&**p, None),
+            }),
+            Repr::Cancelled => None,
+        }
+    }
+
     /// The task was aborted, or dropped when its runtime shut down.
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
@@ -643,7 +737,10 @@ impl JoinError {
     /// `std::panic::resume_unwind` to propagate the panic.
     pub fn into_panic(self) -> Option<Box<dyn Any + Send + 'static>> {
         match self.repr {
-            Repr::Panicked(payload) => Some(payload),
+            Repr::Panicked(payload) => Some(match payload.downcast::<JobPanic>() {
+                Ok(job) => job.payload,
+                Err(payload) => payload,
+            }),
             Repr::Cancelled => None,
         }
     }
@@ -653,24 +750,46 @@ impl JoinError {
         self.id
     }
 
-    fn panic_message(&self) -> Option<&str> {
-        match &self.repr {
-            Repr::Panicked(p) => p
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
-            Repr::Cancelled => None,
+    /// The panic's message, if the task panicked with one (a `&str` or a
+    /// `String`, as `panic!` gives); `None` for a cancel or another payload.
+    ///
+    /// ```
+    /// ferrio::run(async {
+    ///     let id = 7;
+    ///     let err = ferrio::spawn(async move { panic!("no row {id}") }).await.unwrap_err();
+    ///     assert_eq!(err.panic_message(), Some("no row 7"));
+    /// });
+    /// ```
+    pub fn panic_message(&self) -> Option<&str> {
+        let (p, _) = self.payload()?;
+        p.downcast_ref::<&str>()
+            .copied()
+            .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+    }
+
+    /// What failed, in words: `task 9`, or for a blocking job (whose id is
+    /// a large number of no interest) `spawn_blocking job 3` and, if it
+    /// panicked, where it was spawned.
+    fn subject(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.id < FIRST_BLOCKING_ID {
+            return write!(f, "task {}", self.id);
+        }
+        write!(f, "spawn_blocking job {}", self.id - FIRST_BLOCKING_ID)?;
+        match self.payload() {
+            Some((_, Some(site))) => write!(f, " (spawned at {site})"),
+            _ => Ok(()),
         }
     }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.subject(f)?;
         match &self.repr {
-            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Cancelled => write!(f, " was cancelled"),
             Repr::Panicked(_) => match self.panic_message() {
-                Some(msg) => write!(f, "task {} panicked: {msg}", self.id),
-                None => write!(f, "task {} panicked", self.id),
+                Some(msg) => write!(f, " panicked: {msg}"),
+                None => write!(f, " panicked"),
             },
         }
     }

@@ -32,8 +32,36 @@ impl AllFailed {
                 io::ErrorKind::InvalidInput,
                 format!("no address to {verb} to"),
             ),
-            AllFailed::Last(addr, e) => io::Error::new(e.kind(), format!("{verb} to {addr}: {e}")),
+            AllFailed::Last(addr, e) => io::Error::new(
+                e.kind(),
+                AtAddr {
+                    what: format!("{verb} to {addr}"),
+                    error: e,
+                },
+            ),
         }
+    }
+}
+
+/// An attempt's error with the address it was for: shown as `"{what}:
+/// {error}"`, and the attempt's own error (the OS's, with its code) as its
+/// source, so that whoever names the address some other way can show the
+/// error alone.
+#[derive(Debug)]
+struct AtAddr {
+    what: String,
+    error: io::Error,
+}
+
+impl std::fmt::Display for AtAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.error)
+    }
+}
+
+impl std::error::Error for AtAddr {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
     }
 }
 
@@ -110,6 +138,8 @@ mod tests {
         .into_io_error("connect");
         assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
         assert_eq!(e.to_string(), "connect to 127.0.0.1:2: refused");
+        let os = std::error::Error::source(&e).expect("the attempt's own error");
+        assert_eq!(os.to_string(), "refused");
         let none = run(try_each(Vec::new(), "bind", refuse)).unwrap_err();
         let e = none.into_io_error("bind");
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);

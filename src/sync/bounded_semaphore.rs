@@ -12,7 +12,8 @@ use std::sync::{Mutex, MutexGuard};
 use event_listener::{Event, IntoNotification};
 
 /// A semaphore whose count never goes past its initial value (asyncio's
-/// `BoundedSemaphore`). Share it with an `Arc`; it works across threads.
+/// `BoundedSemaphore`). A value, not a handle: share it with an `Arc` (see
+/// [the sharing rule](crate::sync)); it works across threads.
 ///
 /// ```
 /// use ferrio::sync::{BoundedSemaphore, TooManyReleases};

@@ -17,8 +17,9 @@ use event_listener::{Event, IntoNotification};
 /// [`notify`](Self::notify) or [`notify_all`](Self::notify_all) (usually
 /// while holding the lock). A task that starts waiting after a notification
 /// is not woken by it, as in asyncio; [`wait_for`](Self::wait_for) re-checks a
-/// predicate so no wake-up is ever missed. Share it with an `Arc`; it works
-/// across threads.
+/// predicate so no wake-up is ever missed. A value, not a handle: share it
+/// with an `Arc` (see [the sharing rule](crate::sync)); it works across
+/// threads.
 ///
 /// ```
 /// use std::sync::Arc;

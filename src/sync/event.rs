@@ -8,7 +8,8 @@ use std::sync::Arc;
 use ferrio_executor::observe::{tagged, WaitKind};
 
 /// A flag that tasks wait on until another sets it (asyncio's `Event`).
-/// Cloning gives another handle to the same flag.
+/// A handle: cloning gives another handle to the same flag (see [the
+/// sharing rule](crate::sync)).
 ///
 /// As in asyncio, `set()` releases every task waiting at that moment, even
 /// if `clear()` follows before they run; a wait that starts after the

@@ -30,7 +30,8 @@ async fn acquire<G>(fast: Option<G>, what: &'static str, slow: impl Future<Outpu
 }
 
 /// A mutual-exclusion lock whose guard may be held across `.await`
-/// (asyncio's `Lock`, with the data inside as Rust prefers).
+/// (asyncio's `Lock`, with the data inside as Rust prefers). A value, not a
+/// handle: share it with an `Arc` (see [the sharing rule](crate::sync)).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -98,7 +99,9 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for Mutex<T> {
     }
 }
 
-/// A lock that many readers or one writer may hold, across `.await`.
+/// A lock that many readers or one writer may hold, across `.await`. A
+/// value, not a handle: share it with an `Arc` (see [the sharing
+/// rule](crate::sync)).
 ///
 /// ```
 /// use ferrio::sync::RwLock;
@@ -174,6 +177,8 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for RwLock<T> {
 /// A counter of permits (asyncio's `Semaphore`): `acquire` waits while none
 /// is left, and a permit goes back when its guard drops. For a cap that
 /// `release` may not exceed, see [`BoundedSemaphore`](crate::sync::BoundedSemaphore).
+/// A value, not a handle: share it with an `Arc` (see [the sharing
+/// rule](crate::sync)).
 ///
 /// ```
 /// use std::sync::Arc;

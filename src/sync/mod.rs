@@ -11,6 +11,13 @@
 //! `oneshot` is `futures-channel`'s, `mpsc` smol's `async-channel`,
 //! `broadcast` smol's `async-broadcast`, `watch` ferrio's own. All of them
 //! work across tasks and threads.
+//!
+//! **Sharing, one rule**: the endpoints tasks talk through ([`Event`], the
+//! queues, channel halves) are handles, and `clone()` gives another handle
+//! to the same one; what guards or counts ([`Mutex`], [`RwLock`],
+//! [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`]) is a
+//! value that is not `Clone`: share it with an `Arc`, as with std's and
+//! tokio's.
 
 mod bounded_semaphore;
 mod condition;

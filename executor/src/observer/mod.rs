@@ -17,6 +17,7 @@ mod dump;
 mod metrics;
 mod origin;
 mod trace;
+mod warn;
 mod watchdog;
 
 pub use dump::{Dump, TaskDump, TaskState};
@@ -35,6 +36,7 @@ use origin::Origin;
 
 pub(crate) use trace::TraceSink;
 use trace::{Source, Trace};
+pub(crate) use warn::warn;
 use watchdog::Watchdog;
 
 /// The id `block_on`'s own future goes by in warnings (tasks start at 1).
@@ -753,9 +755,9 @@ impl Observer {
                 Some(w) => format!("worker {w} of the event loop"),
                 None => "the event loop".to_owned(),
             };
-            log::warn!(target: "ferrio::slow_poll",
+            warn("ferrio::slow_poll", format_args!(
                 "{} spawned at {} took {took:.3?} in one poll (threshold {:?}): it blocked {blocked}",
-                info.label(), info.location, self.config.slow_poll_threshold);
+                info.label(), info.location, self.config.slow_poll_threshold));
         }
     }
 

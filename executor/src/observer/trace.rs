@@ -302,9 +302,10 @@ impl Trace {
                 log::info!(target: "ferrio::trace", "wrote {count} trace events to {} (open it in ui.perfetto.dev)",
                 self.path.display())
             }
-            Err(e) => {
-                log::warn!(target: "ferrio::trace", "could not write the trace to {}: {e}", self.path.display())
-            }
+            Err(e) => super::warn(
+                "ferrio::trace",
+                format_args!("could not write the trace to {}: {e}", self.path.display()),
+            ),
         }
     }
 }

@@ -75,7 +75,10 @@ impl Watchdog {
                 begun: Cell::new(0),
             }),
             Err(e) => {
-                log::warn!(target: "ferrio::watchdog", "could not start the watchdog thread: {e}");
+                super::warn(
+                    "ferrio::watchdog",
+                    format_args!("could not start the watchdog thread: {e}"),
+                );
                 None
             }
         }
@@ -121,10 +124,10 @@ fn watch(shared: &Shared) {
             Some(w) => format!("worker {w} of the event loop is blocked"),
             None => "the event loop is blocked".to_owned(),
         };
-        log::warn!(target: "ferrio::watchdog",
+        super::warn("ferrio::watchdog", format_args!(
             "{what}: {} spawned at {} has been inside one poll for {blocked:.3?} and has not returned \
              (a blocking call in async code? move it to spawn_blocking)",
-            info.label(), info.location);
+            info.label(), info.location));
         state = shared.lock();
     }
 }

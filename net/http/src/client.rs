@@ -818,23 +818,41 @@ impl RequestBuilder {
         })
     }
 
-    /// Appends `name=value` pairs to the URL's query, percent-encoded.
+    /// Appends `value` to the URL's query, percent-encoded: anything that
+    /// serialises with `serde_urlencoded`, as with reqwest, such as a slice,
+    /// array or vector of `(name, value)` pairs, a map, or a struct with
+    /// named fields.
     ///
     /// ```
-    /// let request = ferrio::http::Client::new()
-    ///     .get("http://127.0.0.1:8080/comments")
-    ///     .query([("postId", "1")]);
+    /// use std::collections::BTreeMap;
+    /// let client = ferrio::http::Client::new();
+    /// let url = "http://127.0.0.1:8080/comments";
+    /// let request = client.get(url).query(&[("postId", "1")]);
+    /// let request = client.get(url).query([("postId", "1")]);
+    /// let request = client.get(url).query(&vec![("postId", 1)]);
+    /// let request = client.get(url).query(&BTreeMap::from([("postId", 1)]));
     /// # drop(request);
     /// ```
-    pub fn query<I, K, V>(self, pairs: I) -> RequestBuilder
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
+    ///
+    /// # Errors
+    ///
+    /// At [`send`](RequestBuilder::send), [`ErrorKind::InvalidRequest`] if
+    /// `value` does not serialise as a query (a bare number or string, a
+    /// nested struct, a sequence of other than pairs).
+    pub fn query<T: Serialize>(self, value: T) -> RequestBuilder {
         self.map(|request| {
-            request.url.query_pairs_mut().extend_pairs(pairs);
-            Ok(())
+            let mut pairs = request.url.query_pairs_mut();
+            let result = value
+                .serialize(serde_urlencoded::Serializer::new(&mut pairs))
+                .map(|_| ());
+            drop(pairs);
+            // Nothing to add (an empty list) must leave no bare `?` behind.
+            if request.url.query() == Some("") {
+                request.url.set_query(None);
+            }
+            result.map_err(|e| {
+                Error::with_source(ErrorKind::InvalidRequest, "serialising the query", e)
+            })
         })
     }
 
@@ -943,25 +961,27 @@ impl RequestBuilder {
         })
     }
 
-    /// `pairs` as an `application/x-www-form-urlencoded` body (aiohttp's
-    /// `data={...}`), with that `Content-Type` unless one is set.
+    /// `value` as an `application/x-www-form-urlencoded` body (aiohttp's
+    /// `data={...}`), with that `Content-Type` unless one is set. As with
+    /// reqwest, `value` is anything that serialises with `serde_urlencoded`:
+    /// a slice, array or vector of `(name, value)` pairs, a map, a struct.
     ///
     /// ```
     /// let request = ferrio::http::Client::new()
     ///     .post("http://127.0.0.1:8080/login")
-    ///     .form([("user", "alice"), ("next", "/home?tab=1")]);
+    ///     .form(&[("user", "alice"), ("next", "/home?tab=1")]);
     /// # drop(request);
     /// ```
-    pub fn form<I, K, V>(self, pairs: I) -> RequestBuilder
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
+    ///
+    /// # Errors
+    ///
+    /// At [`send`](RequestBuilder::send), [`ErrorKind::InvalidRequest`] if
+    /// `value` does not serialise as a form.
+    pub fn form<T: Serialize>(self, value: T) -> RequestBuilder {
         self.map(|request| {
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(pairs)
-                .finish();
+            let body = serde_urlencoded::to_string(value).map_err(|e| {
+                Error::with_source(ErrorKind::InvalidRequest, "serialising the form", e)
+            })?;
             if !request.headers.contains_key(CONTENT_TYPE) {
                 request.headers.insert(
                     CONTENT_TYPE,

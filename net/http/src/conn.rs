@@ -7,6 +7,7 @@
 //! (`pool.rs`), or which timeouts bound a wait (`client.rs`, `response.rs`).
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -240,6 +241,16 @@ impl Conn {
     }
 }
 
+/// Whether `host` and `port` are `addr` written out (an IP address host, as
+/// `127.0.0.1` or `[::1]`), so that naming both would say the same twice.
+fn is_literally(host: &str, port: u16, addr: SocketAddr) -> bool {
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    port == addr.port()
+        && ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip == addr.ip())
+}
+
 /// Opens a connection to `key`: DNS with `resolver`, TCP, and (for https)
 /// TLS with `tls`. The caller bounds it with the connect timeout.
 pub(crate) async fn connect(
@@ -275,13 +286,26 @@ pub(crate) async fn connect(
             format!("{to_host} has no address"),
         ));
     }
-    let mut stream = happy_eyeballs(addrs, ATTEMPT_DELAY).await.map_err(|e| {
-        Error::with_source(
-            ErrorKind::Connect,
-            format!("connecting to {to_host}:{to_port} for {key}"),
-            e,
-        )
-    })?;
+    let mut stream = happy_eyeballs(addrs, ATTEMPT_DELAY)
+        .await
+        .map_err(|(addr, e)| {
+            // The error's URL names the host: the address is said only when
+            // it adds something (a name's address, or a proxy's).
+            let via = match &route {
+                Route::Direct => "",
+                Route::Forward(_) | Route::Tunnel(_) => "the proxy ",
+            };
+            let message = match addr {
+                Some(addr) if via.is_empty() && is_literally(to_host, to_port, addr) => {
+                    String::new()
+                }
+                Some(addr) if is_literally(to_host, to_port, addr) => format!("{via}{addr}"),
+                Some(addr) if via.is_empty() => format!("at {addr}"),
+                Some(addr) => format!("{via}{to_host} at {addr}"),
+                None => format!("{via}{to_host}"),
+            };
+            Error::with_source(ErrorKind::Connect, message, e)
+        })?;
     if let Err(e) = stream.set_nodelay(true) {
         log::debug!("set_nodelay on a connection to {key}: {e}");
     }

@@ -153,11 +153,13 @@ fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
 ///
 /// # Errors
 ///
-/// The last attempt's error when all fail.
+/// When all fail, the last attempt's address and its error as the OS gave it
+/// (not naming the address: the caller says which it was, once); `None` and
+/// `InvalidInput` when `addrs` is empty.
 pub(crate) async fn happy_eyeballs(
     addrs: Vec<SocketAddr>,
     delay: Duration,
-) -> io::Result<TcpStream> {
+) -> Result<TcpStream, (Option<SocketAddr>, io::Error)> {
     let mut waiting = interleave(addrs).into_iter();
     let mut attempts = FuturesUnordered::new();
     let mut last_error = None;
@@ -167,7 +169,9 @@ pub(crate) async fn happy_eyeballs(
                 Some(addr) => attempts.push(attempt(addr)),
                 None => {
                     return Err(last_error.unwrap_or_else(|| {
-                        io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+                        let e =
+                            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to");
+                        (None, e)
                     }))
                 }
             }
@@ -181,7 +185,7 @@ pub(crate) async fn happy_eyeballs(
             Some((_, Ok(stream))) => return Ok(stream),
             Some((addr, Err(e))) => {
                 log::debug!("connecting to {addr} failed: {e}");
-                last_error = Some(e);
+                last_error = Some((Some(addr), without_addr(e)));
             }
             // The head start is over: the next address joins the race.
             None => {}
@@ -189,6 +193,16 @@ pub(crate) async fn happy_eyeballs(
         if let Some(addr) = waiting.next() {
             attempts.push(attempt(addr));
         }
+    }
+}
+
+/// `TcpStream::connect`'s error without the `connect to {addr}: ` it adds:
+/// the OS's error, which it keeps as the source.
+fn without_addr(e: io::Error) -> io::Error {
+    let os = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<io::Error>());
+    match os.and_then(io::Error::raw_os_error) {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => e,
     }
 }
 

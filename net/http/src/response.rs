@@ -252,6 +252,9 @@ impl Response {
     /// `chunk`, `max_body_bytes` does not apply. The connection goes back to
     /// the pool once the stream ends.
     ///
+    /// The stream is `Unpin`, as reqwest's is: `stream.next().await` works
+    /// on it as it is, without `pin!` or `Box::pin`.
+    ///
     /// ```
     /// use ferrio::http::Client;
     /// use futures_util::StreamExt;
@@ -266,7 +269,7 @@ impl Response {
     ///     #     s.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").await.unwrap();
     ///     # });
     ///     let response = Client::new().get(format!("http://{addr}/")).send().await.unwrap();
-    ///     let mut pieces = std::pin::pin!(response.bytes_stream());
+    ///     let mut pieces = response.bytes_stream();
     ///     let mut body = Vec::new();
     ///     while let Some(piece) = pieces.next().await {
     ///         body.extend_from_slice(&piece.unwrap());
@@ -274,10 +277,15 @@ impl Response {
     ///     assert_eq!(body, b"abcde");
     /// });
     /// ```
-    pub fn bytes_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, Error>> + Send {
-        futures_util::stream::try_unfold(self, |mut response| async move {
-            Ok(response.chunk().await?.map(|piece| (piece, response)))
-        })
+    pub fn bytes_stream(
+        self,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, Error>> + Send + Unpin {
+        // Boxed (once per body, not per chunk) so that callers need not pin:
+        // the future in flight borrows the response it is kept with.
+        Box::pin(futures_util::stream::try_unfold(
+            self,
+            |mut response| async move { Ok(response.chunk().await?.map(|piece| (piece, response))) },
+        ))
     }
 
     /// The body as an [`AsyncRead`](futures_io::AsyncRead) (aiohttp's
@@ -308,7 +316,7 @@ impl Response {
     /// ```
     pub fn into_async_read(self) -> impl futures_io::AsyncRead + Send + Unpin {
         use futures_util::TryStreamExt;
-        Box::pin(self.bytes_stream())
+        self.bytes_stream()
             .map_err(std::io::Error::from)
             .into_async_read()
     }

@@ -9,12 +9,14 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use async_tungstenite::tungstenite;
 use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
-use futures_util::StreamExt;
+use ferrio_reactor::time::Sleep;
+use futures_util::{Sink, StreamExt};
 use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -258,6 +260,7 @@ async fn connect(
         _permit: permit,
         url: url.clone(),
         read_timeout,
+        read_timer: None,
     })
 }
 
@@ -266,12 +269,37 @@ async fn connect(
 /// [`receive`](WebSocket::receive), end with [`close`](WebSocket::close).
 /// Pings are answered by themselves. Dropping it closes the connection
 /// without a close handshake, and frees its slot in the client's limits.
+///
+/// It is also a [`Stream`](futures_util::Stream) of `Result<Message, Error>`
+/// (as `receive`, ending after the close, under the same read timeout) and a
+/// [`Sink`] of [`Message`]s, as tokio-tungstenite's `WebSocketStream`: so
+/// `StreamExt::split` gives a writer and a reader that two tasks can own.
+///
+/// ```
+/// use ferrio::http::{ws::Message, Client};
+/// use futures_util::{SinkExt, StreamExt};
+/// ferrio::run(async {
+///     # let server = ferrio_testkit::ws::EchoServer::bind("127.0.0.1:0").await.unwrap();
+///     # let addr = server.local_addr();
+///     let ws = Client::new().ws_connect(format!("ws://{addr}/echo")).await.unwrap();
+///     let (mut write, mut read) = ws.split();
+///     let writer = ferrio::spawn(async move {
+///         write.send(Message::Text("hello".into())).await.unwrap();
+///         write.close().await.unwrap();
+///     });
+///     assert_eq!(read.next().await.unwrap().unwrap(), Message::Text("hello".into()));
+///     writer.await.unwrap();
+/// });
+/// ```
 pub struct WebSocket {
     stream: WebSocketStream<Box<dyn Stream>>,
     /// The connection's slot in the client's limits.
     _permit: Permit<Conn>,
     url: Url,
     read_timeout: Option<Duration>,
+    /// The read timeout of a [`Stream`](futures_util::Stream) read under
+    /// way: armed when `poll_next` first waits, dropped when it returns.
+    read_timer: Option<Sleep>,
 }
 
 impl WebSocket {
@@ -390,6 +418,78 @@ impl WebSocket {
             .map_err(Error::timeout)
             .and_then(|r| r);
         result.map_err(|e| e.at(&self.url))
+    }
+}
+
+impl futures_util::Stream for WebSocket {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            let raw = match Pin::new(&mut this.stream).poll_next(cx) {
+                Poll::Ready(raw) => raw,
+                Poll::Pending => {
+                    if this.read_timer.is_none() {
+                        // A timeout too long for an `Instant` is none.
+                        let at = this
+                            .read_timeout
+                            .and_then(|d| Instant::now().checked_add(d));
+                        this.read_timer = at.map(Sleep::until);
+                    }
+                    let Some(timer) = &mut this.read_timer else {
+                        return Poll::Pending;
+                    };
+                    if Pin::new(timer).poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    this.read_timer = None;
+                    let err = Error::timeout(TimeoutKind::Read).at(&this.url);
+                    return Poll::Ready(Some(Err(err)));
+                }
+            };
+            this.read_timer = None;
+            match raw {
+                None | Some(Err(tungstenite::Error::ConnectionClosed)) => return Poll::Ready(None),
+                Some(Err(e)) => return Poll::Ready(Some(Err(ws_error(e).at(&this.url)))),
+                Some(Ok(raw)) => {
+                    if let Some(message) = Message::from_raw(raw) {
+                        return Poll::Ready(Some(Ok(message)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Sink<Message> for WebSocket {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        let ready = Pin::new(&mut this.stream).poll_ready(cx);
+        ready.map_err(|e| ws_error(e).at(&this.url))
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        let this = self.get_mut();
+        let sent = Pin::new(&mut this.stream).start_send(message.into_raw());
+        sent.map_err(|e| ws_error(e).at(&this.url))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        let flushed = Pin::new(&mut this.stream).poll_flush(cx);
+        flushed.map_err(|e| ws_error(e).at(&this.url))
+    }
+
+    /// Sends a close frame (no code) and flushes it; as tokio-tungstenite's,
+    /// it does not wait for the server's close frame, which the reading
+    /// half sees as its last message ([`WebSocket::close`] waits for it).
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        let closed = Pin::new(&mut this.stream).poll_close(cx);
+        closed.map_err(|e| ws_error(e).at(&this.url))
     }
 }
 

@@ -16,16 +16,29 @@ impl TcpStream {
     /// Splits the stream into a read half and a write half that borrow it;
     /// both can be used at once (for example in `ferrio::io::copy`'s two
     /// ends, or in `join!`), but not moved into spawned tasks: for that, see
-    /// [`into_split`](TcpStream::into_split).
+    /// [`into_split`](TcpStream::into_split). The pair is tokio's: `split`
+    /// borrows, `into_split` owns.
+    ///
+    /// # Which `split` you get
+    ///
+    /// With [`AsyncReadExt`](futures_util::AsyncReadExt) in scope (as
+    /// `ferrio::io::AsyncReadExt` or `futures::AsyncReadExt`),
+    /// `stream.split()` is **not** this method: Rust picks the trait's
+    /// `split(self)`, which takes the stream by value and returns
+    /// `ferrio::io::{ReadHalf, WriteHalf}` behind a lock. It compiles and
+    /// works, so nothing tells you. To get this one, name the type:
+    /// `TcpStream::split(&stream)`; to move the halves into tasks, use
+    /// [`into_split`](TcpStream::into_split), which no trait shadows.
     ///
     /// ```
     /// use ferrio::io::{AsyncReadExt, AsyncWriteExt};
-    /// # use ferrio::net::{TcpListener, TcpStream};
+    /// use ferrio::net::{TcpListener, TcpStream};
     /// ferrio::run(async {
     ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
     ///     let (server, _) = listener.accept().await.unwrap();
-    ///     let (mut rd, mut wr) = server.split();
+    ///     // `server.split()` would be AsyncReadExt's here.
+    ///     let (mut rd, mut wr) = TcpStream::split(&server);
     ///     client.write_all(b"echo me").await.unwrap();
     ///     client.shutdown(std::net::Shutdown::Write).unwrap();
     ///     ferrio::io::copy(&mut rd, &mut wr).await.unwrap();

@@ -334,6 +334,13 @@ impl UnixStream {
     /// reads, the write half only writes. Both can be used at once (in
     /// `join!`, or `ferrio::io::copy`'s two ends).
     ///
+    /// # Which `split` you get
+    ///
+    /// With `AsyncReadExt` in scope, `stream.split()` is the trait's
+    /// by-value `split`, not this method (Rust prefers it), and it compiles
+    /// without a word: call this one as `UnixStream::split(&stream)`, or use
+    /// [`into_split`](UnixStream::into_split) for owned halves.
+    ///
     /// ```
     /// use ferrio::io::{AsyncReadExt, AsyncWriteExt};
     /// ferrio::run(async {
