@@ -359,12 +359,14 @@ impl Response {
     }
 
     /// The body as text, decoded with the `charset` of `Content-Type` (UTF-8
-    /// when there is none).
+    /// when there is none). Charsets other than UTF-8 and US-ASCII need the
+    /// cargo feature `charset`.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::BodyDecode`] for bytes that are not valid in the charset
-    /// (UTF-8 is checked strictly) or a charset nobody knows; the errors of
+    /// (UTF-8 is checked strictly), a charset nobody knows, or one other than
+    /// UTF-8 without the `charset` feature; the errors of
     /// [`bytes`](Response::bytes).
     pub async fn text(self) -> Result<String, Error> {
         let charset = charset(&self.headers).map(str::to_owned);
@@ -523,6 +525,7 @@ fn charset(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// `bytes` as text in `charset` (UTF-8 if `None`).
+#[cfg(feature = "charset")]
 fn decode_text(bytes: &[u8], charset: Option<&str>) -> Result<String, Error> {
     let label = charset.unwrap_or("utf-8");
     let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
@@ -543,6 +546,30 @@ fn decode_text(bytes: &[u8], charset: Option<&str>) -> Result<String, Error> {
         ));
     }
     Ok(text.into_owned())
+}
+
+/// `bytes` as text in `charset` (UTF-8 if `None`): without the `charset`
+/// feature, UTF-8 (or its subset US-ASCII) is the only one known, and any
+/// other is an error that names the feature.
+#[cfg(not(feature = "charset"))]
+fn decode_text(bytes: &[u8], charset: Option<&str>) -> Result<String, Error> {
+    let label = charset.unwrap_or("utf-8");
+    let is = |name: &str| label.eq_ignore_ascii_case(name);
+    if !(is("utf-8") || is("utf8") || is("us-ascii") || is("ascii")) {
+        return Err(Error::new(
+            ErrorKind::BodyDecode,
+            format!("charset {label:?} needs the `charset` cargo feature (UTF-8 is built in)"),
+        ));
+    }
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|e| Error::with_source(ErrorKind::BodyDecode, "invalid UTF-8", e))?;
+    if !text.is_ascii() && !(is("utf-8") || is("utf8")) {
+        return Err(Error::new(
+            ErrorKind::BodyDecode,
+            "bytes not valid in US-ASCII",
+        ));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -578,6 +605,7 @@ mod tests {
         assert_eq!(charset(&HeaderMap::new()), None);
     }
 
+    #[cfg(feature = "charset")]
     #[test]
     fn text_decodes_in_its_charset() {
         assert_eq!(decode_text(b"caf\xe9", Some("latin1")).unwrap(), "café");
@@ -590,5 +618,25 @@ mod tests {
             decode_text(b"x", Some("klingon")).unwrap_err().kind(),
             ErrorKind::BodyDecode
         );
+    }
+
+    #[cfg(not(feature = "charset"))]
+    #[test]
+    fn text_without_the_charset_feature_is_utf8_and_names_the_feature_otherwise() {
+        assert_eq!(decode_text("café".as_bytes(), None).unwrap(), "café");
+        assert_eq!(decode_text(b"plain", Some("US-ASCII")).unwrap(), "plain");
+        assert_eq!(
+            decode_text("café".as_bytes(), Some("us-ascii"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::BodyDecode
+        );
+        assert_eq!(
+            decode_text(b"caf\xe9", None).unwrap_err().kind(),
+            ErrorKind::BodyDecode
+        );
+        let err = decode_text(b"caf\xe9", Some("latin1")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BodyDecode);
+        assert!(err.to_string().contains("`charset` cargo feature"), "{err}");
     }
 }
