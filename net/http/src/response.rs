@@ -572,7 +572,10 @@ fn decode_utf8_only(bytes: &[u8], charset: Option<&str>) -> Result<String, Error
     let text = String::from_utf8(bytes.to_vec())
         .map_err(|e| Error::with_source(ErrorKind::BodyDecode, "invalid UTF-8", e))?;
     if !utf8 && !text.is_ascii() {
-        return Err(Error::new(ErrorKind::BodyDecode, "bytes not valid in US-ASCII"));
+        return Err(Error::new(
+            ErrorKind::BodyDecode,
+            "bytes not valid in US-ASCII",
+        ));
     }
     Ok(text)
 }
