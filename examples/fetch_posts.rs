@@ -385,6 +385,9 @@ fn tls_config() -> Arc<rustls::ClientConfig> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    // rustls 0.23.48 deprecates ring's provider (no post-quantum key
+    // exchange); ring stays, as aws-lc-rs would add a C and CMake build.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -6,6 +6,7 @@
 //! own thread). Also the one-worker loop's fairness to wakes from other
 //! threads. Every wait has its own deadline.
 
+#[path = "../net/http/tests/http_client_support/mod.rs"]
 mod http_client_support;
 
 use std::collections::HashSet;

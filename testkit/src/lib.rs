@@ -4,9 +4,10 @@
 //! # Contents
 //!
 //! - [`jsonplaceholder`]: the fake REST API that `fetch_posts` fetches from.
-//! - [`ws`]: a WebSocket echo server.
+//! - `ws`: a WebSocket echo server (cargo feature `ws`).
 
 #![forbid(unsafe_code)]
 
 pub mod jsonplaceholder;
+#[cfg(feature = "ws")]
 pub mod ws;

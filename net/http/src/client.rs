@@ -21,14 +21,18 @@ use url::Url;
 
 use super::codec::{self, BodyDecoder, ResponseHead};
 use super::conn::{connect, Conn, Sent};
+#[cfg(feature = "cookies")]
 use super::cookies::Jar;
 use super::deadline::Deadline;
 use super::decode;
 use super::dns_cache::{Dns, DEFAULT_DNS_TTL};
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::hooks::{Event, Hook, Tracer};
+#[cfg(feature = "multipart")]
 use super::multipart::Form;
-use super::pool::{Host, Key, Limits, Permit, Pool};
+#[cfg(feature = "ws")]
+use super::pool::Permit;
+use super::pool::{Host, Key, Limits, Pool};
 use super::proxy::{Proxies, Proxy, Route};
 use super::response::{BodyOptions, Response};
 use super::tls::{client_config, Certificate, Identity};
@@ -113,6 +117,7 @@ struct Inner {
     /// What relative request URLs are resolved against.
     base_url: Option<Url>,
     /// Where cookies are kept, if they are.
+    #[cfg(feature = "cookies")]
     jar: Option<Jar>,
     /// Which requests go through which proxy.
     proxies: Proxies,
@@ -293,6 +298,7 @@ pub struct ClientBuilder {
     ttl_dns_cache: Option<Duration>,
     raise_for_status: bool,
     base_url: Option<Url>,
+    #[cfg(feature = "cookies")]
     jar: Option<Jar>,
     proxies: Proxies,
     hook: Option<Hook>,
@@ -321,6 +327,7 @@ impl ClientBuilder {
             ttl_dns_cache: Some(DEFAULT_DNS_TTL),
             raise_for_status: false,
             base_url: None,
+            #[cfg(feature = "cookies")]
             jar: None,
             proxies: Proxies::default(),
             hook: None,
@@ -568,6 +575,9 @@ impl ClientBuilder {
     /// let client = ferrio::http::Client::builder().cookie_store(true).build().unwrap();
     /// # drop(client);
     /// ```
+    ///
+    /// Needs the cargo feature `cookies`.
+    #[cfg(feature = "cookies")]
     pub fn cookie_store(mut self, on: bool) -> ClientBuilder {
         self.jar = on.then(|| self.jar.take().unwrap_or_default());
         self
@@ -583,6 +593,9 @@ impl ClientBuilder {
     /// let b = Client::builder().cookie_jar(jar.clone()).build().unwrap(); // logged in too
     /// # drop((a, b));
     /// ```
+    ///
+    /// Needs the cargo feature `cookies`.
+    #[cfg(feature = "cookies")]
     pub fn cookie_jar(mut self, jar: Jar) -> ClientBuilder {
         self.jar = Some(jar);
         self
@@ -726,6 +739,7 @@ impl ClientBuilder {
                 max_body_bytes: self.max_body_bytes,
                 raise_for_status: self.raise_for_status,
                 base_url: self.base_url,
+                #[cfg(feature = "cookies")]
                 jar: self.jar,
                 proxies: self.proxies,
                 hook: self.hook,
@@ -1007,6 +1021,9 @@ impl RequestBuilder {
     ///
     /// At [`send`](RequestBuilder::send), [`ErrorKind::InvalidRequest`] for a
     /// part whose content type has control characters.
+    ///
+    /// Needs the cargo feature `multipart`.
+    #[cfg(feature = "multipart")]
     pub fn multipart(self, form: Form) -> RequestBuilder {
         self.map(|request| {
             let (body, content_type) = form.encode()?;
@@ -1085,6 +1102,7 @@ impl fmt::Debug for RequestBuilder {
 
 /// What a protocol that takes a connection over (WebSocket, `ws.rs`) needs
 /// from the client: its settings, and a new connection in a pool slot.
+#[cfg(feature = "ws")]
 impl Client {
     /// A new connection (DNS, TCP, TLS under the connect timeout) to the
     /// host of `url` (`http`/`https`), in a slot of the pool's limits that is
@@ -1286,6 +1304,7 @@ impl Inner {
                 url: &url,
                 status: response.status(),
             });
+            #[cfg(feature = "cookies")]
             if let Some(jar) = &self.jar {
                 jar.store_from(response.headers(), &url);
             }
@@ -1354,6 +1373,7 @@ impl Inner {
 
     /// `headers` and the jar's `Cookie` field for `url`, if the client has a
     /// jar, the request no `Cookie` of its own, and a cookie matches.
+    #[cfg(feature = "cookies")]
     fn with_cookies(&self, headers: &HeaderMap, url: &Url) -> Option<HeaderMap> {
         if headers.contains_key(COOKIE) {
             return None;
@@ -1362,6 +1382,12 @@ impl Inner {
         let mut headers = headers.clone();
         headers.insert(COOKIE, cookie);
         Some(headers)
+    }
+
+    /// No jar without the `cookies` feature: the request's fields as they are.
+    #[cfg(not(feature = "cookies"))]
+    fn with_cookies(&self, _: &HeaderMap, _: &Url) -> Option<HeaderMap> {
+        None
     }
 
     /// The client's default fields under the request's own: the defaults

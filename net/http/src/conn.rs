@@ -83,6 +83,7 @@ impl Conn {
 
     /// The byte stream, for a protocol that takes the connection over
     /// (WebSocket). Only a connection with no unread bytes can be given up.
+    #[cfg(feature = "ws")]
     pub(crate) fn into_stream(self) -> Box<dyn Stream> {
         debug_assert!(self.buffered().is_empty(), "unread bytes would be lost");
         self.stream

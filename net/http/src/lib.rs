@@ -52,8 +52,8 @@
 //!   read (each read), total (the whole request, body included), pool (waiting
 //!   for a connection).
 //! - **Bodies**: Content-Length, chunked (with trailers) and close-delimited;
-//!   gzip, and with their default-on cargo features deflate, brotli (`br`) and
-//!   zstd, asked for with `Accept-Encoding` and decoded transparently, with
+//!   gzip, and with their cargo features deflate, brotli (`br`) and zstd,
+//!   asked for with `Accept-Encoding` and decoded transparently, with
 //!   [`ClientBuilder::max_body_bytes`] enforced while decoding.
 //! - **Redirects** 301, 302, 303, 307, 308: 303 (and 301/302 after POST)
 //!   become GET without a body; `Authorization`, `Proxy-Authorization` and
@@ -68,16 +68,34 @@
 //! URLs are [`url::Url`]s (re-exported as [`Url`]); methods, status codes,
 //! header maps and versions are the `http` crate's.
 //!
+//! # Cargo features
+//!
+//! Lean by default, like reqwest: HTTP/1.1, HTTPS (rustls), gzip and JSON.
+//! Each of these adds to that, and `full` turns them all on (the facade
+//! `ferrio` forwards each under the same name):
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `deflate`, `brotli`, `zstd` | response bodies in that coding, and the coding in `Accept-Encoding` |
+//! | `cookies` | the cookie jar: [`ClientBuilder::cookie_store`], [`Jar`] |
+//! | `multipart` | [`multipart`] bodies, [`RequestBuilder::multipart`] |
+//! | `ws` | WebSockets: [`ws`], [`Client::ws_connect`] |
+//! | `charset` | [`Response::text`] in charsets other than UTF-8 (else an [`ErrorKind::BodyDecode`] error naming the feature) |
+//!
+//! A body in a coding that is not built in is handed over as it came (its
+//! `Content-Encoding` left in the headers), as with a request's own
+//! `Accept-Encoding`.
+//!
 //! # Contents
 //!
 //! - [`Client`], [`ClientBuilder`], [`RequestBuilder`], [`Response`]: the client.
 //! - [`Body`]: a request body streamed from a `Stream` or an `AsyncRead`.
 //! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
 //! - [`Certificate`]: an extra root for HTTPS; [`Identity`]: a client certificate.
-//! - [`Jar`]: a cookie jar, shared by the clients given it.
+//! - [`Jar`]: a cookie jar, shared by the clients given it (feature `cookies`).
 //! - [`Event`]: what [`ClientBuilder::on_event`] hooks are told.
-//! - [`multipart`]: `multipart/form-data` request bodies.
-//! - [`ws`]: WebSockets, from [`Client::ws_connect`].
+//! - [`multipart`]: `multipart/form-data` request bodies (feature `multipart`).
+//! - [`ws`]: WebSockets, from [`Client::ws_connect`] (feature `ws`).
 //! - [`server`]: a small server.
 
 #![forbid(unsafe_code)]
@@ -85,6 +103,7 @@
 mod client;
 mod codec;
 mod conn;
+#[cfg(feature = "cookies")]
 mod cookies;
 mod deadline;
 mod decode;
@@ -93,6 +112,7 @@ mod error;
 mod headers;
 mod hooks;
 mod lock;
+#[cfg(feature = "multipart")]
 pub mod multipart;
 mod pool;
 mod proxy;
@@ -107,12 +127,14 @@ pub mod fuzzing;
 // Documented by their own inner docs: an outer doc here would make rustdoc
 // resolve their links from this module.
 pub mod server;
+#[cfg(feature = "ws")]
 pub mod ws;
 
 pub use bytes::Bytes;
 pub use client::{
     Client, ClientBuilder, RequestBuilder, DEFAULT_MAX_BODY_BYTES, DEFAULT_USER_AGENT,
 };
+#[cfg(feature = "cookies")]
 pub use cookies::Jar;
 pub use error::{Error, ErrorKind, TimeoutKind};
 pub use hooks::Event;

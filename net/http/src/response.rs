@@ -367,12 +367,14 @@ impl Response {
     }
 
     /// The body as text, decoded with the `charset` of `Content-Type` (UTF-8
-    /// when there is none).
+    /// when there is none). Charsets other than UTF-8 and US-ASCII need the
+    /// cargo feature `charset`.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::BodyDecode`] for bytes that are not valid in the charset
-    /// (UTF-8 is checked strictly) or a charset nobody knows; the errors of
+    /// (UTF-8 is checked strictly), a charset nobody knows, or one other than
+    /// UTF-8 without the `charset` feature; the errors of
     /// [`bytes`](Response::bytes).
     pub async fn text(self) -> Result<String, Error> {
         let charset = charset(&self.headers).map(str::to_owned);
@@ -531,6 +533,7 @@ fn charset(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// `bytes` as text in `charset` (UTF-8 if `None`).
+#[cfg(feature = "charset")]
 fn decode_text(bytes: &[u8], charset: Option<&str>) -> Result<String, Error> {
     let label = charset.unwrap_or("utf-8");
     let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
@@ -551,6 +554,38 @@ fn decode_text(bytes: &[u8], charset: Option<&str>) -> Result<String, Error> {
         ));
     }
     Ok(text.into_owned())
+}
+
+/// `bytes` as text in `charset` (UTF-8 if `None`), without the `charset`
+/// feature: see [`decode_utf8_only`].
+#[cfg(not(feature = "charset"))]
+fn decode_text(bytes: &[u8], charset: Option<&str>) -> Result<String, Error> {
+    decode_utf8_only(bytes, charset)
+}
+
+/// `bytes` as text in `charset` (UTF-8 if `None`) when UTF-8 (or its subset
+/// US-ASCII) is the only charset built in: any other is an error that names
+/// the `charset` feature. Compiled (and tested) with the feature on too.
+#[cfg_attr(feature = "charset", allow(dead_code))]
+fn decode_utf8_only(bytes: &[u8], charset: Option<&str>) -> Result<String, Error> {
+    let label = charset.unwrap_or("utf-8");
+    let is = |name: &str| label.eq_ignore_ascii_case(name);
+    let utf8 = is("utf-8") || is("utf8");
+    if !(utf8 || is("us-ascii") || is("ascii")) {
+        return Err(Error::new(
+            ErrorKind::BodyDecode,
+            format!("charset {label:?} needs the `charset` cargo feature (UTF-8 is built in)"),
+        ));
+    }
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|e| Error::with_source(ErrorKind::BodyDecode, "invalid UTF-8", e))?;
+    if !utf8 && !text.is_ascii() {
+        return Err(Error::new(
+            ErrorKind::BodyDecode,
+            "bytes not valid in US-ASCII",
+        ));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -586,6 +621,7 @@ mod tests {
         assert_eq!(charset(&HeaderMap::new()), None);
     }
 
+    #[cfg(feature = "charset")]
     #[test]
     fn text_decodes_in_its_charset() {
         assert_eq!(decode_text(b"caf\xe9", Some("latin1")).unwrap(), "café");
@@ -598,5 +634,25 @@ mod tests {
             decode_text(b"x", Some("klingon")).unwrap_err().kind(),
             ErrorKind::BodyDecode
         );
+    }
+
+    #[test]
+    fn text_without_the_charset_feature_is_utf8_and_names_the_feature_otherwise() {
+        let decode_text = decode_utf8_only;
+        assert_eq!(decode_text("café".as_bytes(), None).unwrap(), "café");
+        assert_eq!(decode_text(b"plain", Some("US-ASCII")).unwrap(), "plain");
+        assert_eq!(
+            decode_text("café".as_bytes(), Some("us-ascii"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::BodyDecode
+        );
+        assert_eq!(
+            decode_text(b"caf\xe9", None).unwrap_err().kind(),
+            ErrorKind::BodyDecode
+        );
+        let err = decode_text(b"caf\xe9", Some("latin1")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BodyDecode);
+        assert!(err.to_string().contains("`charset` cargo feature"), "{err}");
     }
 }

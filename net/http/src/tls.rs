@@ -129,6 +129,9 @@ pub(crate) fn client_config(
             .add(cert.der.clone())
             .map_err(|e| Error::with_source(ErrorKind::Tls, "invalid root certificate", e))?;
     }
+    // rustls 0.23.48 deprecates ring's provider (no post-quantum key
+    // exchange); ring stays, as aws-lc-rs would add a C and CMake build.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

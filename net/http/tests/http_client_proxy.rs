@@ -142,6 +142,7 @@ fn no_proxy_hosts_are_reached_directly() {
     });
 }
 
+#[cfg(feature = "ws")]
 #[test]
 fn a_websocket_goes_through_a_tunnel() {
     run(async {

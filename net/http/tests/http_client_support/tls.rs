@@ -56,6 +56,9 @@ pub(crate) async fn https_server(
     client_ca: Option<&Pki>,
     body: &'static str,
 ) -> SocketAddr {
+    // rustls 0.23.48 deprecates ring's provider (no post-quantum key
+    // exchange); ring stays, as aws-lc-rs would add a C and CMake build.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

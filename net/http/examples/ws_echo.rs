@@ -3,7 +3,7 @@
 //! answer under a timeout, and closes with the close handshake.
 //!
 //! ```text
-//! $ cargo run --example ws_echo
+//! $ cargo run -p ferrio-http --example ws_echo
 //! connected to ws://127.0.0.1:40521/echo
 //! sent "hello", got Some(Text("hello"))
 //! sent 4 bytes, got Some(Binary(b"\0\x01\x02\xff"))

@@ -397,6 +397,7 @@ fn too_many_redirects_is_an_error_and_zero_turns_them_off() {
     });
 }
 
+#[cfg(feature = "charset")]
 #[test]
 fn text_uses_the_charset_of_content_type() {
     run(async {
