@@ -9,12 +9,13 @@
 use std::collections::VecDeque;
 use std::panic::Location;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::observer::{TraceSink, WaitKind};
+use crate::park::Unpark;
 use crate::task::{Header, JoinError, JoinHandle, JoinSource};
 
 /// Settings of the blocking pool.
@@ -45,6 +46,36 @@ pub(crate) struct BlockingPool {
     inner: Arc<PoolInner>,
     /// Where jobs record their slices when the runtime traces.
     trace: Option<Arc<TraceSink>>,
+    /// Jobs not finished yet, for the paused clock (see [`Quiet`]).
+    quiet: Arc<Quiet>,
+}
+
+/// Whether any job is in flight, for the loop deciding if it is idle: a
+/// paused clock may jump to the next timer only when no job runs (its
+/// result would wake a task; docs/architecture.md, "The clock").
+///
+/// The protocol, both sides SeqCst: the loop sets `watching`, then reads
+/// `in_flight`; a job decrements `in_flight`, then reads `watching` and, if
+/// it took the count to zero, unparks the loop. Either the loop sees zero
+/// (and may jump), or the last job sees the loop watching and wakes it to
+/// look again; the loop never blocks for good on a job that is done.
+#[derive(Default)]
+struct Quiet {
+    in_flight: AtomicUsize,
+    watching: AtomicBool,
+    unpark: OnceLock<Arc<dyn Unpark>>,
+}
+
+impl Quiet {
+    fn job_done(&self) {
+        if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.watching.load(Ordering::SeqCst)
+        {
+            if let Some(unpark) = self.unpark.get() {
+                unpark.unpark();
+            }
+        }
+    }
 }
 
 struct PoolInner {
@@ -77,7 +108,22 @@ impl BlockingPool {
                 config,
             }),
             trace,
+            quiet: Arc::default(),
         }
+    }
+
+    /// Whether no job is in flight. When some are, the last one to finish
+    /// unparks `unpark` until [`stop_watching`](Self::stop_watching) (the
+    /// loop calls this just before it parks with nothing ready).
+    pub(crate) fn is_quiet(&self, unpark: &Arc<dyn Unpark>) -> bool {
+        self.quiet.unpark.get_or_init(|| unpark.clone());
+        self.quiet.watching.store(true, Ordering::SeqCst);
+        self.quiet.in_flight.load(Ordering::SeqCst) == 0
+    }
+
+    /// The loop is awake again: jobs finishing need not unpark it.
+    pub(crate) fn stop_watching(&self) {
+        self.quiet.watching.store(false, Ordering::Relaxed);
     }
 
     #[track_caller]
@@ -94,6 +140,8 @@ impl BlockingPool {
         });
         let job_cell = cell.clone();
         let trace = self.trace.clone();
+        let quiet = self.quiet.clone();
+        quiet.in_flight.fetch_add(1, Ordering::SeqCst);
         let job: Job = Box::new(move |run| {
             let result = if !run || job_cell.header.is_cancelled() {
                 Err(JoinError::cancelled(id))
@@ -107,6 +155,8 @@ impl BlockingPool {
                 result
             };
             job_cell.complete(result);
+            // After the result is out (and its task woken): see `Quiet`.
+            quiet.job_done();
         });
         self.submit(job);
         JoinHandle::from_source(cell, id)

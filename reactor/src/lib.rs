@@ -34,7 +34,9 @@
 
 // Leaves, which know nothing of the reactor: the error of a passed deadline,
 // the timerfd, one source's waiter state, the timer map.
+mod clock;
 mod elapsed;
+mod instant;
 mod lock;
 #[cfg(target_os = "linux")]
 mod precise;
