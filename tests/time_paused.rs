@@ -107,7 +107,10 @@ async fn advance_moves_the_clock_and_fires_the_timers_due() {
     advance(Duration::from_secs(6)).await;
     assert_eq!(Instant::now() - start, Duration::from_secs(10));
     assert!(sleeper.is_finished(), "due at 10 s: it ran within advance");
-    assert_eq!(*woke_at.lock().unwrap(), Some(start + Duration::from_secs(10)));
+    assert_eq!(
+        *woke_at.lock().unwrap(),
+        Some(start + Duration::from_secs(10))
+    );
     sleeper.await.unwrap();
 }
 
@@ -150,7 +153,10 @@ async fn a_blocking_job_in_flight_holds_the_clock() {
     });
     let start = Instant::now();
     let out = timeout(Duration::from_secs(1), job).await;
-    assert_eq!(out.expect("the clock jumped past a running job").unwrap(), 7);
+    assert_eq!(
+        out.expect("the clock jumped past a running job").unwrap(),
+        7
+    );
     assert_eq!(Instant::now(), start);
 }
 
@@ -221,7 +227,10 @@ fn pause_refuses_a_runtime_with_several_workers() {
     });
     let panic = refused.expect_err("pause must refuse several workers");
     let message = panic.downcast_ref::<String>().unwrap();
-    assert!(message.contains("requires a one-worker runtime"), "{message}");
+    assert!(
+        message.contains("requires a one-worker runtime"),
+        "{message}"
+    );
 
     let err = ferrio::Runtime::builder()
         .workers(2)
@@ -234,7 +243,10 @@ fn pause_refuses_a_runtime_with_several_workers() {
 
 #[test]
 fn std_instant_does_not_follow_the_paused_clock() {
-    let mut rt = ferrio::Runtime::builder().start_paused(true).build().unwrap();
+    let mut rt = ferrio::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .unwrap();
     let (virtual_, real) = rt.block_on(async {
         let (start, real) = (Instant::now(), wall());
         // Woken by the jump.

@@ -6,10 +6,9 @@
 //! them all. The rule of the jump (the reactor's `turn_idle`) is in
 //! docs/architecture.md, "The clock".
 //!
-//! Cost while never paused: one atomic load per reading on top of std's
-//! `Instant::now()`, and `Instant::now()` outside a reactor's own code reads
-//! a process-wide counter (`SHIFTED`) first, so a process that never pauses
-//! a clock never looks up the current runtime to read the time.
+//! Cost while no clock in the process was ever paused: one load of a
+//! process-wide counter (`SHIFTED`) per reading on top of std's
+//! `Instant::now()`; no reading looks up its runtime or its reactor.
 //!
 //! Not here: the jump itself (`reactor.rs`), the public functions (`time.rs`).
 
@@ -102,7 +101,9 @@ impl Clock {
     /// The clock's reading.
     #[inline]
     pub(crate) fn now(&self) -> Instant {
-        if !self.shifted.load(Ordering::Acquire) {
+        // The process-wide count first: one load of a static, where the
+        // clock's own flag is a load through its reactor.
+        if !any_shifted() || !self.shifted.load(Ordering::Acquire) {
             return Instant::now();
         }
         self.now_shifted()

@@ -236,7 +236,18 @@ impl Reactor {
                 return Ok(woken);
             }
             // Nothing arrived and nobody has work: jump to the next timer.
-            let next = inner.timers().next_deadline();
+            let next = {
+                let mut timers = inner.timers();
+                let next = timers.next_deadline();
+                if next.is_none() {
+                    // No timer: wait for I/O or an unpark, as long as it
+                    // takes. Published under the same lock as the look, so
+                    // a timer armed from another thread from now on
+                    // interrupts the poll.
+                    timers.sleeping_until = Some(None);
+                }
+                next
+            };
             if let Some(next) = next {
                 let now = inner.clock.jump_to(next);
                 inner.timers().expire(now, &mut self.wake_buf);
@@ -247,11 +258,10 @@ impl Reactor {
                 }
                 return Ok(woken);
             }
-            // No timer either: wait for I/O or an unpark, as long as it takes.
-            inner.timers().sleeping_until = Some(None);
-        } else {
-            inner.timers().sleeping_until = Some(None);
         }
+        // Not idle (or idle with no timer): time stands still, so only I/O
+        // or an unpark ends the wait; `sleeping_until` was published above
+        // (`Some(None)`: any timer armed meanwhile interrupts it).
         self.poll_and_wake(timeout).map(|(woken, _)| woken)
     }
 

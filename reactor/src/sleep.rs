@@ -88,7 +88,11 @@ impl Sleep {
     }
 
     /// The clock this sleep is measured against.
+    #[inline]
     fn now(&self) -> std::time::Instant {
+        if !crate::clock::any_shifted() {
+            return std::time::Instant::now();
+        }
         match &self.handle {
             Some(handle) => handle.inner.clock.now(),
             None => context::now(),

@@ -31,8 +31,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::context;
 pub use crate::clock::ClockError;
+use crate::context;
 pub use crate::elapsed::Elapsed;
 pub use crate::instant::Instant;
 pub use crate::scope::{timeout_scope, timeout_scope_at, TimeoutHandle, TimeoutScope};
