@@ -84,7 +84,8 @@ impl Handle {
     /// let mut rt = ferrio::Runtime::builder().start_paused(true).build().unwrap();
     /// let handle = rt.handle();
     /// let start = handle.now();
-    /// rt.block_on(ferrio::time::sleep(Duration::from_secs(60)));
+    /// // The sleep is made inside the runtime: its deadline is on its clock.
+    /// rt.block_on(async { ferrio::time::sleep(Duration::from_secs(60)).await });
     /// assert_eq!(handle.now() - start, Duration::from_secs(60));
     /// ```
     pub fn now(&self) -> Instant {

@@ -431,8 +431,8 @@ impl Handle {
     /// This reactor's clock: std's time, unless it was paused (then what
     /// [`pause_clock`](Handle::pause_clock), advances and jumps made it).
     /// Readable from any thread.
-    pub fn now(&self) -> crate::time::Instant {
-        crate::time::Instant::from_std(self.inner.clock.now())
+    pub fn now(&self) -> crate::instant::Instant {
+        crate::instant::Instant::from_std(self.inner.clock.now())
     }
 
     /// Whether this reactor's clock is paused now.

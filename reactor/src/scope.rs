@@ -36,7 +36,7 @@ struct State {
 ///
 /// ```
 /// use std::time::Duration;
-/// use ferrio::time::{sleep, timeout_scope};
+/// use ferrio::time::{sleep, timeout_scope, Instant};
 /// ferrio::run(async {
 ///     let out = timeout_scope(Duration::from_millis(20), |cm| async move {
 ///         // More work than planned: push the deadline back.
