@@ -17,7 +17,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ferrio::time::Instant;
 
 use ferrio::io::AsyncWriteExt;
 use ferrio::net::{TcpListener, TcpStream};

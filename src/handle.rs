@@ -6,8 +6,9 @@
 
 use std::fmt;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::time::Instant;
 use crate::{JoinHandle, Spawner};
 
 /// A handle on a running event loop (asyncio's `loop` from
@@ -33,6 +34,9 @@ use crate::{JoinHandle, Spawner};
 #[derive(Clone)]
 pub struct Handle {
     spawner: Spawner,
+    /// The loop's reactor, whose clock `call_later` and `now` read; `None`
+    /// for a bare executor (`Spawner` made outside a `Runtime`).
+    reactor: Option<ferrio_reactor::Handle>,
 }
 
 /// A callback scheduled with [`Handle::call_soon`], [`Handle::call_later`] or
@@ -61,11 +65,34 @@ impl Handle {
 
     /// The handle of the loop running on this thread, if any.
     pub fn try_current() -> Option<Handle> {
-        ferrio_executor::try_current().map(|spawner| Handle { spawner })
+        ferrio_executor::try_current().map(|spawner| Handle {
+            spawner,
+            reactor: ferrio_reactor::context::try_current(),
+        })
     }
 
-    pub(crate) fn from_spawner(spawner: Spawner) -> Handle {
-        Handle { spawner }
+    pub(crate) fn from_parts(spawner: Spawner, reactor: Option<ferrio_reactor::Handle>) -> Handle {
+        Handle { spawner, reactor }
+    }
+
+    /// The loop's clock (asyncio's `loop.time()`), from any thread: what
+    /// [`ferrio::time::Instant::now()`](crate::time::Instant::now) reads on
+    /// the loop, paused or not (see [`crate::time::pause`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut rt = ferrio::Runtime::builder().start_paused(true).build().unwrap();
+    /// let handle = rt.handle();
+    /// let start = handle.now();
+    /// // The sleep is made inside the runtime: its deadline is on its clock.
+    /// rt.block_on(async { ferrio::time::sleep(Duration::from_secs(60)).await });
+    /// assert_eq!(handle.now() - start, Duration::from_secs(60));
+    /// ```
+    pub fn now(&self) -> Instant {
+        match &self.reactor {
+            Some(reactor) => reactor.now(),
+            None => Instant::now(),
+        }
     }
 
     /// Spawns a `Send` task onto the loop, from any thread.
@@ -94,7 +121,7 @@ impl Handle {
     where
         F: FnOnce() + Send + 'static,
     {
-        let when = Instant::now();
+        let when = self.now();
         TimerHandle {
             task: self.spawner.spawn(async move { f() }),
             when,
@@ -102,12 +129,13 @@ impl Handle {
     }
 
     /// Calls `f` on the loop's thread once `delay` has passed (asyncio's
-    /// `call_later`); never earlier.
+    /// `call_later`) on the loop's clock ([`now`](Handle::now), which a
+    /// paused clock moves); never earlier.
     pub fn call_later<F>(&self, delay: Duration, f: F) -> TimerHandle
     where
         F: FnOnce() + Send + 'static,
     {
-        let now = Instant::now();
+        let now = self.now();
         let when = now
             .checked_add(delay)
             .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30));

@@ -2,7 +2,11 @@
 //! (hidden, as `ferrio::__private`); not an API to use by hand.
 
 use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
+
+use futures_util::future::{select, Either};
 
 use crate::Builder;
 
@@ -13,7 +17,8 @@ pub fn with_output<T, F: Future<Output = T>>(future: F) -> F {
 }
 
 /// Runs `body` as `ferrio::run` does, on a runtime from `builder`, failing
-/// with a panic that names `name` if `timeout` passes first.
+/// with a panic that names `name` if `timeout` of wall-clock time passes
+/// first (a thread keeps that time, so a paused clock does not move it).
 ///
 /// # Panics
 ///
@@ -25,11 +30,41 @@ pub fn run_with<F: Future>(
     name: &str,
     body: F,
 ) -> F::Output {
-    match timeout {
-        None => crate::runtime::run_on(builder, body),
-        Some(limit) => match crate::runtime::run_on(builder, crate::time::timeout(limit, body)) {
-            Ok(output) => output,
-            Err(_) => panic!("`{name}` timed out after {} ms", limit.as_millis()),
-        },
+    let Some(limit) = timeout else {
+        return crate::runtime::run_on(builder, body);
+    };
+    let (expired, on_expiry) = crate::sync::oneshot::channel::<()>();
+    let finished = Arc::new((Mutex::new(false), Condvar::new()));
+    let watchdog = {
+        let finished = finished.clone();
+        std::thread::Builder::new()
+            .name(format!("ferrio-test-timeout-{name}"))
+            .spawn(move || {
+                let (lock, condvar) = &*finished;
+                let done = lock.lock().unwrap_or_else(|e| e.into_inner());
+                let (done, _) = condvar
+                    .wait_timeout_while(done, limit, |done| !*done)
+                    .unwrap_or_else(|e| e.into_inner());
+                if !*done {
+                    // Wakes the loop from this thread: a real wake, whatever its clock.
+                    let _ = expired.send(());
+                }
+            })
+            .expect("could not start the test's timeout thread")
+    };
+    let raced = crate::runtime::run_on(builder, async move {
+        match select(pin!(body), on_expiry).await {
+            Either::Left((output, _)) => Some(output),
+            Either::Right((Ok(()), _)) => None,
+            // The watchdog ended without sending: only once the body finished.
+            Either::Right((Err(_), body)) => Some(body.await),
+        }
+    });
+    *finished.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    finished.1.notify_all();
+    let _ = watchdog.join();
+    match raced {
+        Some(output) => output,
+        None => panic!("`{name}` timed out after {} ms", limit.as_millis()),
     }
 }

@@ -28,16 +28,28 @@ impl Unpark for ReactorUnpark {
 
 impl Park for ReactorPark {
     fn park(&mut self, timeout: Option<Duration>) {
-        if let Err(e) = self.reactor.turn(timeout) {
-            // Only EINTR is retried inside `turn`; anything else is an OS-level
-            // failure. Back off briefly instead of spinning on it.
-            log::error!("reactor turn failed: {e}");
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let turned = self.reactor.turn(timeout);
+        turn_failed(turned);
+    }
+
+    /// With a paused clock, the reactor jumps to the next timer here if no
+    /// I/O is ready (docs/architecture.md, "The clock").
+    fn park_idle(&mut self) {
+        let turned = self.reactor.turn_idle();
+        turn_failed(turned);
     }
 
     fn unparker(&self) -> Arc<dyn Unpark> {
         Arc::new(ReactorUnpark(self.reactor.handle()))
+    }
+}
+
+fn turn_failed(turned: io::Result<usize>) {
+    if let Err(e) = turned {
+        // Only EINTR is retried inside `turn`; anything else is an OS-level
+        // failure. Back off briefly instead of spinning on it.
+        log::error!("reactor turn failed: {e}");
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -155,7 +167,7 @@ impl Runtime {
     /// A [`Handle`](crate::Handle) on this runtime: spawn and schedule
     /// callbacks onto it from any thread.
     pub fn handle(&self) -> crate::Handle {
-        crate::Handle::from_spawner(self.spawner())
+        crate::Handle::from_parts(self.spawner(), Some(self.reactor.clone()))
     }
 
     /// How many threads the blocking pool has now, busy or idle. Idle ones
@@ -279,6 +291,8 @@ pub struct Builder {
     debug: Option<bool>,
     /// Set by [`Builder::workers`]; else `FERRIO_WORKERS` decides at build time.
     workers: Option<usize>,
+    /// Set by [`Builder::start_paused`].
+    start_paused: bool,
 }
 
 impl Builder {
@@ -337,6 +351,32 @@ impl Builder {
     /// ```
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
+        self
+    }
+
+    /// Starts the runtime with its clock paused (tokio's `start_paused`), as
+    /// if [`ferrio::time::pause()`](crate::time::pause) were its first call:
+    /// for tests of timeouts and timers that should not take their real time.
+    /// While paused, the clock moves by `time::advance` and, whenever every
+    /// task is idle and no I/O is ready, jumps to the next timer's deadline
+    /// (the rule: [`time`](crate::time#the-paused-clock), docs/testing.md).
+    /// One worker only: [`build`](Builder::build) refuses several.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ferrio::time::{sleep, Instant};
+    /// let mut rt = ferrio::Runtime::builder().start_paused(true).build().unwrap();
+    /// let wall = std::time::Instant::now();
+    /// let slept = rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(3600)).await;
+    ///     Instant::now() - start
+    /// });
+    /// assert_eq!(slept, Duration::from_secs(3600));
+    /// assert!(wall.elapsed() < Duration::from_secs(60));
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Self {
+        self.start_paused = paused;
         self
     }
 
@@ -402,7 +442,8 @@ impl Builder {
     ///
     /// The OS's error when the reactor's poller or its waker cannot be made
     /// (typically, the process is out of file descriptors), or a worker
-    /// thread cannot be started.
+    /// thread cannot be started. `InvalidInput` for
+    /// [`start_paused`](Builder::start_paused) with several workers.
     pub fn build(mut self) -> io::Result<Runtime> {
         let observe = &mut self.config.observe;
         observe.debug = self.debug.unwrap_or_else(|| {
@@ -422,8 +463,22 @@ impl Builder {
             Some(n) => n,
             None => 1,
         };
+        if self.start_paused && workers > 1 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("start_paused requires a one-worker runtime, not {workers} workers: the clock jumps only when the one worker is idle"),
+            ));
+        }
         let reactor = Reactor::new()?;
         let handle = reactor.handle();
+        if workers > 1 {
+            // No one worker knows that every task is idle (docs/architecture.md, "The clock").
+            handle.set_pausable(false);
+        } else if self.start_paused {
+            handle
+                .pause_clock()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        }
         let park = ReactorPark { reactor };
         let executor = if workers <= 1 {
             Exec::One(Executor::with_config(park, self.config))

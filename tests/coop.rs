@@ -6,7 +6,9 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ferrio::time::Instant;
 
 use ferrio::io::AsyncReadExt;
 use ferrio::net::{TcpListener, TcpStream};

@@ -3,7 +3,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ferrio::time::Instant;
 
 use ferrio::time::{sleep, timeout};
 use ferrio::Handle;

@@ -5,7 +5,9 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ferrio::time::Instant;
 
 use ferrio::time::{sleep, sleep_until, timeout};
 

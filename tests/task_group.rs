@@ -3,7 +3,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ferrio::time::Instant;
 
 use ferrio::time::{sleep, timeout, timeout_scope, timeout_scope_at};
 use ferrio::{Either, FutureExt, JoinSet, ReturnWhen, TaskFailure, TaskGroup};

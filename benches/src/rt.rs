@@ -86,7 +86,7 @@ impl Rt for Ferrio {
     }
 
     fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
-        ferrio::time::sleep_until(deadline)
+        ferrio::time::sleep_until(deadline.into())
     }
 }
 

@@ -10,11 +10,14 @@ use std::collections::VecDeque;
 use std::panic::Location;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::observer::{TraceSink, WaitKind};
+use crate::park::Unpark;
+// `Quiet`'s atomics are loom's under `--cfg loom` (its model is below).
+use crate::sync::atomic::{fence, AtomicBool, AtomicUsize};
 use crate::task::{Header, JoinError, JoinHandle, JoinSource, FIRST_BLOCKING_ID};
 
 /// Settings of the blocking pool.
@@ -45,6 +48,58 @@ pub(crate) struct BlockingPool {
     inner: Arc<PoolInner>,
     /// Where jobs record their slices when the runtime traces.
     trace: Option<Arc<TraceSink>>,
+    /// Jobs not finished yet, for the paused clock (see [`Quiet`]).
+    quiet: Arc<Quiet>,
+}
+
+/// Whether any job is in flight, for the loop deciding if it is idle: a
+/// paused clock may jump to the next timer only when no job runs (its
+/// result would wake a task; docs/architecture.md, "The clock").
+///
+/// The protocol, a SeqCst fence on each side (as the workers' idle set,
+/// docs/architecture.md): the loop sets `watching`, fences, then reads
+/// `in_flight`; a job decrements `in_flight`, fences, then reads `watching`
+/// and, if it took the count to zero, unparks the loop. Either the loop sees zero
+/// (and may jump), or the last job sees the loop watching and wakes it to
+/// look again; the loop never blocks for good on a job that is done.
+struct Quiet {
+    in_flight: AtomicUsize,
+    watching: AtomicBool,
+    unpark: OnceLock<Arc<dyn Unpark>>,
+}
+
+impl Quiet {
+    fn new() -> Quiet {
+        Quiet {
+            in_flight: AtomicUsize::new(0),
+            watching: AtomicBool::new(false),
+            unpark: OnceLock::new(),
+        }
+    }
+
+    /// The loop's half: whether no job is in flight; if some are, the last
+    /// one to finish unparks `unpark` (until `stop_watching`).
+    fn is_quiet(&self, unpark: &Arc<dyn Unpark>) -> bool {
+        self.unpark.get_or_init(|| unpark.clone());
+        self.watching.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        self.in_flight.load(Ordering::Relaxed) == 0
+    }
+
+    fn stop_watching(&self) {
+        self.watching.store(false, Ordering::Relaxed);
+    }
+
+    /// A job's half, once its result is out.
+    fn job_done(&self) {
+        let left = self.in_flight.fetch_sub(1, Ordering::Relaxed) - 1;
+        fence(Ordering::SeqCst);
+        if left == 0 && self.watching.load(Ordering::Relaxed) {
+            if let Some(unpark) = self.unpark.get() {
+                unpark.unpark();
+            }
+        }
+    }
 }
 
 struct PoolInner {
@@ -77,7 +132,20 @@ impl BlockingPool {
                 config,
             }),
             trace,
+            quiet: Arc::new(Quiet::new()),
         }
+    }
+
+    /// Whether no job is in flight. When some are, the last one to finish
+    /// unparks `unpark` until [`stop_watching`](Self::stop_watching) (the
+    /// loop calls this just before it parks with nothing ready).
+    pub(crate) fn is_quiet(&self, unpark: &Arc<dyn Unpark>) -> bool {
+        self.quiet.is_quiet(unpark)
+    }
+
+    /// The loop is awake again: jobs finishing need not unpark it.
+    pub(crate) fn stop_watching(&self) {
+        self.quiet.stop_watching();
     }
 
     /// Runs `f` on a pool thread; `site` is where `spawn_blocking` was
@@ -95,6 +163,8 @@ impl BlockingPool {
         });
         let job_cell = cell.clone();
         let trace = self.trace.clone();
+        let quiet = self.quiet.clone();
+        quiet.in_flight.fetch_add(1, Ordering::SeqCst);
         let job: Job = Box::new(move |run| {
             let result = if !run || job_cell.header.is_cancelled() {
                 Err(JoinError::cancelled(id))
@@ -109,6 +179,8 @@ impl BlockingPool {
                 result
             };
             job_cell.complete(result);
+            // After the result is out (and its task woken): see `Quiet`.
+            quiet.job_done();
         });
         self.submit(job);
         JoinHandle::from_source(cell, id)
@@ -273,5 +345,60 @@ impl std::fmt::Debug for BlockingPool {
             .field("idle", &state.idle)
             .field("queued", &state.queue.len())
             .finish()
+    }
+}
+
+/// The `Quiet` protocol under loom: a job finishing on another thread while
+/// the loop decides whether it is idle. The loop must either see the job
+/// done or be unparked by it; a lost unpark parks it forever, which loom
+/// reports as a deadlock. Fails with the job's unpark removed.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use super::*;
+    use loom::sync::{Condvar, Mutex};
+
+    /// What the reactor's `turn(None)` is to the loop: blocks until unparked.
+    #[derive(Default)]
+    struct Poller {
+        woken: Mutex<bool>,
+        condvar: Condvar,
+    }
+
+    impl Unpark for Poller {
+        fn unpark(&self) {
+            *self.woken.lock().unwrap() = true;
+            self.condvar.notify_one();
+        }
+    }
+
+    impl Poller {
+        fn park(&self) {
+            let mut woken = self.woken.lock().unwrap();
+            while !*woken {
+                woken = self.condvar.wait(woken).unwrap();
+            }
+            *woken = false;
+        }
+    }
+
+    #[test]
+    fn the_loop_sees_the_last_job_done_or_is_unparked_by_it() {
+        loom::model(|| {
+            let poller = Arc::new(Poller::default());
+            let unpark: Arc<dyn Unpark> = poller.clone();
+            let quiet = Arc::new(Quiet::new());
+            quiet.in_flight.fetch_add(1, Ordering::SeqCst); // `spawn`
+            let job = loom::thread::spawn({
+                let quiet = quiet.clone();
+                move || quiet.job_done()
+            });
+            // The loop: idle only once no job is in flight; until then it
+            // blocks, and only the job's unpark can end that.
+            while !quiet.is_quiet(&unpark) {
+                poller.park();
+                quiet.stop_watching();
+            }
+            job.join().unwrap();
+        });
     }
 }

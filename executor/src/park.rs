@@ -14,6 +14,14 @@ pub trait Park {
     /// Returning early is allowed (a spurious unpark).
     fn park(&mut self, timeout: Option<Duration>);
 
+    /// `park(None)` when nothing at all is left to do but wait on the
+    /// parker: no task is ready and no blocking job runs. A parker with a
+    /// paused clock may move it to the next timer here instead of blocking
+    /// (the runtime's reactor does: docs/architecture.md, "The clock").
+    fn park_idle(&mut self) {
+        self.park(None);
+    }
+
     /// A handle that ends a current or the next `park` from any thread. An
     /// unpark that arrives before `park` is called is not lost.
     fn unparker(&self) -> Arc<dyn Unpark>;

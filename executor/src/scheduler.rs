@@ -525,13 +525,17 @@ impl<P: Park> Executor<P> {
             self.core.run_batch(self.event_interval);
             // Turn the parker without blocking when work is left (fairness: I/O
             // and timers are collected at least every `event_interval` polls).
-            let timeout = if self.core.has_ready() {
-                Some(Duration::ZERO)
-            } else {
-                None
-            };
             let began = self.core.cx.observer.park_begin();
-            self.park.park(timeout);
+            if self.core.has_ready() {
+                self.park.park(Some(Duration::ZERO));
+            } else if shared.pool.is_quiet(&shared.unpark) {
+                // Nothing ready, no blocking job: idle (a paused clock may jump).
+                self.park.park_idle();
+                shared.pool.stop_watching();
+            } else {
+                self.park.park(None);
+                shared.pool.stop_watching();
+            }
             self.core.cx.observer.park_end(began);
         }
     }

@@ -54,12 +54,22 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Options: `timeout_ms = N` fails the test with a panic that says so if it
 /// has not finished after `N` milliseconds (its future is then dropped);
 /// `workers = N`, `event_interval = N` and `max_blocking_threads = N` go to
-/// `ferrio::Builder`.
+/// `ferrio::Builder`; `start_paused = true` starts the runtime with its clock
+/// paused (`ferrio::Builder::start_paused`, tokio's option of that name): a
+/// one-hour sleep then finishes at once (docs/testing.md). `timeout_ms` is
+/// wall-clock time, paused clock or not.
 ///
 /// ```
 /// #[ferrio::test(timeout_ms = 5000)]
 /// async fn sleeps_briefly() {
 ///     ferrio::time::sleep(std::time::Duration::from_millis(1)).await;
+/// }
+///
+/// #[ferrio::test(start_paused = true, timeout_ms = 5000)]
+/// async fn sleeps_an_hour_in_no_time() {
+///     let start = ferrio::time::Instant::now();
+///     ferrio::time::sleep(std::time::Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), std::time::Duration::from_secs(3600));
 /// }
 /// # fn main() {}
 /// ```
@@ -120,6 +130,7 @@ struct Options {
     max_blocking_threads: Option<usize>,
     timeout_ms: Option<u64>,
     workers: Option<usize>,
+    start_paused: Option<bool>,
 }
 
 fn parse_options(args: TokenStream2, kind: Kind) -> syn::Result<Options> {
@@ -137,6 +148,20 @@ fn parse_options(args: TokenStream2, kind: Kind) -> syn::Result<Options> {
             .get_ident()
             .map(|i| i.to_string())
             .unwrap_or_default();
+        if name == "start_paused" && kind == Kind::Test {
+            match &nv.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Bool(b), ..
+                }) => options.start_paused = Some(b.value),
+                other => {
+                    return Err(syn::Error::new(
+                        other.span(),
+                        "`start_paused` takes `true` or `false`",
+                    ))
+                }
+            }
+            continue;
+        }
         let value = match &nv.value {
             Expr::Lit(ExprLit {
                 lit: Lit::Int(int), ..
@@ -156,7 +181,9 @@ fn parse_options(args: TokenStream2, kind: Kind) -> syn::Result<Options> {
             _ => {
                 let known = match kind {
                     Kind::Main => "workers, event_interval, max_blocking_threads",
-                    Kind::Test => "timeout_ms, workers, event_interval, max_blocking_threads",
+                    Kind::Test => {
+                        "timeout_ms, start_paused, workers, event_interval, max_blocking_threads"
+                    }
                 };
                 return Err(syn::Error::new(
                     nv.path.span(),
@@ -208,6 +235,9 @@ fn expand(args: TokenStream2, item: TokenStream2, kind: Kind) -> syn::Result<Tok
     }
     if let Some(n) = options.max_blocking_threads {
         builder = quote! { #builder.max_blocking_threads(#n) };
+    }
+    if let Some(paused) = options.start_paused {
+        builder = quote! { #builder.start_paused(#paused) };
     }
     let timeout = match options.timeout_ms {
         Some(ms) => {

@@ -5,7 +5,9 @@
 //! threads can enter it too with [`enter`].
 
 use std::cell::RefCell;
+use std::time::Instant;
 
+use crate::clock;
 use crate::reactor::Handle;
 
 thread_local! {
@@ -49,6 +51,24 @@ pub fn current() -> Handle {
         Some(handle) => handle,
         None => panic!("there is no reactor running: this must be called from within a ferrio runtime (ferrio::run or Runtime::block_on)"),
     }
+}
+
+/// The clock of the current reactor (std's outside any, or while no clock
+/// in the process was ever paused, without looking the reactor up).
+#[inline]
+pub(crate) fn now() -> Instant {
+    if !clock::any_shifted() {
+        return Instant::now();
+    }
+    now_shifted()
+}
+
+#[cold]
+fn now_shifted() -> Instant {
+    CURRENT.with(|c| match c.borrow().as_ref() {
+        Some(handle) => handle.inner.clock.now(),
+        None => Instant::now(),
+    })
 }
 
 /// Which reactor is current on this thread, seen from one reactor's handle.

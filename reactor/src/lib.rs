@@ -24,7 +24,8 @@
 //!   readiness of one source and who waits for it.
 //! - [`Sleep`]: a future that completes at a deadline, on the reactor's timers.
 //! - [`context`]: the thread-local "current reactor" that sockets and timers look up.
-//! - [`time`]: `sleep`, `timeout`, `timeout_scope`, `interval` on the current reactor.
+//! - [`time`]: `sleep`, `timeout`, `timeout_scope`, `interval` on the current
+//!   reactor, its `Instant`, and the paused clock (`pause`, `advance`, `resume`).
 //! - [`observe`]: what a waker waits on (for task dumps), and the reactor's counters.
 
 #![forbid(unsafe_code)]
@@ -32,9 +33,12 @@
 // The modules, lowest first: each one uses only modules listed above it
 // (unit tests aside, which share `testing`).
 
-// Leaves, which know nothing of the reactor: the error of a passed deadline,
-// the timerfd, one source's waiter state, the timer map.
+// Leaves, which know nothing of the reactor: the clock, the error of a
+// passed deadline, the instant type, the timerfd, one source's waiter state,
+// the timer map.
+mod clock;
 mod elapsed;
+mod instant;
 mod lock;
 #[cfg(target_os = "linux")]
 mod precise;

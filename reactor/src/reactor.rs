@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use mio::Interest;
 use slab::Slab;
 
+use crate::clock::{Clock, ClockError};
 use crate::observe;
 #[cfg(target_os = "linux")]
 use crate::precise;
@@ -73,6 +74,9 @@ pub(crate) struct Inner {
     next_generation: AtomicU32,
     /// Armed timers and what the poller is sleeping on.
     timers: Mutex<Timers>,
+    /// What every deadline on this reactor is read against: std's clock,
+    /// or a paused one (docs/architecture.md, "The clock").
+    pub(crate) clock: Clock,
     /// Interrupts a sleeping `poll` from another thread.
     waker: mio::Waker,
     /// Bumped once per turn, *before* events are dispatched, so readiness set by
@@ -104,6 +108,7 @@ impl Reactor {
             io: Mutex::new(Slab::new()),
             next_generation: AtomicU32::new(0),
             timers: Mutex::new(Timers::default()),
+            clock: Clock::default(),
             waker,
             tick: AtomicU64::new(0),
             io_events: AtomicU64::new(0),
@@ -145,10 +150,13 @@ impl Reactor {
     /// An error of the OS's poll (`epoll_wait`, `kevent`) other than
     /// `Interrupted`, which is retried; nothing is woken then.
     pub fn turn(&mut self, timeout: Option<Duration>) -> stdio::Result<usize> {
+        if self.handle.inner.clock.is_paused() {
+            return self.turn_paused(timeout, false);
+        }
         let inner = &*self.handle.inner;
         let timeout = {
             let mut timers = inner.timers();
-            let now = Instant::now();
+            let now = inner.clock.now();
             let next_deadline = timers.next_deadline();
             let until_timer = next_deadline.map(|d| d.saturating_duration_since(now));
             let timeout = match (timeout, until_timer) {
@@ -168,7 +176,101 @@ impl Reactor {
             timers.sleeping_until = Some(timeout.map(|t| now + t));
             timeout
         };
+        self.poll_and_wake(timeout).map(|(woken, _)| woken)
+    }
 
+    /// [`turn`](Reactor::turn) for a caller with nothing else to do: no task
+    /// is ready and nothing but this reactor (I/O, timers, an
+    /// [`unpark`](Handle::unpark)) can make work. The same as `turn(None)`,
+    /// except on a paused clock: there it first polls the OS without
+    /// blocking, and if nothing at all arrived (no event, no unpark) and a
+    /// timer is armed, the clock jumps to the earliest deadline and that
+    /// timer fires, instead of blocking for a time that will never pass
+    /// (docs/architecture.md, "The clock").
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// let handle = reactor.handle();
+    /// handle.pause_clock().unwrap();
+    /// let start = handle.now();
+    /// let deadline = start + Duration::from_secs(3600);
+    /// let mut sleep = Box::pin(handle.sleep_until(deadline));
+    /// let waker = std::task::Waker::noop();
+    /// let mut cx = std::task::Context::from_waker(&waker);
+    /// while sleep.as_mut().poll(&mut cx).is_pending() {
+    ///     reactor.turn_idle().unwrap(); // jumps: an hour passes at once
+    /// }
+    /// assert_eq!(handle.now() - start, Duration::from_secs(3600));
+    /// # use std::future::Future;
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`turn`](Reactor::turn).
+    pub fn turn_idle(&mut self) -> stdio::Result<usize> {
+        if self.handle.inner.clock.is_paused() {
+            return self.turn_paused(None, true);
+        }
+        self.turn(None)
+    }
+
+    /// A turn while the clock is paused: time stands still, so a timer in
+    /// the future ends no wait; only an idle turn jumps to it.
+    #[cold]
+    fn turn_paused(&mut self, timeout: Option<Duration>, idle: bool) -> stdio::Result<usize> {
+        let inner = self.handle.inner.clone();
+        let due = {
+            let mut timers = inner.timers();
+            let now = inner.clock.now();
+            let due = timers.next_deadline().is_some_and(|d| d <= now);
+            // Any timer armed meanwhile interrupts a blocking poll: an idle
+            // loop may have to jump to it.
+            timers.sleeping_until = Some((due || idle).then_some(now));
+            due
+        };
+        if due || idle || timeout == Some(Duration::ZERO) {
+            // Look without blocking first.
+            let (woken, arrived) = self.poll_and_wake(Some(Duration::ZERO))?;
+            if !idle || due || woken > 0 || arrived {
+                return Ok(woken);
+            }
+            // Nothing arrived and nobody has work: jump to the next timer.
+            let next = {
+                let mut timers = inner.timers();
+                let next = timers.next_deadline();
+                if next.is_none() {
+                    // No timer: wait for I/O or an unpark, as long as it
+                    // takes. Published under the same lock as the look, so
+                    // a timer armed from another thread from now on
+                    // interrupts the poll.
+                    timers.sleeping_until = Some(None);
+                }
+                next
+            };
+            if let Some(next) = next {
+                let now = inner.clock.jump_to(next);
+                inner.timers().expire(now, &mut self.wake_buf);
+                let woken = self.wake_buf.len();
+                log::trace!("paused clock jumped to the next timer; {woken} woken");
+                for waker in self.wake_buf.drain(..) {
+                    waker.wake();
+                }
+                return Ok(woken);
+            }
+        }
+        // Not idle (or idle with no timer): time stands still, so only I/O
+        // or an unpark ends the wait; `sleeping_until` was published above
+        // (`Some(None)`: any timer armed meanwhile interrupts it).
+        self.poll_and_wake(timeout).map(|(woken, _)| woken)
+    }
+
+    /// Polls the OS for at most `timeout`, then wakes what the events and
+    /// the due timers were waiting for. The caller published
+    /// `sleeping_until`. Returns how many wakers were woken and whether the
+    /// poll returned any event at all (an unpark included).
+    fn poll_and_wake(&mut self, timeout: Option<Duration>) -> stdio::Result<(usize, bool)> {
+        let inner = &*self.handle.inner;
         // Readiness set by events of this turn must not be erased by a task that
         // acts on an event of an earlier turn (rule 1 of mio: clear by tick).
         let tick = inner.tick.fetch_add(1, Ordering::AcqRel) + 1;
@@ -186,12 +288,13 @@ impl Reactor {
             let mut timers = inner.timers();
             timers.sleeping_until = None;
             if polled.is_ok() {
-                timers.expire(Instant::now(), &mut self.wake_buf);
+                timers.expire(inner.clock.now(), &mut self.wake_buf);
             }
         }
         polled?;
 
-        if !self.events.is_empty() {
+        let arrived = !self.events.is_empty();
+        if arrived {
             let mut dispatched = 0;
             let io = inner.io();
             for event in self.events.iter() {
@@ -229,7 +332,7 @@ impl Reactor {
         for waker in self.wake_buf.drain(..) {
             waker.wake();
         }
-        Ok(woken)
+        Ok((woken, arrived))
     }
 }
 
@@ -323,6 +426,66 @@ impl Handle {
         if io.get(index).is_some_and(|s| Arc::ptr_eq(s, sched)) {
             io.remove(index);
         }
+    }
+
+    /// This reactor's clock: std's time, unless it was paused (then what
+    /// [`pause_clock`](Handle::pause_clock), advances and jumps made it).
+    /// Readable from any thread.
+    pub fn now(&self) -> crate::instant::Instant {
+        crate::instant::Instant::from_std(self.inner.clock.now())
+    }
+
+    /// Whether this reactor's clock is paused now.
+    pub fn is_clock_paused(&self) -> bool {
+        self.inner.clock.is_paused()
+    }
+
+    /// Stops this reactor's clock (`ferrio::time::pause` on the current
+    /// runtime): it reads the same until [`advance_clock`](Handle::advance_clock)
+    /// moves it or an idle [`Reactor::turn_idle`] jumps it to the next timer.
+    ///
+    /// # Errors
+    ///
+    /// [`ClockError::AlreadyPaused`]; [`ClockError::SeveralWorkers`] if
+    /// [`set_pausable(false)`](Handle::set_pausable) was called.
+    pub fn pause_clock(&self) -> Result<(), ClockError> {
+        self.inner.clock.pause()
+    }
+
+    /// Lets a paused clock run again, at std's rate, from where it stands.
+    ///
+    /// # Errors
+    ///
+    /// [`ClockError::NotPaused`].
+    pub fn resume_clock(&self) -> Result<(), ClockError> {
+        self.inner.clock.resume()?;
+        // A turn sleeping with no timeout must now sleep until the next timer.
+        self.unpark();
+        Ok(())
+    }
+
+    /// Moves a paused clock `by` forward and wakes every timer due then.
+    ///
+    /// # Errors
+    ///
+    /// [`ClockError::NotPaused`].
+    pub fn advance_clock(&self, by: Duration) -> Result<(), ClockError> {
+        let now = self.inner.clock.advance(by)?;
+        let mut due = Vec::new();
+        self.inner.timers().expire(now, &mut due);
+        // Woken outside the lock: a waker may re-enter the reactor.
+        for waker in due {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Whether [`pause_clock`](Handle::pause_clock) may stop this reactor's
+    /// clock (default: yes). A runtime whose reactor several worker threads
+    /// turn says no: none of them alone knows that every task is idle, which
+    /// the jump to the next timer requires.
+    pub fn set_pausable(&self, pausable: bool) {
+        self.inner.clock.set_pausable(pausable);
     }
 
     /// Arms a timer at `deadline` that wakes `waker`; returns its key.

@@ -11,9 +11,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::elapsed::Elapsed;
+use crate::instant::Instant;
 use crate::lock::lock;
 use crate::sleep::Sleep;
 
@@ -34,8 +35,8 @@ struct State {
 /// or from anywhere else.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
-/// use ferrio::time::{sleep, timeout_scope};
+/// use std::time::Duration;
+/// use ferrio::time::{sleep, timeout_scope, Instant};
 /// ferrio::run(async {
 ///     let out = timeout_scope(Duration::from_millis(20), |cm| async move {
 ///         // More work than planned: push the deadline back.

@@ -12,9 +12,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use crate::context::{self, Current};
+use crate::instant::Instant;
 use crate::observe;
 use crate::reactor::Handle;
 use crate::timer::Key;
@@ -25,16 +25,16 @@ use crate::timer::Key;
 /// Dropping it before the deadline cancels its timer; nothing is left behind.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 /// let mut reactor = ferrio_reactor::Reactor::new().unwrap();
-/// let deadline = Instant::now() + Duration::from_millis(5);
+/// let deadline = reactor.handle().now() + Duration::from_millis(5);
 /// let mut sleep = Box::pin(ferrio_reactor::Sleep::new(reactor.handle(), deadline));
 /// let waker = std::task::Waker::noop();
 /// let mut cx = std::task::Context::from_waker(&waker);
 /// while sleep.as_mut().poll(&mut cx).is_pending() {
 ///     reactor.turn(None).unwrap();
 /// }
-/// assert!(Instant::now() >= deadline);
+/// assert!(reactor.handle().now() >= deadline);
 /// # use std::future::Future;
 /// ```
 #[derive(Debug)]
@@ -81,9 +81,22 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed.
+    /// Whether the deadline has passed, on the clock of this sleep's
+    /// runtime (the current one before its first poll).
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        self.now() >= self.deadline.into_std()
+    }
+
+    /// The clock this sleep is measured against.
+    #[inline]
+    fn now(&self) -> std::time::Instant {
+        if !crate::clock::any_shifted() {
+            return std::time::Instant::now();
+        }
+        match &self.handle {
+            Some(handle) => handle.inner.clock.now(),
+            None => context::now(),
+        }
     }
 
     /// Moves the deadline; the timer is re-armed on the next poll.
@@ -104,7 +117,7 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if Instant::now() >= this.deadline {
+        if this.now() >= this.deadline.into_std() {
             this.cancel();
             return Poll::Ready(());
         }
@@ -127,7 +140,7 @@ impl Future for Sleep {
         }
         let handle = this.handle.get_or_insert_with(context::current);
         observe::waiting(observe::WaitOn::Timer {
-            deadline: this.deadline,
+            deadline: this.deadline.into_std(),
         });
         if let Some(key) = this.key {
             let mut timers = handle.inner.timers();
@@ -141,7 +154,7 @@ impl Future for Sleep {
             // reactor only fires due timers, so this cannot happen; arming
             // again below keeps the sleep correct regardless.
         }
-        this.key = Some(handle.insert_timer(this.deadline, cx.waker().clone()));
+        this.key = Some(handle.insert_timer(this.deadline.into_std(), cx.waker().clone()));
         Poll::Pending
     }
 }

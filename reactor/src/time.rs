@@ -4,19 +4,37 @@
 //! Every timer lives on the reactor of the runtime it was first polled in; a
 //! timer never completes before its deadline.
 //!
-//! Here: `sleep`, the one-shot `timeout` and `interval`. Defined elsewhere
+//! Here: `sleep`, the one-shot `timeout`, `interval`, [`Instant::now`] and
+//! the paused clock's [`pause`], [`advance`], [`resume`]. Defined elsewhere
 //! and re-exported here: [`Sleep`] (`sleep.rs`), the deadline scope
-//! [`timeout_scope`] (`scope.rs`) and the error [`Elapsed`] (`elapsed.rs`).
-//! Not here: the timer map (`timer.rs`).
+//! [`timeout_scope`] (`scope.rs`), the error [`Elapsed`] (`elapsed.rs`),
+//! [`Instant`] (`instant.rs`) and [`ClockError`] (`clock.rs`).
+//! Not here: the timer map (`timer.rs`), the clock (`clock.rs`) and its
+//! jump (`reactor.rs`).
+//!
+//! # The paused clock
+//!
+//! Each runtime reads deadlines against its own clock. [`pause`] (or
+//! `Builder::start_paused(true)`, `#[ferrio::test(start_paused = 1)]`)
+//! stops it: from then on [`Instant::now`] stands still, except that
+//! [`advance`] moves it, and that whenever the runtime would otherwise block
+//! with no task ready, having polled the OS without blocking and found
+//! nothing (no I/O event, no wake from another thread) and with no
+//! `spawn_blocking` job running, it jumps to the earliest timer's deadline
+//! and fires it. So a test of a one-hour sleep finishes at once, sockets
+//! still work (real I/O wakes the loop first), and timeouts fire at exact
+//! virtual instants. [`resume`] lets the clock run again from where it
+//! stands. `std::time::Instant::now()` never follows the paused clock.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-pub use std::time::Instant;
-
+pub use crate::clock::ClockError;
+use crate::context;
 pub use crate::elapsed::Elapsed;
+pub use crate::instant::Instant;
 pub use crate::scope::{timeout_scope, timeout_scope_at, TimeoutHandle, TimeoutScope};
 // `Sleep` is public at the crate root too: the docs show this as a
 // re-export of that one, not as a second page.
@@ -26,7 +44,8 @@ pub use crate::sleep::Sleep;
 /// Waits for `duration` (asyncio's `await asyncio.sleep(seconds)`).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use ferrio::time::Instant;
 /// ferrio::run(async {
 ///     let start = Instant::now();
 ///     ferrio::time::sleep(Duration::from_millis(20)).await;
@@ -62,6 +81,112 @@ fn deadline_after(duration: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(duration)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
+}
+
+impl Instant {
+    /// Now, on the clock of the runtime current on this thread (see
+    /// [the paused clock](self#the-paused-clock)); outside any runtime,
+    /// std's `Instant::now()`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ferrio::time::Instant;
+    /// # #[ferrio::main]
+    /// # async fn main() {
+    /// ferrio::time::pause();
+    /// let start = Instant::now();
+    /// ferrio::time::sleep(Duration::from_secs(3600)).await; // at once
+    /// assert_eq!(Instant::now() - start, Duration::from_secs(3600));
+    /// # }
+    /// ```
+    pub fn now() -> Instant {
+        Instant::from_std(context::now())
+    }
+
+    /// Time since `self`, on the current runtime's clock (`now() - self`).
+    pub fn elapsed(&self) -> Duration {
+        Instant::now().saturating_duration_since(*self)
+    }
+}
+
+/// Stops the clock of the current runtime (tokio's `time::pause`): from
+/// now on [`Instant::now`] moves only by [`advance`] and by the jump to
+/// the next timer when the runtime is idle (see
+/// [the paused clock](self#the-paused-clock)). For tests.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::time::{timeout, sleep, Instant};
+/// ferrio::run(async {
+///     ferrio::time::pause();
+///     let start = Instant::now();
+///     // A 30 s timeout, over in no wall time: the clock jumps to it.
+///     let slow = timeout(Duration::from_secs(30), sleep(Duration::from_secs(60))).await;
+///     assert!(slow.is_err());
+///     assert_eq!(Instant::now() - start, Duration::from_secs(30));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime; on a runtime with several workers ("time::pause()
+/// requires a one-worker runtime", as tokio's requires its current-thread
+/// runtime); if the clock is already paused.
+#[track_caller]
+pub fn pause() {
+    if let Err(e) = context::current().pause_clock() {
+        panic!("ferrio::time::pause(): {e}");
+    }
+}
+
+/// Lets the paused clock of the current runtime run again, at std's rate,
+/// from the instant it reads now (it does not catch up with std's time).
+///
+/// # Panics
+///
+/// Outside a runtime, or if the clock is not paused.
+#[track_caller]
+pub fn resume() {
+    if let Err(e) = context::current().resume_clock() {
+        panic!("ferrio::time::resume(): {e}");
+    }
+}
+
+/// Moves the paused clock of the current runtime `duration` forward, fires
+/// every timer due by then, and yields once, so the tasks those timers woke
+/// have taken a step when it returns (tokio's `time::advance`).
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::time::{advance, Instant};
+/// ferrio::run(async {
+///     ferrio::time::pause();
+///     let start = Instant::now();
+///     let sleeper = ferrio::spawn(ferrio::time::sleep(Duration::from_secs(10)));
+///     advance(Duration::from_secs(10)).await;
+///     assert!(sleeper.is_finished());
+///     assert_eq!(Instant::now() - start, Duration::from_secs(10));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime, or if the clock is not paused.
+pub async fn advance(duration: Duration) {
+    if let Err(e) = context::current().advance_clock(duration) {
+        panic!("ferrio::time::advance(): {e}");
+    }
+    // One yield: the tasks the due timers woke are queued before this one.
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
 }
 
 pin_project_lite::pin_project! {

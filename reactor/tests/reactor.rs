@@ -7,7 +7,9 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ferrio_reactor::time::Instant;
 
 use ferrio_reactor::{Direction, Reactor, Sleep};
 use mio::net::UnixStream;

@@ -15,7 +15,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ferrio_reactor::time::Instant;
 
 use ferrio_reactor::time::{timeout_at, Timeout};
 

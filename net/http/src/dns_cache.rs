@@ -13,7 +13,9 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ferrio_reactor::time::Instant;
 
 use async_lock::Semaphore;
 use ferrio_net::{Resolve, Resolver, TcpStream};

@@ -10,12 +10,12 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_tungstenite::tungstenite;
 use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
-use ferrio_reactor::time::Sleep;
+use ferrio_reactor::time::{Instant, Sleep};
 use futures_util::{Sink, StreamExt};
 use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING};
 use tungstenite::client::IntoClientRequest;

@@ -9,7 +9,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo, Sleep};
@@ -299,7 +299,7 @@ impl AcceptBackoff {
     /// Starts the next, longer pause.
     fn start(&mut self, handle: &ferrio_reactor::Handle) {
         self.delay = (self.delay * 2).clamp(MIN_ACCEPT_BACKOFF, MAX_ACCEPT_BACKOFF);
-        self.pause = Some(Sleep::new(handle.clone(), Instant::now() + self.delay));
+        self.pause = Some(Sleep::new(handle.clone(), handle.now() + self.delay));
     }
 }
 
