@@ -360,7 +360,10 @@ impl Builder {
     /// While paused, the clock moves by `time::advance` and, whenever every
     /// task is idle and no I/O is ready, jumps to the next timer's deadline
     /// (the rule: [`time`](crate::time#the-paused-clock), docs/testing.md).
-    /// One worker only: [`build`](Builder::build) refuses several.
+    /// One worker only: [`build`](Builder::build) refuses several asked for
+    /// with [`workers`](Builder::workers), and a paused builder that sets no
+    /// count takes one worker whatever `FERRIO_WORKERS` says (so a test suite
+    /// run with `FERRIO_WORKERS=2` keeps its paused-clock tests).
     ///
     /// ```
     /// use std::time::Duration;
@@ -458,7 +461,14 @@ impl Builder {
         // timer it parks on, so a dump says what idle tasks wait on in every
         // mode (the details, addresses and deadlines, only when timing).
         ferrio_reactor::observe::set_wait_hook(crate::observe::reactor_wait);
-        let workers = match self.workers.or_else(workers_from_env) {
+        // A paused clock needs the one worker: `FERRIO_WORKERS` does not
+        // apply to a builder that pauses and sets no count.
+        let from_env = if self.start_paused {
+            None
+        } else {
+            workers_from_env()
+        };
+        let workers = match self.workers.or(from_env) {
             Some(0) => std::thread::available_parallelism().map_or(1, usize::from),
             Some(n) => n,
             None => 1,

@@ -88,7 +88,8 @@ async fn timeout_and_timeout_scope_fire_at_their_virtual_deadlines() {
     assert!(started.elapsed() < AT_ONCE, "took {:?}", started.elapsed());
 }
 
-#[ferrio::test(timeout_ms = 10_000)]
+// `pause()` needs one worker: asked for, so FERRIO_WORKERS=2 does not apply.
+#[ferrio::test(workers = 1, timeout_ms = 10_000)]
 async fn advance_moves_the_clock_and_fires_the_timers_due() {
     ferrio::time::pause();
     let start = Instant::now();
@@ -114,7 +115,7 @@ async fn advance_moves_the_clock_and_fires_the_timers_due() {
     sleeper.await.unwrap();
 }
 
-#[ferrio::test(timeout_ms = 10_000)]
+#[ferrio::test(workers = 1, timeout_ms = 10_000)]
 async fn resume_lets_the_clock_run_at_wall_speed_from_where_it_stands() {
     ferrio::time::pause();
     let start = Instant::now();
