@@ -20,7 +20,7 @@ use crate::signal::SignalKind;
 /// Its piped streams are in the public fields; `take()` them to use them
 /// from other tasks. Dropping a `Child` before [`wait`](Child::wait)
 /// returned leaves the process running (unless
-/// [`kill_on_drop`](Command::kill_on_drop)); the loop reaps it when it exits.
+/// [`kill_on_drop`](super::Command::kill_on_drop)); the loop reaps it when it exits.
 ///
 /// ```
 /// use std::process::Stdio;
