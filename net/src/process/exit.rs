@@ -1,14 +1,18 @@
 //! How a child's exit is noticed: its pidfd on Linux (readable once it
 //! exited), else every `SIGCHLD`; and sending it a signal either way.
 
-use std::io::{self};
-use std::os::fd::AsRawFd;
+use std::io;
 #[cfg(target_os = "linux")]
-use std::os::fd::OwnedFd;
-use std::task::{ready, Context, Poll};
+use std::os::fd::{AsRawFd, OwnedFd};
+#[cfg(target_os = "linux")]
+use std::task::ready;
+use std::task::{Context, Poll};
 
+// The pidfd's path (Linux) registers a source of its own.
+#[cfg(target_os = "linux")]
 use ferrio_reactor::{Direction, Interest};
 
+#[cfg(target_os = "linux")]
 use crate::oneway::Oneway;
 use crate::signal::{signal, Signal, SignalKind};
 
