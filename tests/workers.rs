@@ -80,7 +80,15 @@ fn send_tasks_run_on_several_threads_at_once() {
         "two workers take about 400 ms, one 800 ms: took {:?}",
         started.elapsed()
     );
-    let m = rt.metrics().executor;
+    // A worker publishes its figures when its batch ends: the other worker
+    // may still be finishing the batch whose last task woke `main`. The
+    // workers run on between `block_on` calls; wait for it, bounded.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut m = rt.metrics().executor;
+    while !m.workers.iter().all(|w| w.polls > 0) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+        m = rt.metrics().executor;
+    }
     assert_eq!(m.workers.len(), 2);
     assert_eq!(m.workers.iter().map(|w| w.polls).sum::<u64>(), m.polls);
     assert!(m.workers.iter().all(|w| w.polls > 0), "{m:?}");
