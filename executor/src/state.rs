@@ -49,7 +49,7 @@ const RUNNING: usize = 1 << 5;
 /// Four bits: what the task's last poll that left it pending waited on (a
 /// `WaitKind` code, 0: nothing tagged), for the dump in every mode. Cleared
 /// by the transition to running (in the same read-modify-write), set by
-/// [`State::set_wait`] when a primitive parks the task.
+/// [`State::set_wait`] when a poll that a primitive tagged returns `Pending`.
 const WAIT_SHIFT: u32 = 6;
 const WAIT: usize = 0xF << WAIT_SHIFT;
 
@@ -224,21 +224,18 @@ impl State {
         self.val.fetch_or(stored << SLOT_SHIFT, Ordering::Relaxed);
     }
 
-    /// The task now waits on what `code` (a `WaitKind` code) names; only the
-    /// thread polling the task calls it, inside the poll.
+    /// The poll that just returned `Pending` tagged the task as waiting on
+    /// what `code` (a `WaitKind` code, not 0) names. Called once, by the
+    /// thread that polled it, before anything else can run it; the bits are
+    /// clear since the transition to running, so one `fetch_or` sets them
+    /// without touching the bits other threads may set meanwhile.
     pub(crate) fn set_wait(&self, code: u8) {
-        let bits = (usize::from(code) << WAIT_SHIFT) & WAIT;
-        let now = self.val.load(Ordering::Relaxed);
-        if now & WAIT == bits {
-            return;
-        }
-        // Other threads may set NOTIFIED meanwhile: change only these bits.
-        // They are clear at the first tag of a poll (the transition to
-        // running cleared them): one read-modify-write.
-        if now & WAIT != 0 {
-            self.val.fetch_and(!WAIT, Ordering::Relaxed);
-        }
-        self.val.fetch_or(bits, Ordering::Relaxed);
+        debug_assert!(
+            self.val.load(Ordering::Relaxed) & WAIT == 0,
+            "a wait was tagged twice in one poll"
+        );
+        self.val
+            .fetch_or((usize::from(code) << WAIT_SHIFT) & WAIT, Ordering::Relaxed);
     }
 
     /// The code `set_wait` stored since the task's last poll began (0: none).
