@@ -142,6 +142,13 @@ impl Waiters {
 
 /// Everyone waiting for one direction of one source (docs/architecture.md, rule R6: every
 /// waiter registered when readiness arrives is woken).
+///
+/// One waiter of each kind is kept inline, and the lists for more are boxed
+/// on first use: an idle connection has one task waiting in one direction,
+/// and a registration lives as long as its socket, so what every one of them
+/// carries is what the runtime's memory per idle connection is made of
+/// (issue 20: the lists inline cost 112 bytes per registration, and the
+/// futures' list a 128-byte allocation at the first `readable()`).
 #[derive(Default)]
 struct DirectionWaiters {
     /// The waker of the `poll_*` path
@@ -151,6 +158,22 @@ struct DirectionWaiters {
     /// direction. This is the fast path: one task per direction, no
     /// allocation.
     poller: Option<Waker>,
+    /// The first [`Readiness`](crate::Readiness) future (`readable()`/
+    /// `writable()`) waiting in this direction, at key 0: its waker while it
+    /// waits, then the event that woke it (docs/architecture.md, rule R6: an
+    /// event completes every future waiting when it arrives, even if another
+    /// task clears the readiness before the future polls again). Removed when
+    /// its future completes or is dropped, so a cancelled waiter leaves
+    /// nothing behind.
+    first_future: Option<FutureEntry>,
+    /// Everyone past the first of each kind; allocated when a second waiter
+    /// comes, kept (empty) after.
+    more: Option<Box<MoreWaiters>>,
+}
+
+/// The waiters of a direction past the first of each kind.
+#[derive(Default)]
+struct MoreWaiters {
     /// The wakers of other tasks on the `poll_*` path at the same time (two
     /// tasks reading one `&TcpStream`), each kept once (`will_wake`) and woken
     /// with `poller`. Not a replace-and-wake hand-over, which would have the
@@ -159,14 +182,9 @@ struct DirectionWaiters {
     /// polls again and comes back), so a task whose waker changes at every
     /// poll cannot grow the list.
     other_pollers: Vec<Waker>,
-    /// The [`Readiness`](crate::Readiness) futures (`readable()`/`writable()`),
-    /// each at the key its future holds: its waker while it waits, then the
-    /// event that woke it (docs/architecture.md, rule R6: an event completes every future
-    /// waiting when it arrives, even if another task clears the readiness
-    /// before the future polls again). An entry is removed when its future
-    /// completes or is dropped, so a cancelled waiter leaves nothing behind.
-    /// Empty (and unallocated) unless someone awaits readiness.
-    ready: Slab<FutureEntry>,
+    /// The [`Readiness`](crate::Readiness) futures past the first, the entry
+    /// at slab key `k` being the future's key `k + 1`.
+    futures: Slab<FutureEntry>,
 }
 
 /// One [`Readiness`](crate::Readiness) future's entry in a direction's list.
@@ -192,7 +210,7 @@ pub(crate) enum FutureWait {
 }
 
 /// How many wakers of the `poll_*` path beside the first one a direction
-/// keeps (see [`DirectionWaiters::other_pollers`]).
+/// keeps (see [`MoreWaiters::other_pollers`]).
 const MAX_OTHER_POLLERS: usize = 32;
 
 impl DirectionWaiters {
@@ -204,21 +222,68 @@ impl DirectionWaiters {
             self.poller = Some(waker.clone());
             return None;
         };
-        if first.will_wake(waker) || self.other_pollers.iter().any(|w| w.will_wake(waker)) {
+        if first.will_wake(waker) {
             return None;
         }
-        let evicted =
-            (self.other_pollers.len() == MAX_OTHER_POLLERS).then(|| self.other_pollers.remove(0));
-        self.other_pollers.push(waker.clone());
+        let others = &mut self.more.get_or_insert_with(Box::default).other_pollers;
+        if others.iter().any(|w| w.will_wake(waker)) {
+            return None;
+        }
+        let evicted = (others.len() == MAX_OTHER_POLLERS).then(|| others.remove(0));
+        others.push(waker.clone());
         evicted
+    }
+
+    /// The entry of the future at `key`, if it has one.
+    fn future_mut(&mut self, key: usize) -> Option<&mut FutureEntry> {
+        match key {
+            0 => self.first_future.as_mut(),
+            k => self.more.as_mut()?.futures.get_mut(k - 1),
+        }
+    }
+
+    /// Adds a future's entry; returns its key.
+    fn insert_future(&mut self, entry: FutureEntry) -> usize {
+        if self.first_future.is_none() {
+            self.first_future = Some(entry);
+            return 0;
+        }
+        1 + self
+            .more
+            .get_or_insert_with(Box::default)
+            .futures
+            .insert(entry)
+    }
+
+    /// Removes the entry at `key`, if there is one.
+    fn remove_future(&mut self, key: usize) -> Option<FutureEntry> {
+        match key {
+            0 => self.first_future.take(),
+            k => self.more.as_mut()?.futures.try_remove(k - 1),
+        }
+    }
+
+    /// Every future's entry.
+    fn futures_mut(&mut self) -> impl Iterator<Item = &mut FutureEntry> {
+        let more = self.more.as_deref_mut().into_iter();
+        self.first_future
+            .iter_mut()
+            .chain(more.flat_map(|m| m.futures.iter_mut().map(|(_, entry)| entry)))
+    }
+
+    /// How many futures have an entry.
+    fn future_count(&self) -> usize {
+        usize::from(self.first_future.is_some()) + self.more.as_ref().map_or(0, |m| m.futures.len())
     }
 
     /// Moves the wakers of the `poll_*` path into `wake`.
     #[inline(always)]
     fn take_pollers(&mut self, wake: &mut Vec<Waker>) {
         wake.extend(self.poller.take());
-        if !self.other_pollers.is_empty() {
-            wake.append(&mut self.other_pollers);
+        if let Some(more) = &mut self.more {
+            if !more.other_pollers.is_empty() {
+                wake.append(&mut more.other_pollers);
+            }
         }
     }
 
@@ -231,7 +296,7 @@ impl DirectionWaiters {
     #[inline(always)]
     fn take_all(&mut self, wake: &mut Vec<Waker>, word: u64) {
         self.take_pollers(wake);
-        for (_, entry) in &mut self.ready {
+        for entry in self.futures_mut() {
             if let FutureEntry::Waiting(waker) =
                 std::mem::replace(entry, FutureEntry::Notified(word))
             {
@@ -245,7 +310,7 @@ impl DirectionWaiters {
     /// look again and find the reactor gone.
     fn wake_all(&mut self, wake: &mut Vec<Waker>) {
         self.take_pollers(wake);
-        for (_, entry) in &mut self.ready {
+        for entry in self.futures_mut() {
             if let FutureEntry::Waiting(_) = entry {
                 if let FutureEntry::Waiting(waker) = std::mem::replace(entry, FutureEntry::Woken) {
                     wake.push(waker);
@@ -299,14 +364,14 @@ impl ScheduledIo {
         waker: &Waker,
     ) -> FutureWait {
         let mut waiters = self.waiters();
-        let list = &mut waiters.of(direction).ready;
-        let Some((key, entry)) = key.and_then(|key| list.get_mut(key).map(|entry| (key, entry)))
+        let list = waiters.of(direction);
+        let Some((key, entry)) = key.and_then(|key| list.future_mut(key).map(|entry| (key, entry)))
         else {
-            return FutureWait::Waiting(list.insert(FutureEntry::Waiting(waker.clone())));
+            return FutureWait::Waiting(list.insert_future(FutureEntry::Waiting(waker.clone())));
         };
         match entry {
             &mut FutureEntry::Notified(word) => {
-                list.remove(key);
+                list.remove_future(key);
                 FutureWait::Notified(ReadyEvent {
                     tick: word >> 8,
                     direction,
@@ -324,7 +389,7 @@ impl ScheduledIo {
     /// Removes the entry at `key` from the futures' list of `direction`
     /// (its future completed or was dropped).
     pub(crate) fn remove_future_waker(&self, direction: Direction, key: usize) {
-        self.waiters().of(direction).ready.try_remove(key);
+        self.waiters().of(direction).remove_future(key);
     }
 
     /// How many wakers wait in `direction`: those of the `poll_*` path and
@@ -332,7 +397,8 @@ impl ScheduledIo {
     pub(crate) fn waiter_count(&self, direction: Direction) -> usize {
         let mut waiters = self.waiters();
         let waiters = waiters.of(direction);
-        usize::from(waiters.poller.is_some()) + waiters.other_pollers.len() + waiters.ready.len()
+        let others = waiters.more.as_ref().map_or(0, |m| m.other_pollers.len());
+        usize::from(waiters.poller.is_some()) + others + waiters.future_count()
     }
 
     /// Records `ready` as of `tick` and moves the wakers it satisfies into `wake`.
@@ -407,8 +473,7 @@ mod tests {
             for _ in 0..3 {
                 waiters
                     .reader
-                    .ready
-                    .insert(FutureEntry::Waiting(Waker::from(reader.clone())));
+                    .insert_future(FutureEntry::Waiting(Waker::from(reader.clone())));
             }
             waiters.writer.poller = Some(Waker::from(writer.clone()));
         }
@@ -424,11 +489,41 @@ mod tests {
         );
         let mut waiters = sched.waiters();
         assert_eq!(
-            waiters.reader.ready.len(),
+            waiters.reader.future_count(),
             3,
             "listed entries stay (marked with the event) until their futures poll or drop"
         );
         assert!(waiters.of(Direction::Write).poller.is_some());
+    }
+
+    #[test]
+    fn futures_past_the_first_get_their_own_keys_and_a_freed_first_key_is_reused() {
+        let sched = ScheduledIo::new(0);
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let keys: Vec<usize> = (0..3)
+            .map(|_| match wait(&sched, None, &waker) {
+                FutureWait::Waiting(key) => key,
+                FutureWait::Notified(_) => panic!("no event yet"),
+            })
+            .collect();
+        assert_eq!(keys, [0, 1, 2], "the first inline, the others in the list");
+        sched.remove_future_waker(Direction::Read, 0);
+        assert_eq!(sched.waiter_count(Direction::Read), 2);
+        let FutureWait::Waiting(again) = wait(&sched, None, &waker) else {
+            panic!("no event yet")
+        };
+        assert_eq!(again, 0, "the inline entry is used again once free");
+        let mut wake = Vec::new();
+        sched.dispatch(3, readable(), &mut wake);
+        assert_eq!(wake.len(), 3, "every future's waker, inline or listed");
+        for key in [0, 1, 2] {
+            match wait(&sched, Some(key), &waker) {
+                FutureWait::Notified(event) => assert_eq!(event.tick, 3),
+                FutureWait::Waiting(_) => panic!("future {key} missed the event"),
+            }
+        }
+        assert_eq!(sched.waiter_count(Direction::Read), 0);
     }
 
     #[test]
@@ -641,7 +736,7 @@ mod loom_model {
             }
             let mut waiters = sched.waiters();
             assert!(
-                waiters.of(Direction::Read).ready.is_empty(),
+                waiters.of(Direction::Read).future_count() == 0,
                 "every readable() future removed its entry"
             );
         });
@@ -684,7 +779,7 @@ mod loom_model {
             reader.join().unwrap();
             assert_eq!(event.tick, 1, "the future completed with the event");
             assert!(
-                sched.waiters().of(Direction::Read).ready.is_empty(),
+                sched.waiters().of(Direction::Read).future_count() == 0,
                 "the future removed its entry"
             );
         });
