@@ -6,11 +6,8 @@
 //! or the operations that wait on their own (`poll_io`).
 
 use std::io;
-use std::sync::Mutex;
 
-use ferrio_reactor::{Direction, ReadyEvent, Registration};
-
-use crate::lock::lock;
+use ferrio_reactor::{Direction, ReadyEvent, ReadySlot, Registration};
 
 /// The readiness event that `readable()` and `writable()` last returned on
 /// one socket, per direction: the `try_*` methods clear it when the socket
@@ -18,13 +15,13 @@ use crate::lock::lock;
 /// spinning.
 #[derive(Default)]
 pub(crate) struct LastReady {
-    read: Mutex<Option<ReadyEvent>>,
-    write: Mutex<Option<ReadyEvent>>,
+    read: ReadySlot,
+    write: ReadySlot,
 }
 
 impl LastReady {
     #[inline]
-    fn of(&self, direction: Direction) -> &Mutex<Option<ReadyEvent>> {
+    fn of(&self, direction: Direction) -> &ReadySlot {
         match direction {
             Direction::Read => &self.read,
             Direction::Write => &self.write,
@@ -36,7 +33,7 @@ impl LastReady {
     /// `Registration::ready` themselves: one future, not two nested.)
     #[inline]
     pub(crate) fn keep(&self, direction: Direction, event: ReadyEvent) {
-        *lock(self.of(direction)) = Some(event);
+        self.of(direction).keep(event);
     }
 
     /// Runs `op` now; when it says `WouldBlock`, clears the readiness the last
@@ -50,7 +47,7 @@ impl LastReady {
     ) -> io::Result<R> {
         let result = op();
         if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            if let Some(event) = lock(self.of(direction)).take() {
+            if let Some(event) = self.of(direction).take(direction) {
                 registration.clear_readiness(event);
             }
         }

@@ -68,5 +68,5 @@ mod testing;
 pub use io::{PollIo, Readiness, Registration};
 pub use mio::Interest;
 pub use reactor::{Handle, Reactor};
-pub use scheduled_io::{Direction, ReadyEvent};
+pub use scheduled_io::{Direction, ReadyEvent, ReadySlot};
 pub use sleep::Sleep;

@@ -110,6 +110,44 @@ impl ReadyEvent {
     }
 }
 
+/// A place for one direction's last [`ReadyEvent`], kept by whoever waited
+/// for it until an operation that says `WouldBlock` takes it to clear it
+/// with [`Registration::clear_readiness`](crate::Registration::clear_readiness)
+/// (the sockets' `readable()` then `try_read()`). One word, no lock: a socket
+/// keeps one per direction for its whole life, so its size is part of every
+/// idle connection's.
+#[derive(Debug, Default)]
+pub struct ReadySlot {
+    /// The event as a readiness word (tick above the low byte, bits below),
+    /// or 0 for none: an event kept always has a bit set.
+    word: AtomicU64,
+}
+
+impl ReadySlot {
+    /// Keeps `event`, replacing what was kept.
+    #[inline]
+    pub fn keep(&self, event: ReadyEvent) {
+        // An event has a bit set (it says the direction is ready), so its word is never 0.
+        debug_assert!(event.bits != 0);
+        self.word.store(
+            (event.tick << 8) | (event.bits & Ready::MASK),
+            Ordering::Release,
+        );
+    }
+
+    /// Takes the event kept, if any, as an event in `direction` (the one it
+    /// was kept for).
+    #[inline]
+    pub fn take(&self, direction: Direction) -> Option<ReadyEvent> {
+        let word = self.word.swap(0, Ordering::AcqRel);
+        (word != 0).then_some(ReadyEvent {
+            tick: word >> 8,
+            direction,
+            bits: word & Ready::MASK,
+        })
+    }
+}
+
 /// Shared between the reactor (which sets readiness) and the registration (which
 /// waits on and clears it).
 pub(crate) struct ScheduledIo {
@@ -524,6 +562,24 @@ mod tests {
             }
         }
         assert_eq!(sched.waiter_count(Direction::Read), 0);
+    }
+
+    #[test]
+    fn a_ready_slot_gives_back_the_event_it_kept_once() {
+        let sched = ScheduledIo::new(0);
+        sched.dispatch(9, readable(), &mut Vec::new());
+        let event = sched.ready_event(Direction::Read).expect("readable");
+        let slot = ReadySlot::default();
+        assert!(slot.take(Direction::Read).is_none(), "empty at first");
+        slot.keep(event);
+        let taken = slot.take(Direction::Read).expect("kept");
+        assert_eq!((taken.tick, taken.bits), (event.tick, event.bits));
+        assert!(slot.take(Direction::Read).is_none(), "taken once");
+        sched.clear(taken);
+        assert!(
+            sched.ready_event(Direction::Read).is_none(),
+            "the event taken clears what it reported"
+        );
     }
 
     #[test]
