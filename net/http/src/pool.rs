@@ -119,10 +119,17 @@ struct State<C> {
     /// `open`, per key. A key with no slot has no entry.
     per_host: Map<Key, usize>,
     /// Idle connections per key, the most recently used last (reused first,
-    /// so the others age out).
+    /// so the others age out). A key's list is kept while the key has slots
+    /// (`per_host`), even empty, so a keep-alive connection going idle and
+    /// back to work does not remove and re-insert its key each request.
     idle: Map<Key, Vec<Idle<C>>>,
     /// Idle connections in all: the sum over `idle`, so "none idle" is cheap.
     idle_count: usize,
+    /// No idle connection expires before this instant (a lower bound: the
+    /// oldest may have been taken since); `None` when none can expire. So
+    /// `prune` looks at the lists only when one may have expired, not at
+    /// every acquire and release.
+    next_expiry: Option<Instant>,
     /// Waiting requests, first come first; ids into `waiters`, increasing
     /// (so sorted), each removed when its waiter is served or dropped.
     queue: VecDeque<u64>,
@@ -161,18 +168,30 @@ impl<C> State<C> {
             *n -= 1;
             if *n == 0 {
                 self.per_host.remove(key);
+                // No slot, so no idle connection: the (empty) list goes too.
+                self.idle.remove(key);
             }
         }
     }
 
     fn pop_idle(&mut self, key: &Key) -> Option<C> {
-        let list = self.idle.get_mut(key)?;
-        let idle = list.pop()?;
-        if list.is_empty() {
-            self.idle.remove(key);
-        }
+        let idle = self.idle.get_mut(key)?.pop()?;
         self.idle_count -= 1;
         Some(idle.conn)
+    }
+
+    /// Keeps `conn`, idle since `since`, for the next request to `key`
+    /// (whose slot it holds).
+    fn push_idle(&mut self, key: &Key, conn: C, since: Instant, timeout: Duration) {
+        let idle = Idle { conn, since };
+        match self.idle.get_mut(key) {
+            Some(list) => list.push(idle),
+            None => drop(self.idle.insert(key.clone(), vec![idle])),
+        }
+        self.idle_count += 1;
+        if let Some(at) = since.checked_add(timeout) {
+            self.next_expiry = Some(self.next_expiry.map_or(at, |next| next.min(at)));
+        }
     }
 
     /// The connection idle the longest, whatever its host: its key and
@@ -187,11 +206,7 @@ impl<C> State<C> {
     /// Removes the connection idle the longest, whatever its host, and frees its slot.
     fn evict_oldest_idle(&mut self) -> Option<C> {
         let key = self.oldest_idle().map(|(key, _)| key.clone())?;
-        let list = self.idle.get_mut(&key)?;
-        let idle = list.remove(0);
-        if list.is_empty() {
-            self.idle.remove(&key);
-        }
+        let idle = self.idle.get_mut(&key)?.remove(0);
         self.idle_count -= 1;
         self.free_slot(&key);
         Some(idle.conn)
@@ -199,8 +214,13 @@ impl<C> State<C> {
 
     /// Closes idle connections older than `timeout` (into `closed`, to drop
     /// after the lock is released).
-    fn prune(&mut self, timeout: Duration, now: Instant, closed: &mut Vec<C>) {
-        if self.idle_count == 0 {
+    fn prune(&mut self, timeout: Duration, closed: &mut Vec<C>) {
+        let Some(next_expiry) = self.next_expiry.filter(|_| self.idle_count > 0) else {
+            return;
+        };
+        // The clock is read only when something idle may expire.
+        let now = Instant::now();
+        if now < next_expiry {
             return;
         }
         let mut freed = Vec::new();
@@ -213,11 +233,37 @@ impl<C> State<C> {
                 closed.push(idle.conn);
                 freed.push(key.clone());
             }
-            !list.is_empty()
+            true
         });
         self.idle_count -= freed.len();
         for key in &freed {
             self.free_slot(key);
+        }
+        self.next_expiry = self
+            .oldest_idle()
+            .and_then(|(_, since)| since.checked_add(timeout));
+    }
+
+    /// What a request for `key` at the head of the queue gets now: an idle
+    /// connection to its host, or a free slot, or the slot of the oldest idle
+    /// connection (closed into `closed`); `None` when it must wait.
+    fn grant(&mut self, key: &Key, limits: &Limits, closed: &mut Vec<C>) -> Option<Option<C>> {
+        if let Some(conn) = self.pop_idle(key) {
+            Some(Some(conn))
+        } else if self.host_count(key) >= limits.per_host {
+            None
+        } else if self.open < limits.total {
+            self.take_slot(key);
+            Some(None)
+        } else {
+            // The total is reached and the only idle connections are to
+            // other hosts: close the oldest to make room.
+            let evicted = self.evict_oldest_idle();
+            evicted.map(|conn| {
+                closed.push(conn);
+                self.take_slot(key);
+                None
+            })
         }
     }
 
@@ -227,7 +273,7 @@ impl<C> State<C> {
     /// hold back the waiters behind it. Returns the wakers to wake once the
     /// lock is released.
     fn dispatch(&mut self, limits: &Limits, closed: &mut Vec<C>) -> Vec<Waker> {
-        self.prune(limits.idle_timeout, Instant::now(), closed);
+        self.prune(limits.idle_timeout, closed);
         let mut wake = Vec::new();
         let mut i = 0;
         while i < self.queue.len() {
@@ -242,24 +288,7 @@ impl<C> State<C> {
                 continue;
             };
             let key = waiter.key.clone();
-            let grant = if let Some(conn) = self.pop_idle(&key) {
-                Some(Some(conn))
-            } else if self.host_count(&key) >= limits.per_host {
-                None
-            } else if self.open < limits.total {
-                self.take_slot(&key);
-                Some(None)
-            } else {
-                // The total is reached and the only idle connections are to
-                // other hosts: close the oldest to make room.
-                let evicted = self.evict_oldest_idle();
-                evicted.map(|conn| {
-                    closed.push(conn);
-                    self.take_slot(&key);
-                    None
-                })
-            };
-            match grant {
+            match self.grant(&key, limits, closed) {
                 Some(grant) => {
                     self.queue.remove(i);
                     if let Some(waiter) = self.waiters.get_mut(&id) {
@@ -289,6 +318,7 @@ impl<C: Send + 'static> Pool<C> {
                     per_host: Map::default(),
                     idle: Map::default(),
                     idle_count: 0,
+                    next_expiry: None,
                     queue: VecDeque::new(),
                     waiters: Map::default(),
                     pruner: None,
@@ -304,6 +334,22 @@ impl<C: Send + 'static> Pool<C> {
         let mut closed = Vec::new();
         let (id, wake) = {
             let mut state = lock(&self.shared.state);
+            // Nobody waits: the request is the head of the queue, served at
+            // once if it can be, without a place in the queue and the waiter
+            // map (the keep-alive path: one idle connection, reused).
+            if state.queue.is_empty() {
+                state.prune(self.shared.limits.idle_timeout, &mut closed);
+                if let Some(grant) = state.grant(&key, &self.shared.limits, &mut closed) {
+                    drop(state);
+                    drop(closed);
+                    return Acquire {
+                        shared: self.shared.clone(),
+                        key,
+                        id: None,
+                        granted: Some(grant),
+                    };
+                }
+            }
             let id = state.next_id;
             state.next_id += 1;
             state.waiters.insert(
@@ -324,6 +370,7 @@ impl<C: Send + 'static> Pool<C> {
             shared: self.shared.clone(),
             key,
             id: Some(id),
+            granted: None,
         }
     }
 
@@ -356,14 +403,9 @@ impl<C: Send + 'static> Shared<C> {
     fn arm_pruner(self: &Arc<Self>) {
         let (id, spawner) = {
             let mut state = lock(&self.state);
-            if state.idle_count == 0 || state.pruner.is_some() {
-                return;
-            }
-            if Instant::now()
-                .checked_add(self.limits.idle_timeout)
-                .is_none()
-            {
-                // Idle connections never expire.
+            // Without an expiry, idle connections never expire (a timeout
+            // too long for an instant).
+            if state.idle_count == 0 || state.pruner.is_some() || state.next_expiry.is_none() {
                 return;
             }
             let Some(spawner) = ferrio_executor::try_current() else {
@@ -444,7 +486,13 @@ pub(crate) struct Acquire<C: Send + 'static> {
     key: Key,
     /// The waiter's id while it is registered.
     id: Option<u64>,
+    /// What it was given at once, without waiting, until it is polled.
+    granted: Option<Option<C>>,
 }
+
+// Nothing in an `Acquire` is pinned: its grant is moved out when it is
+// polled, so it is `Unpin` whatever the connection type.
+impl<C: Send + 'static> Unpin for Acquire<C> {}
 
 /// What a served request gets: a slot, and maybe an idle connection to reuse.
 pub(crate) struct Checkout<C: Send + 'static> {
@@ -458,7 +506,10 @@ impl<C: Send + 'static> Future for Acquire<C> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Checkout<C>> {
         let Some(id) = self.id else {
-            panic!("Acquire polled after completion");
+            let Some(grant) = self.granted.take() else {
+                panic!("Acquire polled after completion");
+            };
+            return Poll::Ready(self.checkout(grant));
         };
         let grant = {
             let mut state = lock(&self.shared.state);
@@ -488,42 +539,54 @@ impl<C: Send + 'static> Future for Acquire<C> {
             }
         };
         self.id = None;
+        Poll::Ready(self.checkout(grant))
+    }
+}
+
+impl<C: Send + 'static> Acquire<C> {
+    /// The checkout of a request served with `grant`.
+    fn checkout(&self, grant: Option<C>) -> Checkout<C> {
         let permit = Permit {
             shared: Some(self.shared.clone()),
             key: self.key.clone(),
         };
-        Poll::Ready(Checkout {
+        Checkout {
             permit,
             idle: grant,
-        })
+        }
     }
 }
 
 impl<C: Send + 'static> Drop for Acquire<C> {
     fn drop(&mut self) {
-        let Some(id) = self.id.take() else { return };
+        let (id, granted) = (self.id.take(), self.granted.take());
+        if id.is_none() && granted.is_none() {
+            return;
+        }
         let key = &self.key;
+        let timeout = self.shared.limits.idle_timeout;
         let mut went_idle = false;
         self.shared.update(|state| {
-            let Some(waiter) = state.waiters.remove(&id) else {
-                return;
+            let grant = match id {
+                Some(id) => match state.waiters.remove(&id) {
+                    Some(waiter) => waiter.grant,
+                    None => return,
+                },
+                // Served at once, never polled.
+                None => granted,
             };
-            match waiter.grant {
+            match grant {
                 // Still queued: leave the queue too, or a pool that stays full
                 // (where `dispatch` stops early) piles up the ids of
                 // cancelled waiters. Ids are queued in increasing order.
                 None => {
-                    if let Ok(i) = state.queue.binary_search(&id) {
+                    if let Some(i) = id.and_then(|id| state.queue.binary_search(&id).ok()) {
                         state.queue.remove(i);
                     }
                 }
                 // Served but never polled again: give the grant back.
                 Some(Some(conn)) => {
-                    state.idle.entry(key.clone()).or_default().push(Idle {
-                        conn,
-                        since: Instant::now(),
-                    });
-                    state.idle_count += 1;
+                    state.push_idle(key, conn, Instant::now(), timeout);
                     went_idle = true;
                 }
                 Some(None) => state.free_slot(key),
@@ -554,14 +617,8 @@ impl<C: Send + 'static> Permit<C> {
         let Some(shared) = self.shared.take() else {
             return;
         };
-        let key = self.key.clone();
-        shared.update(move |state| {
-            state.idle.entry(key).or_default().push(Idle {
-                conn,
-                since: Instant::now(),
-            });
-            state.idle_count += 1;
-        });
+        let (key, timeout) = (&self.key, shared.limits.idle_timeout);
+        shared.update(move |state| state.push_idle(key, conn, Instant::now(), timeout));
         shared.arm_pruner();
     }
 }
@@ -790,6 +847,53 @@ mod tests {
         assert_eq!(pool.counts(), (1, 1));
         let again = poll(&mut pool.acquire(key("a")), &w).unwrap();
         assert_eq!(again.idle, Some(9));
+    }
+
+    #[test]
+    fn a_request_served_at_once_and_dropped_unpolled_gives_back_what_it_got() {
+        let pool: Pool<u32> = Pool::new(limits(1, usize::MAX));
+        let w = waker();
+        // A free slot, granted as the request is made (nobody waits).
+        drop(pool.acquire(key("a")));
+        assert_eq!(pool.counts(), (0, 0), "the slot is free again");
+        let first = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        first.permit.put_idle(4);
+        // The idle connection, granted at once, then dropped unpolled.
+        drop(pool.acquire(key("a")));
+        assert_eq!(pool.counts(), (1, 1), "the connection is idle again");
+        let again = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        assert_eq!(again.idle, Some(4));
+    }
+
+    #[test]
+    fn an_idle_connection_expires_after_others_were_reused_since() {
+        let pool: Pool<u32> = Pool::new(Limits {
+            total: 5,
+            per_host: 5,
+            idle_timeout: Duration::from_millis(30),
+        });
+        let w = waker();
+        let old = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        let busy = poll(&mut pool.acquire(key("b")), &w).unwrap();
+        old.permit.put_idle(1);
+        busy.permit.put_idle(2);
+        // "b" is reused and put back well within the timeout, "a" is not.
+        for _ in 0..3 {
+            std::thread::sleep(Duration::from_millis(15));
+            let b = poll(&mut pool.acquire(key("b")), &w).unwrap();
+            assert_eq!(b.idle, Some(2));
+            b.permit.put_idle(2);
+        }
+        let a = poll(&mut pool.acquire(key("a")), &w).unwrap();
+        assert_eq!(
+            a.idle, None,
+            "a's connection expired while b's kept working"
+        );
+        assert_eq!(
+            pool.counts(),
+            (2, 1),
+            "a's new slot and b's idle connection"
+        );
     }
 
     #[test]
