@@ -87,9 +87,14 @@ impl Sleep {
         self.now() >= self.deadline.into_std()
     }
 
+    /// Whether the deadline is at or before `now` (a reading of [`Sleep::now`]).
+    pub(crate) fn is_elapsed_at(&self, now: std::time::Instant) -> bool {
+        now >= self.deadline.into_std()
+    }
+
     /// The clock this sleep is measured against.
     #[inline]
-    fn now(&self) -> std::time::Instant {
+    pub(crate) fn now(&self) -> std::time::Instant {
         if !crate::clock::any_shifted() {
             return std::time::Instant::now();
         }
@@ -117,7 +122,19 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if this.now() >= this.deadline.into_std() {
+        let now = this.now();
+        this.poll_at(cx, now)
+    }
+}
+
+impl Sleep {
+    /// [`Future::poll`] with the clock read by the caller, `now`, which the
+    /// caller took no earlier than its own check of the deadline: a
+    /// [`Timeout`](crate::time::Timeout) reads it once per poll for both.
+    /// A deadline that passes after `now` is the armed timer's to fire.
+    pub(crate) fn poll_at(&mut self, cx: &mut Context<'_>, now: std::time::Instant) -> Poll<()> {
+        let this = self;
+        if now >= this.deadline.into_std() {
             this.cancel();
             return Poll::Ready(());
         }

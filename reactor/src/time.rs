@@ -264,13 +264,16 @@ impl<F: Future> Future for Timeout<F> {
         // without pause) would carry the task past its timeout forever.
         // (tokio polls the inner future first; asyncio checks only when the
         // awaited thing suspends. ferrio honours a deadline that passed.)
-        if this.delay.is_elapsed() {
+        // One clock read serves both checks: a deadline passing while the
+        // inner future polls is the armed timer's to report.
+        let now = this.delay.now();
+        if this.delay.is_elapsed_at(now) {
             return Poll::Ready(Err(Elapsed { after: *this.after }));
         }
         if let Poll::Ready(v) = this.future.poll(cx) {
             return Poll::Ready(Ok(v));
         }
-        match this.delay.poll(cx) {
+        match this.delay.get_mut().poll_at(cx, now) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed { after: *this.after })),
             Poll::Pending => Poll::Pending,
         }

@@ -39,7 +39,11 @@ impl<K> Deadline<K> {
     /// `timeout` from now, or none without a timeout (or for one so long
     /// that the instant does not exist, such as `Duration::MAX`).
     pub(crate) fn after(timeout: impl Into<Option<Duration>>, kind: K) -> Deadline<K> {
-        Deadline::since(Instant::now(), timeout, kind)
+        match timeout.into() {
+            // No clock read for no timeout: the defaults of most waits.
+            None => Deadline::none(),
+            Some(timeout) => Deadline::since(Instant::now(), timeout, kind),
+        }
     }
 
     /// `timeout` from `start`: as [`after`](Deadline::after), from an
