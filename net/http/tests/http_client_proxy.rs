@@ -73,7 +73,8 @@ fn credentials_in_the_proxy_url_are_sent_as_proxy_authorization() {
 fn https_goes_through_a_connect_tunnel() {
     run(async {
         let pki = pki(&["localhost"]);
-        let addr = https_server(&pki, None, "secret").await;
+        let https = https_server(&pki, None, "secret").await;
+        let addr = https.local_addr();
         let proxy = proxy(Mode::RequireAuth("Basic YTpi")).await;
         let client = builder()
             .proxy(format!("http://a:b@{}", proxy.addr))
@@ -97,7 +98,8 @@ fn https_goes_through_a_connect_tunnel() {
 fn a_proxy_that_refuses_connect_is_a_proxy_error_with_the_status() {
     run(async {
         let pki = pki(&["localhost"]);
-        let addr = https_server(&pki, None, "unreached").await;
+        let https = https_server(&pki, None, "unreached").await;
+        let addr = https.local_addr();
         let url = format!("https://localhost:{}/", addr.port());
         for code in [407, 403] {
             let proxy = proxy(Mode::Refuse(code)).await;
