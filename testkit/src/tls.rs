@@ -145,6 +145,15 @@ impl Request {
     }
 }
 
+impl std::fmt::Debug for Pki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key is a secret, even a test's.
+        f.debug_struct("Pki")
+            .field("chain_len", &self.chain.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A running HTTPS server on loopback; it stops accepting when dropped, and
 /// each connection ends when its client closes it.
 ///
@@ -160,6 +169,7 @@ impl Request {
 ///     assert!(server.url("localhost", "/").starts_with("https://localhost:"));
 /// });
 /// ```
+#[derive(Debug)]
 pub struct TlsServer {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
