@@ -202,7 +202,9 @@ impl TlsServer {
         config: rustls::ServerConfig,
         answer: impl Fn(&Request, &rustls::ServerConnection) -> Vec<u8> + Send + Sync + 'static,
     ) -> TlsServer {
-        let addr = listener.local_addr().expect("a bound listener has an address");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         let acceptor = futures_rustls::TlsAcceptor::from(Arc::new(config));
         let answer = Arc::new(answer);
         let accepted = Arc::new(AtomicUsize::new(0));

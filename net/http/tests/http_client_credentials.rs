@@ -82,10 +82,8 @@ fn a_secure_cookie_goes_over_https_and_not_over_plain_http_to_the_same_name() {
 #[test]
 fn a_redirect_from_https_to_http_is_followed_without_the_credentials() {
     run(async {
-        let plain = serve(|r| {
-            Action::Reply(ok(echo(r.header("cookie"), r.header("authorization"))))
-        })
-        .await;
+        let plain =
+            serve(|r| Action::Reply(ok(echo(r.header("cookie"), r.header("authorization"))))).await;
         let pki = pki(&[HOST]);
         // Same name, other scheme (and port): a downgrade.
         let downgrade = format!("location: http://{HOST}:{}/landing", plain.addr.port());
@@ -136,7 +134,11 @@ fn proxy_credentials_go_to_the_proxy_and_not_through_the_tunnel() {
             .proxy(format!("http://a:b@{}", proxy.addr))
             .build()
             .unwrap();
-        let response = client.get(https.url("localhost", "/")).send().await.unwrap();
+        let response = client
+            .get(https.url("localhost", "/"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.text().await.unwrap(), "hi");
         // The proxy saw the credentials on CONNECT (else 407), the origin none.
         assert_eq!(
