@@ -198,10 +198,26 @@ fn stacked_and_unknown_codings_are_passed_through_as_sent() {
             let wire = response("200 OK", fields, &body);
             let server = serve(move |_| Action::Reply(wire.clone())).await;
             let response = client().get(server.url("/")).send().await.unwrap();
-            let seen: Vec<_> = response.headers().get_all("content-encoding").iter().collect();
-            assert_eq!(seen.len(), fields.len(), "{fields:?}: Content-Encoding is kept");
-            assert_eq!(response.content_length(), Some(body.len() as u64), "{fields:?}");
-            assert_eq!(&response.bytes().await.unwrap()[..], &body[..], "{fields:?}");
+            let seen: Vec<_> = response
+                .headers()
+                .get_all("content-encoding")
+                .iter()
+                .collect();
+            assert_eq!(
+                seen.len(),
+                fields.len(),
+                "{fields:?}: Content-Encoding is kept"
+            );
+            assert_eq!(
+                response.content_length(),
+                Some(body.len() as u64),
+                "{fields:?}"
+            );
+            assert_eq!(
+                &response.bytes().await.unwrap()[..],
+                &body[..],
+                "{fields:?}"
+            );
         }
         // Passed through, a body is still held to max_body_bytes.
         let wire = response("200 OK", &["content-encoding: x-foo"], vec![b'x'; 4096]);
