@@ -90,6 +90,10 @@ impl Pki {
 
     /// A server configuration with this certificate, no client
     /// authentication, ring's provider, TLS 1.2 and 1.3.
+    ///
+    /// # Panics
+    ///
+    /// If rustls refuses rcgen's certificate and key (it does not).
     pub fn server_config(&self) -> rustls::ServerConfig {
         rustls::ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
@@ -197,6 +201,10 @@ impl TlsServer {
 
     /// Serves on `listener` with `config`; `answer` also sees the
     /// connection's TLS state (ALPN, the client's certificate).
+    ///
+    /// # Panics
+    ///
+    /// If `listener` has no local address (a bound one has).
     pub fn serve(
         listener: TcpListener,
         config: rustls::ServerConfig,
