@@ -461,6 +461,12 @@ fn a_grandchild_holding_the_pipe_open_does_not_hang_communicate_timeout() {
             "{:?}",
             started.elapsed()
         );
+        // The error says what held it: not the child, which had exited.
+        assert!(err.to_string().contains("exited (exit status: 0)"), "{err}");
+        assert!(
+            err.to_string().contains("holds its stdout or stderr open"),
+            "{err}"
+        );
         // SAFETY: kill(2) of the sleep this test started (init reaps it).
         assert_eq!(unsafe { libc::kill(grandchild, libc::SIGKILL) }, 0);
     });
