@@ -359,3 +359,115 @@ fn a_dropped_child_whose_runtime_ended_is_reaped_by_a_later_spawn() {
         assert!(!exists(pid), "a later spawn should reap the killed orphan");
     });
 }
+
+#[test]
+fn a_child_that_writes_forever_is_read_as_far_as_the_reader_wants() {
+    run("yes", async {
+        // The pipe holds 64 KiB: a child writing forever is held back by the
+        // reader, whose memory is what it asks for (here 1 MiB), and ends
+        // when killed.
+        let mut child = Command::new("yes")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut head = Vec::new();
+        stdout.take(1 << 20).read_to_end(&mut head).await.unwrap();
+        assert_eq!(head.len(), 1 << 20);
+        assert!(head.starts_with(b"y\ny\n"));
+        // The reader is gone (take() owned it): the child's next write gets
+        // SIGPIPE, unless the kill comes first.
+        let status = child.kill().await.unwrap();
+        assert!(
+            matches!(status.signal(), Some(libc::SIGPIPE | libc::SIGKILL)),
+            "{status}"
+        );
+        // communicate_timeout on one ends at its deadline, the child killed.
+        let child = Command::new("yes").stdout(Stdio::piped()).spawn().unwrap();
+        let pid = child.id();
+        let started = Instant::now();
+        let err = child
+            .communicate_timeout(b"", Duration::from_millis(200))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(!exists(pid), "killed and reaped");
+    });
+}
+
+#[test]
+fn a_child_that_closes_its_pipes_early_gives_end_of_file_and_its_status() {
+    run("sh closing its pipes", async {
+        let mut child = Command::new("sh")
+            .args(["-c", "exec 0<&- 1>&- 2>&-; sleep 0.3; exit 3"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // End-of-file at once, long before the child exits.
+        let started = Instant::now();
+        let mut out = Vec::new();
+        let mut stdout = child.stdout.take().unwrap();
+        assert_eq!(stdout.read_to_end(&mut out).await.unwrap(), 0);
+        let mut stderr = child.stderr.take().unwrap();
+        assert_eq!(stderr.read_to_end(&mut out).await.unwrap(), 0);
+        assert!(
+            started.elapsed() < Duration::from_millis(300),
+            "{:?}",
+            started.elapsed()
+        );
+        // Writing to the closed stdin fails as a broken pipe, not a hang
+        // (the pipe's 64 KiB would otherwise take 1 MiB in pieces).
+        let mut stdin = child.stdin.take().unwrap();
+        let err = stdin.write_all(&vec![b'x'; 1 << 20]).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
+        assert_eq!(child.wait().await.unwrap().code(), Some(3));
+    });
+}
+
+#[test]
+fn a_grandchild_holding_the_pipe_open_does_not_hang_communicate_timeout() {
+    run("sh leaving sleep behind", async {
+        // The child exits at once, but leaves a grandchild with its stdout:
+        // the pipe never reaches end-of-file, and communicate would wait for
+        // the grandchild (as asyncio's does). communicate_timeout ends.
+        let mut child = Command::new("sh")
+            .args(["-c", "sleep 1000 & echo $! >&2; exit 0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .await
+            .unwrap();
+        let grandchild: libc::pid_t = line.trim().parse().unwrap();
+        let started = Instant::now();
+        let err = child
+            .communicate_timeout(b"", Duration::from_millis(200))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        // The error says what held it: not the child, which had exited.
+        assert!(err.to_string().contains("exited (exit status: 0)"), "{err}");
+        assert!(
+            err.to_string().contains("holds its stdout or stderr open"),
+            "{err}"
+        );
+        // SAFETY: kill(2) of the sleep this test started (init reaps it).
+        assert_eq!(unsafe { libc::kill(grandchild, libc::SIGKILL) }, 0);
+    });
+}

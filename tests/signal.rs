@@ -221,3 +221,49 @@ fn a_listener_moves_to_the_runtime_that_polls_it() {
             .unwrap();
     });
 }
+
+#[test]
+fn a_burst_of_a_thousand_signals_is_received_coalesced_and_the_listener_still_works() {
+    ferrio::run(async {
+        // SIGALRM: no other test here sends it. A burst is coalesced (the
+        // kernel keeps one pending signal of a kind, and signal-hook one flag
+        // per signal behind a pipe whose writes are dropped when it is full),
+        // so the listener's memory does not grow with the burst.
+        let mut alarm = signal(SignalKind::from_raw(libc::SIGALRM)).unwrap();
+        for _ in 0..1000 {
+            send_to_self(libc::SIGALRM);
+        }
+        // Woken by the burst's deliveries: at least one, at most 1000.
+        timeout(WAIT, alarm.recv())
+            .await
+            .expect("a burst of SIGALRM was sent; recv should wake")
+            .unwrap();
+        let mut received = 1;
+        // Expected to end by a 100 ms quiet timeout, not by the bound.
+        while received <= 1000 {
+            match timeout(Duration::from_millis(100), alarm.recv()).await {
+                Ok(result) => {
+                    result.unwrap();
+                    received += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        assert!(
+            (1..=1000).contains(&received),
+            "{received} receptions of 1000 sends"
+        );
+        // After the burst, a single signal is received once.
+        send_to_self(libc::SIGALRM);
+        timeout(WAIT, alarm.recv())
+            .await
+            .expect("the SIGALRM after the burst should wake recv")
+            .unwrap();
+        assert!(
+            timeout(Duration::from_millis(100), alarm.recv())
+                .await
+                .is_err(),
+            "one signal, one reception"
+        );
+    });
+}

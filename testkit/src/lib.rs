@@ -5,9 +5,13 @@
 //!
 //! - [`jsonplaceholder`]: the fake REST API that `fetch_posts` fetches from.
 //! - `ws`: a WebSocket echo server (cargo feature `ws`).
+//! - `tls`: an HTTPS server with certificates from a private CA, valid,
+//!   expired or for other names (cargo feature `tls`).
 
 #![forbid(unsafe_code)]
 
 pub mod jsonplaceholder;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(feature = "ws")]
 pub mod ws;

@@ -19,7 +19,7 @@ use futures_util::task::noop_waker_ref;
 
 use super::deadline::Deadline;
 use super::dns_cache::{happy_eyeballs, Dns, ATTEMPT_DELAY};
-use super::error::{Error, ErrorKind};
+use super::error::{Error, ErrorKind, TlsFailure};
 use super::hooks::{Event, Tracer};
 use super::pool::Key;
 use super::proxy::{tunnel, Route};
@@ -331,15 +331,31 @@ pub(crate) async fn connect(
     Ok(Conn::new(Box::new(tls)))
 }
 
-/// A failed handshake: rustls's own error when there is one, as the source.
+/// A failed handshake: rustls's own error when there is one, as the source,
+/// and which [`TlsFailure`] it is.
 fn tls_error(key: &Key, e: io::Error) -> Error {
     let message = format!("handshake with {}", key.host);
     match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        Some(tls) => Error::with_source(ErrorKind::Tls, message, tls.clone()),
-        None => Error::with_source(ErrorKind::Tls, message, e),
+        Some(tls) => Error::tls_handshake(tls_failure(tls), message, tls.clone()),
+        None => Error::tls_handshake(TlsFailure::Other, message, e),
+    }
+}
+
+fn tls_failure(e: &rustls::Error) -> TlsFailure {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::UnknownIssuer => TlsFailure::UnknownIssuer,
+            C::NotValidForName | C::NotValidForNameContext { .. } => TlsFailure::WrongName,
+            C::Expired | C::ExpiredContext { .. } => TlsFailure::Expired,
+            C::NotValidYet | C::NotValidYetContext { .. } => TlsFailure::NotYetValid,
+            C::Revoked => TlsFailure::Revoked,
+            _ => TlsFailure::Other,
+        },
+        _ => TlsFailure::Other,
     }
 }
 

@@ -25,6 +25,45 @@ pub enum TimeoutKind {
     Total,
 }
 
+/// Why a TLS handshake refused the server; see [`Error::tls_failure`].
+///
+/// The certificate cases are told apart because they call for different
+/// fixes: an unknown issuer wants the CA added
+/// ([`add_root_certificate`](super::ClientBuilder::add_root_certificate)), a
+/// wrong name the right URL, an expired certificate a renewal on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The server's chain does not lead to a trusted root (a private CA the
+    /// client was not given, a self-signed certificate).
+    UnknownIssuer,
+    /// The certificate is valid, but not for the host name of the URL.
+    WrongName,
+    /// The certificate's `notAfter` has passed.
+    Expired,
+    /// The certificate's `notBefore` has not come yet.
+    NotYetValid,
+    /// The certificate has been revoked.
+    Revoked,
+    /// Anything else: a bad signature, an unsupported algorithm, no protocol
+    /// version or cipher in common, an alert from the server (such as one
+    /// asking for a client certificate).
+    Other,
+}
+
+impl fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsFailure::UnknownIssuer => "certificate from an unknown issuer",
+            TlsFailure::WrongName => "certificate for another name",
+            TlsFailure::Expired => "certificate expired",
+            TlsFailure::NotYetValid => "certificate not valid yet",
+            TlsFailure::Revoked => "certificate revoked",
+            TlsFailure::Other => "handshake failed",
+        })
+    }
+}
+
 /// What kind of failure an [`Error`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -38,7 +77,9 @@ pub enum ErrorKind {
     Dns,
     /// No TCP connection could be made to any address of the host.
     Connect,
-    /// The TLS handshake failed (certificate not trusted, wrong name, ...).
+    /// TLS failed: the handshake (certificate not trusted, wrong name,
+    /// expired, ...; [`Error::tls_failure`] says which), or a certificate or
+    /// key given to the builder did not parse.
     Tls,
     /// A timeout fired; which one says which limit was hit.
     Timeout(TimeoutKind),
@@ -126,6 +167,8 @@ struct Inner {
     source: Option<Source>,
     /// The response's status, for [`ErrorKind::Status`].
     status: Option<StatusCode>,
+    /// Why the handshake failed, for a handshake's [`ErrorKind::Tls`].
+    tls: Option<TlsFailure>,
 }
 
 impl Error {
@@ -137,6 +180,7 @@ impl Error {
                 message: message.into(),
                 source: None,
                 status: None,
+                tls: None,
             }),
         }
     }
@@ -164,6 +208,17 @@ impl Error {
     pub(crate) fn with_status(mut self, status: StatusCode) -> Error {
         self.inner.status = Some(status);
         self
+    }
+
+    /// A failed TLS handshake, and why.
+    pub(crate) fn tls_handshake(
+        failure: TlsFailure,
+        message: impl Into<String>,
+        source: impl Into<Source>,
+    ) -> Error {
+        let mut err = Error::with_source(ErrorKind::Tls, message, source);
+        err.inner.tls = Some(failure);
+        err
     }
 
     /// An I/O failure on an established connection.
@@ -214,6 +269,22 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<StatusCode> {
         self.inner.status
+    }
+
+    /// Why the TLS handshake failed, for an [`ErrorKind::Tls`] error from a
+    /// handshake; `None` for any other error (and for a certificate or key
+    /// the builder could not parse).
+    ///
+    /// ```no_run
+    /// use ferrio::http::{Client, ErrorKind, TlsFailure};
+    /// ferrio::run(async {
+    ///     let err = Client::new().get("https://expired.badssl.com/").send().await.unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::Tls);
+    ///     assert_eq!(err.tls_failure(), Some(TlsFailure::Expired));
+    /// });
+    /// ```
+    pub fn tls_failure(&self) -> Option<TlsFailure> {
+        self.inner.tls
     }
 
     /// Whether any timeout (connect, read, total or pool) fired.

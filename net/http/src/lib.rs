@@ -90,7 +90,7 @@
 //!
 //! - [`Client`], [`ClientBuilder`], [`RequestBuilder`], [`Response`]: the client.
 //! - [`Body`]: a request body streamed from a `Stream` or an `AsyncRead`.
-//! - [`Error`], [`ErrorKind`], [`TimeoutKind`]: what can go wrong.
+//! - [`Error`], [`ErrorKind`], [`TimeoutKind`], [`TlsFailure`]: what can go wrong.
 //! - [`Certificate`]: an extra root for HTTPS; [`Identity`]: a client certificate.
 //! - [`Jar`]: a cookie jar, shared by the clients given it (feature `cookies`).
 //! - [`Event`]: what [`ClientBuilder::on_event`] hooks are told.
@@ -136,7 +136,7 @@ pub use client::{
 };
 #[cfg(feature = "cookies")]
 pub use cookies::Jar;
-pub use error::{Error, ErrorKind, TimeoutKind};
+pub use error::{Error, ErrorKind, TimeoutKind, TlsFailure};
 pub use hooks::Event;
 pub use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 pub use http::{Method, StatusCode, Version};

@@ -33,7 +33,8 @@ use super::pool::Permit;
 /// `max_msg_size` is 4 MiB): see [`WsConnect::max_message_size`].
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
 
-/// How long [`WebSocket::close`] waits for the server's close frame.
+/// How long [`WebSocket::close`] waits for the server's close frame at most
+/// (less with a shorter read timeout).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A WebSocket message.
@@ -377,8 +378,10 @@ impl WebSocket {
         }
     }
 
-    /// Closes with code 1000 (normal): sends the close frame and waits up to
-    /// 10 s for the server's, dropping any message that comes before it.
+    /// Closes with code 1000 (normal): sends the close frame and waits for
+    /// the server's, dropping any message that comes before it, for up to the
+    /// client's [`read_timeout`](super::ClientBuilder::read_timeout) or 10 s,
+    /// whichever is shorter.
     ///
     /// # Errors
     ///
@@ -393,7 +396,7 @@ impl WebSocket {
     ///
     /// [`ErrorKind::Io`] if the connection failed; a
     /// [`TimeoutKind::Read`] timeout if the server does not answer the close
-    /// within 10 s.
+    /// within the read timeout or 10 s.
     pub async fn close_with(&mut self, code: u16, reason: &str) -> Result<(), Error> {
         let frame = CloseFrame {
             code,
@@ -412,7 +415,12 @@ impl WebSocket {
                 }
             }
         };
-        let result = Deadline::after(CLOSE_TIMEOUT, TimeoutKind::Read)
+        // A peer that keeps talking and never closes costs no more than the
+        // read timeout a silent one would.
+        let wait = self
+            .read_timeout
+            .map_or(CLOSE_TIMEOUT, |t| t.min(CLOSE_TIMEOUT));
+        let result = Deadline::after(wait, TimeoutKind::Read)
             .run(drain)
             .await
             .map_err(Error::timeout)
@@ -507,6 +515,13 @@ fn ws_error(e: tungstenite::Error) -> Error {
     match e {
         E::Io(io) => Error::io(io),
         E::Capacity(e) => Error::with_source(ErrorKind::TooLarge, "WebSocket message", e),
+        // tungstenite's bound on the upgrade answer: a head over 64 KiB, or
+        // one that took over 512 reads; too large, as an HTTP head over
+        // max_header_bytes is.
+        E::AttackAttempt => Error::new(
+            ErrorKind::TooLarge,
+            "the upgrade answer's head is over 64 KiB (or 512 reads)",
+        ),
         E::Http(response) => {
             let status = response.status();
             Error::new(

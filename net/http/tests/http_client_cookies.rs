@@ -212,3 +212,55 @@ fn one_jar_serves_two_clients() {
         );
     });
 }
+
+/// A response with `n` Set-Cookie fields, each a new cookie (`<round>-<i>`).
+fn flood(round: usize, n: usize) -> Vec<u8> {
+    let mut wire = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n".to_vec();
+    for i in 0..n {
+        wire.extend_from_slice(format!("set-cookie: c{round}-{i}=1; Path=/\r\n").as_bytes());
+    }
+    wire.extend_from_slice(b"\r\nok");
+    wire
+}
+
+#[test]
+fn a_flood_of_set_cookie_is_bounded_by_the_head_limit_and_the_jar_limits() {
+    run(async {
+        // 10 000 Set-Cookie fields (about 200 KiB): over the default 64 KiB
+        // head limit, a TooLarge error, and nothing kept.
+        let server = serve(|r| {
+            let round: usize = r.target[1..].parse().unwrap_or(0);
+            Action::Reply(flood(round, 10_000))
+        })
+        .await;
+        let jar = Jar::new();
+        let client = client_for(&server, jar.clone());
+        let err = client.get(server.url("/0")).send().await.unwrap_err();
+        assert_eq!(err.kind(), ferrio::http::ErrorKind::TooLarge, "{err}");
+        assert!(jar
+            .cookies(&Url::parse(&server.url("/")).unwrap())
+            .is_empty());
+        // With room for the heads, the jar keeps 180 cookies for the host,
+        // however many responses bring new ones.
+        let client = Client::builder()
+            .cookie_jar(jar.clone())
+            .max_header_bytes(1 << 20)
+            .read_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        for round in 1..=3 {
+            let response = client
+                .get(server.url(&format!("/{round}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.text().await.unwrap(), "ok");
+            let kept = jar.cookies(&Url::parse(&server.url("/")).unwrap());
+            assert_eq!(kept.len(), 180, "round {round}");
+        }
+        // And so the Cookie field sent back holds 180 pairs.
+        client.get(server.url("/back")).send().await.unwrap();
+        let sent = cookie_sent(&server, "/back").expect("the jar's cookies");
+        assert_eq!(sent.split("; ").count(), 180);
+    });
+}

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use ferrio::http::{Client, ErrorKind};
-use http_client_support::{response, run, serve, Action, Server};
+use http_client_support::{gzip, response, run, serve, Action, Server};
 
 fn brotli(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -176,5 +176,55 @@ fn a_request_with_its_own_accept_encoding_gets_the_body_as_sent() {
             .unwrap();
         assert_eq!(response.headers()["content-encoding"], "br");
         assert_eq!(&response.bytes().await.unwrap()[..], &compressed[..]);
+    });
+}
+
+#[test]
+fn stacked_and_unknown_codings_are_passed_through_as_sent() {
+    run(async {
+        // The client decodes one coding it knows; anything else it hands
+        // over as the server sent it, Content-Encoding and all, for the
+        // caller to decode (as reqwest does): stacked codings (in one field
+        // or two), and codings it does not know.
+        let text = b"layered text, ".repeat(100);
+        let stacked = brotli(&gzip(&text));
+        let cases: [(&[&str], Vec<u8>); 4] = [
+            (&["content-encoding: gzip, br"], stacked.clone()),
+            (&["content-encoding: gzip", "content-encoding: br"], stacked),
+            (&["content-encoding: x-foo"], text.clone()),
+            (&["content-encoding: identity, x-foo"], text.clone()),
+        ];
+        for (fields, body) in cases {
+            let wire = response("200 OK", fields, &body);
+            let server = serve(move |_| Action::Reply(wire.clone())).await;
+            let response = client().get(server.url("/")).send().await.unwrap();
+            let seen: Vec<_> = response
+                .headers()
+                .get_all("content-encoding")
+                .iter()
+                .collect();
+            assert_eq!(
+                seen.len(),
+                fields.len(),
+                "{fields:?}: Content-Encoding is kept"
+            );
+            assert_eq!(
+                response.content_length(),
+                Some(body.len() as u64),
+                "{fields:?}"
+            );
+            assert_eq!(
+                &response.bytes().await.unwrap()[..],
+                &body[..],
+                "{fields:?}"
+            );
+        }
+        // Passed through, a body is still held to max_body_bytes.
+        let wire = response("200 OK", &["content-encoding: x-foo"], vec![b'x'; 4096]);
+        let server = serve(move |_| Action::Reply(wire.clone())).await;
+        let client = Client::builder().max_body_bytes(1024).build().unwrap();
+        let response = client.get(server.url("/")).send().await.unwrap();
+        let err = response.bytes().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
     });
 }

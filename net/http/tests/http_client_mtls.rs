@@ -24,7 +24,8 @@ fn a_server_that_requires_a_client_certificate_accepts_the_identity() {
     run(async {
         let server = pki(&["localhost"]);
         let client_pki = pki(&["client.test"]);
-        let addr = https_server(&server, Some(&client_pki), "members only").await;
+        let https = https_server(&server, Some(&client_pki), "members only").await;
+        let addr = https.local_addr();
         let identity = Identity::from_pem(
             client_pki.chain_pem.as_bytes(),
             client_pki.key_pem.as_bytes(),
@@ -44,7 +45,8 @@ fn without_an_identity_or_with_a_stranger_the_request_fails_in_time() {
     run(async {
         let server = pki(&["localhost"]);
         let client_pki = pki(&["client.test"]);
-        let addr = https_server(&server, Some(&client_pki), "members only").await;
+        let https = https_server(&server, Some(&client_pki), "members only").await;
+        let addr = https.local_addr();
         let url = format!("https://localhost:{}/", addr.port());
         // A certificate from a CA the server does not trust.
         let stranger = pki(&["stranger.test"]);

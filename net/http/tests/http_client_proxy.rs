@@ -9,9 +9,11 @@ mod proxy_support;
 #[path = "http_client_support/tls.rs"]
 mod tls_support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use ferrio::http::{Certificate, Client, ErrorKind};
+use ferrio::http::{Certificate, Client, ErrorKind, TimeoutKind};
+use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+use ferrio::net::TcpListener;
 use http_client_support::{response, run, serve, Action};
 use proxy_support::{proxy, Mode};
 use tls_support::{https_server, pki};
@@ -73,7 +75,8 @@ fn credentials_in_the_proxy_url_are_sent_as_proxy_authorization() {
 fn https_goes_through_a_connect_tunnel() {
     run(async {
         let pki = pki(&["localhost"]);
-        let addr = https_server(&pki, None, "secret").await;
+        let https = https_server(&pki, None, "secret").await;
+        let addr = https.local_addr();
         let proxy = proxy(Mode::RequireAuth("Basic YTpi")).await;
         let client = builder()
             .proxy(format!("http://a:b@{}", proxy.addr))
@@ -97,9 +100,10 @@ fn https_goes_through_a_connect_tunnel() {
 fn a_proxy_that_refuses_connect_is_a_proxy_error_with_the_status() {
     run(async {
         let pki = pki(&["localhost"]);
-        let addr = https_server(&pki, None, "unreached").await;
+        let https = https_server(&pki, None, "unreached").await;
+        let addr = https.local_addr();
         let url = format!("https://localhost:{}/", addr.port());
-        for code in [407, 403] {
+        for code in [407, 403, 502] {
             let proxy = proxy(Mode::Refuse(code)).await;
             let client = builder().proxy(proxy.url()).build().unwrap();
             let err = client.get(&url).send().await.unwrap_err();
@@ -160,6 +164,106 @@ fn a_websocket_goes_through_a_tunnel() {
         assert_eq!(
             proxy.lines(),
             [format!("CONNECT {} HTTP/1.1", echo.local_addr())]
+        );
+    });
+}
+
+/// A proxy that reads one CONNECT head, writes `reply`, then closes (or,
+/// with `stall`, holds the connection silent for 10 s); its address.
+async fn half_proxy(reply: &'static [u8], stall: bool) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    ferrio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(n) if n > 0 => head.extend_from_slice(&buf[..n]),
+                _ => return,
+            }
+        }
+        assert!(head.starts_with(b"CONNECT "));
+        let _ = stream.write_all(reply).await;
+        if stall {
+            ferrio::time::sleep(Duration::from_secs(10)).await;
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_proxy_that_drops_the_connection_half_way_through_its_connect_reply_is_an_error() {
+    run(async {
+        // Nothing listens behind the proxy: the tunnel never opens.
+        let url = "https://localhost:1/";
+        let cut = [
+            &b""[..],
+            b"HTTP/1.1 200 Connection est",
+            b"HTTP/1.1 200 Connection established\r\nvia: x\r\n",
+        ];
+        for reply in cut {
+            let proxy = half_proxy(reply, false).await;
+            let client = builder().proxy(format!("http://{proxy}")).build().unwrap();
+            let started = Instant::now();
+            let err = client.get(url).send().await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+            assert!(err.to_string().contains("during CONNECT"), "{err}");
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+        }
+    });
+}
+
+#[test]
+fn a_proxy_that_stalls_half_way_through_its_connect_reply_times_the_connect_out() {
+    run(async {
+        let proxy = half_proxy(b"HTTP/1.1 200 Connection est", true).await;
+        let client = Client::builder()
+            .proxy(format!("http://{proxy}"))
+            .connect_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = client.get("https://localhost:1/").send().await.unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Timeout(TimeoutKind::Connect),
+            "{err}"
+        );
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+            "{took:?}"
+        );
+    });
+}
+
+#[test]
+fn an_endless_connect_reply_is_a_proxy_error_after_its_head_limit() {
+    run(async {
+        // A 200 whose head never ends: the client reads a bounded head
+        // (8 KiB and one read past it) and gives up.
+        static ENDLESS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let head = ENDLESS.get_or_init(|| {
+            let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+            while head.len() < 1 << 20 {
+                head.extend_from_slice(b"x-filler: aaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+            }
+            head
+        });
+        let proxy = half_proxy(head, true).await;
+        let client = builder().proxy(format!("http://{proxy}")).build().unwrap();
+        let started = Instant::now();
+        let err = client.get("https://localhost:1/").send().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Proxy, "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
         );
     });
 }

@@ -363,3 +363,49 @@ fn a_multipart_part_with_a_bad_content_type_fails_the_request() {
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     });
 }
+
+#[test]
+fn a_server_that_stops_reading_a_multipart_upload_and_answers_413_is_the_response() {
+    run(async {
+        // Reads the head and a little of the body, answers 413, and holds the
+        // connection open without reading: the client must not wait for the
+        // rest of its 16 MiB to go out (the socket's buffers fill at once).
+        let listener = ferrio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        ferrio::spawn(async move {
+            use ferrio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(n) if n > 0 => seen.extend_from_slice(&buf[..n]),
+                    _ => return,
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 413 Payload Too Large\r\nconnection: close\r\ncontent-length: 9\r\n\r\ntoo large")
+                .await;
+            ferrio::time::sleep(Duration::from_secs(10)).await;
+        });
+        let form = Form::new().text("note", "a big one").part(
+            "file",
+            Part::bytes(vec![b'u'; 16 << 20]).file_name("big.bin"),
+        );
+        let started = std::time::Instant::now();
+        let response = Client::new()
+            .post(format!("http://{addr}/upload"))
+            .multipart(form)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .expect("the early 413 is the response");
+        assert_eq!(response.status(), 413);
+        assert_eq!(response.text().await.unwrap(), "too large");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "the 413 should come long before the 5 s timeout; took {:?}",
+            started.elapsed()
+        );
+    });
+}

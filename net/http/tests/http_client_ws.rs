@@ -172,9 +172,13 @@ fn a_websocket_holds_a_slot_of_the_clients_limit_until_dropped() {
     });
 }
 
-/// A peer that completes the upgrade by hand, then writes `after` and
-/// stays silent for a while.
-async fn misbehaving_peer(after: Vec<u8>) -> String {
+/// A peer that answers the upgrade by hand with what `answer` makes of the
+/// right `Sec-WebSocket-Accept`, then writes `after` and stays silent for a
+/// while.
+async fn scripted_peer(
+    answer: impl FnOnce(&str) -> Vec<u8> + Send + 'static,
+    after: Vec<u8>,
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     ferrio::spawn(async move {
@@ -196,14 +200,27 @@ async fn misbehaving_peer(after: Vec<u8>) -> String {
             })
             .expect("a Sec-WebSocket-Key");
         let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-        let reply = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: {accept}\r\n\r\n"
-        );
-        stream.write_all(reply.as_bytes()).await.unwrap();
+        if stream.write_all(&answer(&accept)).await.is_err() {
+            return;
+        }
         let _ = stream.write_all(&after).await;
         ferrio::time::sleep(Duration::from_secs(10)).await;
     });
     format!("ws://{addr}/")
+}
+
+/// The right answer to the upgrade.
+fn switching(accept: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: {accept}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// A peer that completes the upgrade by hand, then writes `after` and
+/// stays silent for a while.
+async fn misbehaving_peer(after: Vec<u8>) -> String {
+    scripted_peer(switching, after).await
 }
 
 #[test]
@@ -292,5 +309,91 @@ fn close_with_sends_the_code_and_reason() {
         let mut ws = client().ws_connect(server.url("/")).await.unwrap();
         ws.close_with(4000, "bye now").await.unwrap();
         assert_eq!(ws.receive().await.unwrap(), None);
+    });
+}
+
+#[test]
+fn a_wrong_upgrade_answer_is_a_websocket_error_in_time() {
+    run(async {
+        type Answer = fn(&str) -> Vec<u8>;
+        let answers: [(&str, Answer); 3] = [
+            ("a wrong Sec-WebSocket-Accept", |_| {
+                switching("dGhlIHNhbXBsZSBub25jZQ==")
+            }),
+            ("no Sec-WebSocket-Accept", |_| {
+                b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n".to_vec()
+            }),
+            ("no Upgrade field", |accept| {
+                format!("HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nsec-websocket-accept: {accept}\r\n\r\n").into_bytes()
+            }),
+        ];
+        for (what, answer) in answers {
+            let url = scripted_peer(answer, Vec::new()).await;
+            let started = Instant::now();
+            let err = client().ws_connect(url).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::WebSocket, "{what}: {err}");
+            assert_eq!(err.status(), None, "{what}: the upgrade was not refused");
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{what}: {:?}",
+                started.elapsed()
+            );
+        }
+    });
+}
+
+#[test]
+fn an_endless_upgrade_answer_is_too_large_in_time() {
+    run(async {
+        // A 101 whose head never ends, as fields or as one field: the
+        // handshake reads at most 124 fields and 64 KiB (tungstenite's
+        // limits), so memory stays bounded and the error comes at once, well
+        // before the connect timeout.
+        let status = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+        let mut fields = status.clone();
+        let mut one_field = status;
+        while fields.len() < 1 << 20 {
+            fields.extend_from_slice(b"x-filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+        }
+        one_field.extend_from_slice(b"x-filler: ");
+        one_field.resize(1 << 20, b'a');
+        for (what, head) in [("fields", fields), ("one field", one_field)] {
+            let url = scripted_peer(move |_| head, Vec::new()).await;
+            let started = Instant::now();
+            let err = client().ws_connect(url).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::TooLarge, "{what}: {err}");
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{what}: {:?}",
+                started.elapsed()
+            );
+        }
+    });
+}
+
+#[test]
+fn close_gives_up_on_a_peer_that_never_answers_it_after_the_read_timeout() {
+    run(async {
+        // The peer keeps talking (a ping and a text message every 10 ms)
+        // and never sends its close frame. close() drops what comes and
+        // waits no longer than the read timeout (it would wait 10 s).
+        let mut chatter = Vec::new();
+        for _ in 0..100 {
+            chatter.extend_from_slice(&[0x89, 0x00, 0x81, 0x02, b'h', b'i']);
+        }
+        let url = misbehaving_peer(chatter).await;
+        let client = Client::builder()
+            .read_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let mut ws = client.ws_connect(url).await.unwrap();
+        let started = Instant::now();
+        let err = ws.close().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Read), "{err}");
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+            "close took {took:?}"
+        );
     });
 }

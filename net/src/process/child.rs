@@ -225,6 +225,9 @@ impl Child {
     /// not finished within `timeout`, it is killed (`SIGKILL`) and reaped, and
     /// the error says so (asyncio's `wait_for(proc.communicate(), t)`
     /// followed by `proc.kill()`). The output read before the deadline is lost.
+    /// A child that exited in time but left a process of its own holding its
+    /// stdout or stderr open (so that they never end) is not killed, and the
+    /// error says so.
     ///
     /// # Errors
     ///
@@ -260,6 +263,17 @@ impl Child {
         match finished {
             Ok(result) => result,
             Err(_) => {
+                // A child that has exited is waited for by its pipes alone:
+                // a process it started holds them open.
+                if let Some(status) = self.try_wait()? {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "child {pid} exited ({status}), but its output did not end within \
+                             {timeout:?}: a process it started holds its stdout or stderr open"
+                        ),
+                    ));
+                }
                 let status = self.kill().await?;
                 log::debug!("pid {pid} killed after {timeout:?}: {status}");
                 Err(io::Error::new(
