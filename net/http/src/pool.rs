@@ -870,16 +870,17 @@ mod tests {
         let pool: Pool<u32> = Pool::new(Limits {
             total: 5,
             per_host: 5,
-            idle_timeout: Duration::from_millis(30),
+            idle_timeout: Duration::from_millis(400),
         });
         let w = waker();
         let old = poll(&mut pool.acquire(key("a")), &w).unwrap();
         let busy = poll(&mut pool.acquire(key("b")), &w).unwrap();
         old.permit.put_idle(1);
         busy.permit.put_idle(2);
-        // "b" is reused and put back well within the timeout, "a" is not.
+        // "b" is reused and put back well within the timeout (a gap of 150
+        // ms, 250 ms to spare on a loaded machine), "a" is not (450 ms).
         for _ in 0..3 {
-            std::thread::sleep(Duration::from_millis(15));
+            std::thread::sleep(Duration::from_millis(150));
             let b = poll(&mut pool.acquire(key("b")), &w).unwrap();
             assert_eq!(b.idle, Some(2));
             b.permit.put_idle(2);
