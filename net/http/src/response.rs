@@ -15,7 +15,7 @@ use http::{StatusCode, Version};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::codec::{BodyDecoder, ProtoError, ResponseHead};
+use super::codec::{BodyDecoder, Present, ProtoError, ResponseHead};
 use super::conn::Conn;
 use super::deadline::Deadline;
 use super::decode::Decoder;
@@ -100,15 +100,17 @@ impl Response {
         decoder: BodyDecoder,
         options: BodyOptions,
     ) -> Response {
-        let decoding = (options.decompress && !decoder.is_done())
-            .then(|| Decoder::for_headers(&head.headers))
-            .flatten()
-            .map(|decoding| {
-                // The body the user sees is the decoded one; these described the other.
-                head.headers.remove(CONTENT_ENCODING);
-                head.headers.remove(CONTENT_LENGTH);
-                Box::new(decoding)
-            });
+        let decoding = (options.decompress
+            && !decoder.is_done()
+            && head.present.has(Present::CONTENT_ENCODING))
+        .then(|| Decoder::for_headers(&head.headers))
+        .flatten()
+        .map(|decoding| {
+            // The body the user sees is the decoded one; these described the other.
+            head.headers.remove(CONTENT_ENCODING);
+            head.headers.remove(CONTENT_LENGTH);
+            Box::new(decoding)
+        });
         let mut body = Body {
             conn: Some((conn, permit)),
             decoder,

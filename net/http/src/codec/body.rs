@@ -3,10 +3,10 @@
 //!
 //! Not here: heads (`head.rs`), gzip (`response.rs`).
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
-use http::{Method, StatusCode};
+use http::header::{HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
+use http::{Method, StatusCode, Version};
 
-use super::{ProtoError, ResponseHead};
+use super::{Present, ProtoError, ResponseHead};
 use crate::headers;
 
 /// The longest chunk-size line (size plus extensions) a chunked body may carry.
@@ -35,7 +35,12 @@ pub(crate) struct Framing {
 
 /// Decides the framing of the response to a `method` request with `head`.
 pub(crate) fn framing(method: &Method, head: &ResponseHead) -> Result<Framing, ProtoError> {
-    let mut keep_alive = headers::keep_alive(head.version, &head.headers);
+    let mut keep_alive = if head.present.has(Present::CONNECTION) {
+        headers::keep_alive(head.version, &head.headers)
+    } else {
+        // What `keep_alive` says when no `Connection` field is there.
+        head.version == Version::HTTP_11
+    };
     let status = head.status;
     if *method == Method::HEAD
         || status.is_informational()
@@ -51,8 +56,8 @@ pub(crate) fn framing(method: &Method, head: &ResponseHead) -> Result<Framing, P
             keep_alive,
         });
     }
-    let has_length = head.headers.contains_key(CONTENT_LENGTH);
-    if head.headers.contains_key(TRANSFER_ENCODING) {
+    let has_length = head.present.has(Present::CONTENT_LENGTH);
+    if head.present.has(Present::TRANSFER_ENCODING) {
         let chunked_last = last_token(&head.headers, &TRANSFER_ENCODING)
             .is_some_and(|t| t.eq_ignore_ascii_case("chunked"));
         // Both framings at once is how request smuggling starts: honour

@@ -70,6 +70,44 @@ pub(crate) struct ResponseHead {
     pub(crate) status: StatusCode,
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
+    /// Which of the fields the framing and decoding look up the head has,
+    /// noted as it is parsed: most responses have neither `Connection`,
+    /// `Transfer-Encoding` nor `Content-Encoding`, and a note saves a lookup
+    /// in the map for each (issue 20: a hashed lookup per field per response).
+    pub(crate) present: Present,
+}
+
+/// The fields of a response head that decide its framing and decoding, as
+/// bits; see [`ResponseHead::present`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Present(u8);
+
+impl Present {
+    pub(crate) const CONTENT_LENGTH: Present = Present(1);
+    pub(crate) const TRANSFER_ENCODING: Present = Present(2);
+    pub(crate) const CONNECTION: Present = Present(4);
+    pub(crate) const CONTENT_ENCODING: Present = Present(8);
+
+    /// Whether `field` (one of the constants) is present.
+    pub(crate) fn has(self, field: Present) -> bool {
+        self.0 & field.0 != 0
+    }
+
+    /// The bit of `name`, if it is one of the fields noted.
+    fn of(name: &HeaderName) -> Present {
+        use http::header::{CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, TRANSFER_ENCODING};
+        if name == CONTENT_LENGTH {
+            Present::CONTENT_LENGTH
+        } else if name == TRANSFER_ENCODING {
+            Present::TRANSFER_ENCODING
+        } else if name == CONNECTION {
+            Present::CONNECTION
+        } else if name == CONTENT_ENCODING {
+            Present::CONTENT_ENCODING
+        } else {
+            Present(0)
+        }
+    }
 }
 
 /// Room for this many header fields on the stack covers nearly every
@@ -143,9 +181,11 @@ fn head_from(
     let shared = Bytes::copy_from_slice(raw);
     let mut headers = HeaderMap::try_with_capacity(response.headers.len())
         .map_err(|_| ProtoError::TooManyFields)?;
+    let mut present = Present::default();
     for h in response.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| ProtoError::Head(format!("invalid header name {:?}", h.name)))?;
+        present.0 |= Present::of(&name).0;
         let value = HeaderValue::from_maybe_shared(slice_of(&shared, raw, h.value))
             .map_err(|_| ProtoError::Head(format!("invalid value for header {:?}", h.name)))?;
         headers
@@ -156,6 +196,7 @@ fn head_from(
         status,
         version,
         headers,
+        present,
     })
 }
 
