@@ -56,10 +56,9 @@ impl Handle {
         if self.is_shut_down() {
             return Err(shut_down_error());
         }
-        let (index, sched) = self.add_source(source, interest)?;
+        let (_, sched) = self.add_source(source, interest)?;
         Ok(Registration {
             handle: self.clone(),
-            index,
             sched,
         })
     }
@@ -72,7 +71,7 @@ impl Handle {
 /// by their generation and ignored.
 pub struct Registration {
     handle: Handle,
-    index: usize,
+    /// Its slot in the reactor is `sched.index`.
     sched: Arc<ScheduledIo>,
 }
 
@@ -253,7 +252,7 @@ impl Registration {
     /// either way.
     pub fn deregister<S: mio::event::Source + ?Sized>(self, source: &mut S) -> io::Result<()> {
         let result = self.handle.inner.registry.deregister(source);
-        log::trace!("deregistered slot {}", self.index);
+        log::trace!("deregistered slot {}", self.sched.index);
         result
     }
 
@@ -266,14 +265,15 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         // Wakers still waiting are dropped with the ScheduledIo.
-        self.handle.remove_source(self.index, &self.sched);
+        self.handle
+            .remove_source(self.sched.index as usize, &self.sched);
     }
 }
 
 impl std::fmt::Debug for Registration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registration")
-            .field("index", &self.index)
+            .field("index", &self.sched.index)
             .field("generation", &self.sched.generation)
             .finish()
     }

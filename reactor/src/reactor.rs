@@ -396,8 +396,7 @@ impl Handle {
     ) -> stdio::Result<(usize, Arc<ScheduledIo>)> {
         let generation =
             self.inner.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
-        let sched = Arc::new(ScheduledIo::new(generation));
-        let index = {
+        let (index, sched) = {
             let mut io = self.inner.io();
             let entry = io.vacant_entry();
             let index = entry.key();
@@ -406,8 +405,10 @@ impl Handle {
                     "too many registrations with the reactor",
                 ));
             }
+            // Below 2^24 (`INDEX_MASK`), so it fits.
+            let sched = Arc::new(ScheduledIo::new(generation, index as u32));
             entry.insert(sched.clone());
-            index
+            (index, sched)
         };
         let token = mio::Token(index | ((generation as usize) << INDEX_BITS));
         if let Err(e) = self.inner.registry.register(source, token, interest) {

@@ -154,6 +154,10 @@ pub(crate) struct ScheduledIo {
     /// Stamped into the token; an event whose token carries another generation
     /// belongs to a registration that no longer exists.
     pub(crate) generation: u32,
+    /// The reactor's slot for this source (below 2^24: `INDEX_BITS`), kept
+    /// here rather than in each [`Registration`](crate::Registration), where
+    /// it would take a word of every socket.
+    pub(crate) index: u32,
     /// Low byte: [`Ready`] bits. Upper bits: the tick of the turn that last set them.
     readiness: AtomicU64,
     /// Who waits in each direction. Behind a lock that is never held while a
@@ -181,46 +185,54 @@ impl Waiters {
 /// Everyone waiting for one direction of one source (docs/architecture.md, rule R6: every
 /// waiter registered when readiness arrives is woken).
 ///
-/// One waiter of each kind is kept inline, and the lists for more are boxed
-/// on first use: an idle connection has one task waiting in one direction,
-/// and a registration lives as long as its socket, so what every one of them
+/// The first waiter is kept inline, and the lists for more are boxed on
+/// first use: an idle connection has one task waiting in one direction, and
+/// a registration lives as long as its socket, so what every one of them
 /// carries is what the runtime's memory per idle connection is made of
 /// (issue 20: the lists inline cost 112 bytes per registration, and the
 /// futures' list a 128-byte allocation at the first `readable()`).
 #[derive(Default)]
 struct DirectionWaiters {
+    /// The first waiter, of either kind (see [`First`]).
+    first: First,
+    /// Everyone else; allocated when a second waiter comes, kept (empty)
+    /// after.
+    more: Option<Box<MoreWaiters>>,
+}
+
+/// The waiter a direction keeps inline.
+#[derive(Default)]
+enum First {
+    #[default]
+    Empty,
     /// The waker of the `poll_*` path
     /// ([`Registration::poll_ready`](crate::Registration::poll_ready): reads,
     /// writes, accepts). The callers of `poll_read` and the like have nowhere
     /// to keep a ticket, so a waker is kept until the next event in its
     /// direction. This is the fast path: one task per direction, no
     /// allocation.
-    poller: Option<Waker>,
-    /// The first [`Readiness`](crate::Readiness) future (`readable()`/
-    /// `writable()`) waiting in this direction, at key 0: its waker while it
-    /// waits, then the event that woke it (docs/architecture.md, rule R6: an
-    /// event completes every future waiting when it arrives, even if another
-    /// task clears the readiness before the future polls again). Removed when
-    /// its future completes or is dropped, so a cancelled waiter leaves
-    /// nothing behind.
-    first_future: Option<FutureEntry>,
-    /// Everyone past the first of each kind; allocated when a second waiter
-    /// comes, kept (empty) after.
-    more: Option<Box<MoreWaiters>>,
+    Poller(Waker),
+    /// A [`Readiness`](crate::Readiness) future (`readable()`/`writable()`),
+    /// at key 0: its waker while it waits, then the event that woke it
+    /// (docs/architecture.md, rule R6: an event completes every future waiting
+    /// when it arrives, even if another task clears the readiness before the
+    /// future polls again). Removed when its future completes or is dropped,
+    /// so a cancelled waiter leaves nothing behind.
+    Future(FutureEntry),
 }
 
-/// The waiters of a direction past the first of each kind.
+/// The waiters of a direction past the first.
 #[derive(Default)]
 struct MoreWaiters {
-    /// The wakers of other tasks on the `poll_*` path at the same time (two
-    /// tasks reading one `&TcpStream`), each kept once (`will_wake`) and woken
-    /// with `poller`. Not a replace-and-wake hand-over, which would have the
+    /// The wakers of tasks on the `poll_*` path besides the one kept inline
+    /// (two tasks reading one `&TcpStream`), each kept once (`will_wake`) and
+    /// woken with it. Not a replace-and-wake hand-over, which would have the
     /// tasks wake each other in turn for as long as nothing arrives. At most
     /// [`MAX_OTHER_POLLERS`]: past that the oldest is woken to make room (it
     /// polls again and comes back), so a task whose waker changes at every
     /// poll cannot grow the list.
     other_pollers: Vec<Waker>,
-    /// The [`Readiness`](crate::Readiness) futures past the first, the entry
+    /// The [`Readiness`](crate::Readiness) futures not kept inline, the entry
     /// at slab key `k` being the future's key `k + 1`.
     futures: Slab<FutureEntry>,
 }
@@ -256,12 +268,13 @@ impl DirectionWaiters {
     /// already. Returns a waker to wake now, outside the lock, when the list
     /// was full.
     fn add_poller(&mut self, waker: &Waker) -> Option<Waker> {
-        let Some(first) = &self.poller else {
-            self.poller = Some(waker.clone());
-            return None;
-        };
-        if first.will_wake(waker) {
-            return None;
+        match &self.first {
+            First::Empty => {
+                self.first = First::Poller(waker.clone());
+                return None;
+            }
+            First::Poller(first) if first.will_wake(waker) => return None,
+            _ => {}
         }
         let others = &mut self.more.get_or_insert_with(Box::default).other_pollers;
         if others.iter().any(|w| w.will_wake(waker)) {
@@ -274,16 +287,17 @@ impl DirectionWaiters {
 
     /// The entry of the future at `key`, if it has one.
     fn future_mut(&mut self, key: usize) -> Option<&mut FutureEntry> {
-        match key {
-            0 => self.first_future.as_mut(),
-            k => self.more.as_mut()?.futures.get_mut(k - 1),
+        match (key, &mut self.first) {
+            (0, First::Future(entry)) => Some(entry),
+            (0, _) => None,
+            (k, _) => self.more.as_mut()?.futures.get_mut(k - 1),
         }
     }
 
     /// Adds a future's entry; returns its key.
     fn insert_future(&mut self, entry: FutureEntry) -> usize {
-        if self.first_future.is_none() {
-            self.first_future = Some(entry);
+        if let First::Empty = self.first {
+            self.first = First::Future(entry);
             return 0;
         }
         1 + self
@@ -296,28 +310,49 @@ impl DirectionWaiters {
     /// Removes the entry at `key`, if there is one.
     fn remove_future(&mut self, key: usize) -> Option<FutureEntry> {
         match key {
-            0 => self.first_future.take(),
+            0 => match std::mem::take(&mut self.first) {
+                First::Future(entry) => Some(entry),
+                other => {
+                    self.first = other;
+                    None
+                }
+            },
             k => self.more.as_mut()?.futures.try_remove(k - 1),
         }
     }
 
     /// Every future's entry.
     fn futures_mut(&mut self) -> impl Iterator<Item = &mut FutureEntry> {
+        let first = match &mut self.first {
+            First::Future(entry) => Some(entry),
+            _ => None,
+        };
         let more = self.more.as_deref_mut().into_iter();
-        self.first_future
-            .iter_mut()
+        first
+            .into_iter()
             .chain(more.flat_map(|m| m.futures.iter_mut().map(|(_, entry)| entry)))
     }
 
     /// How many futures have an entry.
     fn future_count(&self) -> usize {
-        usize::from(self.first_future.is_some()) + self.more.as_ref().map_or(0, |m| m.futures.len())
+        usize::from(matches!(self.first, First::Future(_)))
+            + self.more.as_ref().map_or(0, |m| m.futures.len())
+    }
+
+    /// How many wakers of the `poll_*` path are kept.
+    fn poller_count(&self) -> usize {
+        usize::from(matches!(self.first, First::Poller(_)))
+            + self.more.as_ref().map_or(0, |m| m.other_pollers.len())
     }
 
     /// Moves the wakers of the `poll_*` path into `wake`.
     #[inline(always)]
     fn take_pollers(&mut self, wake: &mut Vec<Waker>) {
-        wake.extend(self.poller.take());
+        if let First::Poller(_) = self.first {
+            if let First::Poller(waker) = std::mem::take(&mut self.first) {
+                wake.push(waker);
+            }
+        }
         if let Some(more) = &mut self.more {
             if !more.other_pollers.is_empty() {
                 wake.append(&mut more.other_pollers);
@@ -359,9 +394,10 @@ impl DirectionWaiters {
 }
 
 impl ScheduledIo {
-    pub(crate) fn new(generation: u32) -> ScheduledIo {
+    pub(crate) fn new(generation: u32, index: u32) -> ScheduledIo {
         ScheduledIo {
             generation,
+            index,
             readiness: AtomicU64::new(0),
             waiters: Mutex::new(Waiters::default()),
             label: std::sync::OnceLock::new(),
@@ -435,8 +471,7 @@ impl ScheduledIo {
     pub(crate) fn waiter_count(&self, direction: Direction) -> usize {
         let mut waiters = self.waiters();
         let waiters = waiters.of(direction);
-        let others = waiters.more.as_ref().map_or(0, |m| m.other_pollers.len());
-        usize::from(waiters.poller.is_some()) + others + waiters.future_count()
+        waiters.poller_count() + waiters.future_count()
     }
 
     /// Records `ready` as of `tick` and moves the wakers it satisfies into `wake`.
@@ -503,17 +538,17 @@ mod tests {
 
     #[test]
     fn dispatch_takes_the_slot_and_every_listed_waker_of_the_ready_direction_only() {
-        let sched = ScheduledIo::new(0);
+        let sched = ScheduledIo::new(0, 0);
         let (reader, writer) = (Arc::new(Count::default()), Arc::new(Count::default()));
         {
             let mut waiters = sched.waiters();
-            waiters.reader.poller = Some(Waker::from(reader.clone()));
+            waiters.reader.first = First::Poller(Waker::from(reader.clone()));
             for _ in 0..3 {
                 waiters
                     .reader
                     .insert_future(FutureEntry::Waiting(Waker::from(reader.clone())));
             }
-            waiters.writer.poller = Some(Waker::from(writer.clone()));
+            waiters.writer.first = First::Poller(Waker::from(writer.clone()));
         }
         let mut wake = Vec::new();
         sched.dispatch(1, readable(), &mut wake);
@@ -531,12 +566,12 @@ mod tests {
             3,
             "listed entries stay (marked with the event) until their futures poll or drop"
         );
-        assert!(waiters.of(Direction::Write).poller.is_some());
+        assert_eq!(waiters.of(Direction::Write).poller_count(), 1);
     }
 
     #[test]
     fn futures_past_the_first_get_their_own_keys_and_a_freed_first_key_is_reused() {
-        let sched = ScheduledIo::new(0);
+        let sched = ScheduledIo::new(0, 0);
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let keys: Vec<usize> = (0..3)
@@ -566,7 +601,7 @@ mod tests {
 
     #[test]
     fn a_ready_slot_gives_back_the_event_it_kept_once() {
-        let sched = ScheduledIo::new(0);
+        let sched = ScheduledIo::new(0, 0);
         sched.dispatch(9, readable(), &mut Vec::new());
         let event = sched.ready_event(Direction::Read).expect("readable");
         let slot = ReadySlot::default();
@@ -584,7 +619,7 @@ mod tests {
 
     #[test]
     fn readiness_is_stamped_with_its_tick_and_cleared_only_by_that_tick() {
-        let sched = ScheduledIo::new(0);
+        let sched = ScheduledIo::new(0, 0);
         let mut wake = Vec::new();
         sched.dispatch(7, readable(), &mut wake);
         let event = sched.ready_event(Direction::Read).expect("readable");
@@ -607,7 +642,7 @@ mod tests {
 
     #[test]
     fn a_future_waiting_when_an_event_arrives_completes_with_it_after_the_readiness_is_cleared() {
-        let sched = ScheduledIo::new(0);
+        let sched = ScheduledIo::new(0, 0);
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let FutureWait::Waiting(key) = wait(&sched, None, &waker) else {
@@ -634,7 +669,7 @@ mod tests {
 
     #[test]
     fn a_second_event_before_the_poll_wakes_once_and_leaves_the_newer_event() {
-        let sched = ScheduledIo::new(0);
+        let sched = ScheduledIo::new(0, 0);
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let FutureWait::Waiting(key) = wait(&sched, None, &waker) else {
@@ -656,7 +691,7 @@ mod tests {
 
     #[test]
     fn a_write_event_leaves_read_futures_waiting_and_shutdown_wakes_without_an_event() {
-        let sched = ScheduledIo::new(0);
+        let sched = ScheduledIo::new(0, 0);
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let FutureWait::Waiting(key) = wait(&sched, None, &waker) else {
@@ -676,7 +711,7 @@ mod tests {
 
     #[test]
     fn closed_and_error_bits_make_both_directions_ready() {
-        let sched = ScheduledIo::new(0);
+        let sched = ScheduledIo::new(0, 0);
         let mut wake = Vec::new();
         sched.dispatch(1, Ready(Ready::ERROR), &mut wake);
         let read = sched
@@ -770,7 +805,7 @@ mod loom_model {
     #[test]
     fn one_readable_event_wakes_every_poller_and_every_readable_future() {
         check_model("waiter list", || {
-            let sched = Arc::new(ScheduledIo::new(0));
+            let sched = Arc::new(ScheduledIo::new(0, 0));
             let waiters: Vec<_> = [Path::Poller, Path::Poller, Path::List]
                 .into_iter()
                 .map(|path| {
@@ -807,7 +842,7 @@ mod loom_model {
     #[test]
     fn an_event_completes_the_readable_future_waiting_for_it_even_if_a_reader_clears_it_first() {
         check_model("seen wake stays seen", || {
-            let sched = Arc::new(ScheduledIo::new(0));
+            let sched = Arc::new(ScheduledIo::new(0, 0));
             let registered = Arc::new(AtomicBool::new(false));
             let future = {
                 let (sched, registered) = (sched.clone(), registered.clone());
