@@ -93,7 +93,11 @@ where
 /// # Panics
 ///
 /// As [`find_failing_seed`].
-pub fn find_failing_seed_on<F, Fut>(builder: Builder, tries: u64, mut body: F) -> Option<SeedFailure>
+pub fn find_failing_seed_on<F, Fut>(
+    builder: Builder,
+    tries: u64,
+    mut body: F,
+) -> Option<SeedFailure>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ()>,

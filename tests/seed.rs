@@ -83,11 +83,17 @@ fn the_same_seed_gives_the_same_poll_order_twenty_times() {
 
 #[test]
 fn different_seeds_give_different_poll_orders() {
-    let orders: Vec<Vec<usize>> = (1..=10).map(|seed| run_on(seeded(seed), poll_order())).collect();
+    let orders: Vec<Vec<usize>> = (1..=10)
+        .map(|seed| run_on(seeded(seed), poll_order()))
+        .collect();
     let mut distinct = orders.clone();
     distinct.sort();
     distinct.dedup();
-    assert_eq!(distinct.len(), orders.len(), "ten seeds, ten orders: {orders:?}");
+    assert_eq!(
+        distinct.len(),
+        orders.len(),
+        "ten seeds, ten orders: {orders:?}"
+    );
 }
 
 #[test]
@@ -112,7 +118,10 @@ fn the_main_future_takes_its_turn_among_the_ready_tasks() {
         assert!(!main_first(ferrio::Runtime::builder()));
     }
     let firsts = (1..=40).filter(|&seed| main_first(seeded(seed))).count();
-    assert!(firsts > 0 && firsts < 40, "main went first under {firsts} of 40 seeds");
+    assert!(
+        firsts > 0 && firsts < 40,
+        "main went first under {firsts} of 40 seeds"
+    );
 }
 
 /// Records the order in which wakers are woken.
@@ -142,7 +151,10 @@ async fn timer_delivery_order() -> Vec<usize> {
             woken: woken.clone(),
         }));
         // Armed with the recording waker: pending, the deadline is ahead.
-        assert!(sleep.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+        assert!(sleep
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
         sleeps.push(sleep);
     }
     // Woken by the clock's jump to the shared deadline, with the eight.
@@ -162,7 +174,11 @@ fn timers_that_expire_together_are_delivered_in_a_seeded_order() {
     let first = run_on(paused(seeded(77)), timer_delivery_order());
     let mut sorted = first.clone();
     sorted.sort_unstable();
-    assert_eq!(sorted, (0..8).collect::<Vec<_>>(), "each timer delivered once");
+    assert_eq!(
+        sorted,
+        (0..8).collect::<Vec<_>>(),
+        "each timer delivered once"
+    );
     for _ in 0..5 {
         assert_eq!(run_on(paused(seeded(77)), timer_delivery_order()), first);
     }
@@ -224,12 +240,23 @@ fn the_shuffle_finds_the_lost_update_and_its_seed_replays_it() {
         timeout(DEADLINE, deposit_then_fee()).await.unwrap()
     })
     .expect("some order within 100 seeds loses an update");
-    assert!(failure.message().contains("an update was lost"), "{failure}");
-    assert!(failure.to_string().contains(&format!("seed = {}", failure.seed())));
+    assert!(
+        failure.message().contains("an update was lost"),
+        "{failure}"
+    );
+    assert!(failure
+        .to_string()
+        .contains(&format!("seed = {}", failure.seed())));
     // The replay fails again, every time; the seed before it passed.
     for _ in 0..3 {
-        let replay = catch_unwind(AssertUnwindSafe(|| run_on(seeded(failure.seed()), deposit_then_fee())));
-        assert!(replay.is_err(), "seed {} replays the failure", failure.seed());
+        let replay = catch_unwind(AssertUnwindSafe(|| {
+            run_on(seeded(failure.seed()), deposit_then_fee())
+        }));
+        assert!(
+            replay.is_err(),
+            "seed {} replays the failure",
+            failure.seed()
+        );
     }
     if failure.seed() > 1 {
         run_on(seeded(failure.seed() - 1), deposit_then_fee());
@@ -294,7 +321,12 @@ async fn child_fails_under_seed_4242() {
 #[test]
 fn a_failing_seeded_test_prints_its_seed() {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["child_fails_under_seed_4242", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "child_fails_under_seed_4242",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .output()
         .unwrap();

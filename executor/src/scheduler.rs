@@ -616,7 +616,11 @@ impl<P: Park> Executor<P> {
         let shared = self.core.shared.clone();
         loop {
             self.core.drain_remote();
-            self.core.cx.observer.counters.queued(self.core.local.borrow().len());
+            self.core
+                .cx
+                .observer
+                .counters
+                .queued(self.core.local.borrow().len());
             self.core.cx.observer.sample_log_level();
             for _ in 0..self.event_interval {
                 let main_ready = shared.main_woken.load(Ordering::Acquire);
