@@ -563,7 +563,7 @@ impl Builder {
         let mut reactor = Reactor::new()?;
         if let Some(seed) = seed {
             // Its own stream, so the reactor's draws do not shift the executor's.
-            reactor.shuffle_wakes(seed ^ 0x5EED_0F_FE_44_10_u64);
+            reactor.shuffle_wakes(seed ^ 0x5EED_0FFE_4410_u64);
         }
         let handle = reactor.handle();
         if workers > 1 {
