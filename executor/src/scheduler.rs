@@ -627,7 +627,7 @@ impl<P: Park> Executor<P> {
                 match self.core.pick_seeded(main_ready) {
                     Some(Pick::Task(task)) => self.core.run_one(task),
                     Some(Pick::Main) => {
-                        shared.main_woken.store(false, Ordering::Release);
+                        shared.main_woken.swap(false, Ordering::AcqRel);
                         let polled = self.core.cx.poll_main(future.as_mut(), cx, caller);
                         if let Poll::Ready(output) = polled {
                             return output;
