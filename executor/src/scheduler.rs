@@ -302,7 +302,9 @@ impl Core {
             return None;
         }
         let pick = rng.below(candidates);
-        Some(match local.remove(pick) {
+        // O(1): the back task takes the picked one's place, which is as
+        // good as any place when the next pick is drawn anyway.
+        Some(match local.swap_remove_back(pick) {
             Some(task) => Pick::Task(task),
             None => Pick::Main,
         })
@@ -661,14 +663,13 @@ impl<P: Park> Executor<P> {
                 self.core.run_batch(ready);
             }
             // Each of the `ready` tasks once, in the generator's order; a
-            // task woken meanwhile joins behind them and waits, as in FIFO.
+            // task woken meanwhile joins the queue behind them and waits, as
+            // in FIFO.
             Some(rng) => {
-                for left in (1..=ready).rev() {
-                    let picked = self.core.local.borrow_mut().remove(rng.below(left));
-                    match picked {
-                        Some(task) => self.core.run_one(task),
-                        None => break,
-                    }
+                let mut batch: Vec<_> = self.core.local.borrow_mut().drain(..ready).collect();
+                rng.shuffle(&mut batch);
+                for task in batch {
+                    self.core.run_one(task);
                 }
             }
         }

@@ -33,6 +33,13 @@ impl SeedRng {
         debug_assert!(n > 0);
         ((u128::from(self.next()) * n as u128) >> 64) as usize
     }
+
+    /// Puts `items` in an order drawn from the generator (Fisher–Yates).
+    pub(crate) fn shuffle<T>(&self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -48,6 +55,20 @@ mod tests {
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(1), draw(2));
         assert!(draw(3).iter().all(|&n| n < 10));
+    }
+
+    #[test]
+    fn a_shuffle_is_a_permutation_and_replays() {
+        let order = |seed| {
+            let mut items: Vec<u32> = (0..12).collect();
+            SeedRng::new(seed).shuffle(&mut items);
+            items
+        };
+        assert_eq!(order(4), order(4));
+        assert_ne!(order(4), order(5));
+        let mut sorted = order(4);
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..12).collect::<Vec<_>>());
     }
 
     #[test]

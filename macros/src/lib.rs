@@ -121,6 +121,15 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// async fn with_a_typo() {}
 /// # fn main() {}
 /// ```
+///
+/// `seed` replays one seed and `shuffle` tries many: together they are a
+/// compile error.
+///
+/// ```compile_fail
+/// #[ferrio::test(seed = 3, shuffle = 10)]
+/// async fn both() {}
+/// # fn main() {}
+/// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_or_report(args, item, Kind::Test)
