@@ -634,6 +634,10 @@ impl<P: Park> Executor<P> {
                         if let Poll::Ready(output) = polled {
                             return output;
                         }
+                        // The FIFO loop samples after main's poll (its batch
+                        // starts there): what main spawned counts here too.
+                        let queued = self.core.local.borrow().len();
+                        self.core.cx.observer.counters.queued(queued);
                     }
                     None => break,
                 }
