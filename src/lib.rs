@@ -62,6 +62,9 @@
 //! - [`fs`]: files and directories, on the blocking pool.
 //! - [`task`], [`metrics`]: task names, the current task, the task dump, counters
 //!   (debug mode and the trace are [`Builder`] switches; see docs/observability.md).
+//! - [`testing`]: run a test body under many scheduler seeds to find an
+//!   ordering bug ([`Builder::seed`], `#[ferrio::test(seed = N)]`,
+//!   `#[ferrio::test(shuffle = N)]`; see docs/testing.md).
 
 #![forbid(unsafe_code)]
 
@@ -75,6 +78,7 @@ mod wait;
 pub mod fs;
 pub mod sync;
 pub mod task;
+pub mod testing;
 pub mod time;
 
 #[doc(hidden)]

@@ -52,7 +52,7 @@ pub fn run_with<F: Future>(
             })
             .expect("could not start the test's timeout thread")
     };
-    let raced = crate::runtime::run_on(builder, async move {
+    let (raced, seed) = crate::runtime::run_seeded_on(builder, async move {
         match select(pin!(body), on_expiry).await {
             Either::Left((output, _)) => Some(output),
             Either::Right((Ok(()), _)) => None,
@@ -65,6 +65,65 @@ pub fn run_with<F: Future>(
     let _ = watchdog.join();
     match raced {
         Some(output) => output,
-        None => panic!("`{name}` timed out after {} ms", limit.as_millis()),
+        None => match seed {
+            Some(seed) => panic!(
+                "`{name}` timed out after {} ms (under FERRIO_SEED={seed})",
+                limit.as_millis()
+            ),
+            None => panic!("`{name}` timed out after {} ms", limit.as_millis()),
+        },
+    }
+}
+
+/// What a test body returns, as a pass or a failure.
+pub trait Outcome {
+    /// `Err` with a message if the test failed without panicking.
+    fn failure(&self) -> Result<(), String>;
+}
+
+impl Outcome for () {
+    fn failure(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<T, E: std::fmt::Debug> Outcome for Result<T, E> {
+    fn failure(&self) -> Result<(), String> {
+        match self {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("returned Err({e:?})")),
+        }
+    }
+}
+
+/// `#[ferrio::test(shuffle = N)]`: [`run_with`] under the seeds `1..=tries`
+/// (each on a clone of `builder` with that seed) until one fails; panics
+/// naming that seed, or returns the last run's output.
+///
+/// # Panics
+///
+/// Under the first seed that fails.
+#[track_caller]
+pub fn shuffle_with<F: Future, M: FnMut() -> F>(
+    builder: Builder,
+    timeout: Option<Duration>,
+    name: &str,
+    tries: u64,
+    mut make: M,
+) -> F::Output
+where
+    F::Output: Outcome,
+{
+    let mut last = None;
+    let failure = crate::testing::try_seeds(tries, |seed| {
+        let output = run_with(builder.clone().seed(seed), timeout, name, make());
+        let failed = output.failure();
+        last = Some(output);
+        failed
+    });
+    match (failure, last) {
+        (Some(failure), _) => panic!("`{name}` {failure}"),
+        (None, Some(output)) => output,
+        (None, None) => panic!("`{name}`: shuffle = 0 runs nothing; give it a number of seeds"),
     }
 }

@@ -68,6 +68,8 @@ pub struct Runtime {
     /// while the reactor is still the current one.
     executor: Option<Exec>,
     reactor: ReactorHandle,
+    /// The seed of a seeded run ([`Builder::seed`], `FERRIO_SEED`).
+    seed: Option<u64>,
 }
 
 /// One worker (asyncio's loop: the scheduler `ferrio::run` has always had)
@@ -146,6 +148,18 @@ impl Runtime {
             Exec::One(_) => 1,
             Exec::Many(e) => e.workers(),
         }
+    }
+
+    /// The seed this runtime's scheduler runs with, if it is a seeded run
+    /// ([`Builder::seed`], or `FERRIO_SEED` in the environment): print it
+    /// when a test fails, and build with it again to replay the same order.
+    ///
+    /// ```
+    /// let rt = ferrio::Runtime::builder().seed(42).build().unwrap();
+    /// assert_eq!(rt.seed(), Some(42));
+    /// ```
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
     }
 
     /// Spawns a task; it runs during `block_on` (on several workers, at once,
@@ -293,6 +307,8 @@ pub struct Builder {
     workers: Option<usize>,
     /// Set by [`Builder::start_paused`].
     start_paused: bool,
+    /// Set by [`Builder::seed`]; else `FERRIO_SEED` decides at build time.
+    seed: Option<u64>,
 }
 
 impl Builder {
@@ -383,6 +399,49 @@ impl Builder {
         self
     }
 
+    /// A seeded run, for tests that look for ordering bugs: the order in
+    /// which ready tasks (and `block_on`'s future) are polled, and the order
+    /// in which wakes that arrive together (I/O events of one reactor turn,
+    /// timers that expire together) are delivered, are drawn from a random
+    /// generator seeded with `seed`, instead of first-in first-out. The same
+    /// seed gives the same order every time, so a failure found under a seed
+    /// replays (as far as the loop's own thread decides: see
+    /// docs/testing.md). `ferrio::run` and `#[ferrio::test]` print the seed
+    /// when the program or test panics.
+    ///
+    /// A seeded runtime has one worker: [`build`](Builder::build) refuses
+    /// a seed with several [`workers`](Builder::workers), and
+    /// `FERRIO_WORKERS` does not apply to it. Without a call here,
+    /// `FERRIO_SEED=n` in the environment seeds every runtime that is not
+    /// built with several workers (those ignore it, with a warning in the
+    /// log); a call here wins over the environment.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let order = |seed| {
+    ///     let log = Arc::new(Mutex::new(Vec::new()));
+    ///     let mut rt = ferrio::Runtime::builder().seed(seed).build().unwrap();
+    ///     rt.block_on(async {
+    ///         let tasks: Vec<_> = (0..4)
+    ///             .map(|i| {
+    ///                 let log = log.clone();
+    ///                 ferrio::spawn(async move { log.lock().unwrap().push(i) })
+    ///             })
+    ///             .collect();
+    ///         for t in tasks {
+    ///             t.await.unwrap();
+    ///         }
+    ///     });
+    ///     let order = log.lock().unwrap().clone();
+    ///     order
+    /// };
+    /// assert_eq!(order(3), order(3)); // a replay
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Debug mode, asyncio's `PYTHONASYNCIODEBUG=1`: polls longer than
     /// [`slow_poll_threshold`](Builder::slow_poll_threshold) are logged at
     /// warn with the task's name and spawn site; a watchdog thread logs a
@@ -437,16 +496,18 @@ impl Builder {
     }
 
     /// Builds the runtime: creates the OS poller and starts the worker
-    /// threads. Reads `FERRIO_DEBUG`, `FERRIO_TRACE` and `FERRIO_WORKERS` for
-    /// the settings not made on the builder (a `FERRIO_WORKERS` that is not a
-    /// number is ignored, with a warning in the log).
+    /// threads. Reads `FERRIO_DEBUG`, `FERRIO_TRACE`, `FERRIO_WORKERS` and
+    /// `FERRIO_SEED` for the settings not made on the builder (a
+    /// `FERRIO_WORKERS` or `FERRIO_SEED` that is not a number is ignored, with
+    /// a warning in the log).
     ///
     /// # Errors
     ///
     /// The OS's error when the reactor's poller or its waker cannot be made
     /// (typically, the process is out of file descriptors), or a worker
     /// thread cannot be started. `InvalidInput` for
-    /// [`start_paused`](Builder::start_paused) with several workers.
+    /// [`start_paused`](Builder::start_paused) or [`seed`](Builder::seed)
+    /// with several workers.
     pub fn build(mut self) -> io::Result<Runtime> {
         let observe = &mut self.config.observe;
         observe.debug = self.debug.unwrap_or_else(|| {
@@ -461,25 +522,49 @@ impl Builder {
         // timer it parks on, so a dump says what idle tasks wait on in every
         // mode (the details, addresses and deadlines, only when timing).
         ferrio_reactor::observe::set_wait_hook(crate::observe::reactor_wait);
-        // A paused clock needs the one worker: `FERRIO_WORKERS` does not
-        // apply to a builder that pauses and sets no count.
-        let from_env = if self.start_paused {
+        let count = |n: usize| match n {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        // The builder's seed wins; `FERRIO_SEED` seeds a runtime that was
+        // not asked for several workers (docs/testing.md, "Seeds").
+        let seed = match self.seed {
+            Some(seed) => Some(seed),
+            None => seed_from_env().filter(|seed| {
+                let many = self.workers.is_some_and(|n| count(n) > 1);
+                if many {
+                    log::warn!("FERRIO_SEED={seed} ignored: this runtime was built with several workers, and a seeded run has one");
+                }
+                !many
+            }),
+        };
+        self.config.seed = seed;
+        // A paused clock and a seeded run need the one worker:
+        // `FERRIO_WORKERS` does not apply to a builder that pauses or is
+        // seeded and sets no count.
+        let from_env = if self.start_paused || seed.is_some() {
             None
         } else {
             workers_from_env()
         };
-        let workers = match self.workers.or(from_env) {
-            Some(0) => std::thread::available_parallelism().map_or(1, usize::from),
-            Some(n) => n,
-            None => 1,
-        };
+        let workers = self.workers.or(from_env).map_or(1, count);
+        if let Some(seed) = seed.filter(|_| workers > 1) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("seed({seed}) requires a one-worker runtime, not {workers} workers: on several threads the OS decides the order, and no seed replays it"),
+            ));
+        }
         if self.start_paused && workers > 1 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("start_paused requires a one-worker runtime, not {workers} workers: the clock jumps only when the one worker is idle"),
             ));
         }
-        let reactor = Reactor::new()?;
+        let mut reactor = Reactor::new()?;
+        if let Some(seed) = seed {
+            // Its own stream, so the reactor's draws do not shift the executor's.
+            reactor.shuffle_wakes(seed ^ 0x5EED_0FFE_4410_u64);
+        }
         let handle = reactor.handle();
         if workers > 1 {
             // No one worker knows that every task is idle (docs/architecture.md, "The clock").
@@ -508,6 +593,7 @@ impl Builder {
         Ok(Runtime {
             executor: Some(executor),
             reactor: handle,
+            seed,
         })
     }
 }
@@ -520,6 +606,33 @@ fn workers_from_env() -> Option<usize> {
         Err(_) => {
             log::warn!("FERRIO_WORKERS={value:?} is not a number of workers; using one worker");
             None
+        }
+    }
+}
+
+/// `FERRIO_SEED`, if set: the seed of a seeded run.
+fn seed_from_env() -> Option<u64> {
+    let value = std::env::var("FERRIO_SEED").ok()?;
+    match value.trim().parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            log::warn!("FERRIO_SEED={value:?} is not a number; the run is not seeded");
+            None
+        }
+    }
+}
+
+/// Prints the seed of a seeded run that panics, so the failure can be
+/// replayed (`FERRIO_SEED=n`, `Builder::seed(n)`, `#[ferrio::test(seed = n)]`).
+struct SeedReport(u64);
+
+impl Drop for SeedReport {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "ferrio: test failed with FERRIO_SEED={0} (replay it with FERRIO_SEED={0} or #[ferrio::test(seed = {0})])",
+                self.0
+            );
         }
     }
 }
@@ -552,12 +665,21 @@ pub fn run<F: Future>(main: F) -> F::Output {
 /// name the caller of [`run`], not this function.
 #[track_caller]
 pub(crate) fn run_on<F: Future>(builder: Builder, main: F) -> F::Output {
+    run_seeded_on(builder, main).0
+}
+
+/// [`run_on`], also returning the seed the runtime ran with; a panic under
+/// a seed prints it.
+#[track_caller]
+pub(crate) fn run_seeded_on<F: Future>(builder: Builder, main: F) -> (F::Output, Option<u64>) {
     if ferrio_executor::in_runtime() {
         panic!("ferrio::run cannot be called from within a running runtime: `.await` the future, or `spawn` it, instead");
     }
     let mut rt = builder
         .build()
         .unwrap_or_else(|e| panic!("ferrio::run could not create the event loop: {e}"));
+    let seed = rt.seed;
+    let _report = seed.map(SeedReport);
     let output = rt.block_on(main);
     // Like asyncio's loop when it stops: tasks already ready take their step,
     // then everything left is cancelled as the runtime drops.
@@ -566,5 +688,5 @@ pub(crate) fn run_on<F: Future>(builder: Builder, main: F) -> F::Output {
         Exec::One(e) => e.run_ready_once(),
         Exec::Many(e) => e.run_ready_once(),
     }
-    output
+    (output, seed)
 }

@@ -19,6 +19,12 @@ pub struct Config {
     pub blocking: PoolConfig,
     /// Debug mode, timing and the trace (off by default).
     pub observe: ObserveConfig,
+    /// A seeded run (tests): the one-worker loop picks which ready task (or
+    /// `block_on`'s future) it polls next with a generator seeded by this,
+    /// instead of first-in first-out; the same seed gives the same order.
+    /// `None` (the default): FIFO, and the seeded code is never reached.
+    /// `MultiExecutor` refuses a seed.
+    pub seed: Option<u64>,
 }
 
 impl Default for Config {
@@ -27,6 +33,7 @@ impl Default for Config {
             event_interval: EVENT_INTERVAL,
             blocking: PoolConfig::default(),
             observe: ObserveConfig::default(),
+            seed: None,
         }
     }
 }

@@ -41,6 +41,7 @@ mod multi;
 mod observer;
 mod park;
 mod scheduler;
+mod seed;
 mod state;
 mod sync;
 mod task;

@@ -54,13 +54,22 @@ impl MultiExecutor {
     ///
     /// # Errors
     ///
-    /// The OS's error if a worker thread cannot be started.
+    /// The OS's error if a worker thread cannot be started. `InvalidInput`
+    /// for a config with a [`seed`](Config::seed): a seeded run is the
+    /// one-worker [`Executor`](crate::Executor)'s (on several threads, the
+    /// OS decides the order, and no seed can replay it).
     pub fn new<P: Park + Send + 'static>(
         park: P,
         workers: usize,
         config: Config,
         on_thread_start: Option<OnThreadStart>,
     ) -> std::io::Result<MultiExecutor> {
+        if config.seed.is_some() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a seeded run needs the one-worker executor, not several workers",
+            ));
+        }
         let (shared, observer) = Shared::new(park, workers, &config);
         let mut executor = MultiExecutor {
             worker: Rc::new(Worker::first(shared.clone(), observer)),

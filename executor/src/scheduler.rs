@@ -26,6 +26,7 @@ pub use crate::config::{Config, EVENT_INTERVAL};
 use crate::context::{self, RunContext};
 use crate::observer::{Dump, Metrics, Observer, TaskInfo, TaskState, WorkerMetrics};
 pub use crate::park::{Park, Unpark};
+use crate::seed::SeedRng;
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex};
 use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
@@ -79,6 +80,9 @@ pub(crate) struct Core {
     /// Every task that has run and not completed, so shutdown can drop the futures
     /// of tasks that wait on something that will never come.
     registry: RefCell<Slab<Arc<dyn Runnable>>>,
+    /// A seeded run's generator (`Config::seed`); `None`, the default, and
+    /// the FIFO loop never looks at it (docs/architecture.md, "A seeded run").
+    seeded: Option<SeedRng>,
     /// The observer and the budget, which the code being polled reaches
     /// through `context.rs` without knowing the core.
     pub(crate) cx: RunContext,
@@ -283,6 +287,43 @@ impl Core {
         budget
     }
 
+    /// A seeded run's next step: a ready task, or `block_on`'s future if
+    /// `main_ready` says it was woken, chosen by the generator among all of
+    /// them (the remote queue is drained first if nothing local is ready).
+    /// `None` when nothing is ready. Only the seeded loop calls this.
+    fn pick_seeded(&self, main_ready: bool) -> Option<Pick> {
+        let rng = self.seeded.as_ref()?;
+        if self.local.borrow().is_empty() {
+            self.drain_remote();
+        }
+        let mut local = self.local.borrow_mut();
+        let candidates = local.len() + usize::from(main_ready);
+        if candidates == 0 {
+            return None;
+        }
+        let pick = rng.below(candidates);
+        // O(1): the back task takes the picked one's place, which is as
+        // good as any place when the next pick is drawn anyway.
+        Some(match local.swap_remove_back(pick) {
+            Some(task) => Pick::Task(task),
+            None => Pick::Main,
+        })
+    }
+
+    /// Polls one task the seeded loop picked, as the FIFO loop's batch would.
+    fn run_one(&self, task: Arc<dyn Runnable>) {
+        self.cx.budget.reset();
+        if self.cx.observer.timing() {
+            let info = task.info();
+            self.cx.observer.poll_begin_timed(&info);
+            task.run(self, &self.cx.observer);
+            self.cx.observer.poll_end_timed(&info);
+        } else {
+            task.run(self, &self.cx.observer);
+        }
+        self.cx.budget.unlimited();
+    }
+
     fn has_ready(&self) -> bool {
         !self.local.borrow().is_empty()
             || self.shared.has_remote.load(Ordering::Acquire)
@@ -396,6 +437,13 @@ impl Core {
     }
 }
 
+/// What a seeded run polls next.
+enum Pick {
+    Task(Arc<dyn Runnable>),
+    /// `block_on`'s future.
+    Main,
+}
+
 /// Makes `core` the current executor of this thread (and its context the
 /// current context) while the guard lives.
 struct EnterGuard {
@@ -447,6 +495,7 @@ pub struct Executor<P: Park> {
     core: Rc<Core>,
     park: P,
     event_interval: usize,
+    seed: Option<u64>,
 }
 
 impl<P: Park> Executor<P> {
@@ -475,6 +524,7 @@ impl<P: Park> Executor<P> {
             shared,
             local: RefCell::new(VecDeque::new()),
             registry: RefCell::new(Slab::new()),
+            seeded: config.seed.map(SeedRng::new),
             cx: RunContext {
                 observer,
                 budget: Budget::new(),
@@ -484,6 +534,7 @@ impl<P: Park> Executor<P> {
             core,
             park,
             event_interval: config.event_interval.max(1),
+            seed: config.seed,
         }
     }
 
@@ -515,6 +566,11 @@ impl<P: Park> Executor<P> {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         shared.main_woken.store(true, Ordering::Release);
+        if self.core.seeded.is_some() {
+            // Decided once per `block_on`: the FIFO loop below tests nothing
+            // per poll or per batch for a seed.
+            return self.block_on_seeded(future, &mut cx, caller);
+        }
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
                 let polled = self.core.cx.poll_main(future.as_mut(), &mut cx, caller);
@@ -523,20 +579,70 @@ impl<P: Park> Executor<P> {
                 }
             }
             self.core.run_batch(self.event_interval);
-            // Turn the parker without blocking when work is left (fairness: I/O
-            // and timers are collected at least every `event_interval` polls).
-            let began = self.core.cx.observer.park_begin();
-            if self.core.has_ready() {
-                self.park.park(Some(Duration::ZERO));
-            } else if shared.pool.is_quiet(&shared.unpark) {
-                // Nothing ready, no blocking job: idle (a paused clock may jump).
-                self.park.park_idle();
-                shared.pool.stop_watching();
-            } else {
-                self.park.park(None);
-                shared.pool.stop_watching();
+            self.park_turn(&shared);
+        }
+    }
+
+    /// Turns the parker once, at the end of a batch: without blocking when
+    /// work is left (fairness: I/O and timers are collected at least every
+    /// `event_interval` polls), else until something happens.
+    #[inline(always)]
+    fn park_turn(&mut self, shared: &Shared) {
+        let began = self.core.cx.observer.park_begin();
+        if self.core.has_ready() {
+            self.park.park(Some(Duration::ZERO));
+        } else if shared.pool.is_quiet(&shared.unpark) {
+            // Nothing ready, no blocking job: idle (a paused clock may jump).
+            self.park.park_idle();
+            shared.pool.stop_watching();
+        } else {
+            self.park.park(None);
+            shared.pool.stop_watching();
+        }
+        self.core.cx.observer.park_end(began);
+    }
+
+    /// `block_on`'s loop in a seeded run (docs/architecture.md, "A seeded
+    /// run"): each step polls one of the ready tasks or the woken main future,
+    /// chosen by the seeded generator, instead of main first and then the
+    /// queue in order. Batches, remote drains and parks are as in the FIFO
+    /// loop, so fairness (rule E4) holds as before.
+    #[cold]
+    #[inline(never)]
+    fn block_on_seeded<F: Future>(
+        &mut self,
+        mut future: std::pin::Pin<&mut F>,
+        cx: &mut Context<'_>,
+        caller: &'static Location<'static>,
+    ) -> F::Output {
+        let shared = self.core.shared.clone();
+        loop {
+            self.core.drain_remote();
+            self.core
+                .cx
+                .observer
+                .counters
+                .queued(self.core.local.borrow().len());
+            self.core.cx.observer.sample_log_level();
+            for _ in 0..self.event_interval {
+                let main_ready = shared.main_woken.load(Ordering::Acquire);
+                match self.core.pick_seeded(main_ready) {
+                    Some(Pick::Task(task)) => self.core.run_one(task),
+                    Some(Pick::Main) => {
+                        shared.main_woken.swap(false, Ordering::AcqRel);
+                        let polled = self.core.cx.poll_main(future.as_mut(), cx, caller);
+                        if let Poll::Ready(output) = polled {
+                            return output;
+                        }
+                        // The FIFO loop samples after main's poll (its batch
+                        // starts there): what main spawned counts here too.
+                        let queued = self.core.local.borrow().len();
+                        self.core.cx.observer.counters.queued(queued);
+                    }
+                    None => break,
+                }
             }
-            self.core.cx.observer.park_end(began);
+            self.park_turn(&shared);
         }
     }
 
@@ -556,7 +662,26 @@ impl<P: Park> Executor<P> {
         let _enter = enter(self.core.clone());
         self.core.drain_remote();
         let ready = self.core.local.borrow().len();
-        self.core.run_batch(ready);
+        match &self.core.seeded {
+            None => {
+                self.core.run_batch(ready);
+            }
+            // Each of the `ready` tasks once, in the generator's order; a
+            // task woken meanwhile joins the queue behind them and waits, as
+            // in FIFO.
+            Some(rng) => {
+                let mut batch: Vec<_> = self.core.local.borrow_mut().drain(..ready).collect();
+                rng.shuffle(&mut batch);
+                for task in batch {
+                    self.core.run_one(task);
+                }
+            }
+        }
+    }
+
+    /// The seed of a seeded run ([`Config::seed`]), or `None`.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
     }
 
     /// Spawns a `Send` task; it starts running at the next `block_on`.

@@ -57,7 +57,46 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `ferrio::Builder`; `start_paused = true` starts the runtime with its clock
 /// paused (`ferrio::Builder::start_paused`, tokio's option of that name): a
 /// one-hour sleep then finishes at once (docs/testing.md). `timeout_ms` is
-/// wall-clock time, paused clock or not.
+/// wall-clock time, paused clock or not, and applies to each run.
+///
+/// `seed = n` runs the test on a seeded scheduler (`ferrio::Builder::seed`):
+/// ready tasks are polled, and wakes that arrive together are delivered, in
+/// an order drawn from a generator seeded with `n`, the same every run (a
+/// replay). `shuffle = N` runs the body under the seeds `1..=N`, each on a
+/// runtime of its own, and fails at the first seed that fails, naming it,
+/// so that `seed = n` can keep it as a regression test. A test that fails
+/// under a seed (also one from `FERRIO_SEED=n` in the environment) prints
+/// `ferrio: test failed with FERRIO_SEED=n`. See docs/testing.md.
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc};
+///
+/// // Passes under every order: each task's update is one step.
+/// #[ferrio::test(shuffle = 50, timeout_ms = 10000)]
+/// async fn counts_every_increment() {
+///     let count = Rc::new(Cell::new(0));
+///     let tasks: Vec<_> = (0..4)
+///         .map(|_| {
+///             let count = count.clone();
+///             ferrio::spawn_local(async move {
+///                 ferrio::yield_now().await;
+///                 count.set(count.get() + 1);
+///             })
+///         })
+///         .collect();
+///     for t in tasks {
+///         t.await.unwrap();
+///     }
+///     assert_eq!(count.get(), 4);
+/// }
+///
+/// // The replay of one order.
+/// #[ferrio::test(seed = 17, timeout_ms = 5000)]
+/// async fn under_seed_17() {
+///     assert_eq!(ferrio::spawn(async { 1 }).await.unwrap(), 1);
+/// }
+/// # fn main() {}
+/// ```
 ///
 /// ```
 /// #[ferrio::test(timeout_ms = 5000)]
@@ -80,6 +119,15 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```compile_fail
 /// #[ferrio::test(debug = 1)]
 /// async fn with_a_typo() {}
+/// # fn main() {}
+/// ```
+///
+/// `seed` replays one seed and `shuffle` tries many: together they are a
+/// compile error.
+///
+/// ```compile_fail
+/// #[ferrio::test(seed = 3, shuffle = 10)]
+/// async fn both() {}
 /// # fn main() {}
 /// ```
 #[proc_macro_attribute]
@@ -131,6 +179,8 @@ struct Options {
     timeout_ms: Option<u64>,
     workers: Option<usize>,
     start_paused: Option<bool>,
+    seed: Option<u64>,
+    shuffle: Option<u64>,
 }
 
 fn parse_options(args: TokenStream2, kind: Kind) -> syn::Result<Options> {
@@ -178,11 +228,22 @@ fn parse_options(args: TokenStream2, kind: Kind) -> syn::Result<Options> {
             "max_blocking_threads" => options.max_blocking_threads = Some(value.base10_parse()?),
             "workers" => options.workers = Some(value.base10_parse()?),
             "timeout_ms" if kind == Kind::Test => options.timeout_ms = Some(value.base10_parse()?),
+            "seed" if kind == Kind::Test => options.seed = Some(value.base10_parse()?),
+            "shuffle" if kind == Kind::Test => {
+                let tries: u64 = value.base10_parse()?;
+                if tries == 0 {
+                    return Err(syn::Error::new(
+                        value.span(),
+                        "`shuffle` takes the number of seeds to try, at least 1",
+                    ));
+                }
+                options.shuffle = Some(tries);
+            }
             _ => {
                 let known = match kind {
                     Kind::Main => "workers, event_interval, max_blocking_threads",
                     Kind::Test => {
-                        "timeout_ms, start_paused, workers, event_interval, max_blocking_threads"
+                        "timeout_ms, start_paused, seed, shuffle, workers, event_interval, max_blocking_threads"
                     }
                 };
                 return Err(syn::Error::new(
@@ -194,6 +255,12 @@ fn parse_options(args: TokenStream2, kind: Kind) -> syn::Result<Options> {
                 ));
             }
         }
+    }
+    if let (Some(_), Some(_)) = (options.seed, options.shuffle) {
+        return Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "`seed` and `shuffle` do not go together: `shuffle = N` tries the seeds 1..=N, `seed = n` replays one",
+        ));
     }
     Ok(options)
 }
@@ -239,6 +306,9 @@ fn expand(args: TokenStream2, item: TokenStream2, kind: Kind) -> syn::Result<Tok
     if let Some(paused) = options.start_paused {
         builder = quote! { #builder.start_paused(#paused) };
     }
+    if let Some(seed) = options.seed {
+        builder = quote! { #builder.seed(#seed) };
+    }
     let timeout = match options.timeout_ms {
         Some(ms) => {
             quote! { ::core::option::Option::Some(::core::time::Duration::from_millis(#ms)) }
@@ -248,12 +318,22 @@ fn expand(args: TokenStream2, item: TokenStream2, kind: Kind) -> syn::Result<Tok
     let name = function.sig.ident.to_string();
     let body = &function.block;
     let span = body.span();
-    let new_body = quote_spanned! {span=>
-        {
-            // The expected output type lets `?` in the body infer its error type.
-            let body = ::ferrio::__private::with_output::<#output, _>(async move #body);
-            ::ferrio::__private::run_with(#builder, #timeout, #name, body)
-        }
+    let new_body = match options.shuffle {
+        None => quote_spanned! {span=>
+            {
+                // The expected output type lets `?` in the body infer its error type.
+                let body = ::ferrio::__private::with_output::<#output, _>(async move #body);
+                ::ferrio::__private::run_with(#builder, #timeout, #name, body)
+            }
+        },
+        // A fresh body for each seed.
+        Some(tries) => quote_spanned! {span=>
+            {
+                ::ferrio::__private::shuffle_with(#builder, #timeout, #name, #tries, || {
+                    ::ferrio::__private::with_output::<#output, _>(async move #body)
+                })
+            }
+        },
     };
     function.block = syn::parse2(new_body)?;
     let test_attr = match kind {

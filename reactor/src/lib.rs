@@ -35,7 +35,7 @@
 
 // Leaves, which know nothing of the reactor: the clock, the error of a
 // passed deadline, the instant type, the timerfd, one source's waiter state,
-// the timer map.
+// a seeded run's shuffle, the timer map.
 mod clock;
 mod elapsed;
 mod instant;
@@ -43,6 +43,7 @@ mod lock;
 #[cfg(target_os = "linux")]
 mod precise;
 mod scheduled_io;
+mod shuffle;
 mod timer;
 
 // What a waker waits on (for task dumps), the reactor's counters.

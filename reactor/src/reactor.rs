@@ -21,6 +21,7 @@ use crate::observe;
 #[cfg(target_os = "linux")]
 use crate::precise;
 use crate::scheduled_io::{self, ScheduledIo};
+use crate::shuffle::Shuffle;
 use crate::timer::{self, Timers};
 
 /// The token of the `mio::Waker` that interrupts a sleeping [`Reactor::turn`].
@@ -48,6 +49,9 @@ pub struct Reactor {
     /// 1 ms later (Linux: timerfd). `None` where unavailable.
     #[cfg(target_os = "linux")]
     precise: Option<precise::PreciseTimer>,
+    /// A seeded run's shuffle of each turn's wakes ([`Reactor::shuffle_wakes`]);
+    /// `None`, the default, costs one test per turn.
+    shuffle: Option<Shuffle>,
     /// Shared with every handle.
     handle: Handle,
 }
@@ -124,6 +128,7 @@ impl Reactor {
             wake_buf: Vec::new(),
             #[cfg(target_os = "linux")]
             precise,
+            shuffle: None,
             handle: Handle { inner },
         })
     }
@@ -131,6 +136,43 @@ impl Reactor {
     /// A handle to this reactor.
     pub fn handle(&self) -> Handle {
         self.handle.clone()
+    }
+
+    /// For a seeded run (tests): from now on, the wakers one turn collects
+    /// (the ready events' and the expired timers') are woken in an order drawn
+    /// from a generator seeded with `seed`, not in the poller's and the timer
+    /// map's order. The same seed and the same events give the same order.
+    ///
+    /// ```
+    /// let mut reactor = ferrio_reactor::Reactor::new().unwrap();
+    /// reactor.shuffle_wakes(7);
+    /// assert_eq!(reactor.turn(Some(std::time::Duration::ZERO)).unwrap(), 0);
+    /// ```
+    pub fn shuffle_wakes(&mut self, seed: u64) {
+        self.shuffle = Some(Shuffle::new(seed));
+    }
+
+    /// Wakes what the turn collected, every lock released (a woken waker may
+    /// re-enter the reactor); returns how many. Inlined into the turn, so an
+    /// unseeded reactor pays one test of `shuffle` per turn and no call.
+    #[inline(always)]
+    fn wake_collected(&mut self) -> usize {
+        if self.shuffle.is_some() {
+            self.shuffle_collected();
+        }
+        let woken = self.wake_buf.len();
+        for waker in self.wake_buf.drain(..) {
+            waker.wake();
+        }
+        woken
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn shuffle_collected(&mut self) {
+        if let Some(shuffle) = self.shuffle.as_mut() {
+            shuffle.shuffle(&mut self.wake_buf);
+        }
     }
 
     /// Waits for I/O events or the next timer deadline, at most `timeout`
@@ -251,11 +293,8 @@ impl Reactor {
             if let Some(next) = next {
                 let now = inner.clock.jump_to(next);
                 inner.timers().expire(now, &mut self.wake_buf);
-                let woken = self.wake_buf.len();
+                let woken = self.wake_collected();
                 log::trace!("paused clock jumped to the next timer; {woken} woken");
-                for waker in self.wake_buf.drain(..) {
-                    waker.wake();
-                }
                 return Ok(woken);
             }
         }
@@ -327,12 +366,8 @@ impl Reactor {
             inner.io_events.fetch_add(dispatched, Ordering::Relaxed);
         }
 
-        let woken = self.wake_buf.len();
-        // Every lock is released here: a woken waker may re-enter the reactor.
-        for waker in self.wake_buf.drain(..) {
-            waker.wake();
-        }
-        Ok((woken, arrived))
+        // Every lock is released here.
+        Ok((self.wake_collected(), arrived))
     }
 }
 
