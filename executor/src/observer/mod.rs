@@ -122,6 +122,11 @@ pub(crate) struct TaskMeta {
     /// Where `spawn` was called (for the dump, logs and `Debug`), and the
     /// name given with `task::Builder::name`, if any: one word.
     pub(crate) origin: Origin,
+    /// The `tracing` feature's span of the task: made at spawn (a child of
+    /// the span current there), entered around each poll, closed when the
+    /// task's allocation is freed.
+    #[cfg(feature = "tracing")]
+    pub(crate) span: tracing::Span,
 }
 
 impl TaskMeta {
@@ -129,6 +134,8 @@ impl TaskMeta {
     pub(crate) fn new(info: TaskInfo) -> Self {
         TaskMeta {
             id: info.id,
+            #[cfg(feature = "tracing")]
+            span: task_span(&info),
             origin: Origin::new(info.location, info.name),
         }
     }
@@ -140,6 +147,23 @@ impl TaskMeta {
             location: self.origin.site(),
         }
     }
+}
+
+/// The span of a task (the `tracing` feature): `task`, at debug level, target
+/// `ferrio::task`, with the task's id, its name if it has one, and its spawn
+/// site in OpenTelemetry's `code.*` fields. A disabled span when no
+/// subscriber wants it, which costs a branch per poll.
+#[cfg(feature = "tracing")]
+fn task_span(info: &TaskInfo) -> tracing::Span {
+    tracing::debug_span!(
+        target: "ferrio::task",
+        "task",
+        task.id = info.id,
+        task.name = info.name.as_deref(),
+        code.filepath = info.location.file(),
+        code.lineno = info.location.line(),
+        code.column = info.location.column(),
+    )
 }
 
 /// Writes `<Task STATE name='N' id=I spawned at FILE:LINE:COL>`.
