@@ -278,6 +278,9 @@ pub use ferrio_http as http;
 // and runs each one that is a complete program; `.ci/run` runs them as part
 // of `cargo test --workspace`. The structs exist only while rustdoc collects
 // doctests. A page that gains Rust blocks gets a line here (`.ci/run` checks).
+// docs/observability.md is ferrio-http's (net/http/src/lib.rs): its tracing
+// example needs tracing-subscriber, a dev-dependency there, so that this
+// crate's examples do not build it.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
@@ -287,10 +290,6 @@ pub struct ReadmeDoctests;
 #[cfg(all(doctest, feature = "multipart"))]
 #[doc = include_str!("../docs/asyncio.md")]
 pub struct AsyncioGuideDoctests;
-
-#[cfg(doctest)]
-#[doc = include_str!("../docs/observability.md")]
-pub struct ObservabilityGuideDoctests;
 
 #[cfg(doctest)]
 #[doc = include_str!("../docs/testing.md")]
