@@ -310,7 +310,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                     // The `tracing` feature: the task's span is entered for
                     // the poll (left when the guard drops, after the end).
                     #[cfg(feature = "tracing")]
-                    let _entered = self.meta.span.enter();
+                    let _entered = self.meta.span.as_deref().map(tracing::Span::enter);
                     observer.poll_begin(&self.meta);
                     let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
                     observer.poll_end();
