@@ -276,3 +276,25 @@ pub use ferrio_net::process;
 /// The HTTP/1.1 client (aiohttp's `ClientSession` with `TCPConnector` limits)
 /// and a small server.
 pub use ferrio_http as http;
+
+// The docs' code blocks are doctests, so that they cannot drift from the code
+// (issue 17): `cargo test --doc` compiles every ```rust block of these pages
+// and runs each one that is a complete program; `.ci/run` runs them as part
+// of `cargo test --workspace`. The structs exist only while rustdoc collects
+// doctests. A page that gains Rust blocks gets a line here (`.ci/run` checks).
+// docs/observability.md is ferrio-http's (net/http/src/lib.rs): its tracing
+// example needs tracing-subscriber, a dev-dependency there, so that this
+// crate's examples do not build it.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+// The guide's HTTP example uploads a file (feature `multipart`, which the
+// workspace's tests turn on, as `full`).
+#[cfg(all(doctest, feature = "multipart"))]
+#[doc = include_str!("../docs/asyncio.md")]
+pub struct AsyncioGuideDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/testing.md")]
+pub struct TestingGuideDoctests;

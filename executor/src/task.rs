@@ -307,6 +307,10 @@ impl<F: Future + 'static, S: Schedule> Runnable for Task<F, S> {
                     let future = unsafe { Pin::new_unchecked(future) };
                     // The observer's current task is set and reset around a
                     // `catch_unwind`, so no guard is needed: nothing unwinds between.
+                    // The `tracing` feature: the task's span is entered for
+                    // the poll (left when the guard drops, after the end).
+                    #[cfg(feature = "tracing")]
+                    let _entered = self.meta.span.as_deref().map(tracing::Span::enter);
                     observer.poll_begin(&self.meta);
                     let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
                     observer.poll_end();

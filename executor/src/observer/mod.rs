@@ -122,6 +122,13 @@ pub(crate) struct TaskMeta {
     /// Where `spawn` was called (for the dump, logs and `Debug`), and the
     /// name given with `task::Builder::name`, if any: one word.
     pub(crate) origin: Origin,
+    /// The `tracing` feature's span of the task: made at spawn (a child of
+    /// the span current there), entered around each poll, closed when the
+    /// task's allocation is freed. `None` when no subscriber wanted it: a
+    /// `Span`, disabled or not, is 40 bytes, which every task would carry
+    /// (and move, and free from a bigger size class) for nothing.
+    #[cfg(feature = "tracing")]
+    pub(crate) span: Option<Box<tracing::Span>>,
 }
 
 impl TaskMeta {
@@ -129,6 +136,8 @@ impl TaskMeta {
     pub(crate) fn new(info: TaskInfo) -> Self {
         TaskMeta {
             id: info.id,
+            #[cfg(feature = "tracing")]
+            span: task_span(&info),
             origin: Origin::new(info.location, info.name),
         }
     }
@@ -140,6 +149,38 @@ impl TaskMeta {
             location: self.origin.site(),
         }
     }
+}
+
+/// The span of a task (the `tracing` feature): `task`, at debug level, target
+/// `ferrio::task`, with the task's id, its name if it has one, and its spawn
+/// site in OpenTelemetry's `code.*` fields. `None` when no subscriber wants
+/// it, which costs a load and a compare per spawn (the most verbose level
+/// any subscriber enables, below debug: no span is made at all) and a
+/// branch per poll.
+#[cfg(feature = "tracing")]
+#[inline]
+fn task_span(info: &TaskInfo) -> Option<Box<tracing::Span>> {
+    if tracing::level_filters::LevelFilter::current() < tracing::Level::DEBUG {
+        return None;
+    }
+    new_task_span(info)
+}
+
+/// [`task_span`] once some subscriber enables debug (it may still filter
+/// this target out: then the span is disabled, and dropped).
+#[cfg(feature = "tracing")]
+#[inline(never)]
+fn new_task_span(info: &TaskInfo) -> Option<Box<tracing::Span>> {
+    let span = tracing::debug_span!(
+        target: "ferrio::task",
+        "task",
+        task.id = info.id,
+        task.name = info.name.as_deref(),
+        code.filepath = info.location.file(),
+        code.lineno = info.location.line(),
+        code.column = info.location.column(),
+    );
+    (!span.is_disabled()).then(|| Box::new(span))
 }
 
 /// Writes `<Task STATE name='N' id=I spawned at FILE:LINE:COL>`.

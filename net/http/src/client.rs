@@ -1056,7 +1056,11 @@ impl RequestBuilder {
         let deadline = Deadline::after(timeout, TimeoutKind::Total);
         let url = request.url.clone();
         let inner = &self.client.inner;
+        #[cfg(feature = "tracing")]
+        let span = crate::hooks::spans::request(&request.method, &url);
         let tracer = Tracer::start(inner.hook.as_ref());
+        #[cfg(feature = "tracing")]
+        let tracer = tracer.with_span(&span);
         tracer.emit(|| Event::RequestStart {
             method: &request.method,
             url: &url,
@@ -1064,6 +1068,10 @@ impl RequestBuilder {
         // Pinned where it is made, so that only a pointer to it moves into
         // the deadline's future (the exchange is this request's biggest).
         let exchange = std::pin::pin!(inner.execute(request, deadline, tracer));
+        // The request's span is entered while the exchange is polled, so
+        // that the connection's span and the events are inside it.
+        #[cfg(feature = "tracing")]
+        let exchange = tracing::Instrument::instrument(exchange, span.clone());
         let result = deadline
             .run(exchange)
             .await
@@ -1554,6 +1562,23 @@ impl Inner {
         // only when a connection is opened, instead of making every request's
         // future bigger (and every move of it a bigger copy).
         let opening = Box::pin(connect(key, route, &self.dns, &self.tls, tracer));
+        #[cfg(feature = "tracing")]
+        {
+            let span = crate::hooks::spans::connect(key);
+            let started = Instant::now();
+            let opening = tracing::Instrument::instrument(opening, span.clone());
+            let opened = deadline.run(opening).await.map_err(Error::timeout);
+            let opened = opened.and_then(|conn| conn);
+            match &opened {
+                Ok(_) => span.record(
+                    "time.connect_us",
+                    crate::hooks::spans::micros(started.elapsed()),
+                ),
+                Err(e) => span.record("error", tracing::field::display(e)),
+            };
+            opened
+        }
+        #[cfg(not(feature = "tracing"))]
         deadline.run(opening).await.map_err(Error::timeout)?
     }
 

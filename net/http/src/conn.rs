@@ -307,6 +307,11 @@ pub(crate) async fn connect(
             };
             Error::with_source(ErrorKind::Connect, message, e)
         })?;
+    #[cfg(feature = "tracing")]
+    if let Ok(peer) = stream.peer_addr() {
+        // Inside `http.connect` (hooks.rs), current while it connects.
+        tracing::Span::current().record("network.peer.address", tracing::field::display(peer));
+    }
     if let Err(e) = stream.set_nodelay(true) {
         log::debug!("set_nodelay on a connection to {key}: {e}");
     }
@@ -324,10 +329,16 @@ pub(crate) async fn connect(
             e,
         )
     })?;
-    let tls = futures_rustls::TlsConnector::from(tls.clone())
-        .connect(name, stream)
-        .await
-        .map_err(|e| tls_error(key, e))?;
+    let handshake = futures_rustls::TlsConnector::from(tls.clone()).connect(name, stream);
+    #[cfg(feature = "tracing")]
+    let span = super::hooks::spans::tls(&key.host);
+    #[cfg(feature = "tracing")]
+    let handshake = tracing::Instrument::instrument(handshake, span.clone());
+    let tls = handshake.await.map_err(|e| tls_error(key, e))?;
+    #[cfg(feature = "tracing")]
+    if let Some(version) = tls.get_ref().1.protocol_version() {
+        span.record("tls.protocol.version", tracing::field::debug(version));
+    }
     Ok(Conn::new(Box::new(tls)))
 }
 

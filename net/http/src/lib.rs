@@ -124,6 +124,14 @@ mod upload;
 #[doc(hidden)]
 pub mod fuzzing;
 
+// docs/observability.md's code blocks are doctests of this crate, whose
+// dev-dependencies have tracing-subscriber for its `tracing` example and
+// the facade with `tracing` on; the other pages' are the facade's (its
+// src/lib.rs says why). Only while rustdoc collects doctests.
+#[cfg(all(doctest, feature = "tracing"))]
+#[doc = include_str!("../../../docs/observability.md")]
+pub struct ObservabilityGuideDoctests;
+
 // Documented by their own inner docs: an outer doc here would make rustdoc
 // resolve their links from this module.
 pub mod server;
