@@ -4,18 +4,19 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
+#[cfg(feature = "cookies")]
+use http::header::COOKIE;
 use http::header::{
-    HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE,
-    LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_LENGTH, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
 };
-use http::{Method, StatusCode};
+use http::Method;
 use url::Url;
 
 use super::connect::key_of;
 use super::exchange::COALESCE_BODY;
-use super::redirect::{is_redirect, redirect_target, REDIRECT_DRAIN, REDIRECT_DRAIN_TIME};
+use super::redirect::{next_hop, Hop, REDIRECT_DRAIN, REDIRECT_DRAIN_TIME};
 use super::request::Request;
-use super::retry::is_idempotent;
+use super::retry::may_retry;
 use super::Inner;
 use crate::codec::{self};
 use crate::deadline::Deadline;
@@ -141,65 +142,41 @@ impl Inner {
                 jar.store_from(response.headers(), &url);
             }
             let status = response.status();
-            if self.max_redirects == 0 || !is_redirect(status) {
-                return Ok(response);
-            }
-            let keeps_method = matches!(
+            let hop = next_hop(
                 status,
-                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
-            );
-            if upload.is_some() && keeps_method {
-                // The streamed body is spent: it cannot go to the new URL.
-                return Ok(response);
-            }
-            let Some(location) = response.headers().get(LOCATION) else {
+                &method,
+                upload.is_some(),
+                &url,
+                response.headers(),
+                &visited,
+                self.max_redirects,
+            )
+            .map_err(|e| e.at(&url))?;
+            let Hop::Follow(follow) = hop else {
                 return Ok(response);
             };
-            let next = redirect_target(&url, location).map_err(|e| e.at(&url))?;
-            visited.push(url.clone());
-            if visited.contains(&next) {
-                return Err(Error::new(
-                    ErrorKind::Redirect,
-                    format!("redirect loop back to {next}"),
-                )
-                .at(&url));
-            }
-            if visited.len() > self.max_redirects {
-                return Err(Error::new(
-                    ErrorKind::Redirect,
-                    format!("more than {} redirects", self.max_redirects),
-                )
-                .at(&url));
-            }
-            log::debug!("{status} redirect from {url} to {next}");
+            log::debug!("{status} redirect from {url} to {}", follow.to);
             tracer.emit(|| Event::Redirect {
                 from: &url,
-                to: &next,
+                to: &follow.to,
                 status,
             });
             // Boxed: only redirects drain, and the draining future (the
             // response and a timeout) would otherwise be part of every
             // request's future.
             Box::pin(response.discard(REDIRECT_DRAIN, REDIRECT_DRAIN_TIME)).await;
-            let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
-                || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
-                    && method == Method::POST;
-            if to_get {
+            if follow.as_get {
                 method = Method::GET;
                 body = None;
                 upload = None;
-                let headers = headers.to_mut();
-                headers.remove(CONTENT_TYPE);
-                headers.remove(CONTENT_LENGTH);
-                headers.remove(TRANSFER_ENCODING);
             }
-            if key_of(&url).ok() != key_of(&next).ok() {
+            if follow.as_get || follow.cross_origin {
                 let headers = headers.to_mut();
-                headers.remove(AUTHORIZATION);
-                headers.remove(PROXY_AUTHORIZATION);
-                headers.remove(COOKIE);
+                for name in follow.dropped_fields() {
+                    headers.remove(name);
+                }
             }
-            url = next;
+            visited.push(std::mem::replace(&mut url, follow.to));
         }
     }
 
@@ -309,10 +286,12 @@ impl Inner {
                     ));
                 }
                 Err(failed)
-                    if failed.before_response
-                        && conn.is_reused()
-                        && is_idempotent(method)
-                        && upload.is_none() =>
+                    if may_retry(
+                        method,
+                        conn.is_reused(),
+                        upload.is_some(),
+                        failed.before_response,
+                    ) =>
                 {
                     log::debug!(
                         "kept-alive connection to {key} failed before a response ({}); retrying on a new one",
