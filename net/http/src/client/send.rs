@@ -290,7 +290,8 @@ impl Inner {
                         method,
                         conn.is_reused(),
                         upload.is_some(),
-                        failed.before_response,
+                        failed.phase,
+                        failed.error.kind(),
                     ) =>
                 {
                     log::debug!(
