@@ -54,7 +54,7 @@ use futures_util::future::{select, Either};
 use futures_util::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, FutureExt};
 use http::{Method, StatusCode, Version};
 
-use super::codec::{encode_response, parse_head, HeadScan, Reject};
+use super::codec::{encode_response, parse_request_head, HeadScan, Reject};
 use super::deadline::Deadline;
 use super::headers;
 use ferrio_net::{TcpListener, TcpStream};
@@ -689,7 +689,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Connection<'a, S> {
         let head = loop {
             let may_be_complete = scan.advance(&self.buf);
             if first_look || may_be_complete || self.buf.len() > config.max_header_bytes {
-                if let Some(head) = parse_head(&self.buf, config.max_header_bytes)? {
+                if let Some(head) = parse_request_head(&self.buf, config.max_header_bytes)? {
                     break head;
                 }
             }
