@@ -11,7 +11,7 @@ use super::connect::key_of;
 use super::{Client, Inner, DEFAULT_MAX_BODY_BYTES, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_USER_AGENT};
 #[cfg(feature = "cookies")]
 use crate::cookies::Jar;
-use crate::decode;
+use crate::decompress;
 use crate::dns_cache::{Dns, DEFAULT_DNS_TTL};
 use crate::error::{Error, ErrorKind};
 use crate::hooks::{Event, Hook};
@@ -485,7 +485,7 @@ impl ClientBuilder {
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, self.user_agent);
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-        let accept_encoding = decode::accept_encoding();
+        let accept_encoding = decompress::accept_encoding();
         headers.insert(ACCEPT_ENCODING, accept_encoding.clone());
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());

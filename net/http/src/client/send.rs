@@ -338,7 +338,7 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode;
+    use crate::decompress;
     use crate::Client;
     use http::header::USER_AGENT;
 
@@ -352,7 +352,7 @@ mod tests {
         let merged = client.inner.merged_headers(own);
         assert_eq!(merged[USER_AGENT], "b/2");
         assert_eq!(merged.get_all("x-many").iter().count(), 2);
-        assert_eq!(merged[ACCEPT_ENCODING], decode::accept_encoding());
+        assert_eq!(merged[ACCEPT_ENCODING], decompress::accept_encoding());
     }
 
     #[test]
