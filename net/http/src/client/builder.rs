@@ -8,15 +8,21 @@ use http::header::{HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, USER_AGENT};
 use url::Url;
 
 use super::connect::key_of;
+#[cfg(doc)]
+use super::RequestBuilder;
 use super::{Client, Inner, DEFAULT_MAX_BODY_BYTES, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_USER_AGENT};
 #[cfg(feature = "cookies")]
 use crate::cookies::Jar;
 use crate::decompress;
 use crate::dns_cache::{Dns, DEFAULT_DNS_TTL};
+#[cfg(doc)]
+use crate::error::TimeoutKind;
 use crate::error::{Error, ErrorKind};
 use crate::hooks::{Event, Hook};
 use crate::pool::{Limits, Pool};
 use crate::proxy::{Proxies, Proxy};
+#[cfg(doc)]
+use crate::response::Response;
 use crate::tls::{client_config, Certificate, Identity};
 use ferrio_net::Resolver;
 

@@ -46,6 +46,8 @@ use super::error::{Error, ErrorKind};
 use super::hooks::Hook;
 use super::pool::Pool;
 use super::proxy::Proxies;
+#[cfg(doc)]
+use crate::response::Response;
 
 /// The default [`ClientBuilder::user_agent`]: `ferrio/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrio/", env!("CARGO_PKG_VERSION"));

@@ -10,6 +10,8 @@ use serde::Serialize;
 use url::Url;
 
 use super::Client;
+#[cfg(doc)]
+use super::ClientBuilder;
 use crate::deadline::Deadline;
 use crate::error::{Error, ErrorKind, TimeoutKind};
 use crate::hooks::{Event, Tracer};
