@@ -75,6 +75,7 @@ impl Follow {
 /// [`ErrorKind::Redirect`] for a `Location` that is not an `http` or `https`
 /// URL, a redirect back to a URL already requested, or more than
 /// `max_redirects` redirects.
+#[inline]
 pub(super) fn next_hop(
     status: StatusCode,
     method: &Method,
@@ -87,6 +88,29 @@ pub(super) fn next_hop(
     if max_redirects == 0 || !is_redirect(status) {
         return Ok(Hop::Answer);
     }
+    redirect_hop(
+        status,
+        method,
+        streamed,
+        from,
+        headers,
+        visited,
+        max_redirects,
+    )
+}
+
+/// [`next_hop`] for a redirect status: out of line, so that the answer most
+/// responses are costs the request path two comparisons, not a call.
+#[inline(never)]
+fn redirect_hop(
+    status: StatusCode,
+    method: &Method,
+    streamed: bool,
+    from: &Url,
+    headers: &HeaderMap,
+    visited: &[Url],
+    max_redirects: usize,
+) -> Result<Hop, Error> {
     let keeps_method = matches!(
         status,
         StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
