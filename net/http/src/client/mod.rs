@@ -9,9 +9,11 @@
 //! - `send.rs`: one request across its redirects, and one pass of it on a
 //!   pooled or new connection;
 //! - `exchange.rs`: the request written and the response head read on one
-//!   connection;
-//! - `redirect.rs`, `retry.rs`: the rules for following a redirect and
-//!   retrying on a new connection;
+//!   connection, its progress a named state (`WritingHead` ... `ReadingHead`);
+//! - `redirect.rs`, `retry.rs`: the decisions, pure functions over plain
+//!   values tested with tables: `next_hop` (is a response followed, to where,
+//!   with which method and fields) and `may_retry` (is a failed request sent
+//!   again on a new connection);
 //! - `connect.rs`: pool keys and new connections.
 //!
 //! Not here: parsing (`codec/`), the limits (`pool.rs`), the body (`response.rs`).
