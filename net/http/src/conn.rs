@@ -4,7 +4,7 @@
 //! TCP, TLS, bounded as a whole by the caller with the connect timeout).
 //!
 //! Not here: what the bytes mean (`codec/`), which connection to use
-//! (`pool.rs`), or which timeouts bound a wait (`client.rs`, `response.rs`).
+//! (`pool.rs`), or which timeouts bound a wait (`client/`, `response.rs`).
 
 use std::io;
 use std::net::SocketAddr;

@@ -80,7 +80,7 @@ impl BodyDecoder {
 /// `n` bytes, `Ok(None)` when more are needed, `Err` with the status it
 /// would be answered with.
 pub fn request_head(buf: &[u8], max_bytes: usize) -> Result<Option<usize>, u16> {
-    match codec::parse_head(buf, max_bytes) {
+    match codec::parse_request_head(buf, max_bytes) {
         Ok(Some(head)) => Ok(Some(head.len)),
         Ok(None) => Ok(None),
         Err(reject) => Err(reject.status.as_u16()),

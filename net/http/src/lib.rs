@@ -106,7 +106,7 @@ mod conn;
 #[cfg(feature = "cookies")]
 mod cookies;
 mod deadline;
-mod decode;
+mod decompress;
 mod dns_cache;
 mod error;
 mod headers;

@@ -1,5 +1,5 @@
 //! A response: its head, and its body read from the connection on demand,
-//! de-framed (`codec/`), decompressed (`decode.rs`), and turned into bytes,
+//! de-framed (`codec/`), decompressed (`decompress.rs`), and turned into bytes,
 //! text or JSON.
 //!
 //! The connection goes back to the pool only once the body was read to its
@@ -18,7 +18,7 @@ use url::Url;
 use super::codec::{BodyDecoder, Present, ProtoError, ResponseHead};
 use super::conn::Conn;
 use super::deadline::Deadline;
-use super::decode::Decoder;
+use super::decompress::Decompressor;
 use super::error::{Error, ErrorKind, TimeoutKind};
 use super::headers;
 use super::pool::Permit;
@@ -56,11 +56,12 @@ pub struct Response {
     /// `Content-Length`, parsed once (`None` when the body is decoded).
     content_length: Option<u64>,
     url: Url,
-    body: Body,
+    body: Incoming,
 }
 
-/// Where a response's body is read from, and what is done with it.
-pub(crate) struct Body {
+/// Where a response's body is read from, and what is done with it (the
+/// incoming body; a request's outgoing one is `upload.rs`'s [`Body`](crate::Body)).
+pub(crate) struct Incoming {
     /// The connection and its pool slot, until the body is done with them.
     conn: Option<(Conn, Permit<Conn>)>,
     decoder: BodyDecoder,
@@ -70,7 +71,7 @@ pub(crate) struct Body {
     /// Boxed: the decoder's state is a few hundred bytes that most responses
     /// do not need, and a `Response` is moved several times on its way to
     /// the caller.
-    decoding: Option<Box<Decoder>>,
+    decoding: Option<Box<Decompressor>>,
     read_timeout: Option<Duration>,
     /// The request's total deadline: it covers the body too.
     deadline: Deadline,
@@ -103,7 +104,7 @@ impl Response {
         let decoding = (options.decompress
             && !decoder.is_done()
             && head.present.has(Present::CONTENT_ENCODING))
-        .then(|| Decoder::for_headers(&head.headers))
+        .then(|| Decompressor::for_headers(&head.headers))
         .flatten()
         .map(|decoding| {
             // The body the user sees is the decoded one; these described the other.
@@ -111,7 +112,7 @@ impl Response {
             head.headers.remove(CONTENT_LENGTH);
             Box::new(decoding)
         });
-        let mut body = Body {
+        let mut body = Incoming {
             conn: Some((conn, permit)),
             decoder,
             keep_alive: options.keep_alive,
@@ -444,7 +445,7 @@ impl fmt::Debug for Response {
     }
 }
 
-impl Body {
+impl Incoming {
     /// The wire body ended: the connection goes back to the pool if it can
     /// carry another request and nothing unasked follows the body.
     fn wire_done(&mut self) {
@@ -463,7 +464,7 @@ impl Body {
                 return Ok(None);
             }
             let decoding = self.decoding.as_deref_mut();
-            if let Some(out) = decoding.map(Decoder::step).transpose()?.flatten() {
+            if let Some(out) = decoding.map(Decompressor::step).transpose()?.flatten() {
                 return Ok(Some(out));
             }
             let Some((conn, _)) = self.conn.as_mut() else {

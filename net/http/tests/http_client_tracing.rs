@@ -338,8 +338,8 @@ fn an_https_get_has_a_tls_handshake_span_inside_its_connect_span() {
     recorder();
     let url = run(async {
         let pki = tls_support::pki(&["localhost"]);
-        let addr = tls_support::https_server(&pki, None, "secret").await;
-        let url = format!("https://localhost:{}/tls", addr.port());
+        let server = tls_support::https_server(&pki, None, "secret").await;
+        let url = server.url("localhost", "/tls");
         let ca = Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap();
         let client = Client::builder().add_root_certificate(ca).build().unwrap();
         let body = client.get(&url).send().await.unwrap().text().await.unwrap();

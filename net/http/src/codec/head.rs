@@ -289,7 +289,7 @@ impl std::error::Error for Reject {}
 
 /// A parsed request head.
 #[derive(Debug)]
-pub(crate) struct Head {
+pub(crate) struct RequestHead {
     /// Method, URI, version and headers, with no body yet.
     pub(crate) request: http::Request<()>,
     /// Bytes the head took, up to and including the blank line.
@@ -308,7 +308,10 @@ pub(crate) struct Head {
 /// themselves (two different `Content-Length`s, HTTP/1.1 without `Host`),
 /// 431 for a head over `max_header_bytes` or with more than 100 headers,
 /// 501 for a `Transfer-Encoding` body (not supported), 505 for HTTP/2+.
-pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<Head>, Reject> {
+pub(crate) fn parse_request_head(
+    buf: &[u8],
+    max_header_bytes: usize,
+) -> Result<Option<RequestHead>, Reject> {
     let too_large = || {
         Reject::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -400,7 +403,7 @@ pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<H
     *request.uri_mut() = uri;
     *request.version_mut() = version;
     *request.headers_mut() = map;
-    Ok(Some(Head {
+    Ok(Some(RequestHead {
         request,
         len,
         content_length,
@@ -552,8 +555,8 @@ mod tests {
         assert_eq!(looked_at, head.len());
     }
 
-    fn head(buf: &[u8]) -> Result<Option<Head>, Reject> {
-        parse_head(buf, 1024)
+    fn head(buf: &[u8]) -> Result<Option<RequestHead>, Reject> {
+        parse_request_head(buf, 1024)
     }
 
     #[test]
@@ -626,7 +629,7 @@ mod tests {
                 }
             }
             buf.truncate((next() % (buf.len() as u64 + 1)) as usize);
-            if let Ok(Some(h)) = parse_head(&buf, 1024) {
+            if let Ok(Some(h)) = parse_request_head(&buf, 1024) {
                 assert!(h.len <= buf.len());
             }
         }
@@ -656,7 +659,12 @@ mod tests {
             req.push_str(&format!("X-{i}: 1\r\n"));
         }
         req.push_str("\r\n");
-        assert_eq!(parse_head(req.as_bytes(), 1 << 20).unwrap_err().status, 431);
+        assert_eq!(
+            parse_request_head(req.as_bytes(), 1 << 20)
+                .unwrap_err()
+                .status,
+            431
+        );
     }
 
     #[test]

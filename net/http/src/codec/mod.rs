@@ -22,8 +22,8 @@ use body::{Decoded, Framing, MAX_CHUNK_LINE};
 #[cfg(test)]
 use head::STACK_FIELDS;
 pub(crate) use head::{
-    encode_request_head, encode_response, parse_head, parse_response_head, HeadScan, Present,
-    Reject, ResponseHead,
+    encode_request_head, encode_response, parse_request_head, parse_response_head, HeadScan,
+    Present, Reject, ResponseHead,
 };
 
 /// A way in which the bytes from the server broke HTTP/1.1.

@@ -1,11 +1,12 @@
-//! Content-Encoding decoders for response bodies: gzip, and (each behind its
-//! default-on cargo feature) deflate, brotli (`br`) and zstd. Each decodes a
-//! bounded step at a time, so that a small body that inflates to gigabytes
-//! (a "bomb") is stopped by `max_body_bytes` having decoded at most one step
-//! past it, whatever the coding.
+//! Decompression of response bodies by their Content-Encoding: gzip, and
+//! (each behind its default-on cargo feature) deflate, brotli (`br`) and
+//! zstd. Each decodes a bounded step at a time, so that a small body that
+//! inflates to gigabytes (a "bomb") is stopped by `max_body_bytes` having
+//! decoded at most one step past it, whatever the coding.
 //!
-//! Not here: the wire framing (`proto.rs`), reading from the connection and
-//! the body cap itself (`response.rs`).
+//! Not here: the transfer framing (Content-Length, chunked; `codec/`'s
+//! `BodyDecoder`), reading from the connection and the body cap itself
+//! (`response.rs`).
 
 use std::io::Write;
 
@@ -96,10 +97,10 @@ impl Coding {
     }
 }
 
-/// A body being decoded, one bounded step at a time: [`feed`](Decoder::feed)
-/// a piece of the encoded body, [`step`](Decoder::step) until it gives
-/// `None`, feed the next; [`finish`](Decoder::finish) at the end.
-pub(crate) struct Decoder {
+/// A body being decoded, one bounded step at a time: [`feed`](Decompressor::feed)
+/// a piece of the encoded body, [`step`](Decompressor::step) until it gives
+/// `None`, feed the next; [`finish`](Decompressor::finish) at the end.
+pub(crate) struct Decompressor {
     coding: Coding,
     state: State,
     /// Encoded bytes not yet given to the decoder: a piece is decoded over
@@ -110,7 +111,7 @@ pub(crate) struct Decoder {
 }
 
 // The flate2 decoders are the large variants (with `deflate` on, the enum is
-// all large variants and clippy is quiet). A body's `Decoder` is boxed in the
+// all large variants and clippy is quiet). A body's `Decompressor` is boxed in the
 // response (response.rs), so the size costs nothing per response; boxing
 // gzip's would cost an allocation.
 #[allow(clippy::large_enum_variant)]
@@ -149,14 +150,14 @@ type Brotli = brotli_decompressor::StandardAlloc;
 #[cfg(feature = "zstd")]
 const ZSTD_WINDOW_LOG_MAX: u32 = 23;
 
-impl Decoder {
+impl Decompressor {
     /// A decoder for the body described by `headers`, if it has one coding
     /// this client decodes.
-    pub(crate) fn for_headers(headers: &HeaderMap) -> Option<Decoder> {
-        coding_of(headers).map(Decoder::new)
+    pub(crate) fn for_headers(headers: &HeaderMap) -> Option<Decompressor> {
+        coding_of(headers).map(Decompressor::new)
     }
 
-    fn new(coding: Coding) -> Decoder {
+    fn new(coding: Coding) -> Decompressor {
         let state = match coding {
             Coding::Gzip => State::Gzip(flate2::write::GzDecoder::new(Vec::new())),
             #[cfg(feature = "deflate")]
@@ -182,7 +183,7 @@ impl Decoder {
                 done: false,
             },
         };
-        Decoder {
+        Decompressor {
             coding,
             state,
             pending: Bytes::new(),
@@ -190,7 +191,7 @@ impl Decoder {
         }
     }
 
-    /// Takes a piece of the encoded body; [`step`](Decoder::step) decodes it.
+    /// Takes a piece of the encoded body; [`step`](Decompressor::step) decodes it.
     pub(crate) fn feed(&mut self, data: Bytes) {
         self.seen += data.len() as u64;
         if self.pending.is_empty() {
@@ -478,7 +479,7 @@ mod tests {
     /// `cap` bytes came out (as `Response::bytes` does); returns the largest
     /// step and the total decoded.
     fn decode_up_to(coding: Coding, encoded: &[u8], cap: usize) -> (usize, usize) {
-        let mut decoder = Decoder::new(coding);
+        let mut decoder = Decompressor::new(coding);
         decoder.feed(Bytes::copy_from_slice(encoded));
         let (mut largest, mut total) = (0, 0);
         while let Some(out) = decoder.step().unwrap() {
@@ -511,7 +512,7 @@ mod tests {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(&text).unwrap();
         let compressed = encoder.finish().unwrap();
-        let mut decoder = Decoder::new(Coding::Gzip);
+        let mut decoder = Decompressor::new(Coding::Gzip);
         let mut out = Vec::new();
         for piece in compressed.chunks(10_000) {
             decoder.feed(Bytes::copy_from_slice(piece));
@@ -527,7 +528,7 @@ mod tests {
     fn bytes_after_the_end_of_the_gzip_stream_are_an_error() {
         let mut body = gzip_bomb(1 << 20);
         body.extend_from_slice(b"trailing garbage");
-        let mut decoder = Decoder::new(Coding::Gzip);
+        let mut decoder = Decompressor::new(Coding::Gzip);
         decoder.feed(Bytes::from(body));
         let err = loop {
             match decoder.step() {
@@ -549,7 +550,7 @@ mod tests {
             flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         raw.write_all(&text).unwrap();
         for encoded in [zlib.finish().unwrap(), raw.finish().unwrap()] {
-            let mut decoder = Decoder::new(Coding::Deflate);
+            let mut decoder = Decompressor::new(Coding::Deflate);
             let mut out = Vec::new();
             for byte in &encoded {
                 decoder.feed(Bytes::copy_from_slice(&[*byte]));
@@ -560,7 +561,7 @@ mod tests {
             out.extend_from_slice(&decoder.finish().unwrap().unwrap_or_default());
             assert_eq!(out, text);
         }
-        let mut cut = Decoder::new(Coding::Deflate);
+        let mut cut = Decompressor::new(Coding::Deflate);
         cut.feed(Bytes::from_static(b"\x78"));
         assert_eq!(cut.step().unwrap(), None);
         assert_eq!(cut.finish().unwrap_err().kind(), ErrorKind::BodyDecode);
@@ -588,7 +589,7 @@ mod tests {
 
     /// Decodes `encoded` fed in pieces of `piece` bytes, as from the wire.
     fn decode_in_pieces(coding: Coding, encoded: &[u8], piece: usize) -> Result<Vec<u8>, Error> {
-        let mut decoder = Decoder::new(coding);
+        let mut decoder = Decompressor::new(coding);
         let mut out = Vec::new();
         for piece in encoded.chunks(piece) {
             decoder.feed(Bytes::copy_from_slice(piece));
