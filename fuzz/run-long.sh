@@ -8,7 +8,8 @@
 # A target named with =SECONDS gets that time instead (give slow targets
 # more). RUNS=N also stops a target after N executions (libFuzzer's -runs),
 # whichever comes first. Prints each target's executions (libFuzzer's
-# stat::number_of_executed_units), time and rate, then a table; exits
+# stat::number_of_executed_units), time and rate (its average_exec_per_sec),
+# then a table; exits
 # non-zero if a target crashed (the input is in fuzz/artifacts/<target>/).
 # Logs go to fuzz/target/long-<target>.log. Needs nightly and cargo-fuzz.
 set -euo pipefail
@@ -46,8 +47,9 @@ for target in "${targets[@]}"; do
         tail -n 30 "$log"
     fi
     took=$(( $(date +%s) - start ))
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
-    rate=$(( execs / (took > 0 ? took : 1) ))
+    stat() { grep -o "stat::$1: *[0-9]*" "$log" | tail -1 | grep -o '[0-9]*$' || echo 0; }
+    execs=$(stat number_of_executed_units)
+    rate=$(stat average_exec_per_sec)
     line=$(printf '%-16s %12s runs %6s s %8s/s  %s' "$target" "$execs" "$took" "$rate" "$status")
     echo "$line"
     table+=("$line")
