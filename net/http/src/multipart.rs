@@ -167,11 +167,21 @@ impl fmt::Debug for Part {
 }
 
 /// A name or file name made safe inside a quoted parameter, as browsers do
-/// (the HTML standard's form-data encoding): `"`, CR and LF percent-encoded.
+/// (the HTML standard's form-data encoding): `"`, CR and LF percent-encoded;
+/// and so are the other control characters but tab (NUL, ESC, DEL, ...),
+/// which a header field may not hold (RFC 9110, 5.5), so that the part's
+/// head stays one a server can parse.
 fn escape(name: &str) -> String {
-    name.replace('"', "%22")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '"' => out.push_str("%22"),
+            '\t' => out.push(c),
+            c if c.is_ascii_control() => out.push_str(&format!("%{:02X}", c as u8)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

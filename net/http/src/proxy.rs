@@ -12,13 +12,12 @@ use std::fmt;
 use std::net::IpAddr;
 
 use base64::Engine;
-use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+use futures_util::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use http::header::HeaderValue;
 use url::Url;
 
 use super::error::{Error, ErrorKind};
 use super::pool::{Host, Key};
-use ferrio_net::TcpStream;
 
 /// The most bytes of a `CONNECT` response head read before giving up.
 const MAX_CONNECT_RESPONSE: usize = 8 * 1024;
@@ -231,7 +230,11 @@ impl NoProxy {
 ///
 /// [`ErrorKind::Proxy`] for an answer other than 2xx (with its status) or one
 /// that is not HTTP; [`ErrorKind::Io`] if the proxy closes.
-pub(crate) async fn tunnel(stream: &mut TcpStream, proxy: &Proxy, key: &Key) -> Result<(), Error> {
+pub(crate) async fn tunnel<S>(stream: &mut S, proxy: &Proxy, key: &Key) -> Result<(), Error>
+where
+    // A TcpStream; the fuzz target's scripted proxy (fuzzing.rs).
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let authority = match &key.host {
         Host::Ipv6(ip) => format!("[{ip}]:{}", key.port),
         host => format!("{host}:{}", key.port),

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures_util::{AsyncRead, Stream, StreamExt, TryStreamExt};
 
+use super::codec;
 use super::conn::Conn;
 use super::deadline::Deadline;
 use super::error::{Error, ErrorKind};
@@ -92,9 +93,8 @@ impl Body {
                 return Err(length_mismatch(length, sent));
             }
             if chunked {
-                let mut framed = format!("{:x}\r\n", piece.len()).into_bytes();
-                framed.extend_from_slice(&piece);
-                framed.extend_from_slice(b"\r\n");
+                let mut framed = Vec::with_capacity(piece.len() + 20);
+                codec::encode_chunk(&piece, &mut framed);
                 conn.write_all(&framed, deadline).await?;
             } else {
                 conn.write_all(&piece, deadline).await?;
@@ -104,7 +104,7 @@ impl Body {
             return Err(length_mismatch(length, sent));
         }
         if chunked {
-            conn.write_all(b"0\r\n\r\n", deadline).await?;
+            conn.write_all(codec::LAST_CHUNK, deadline).await?;
         }
         Ok(())
     }

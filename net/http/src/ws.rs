@@ -62,7 +62,7 @@ pub struct CloseFrame {
 }
 
 impl Message {
-    fn from_raw(raw: tungstenite::Message) -> Option<Message> {
+    pub(crate) fn from_raw(raw: tungstenite::Message) -> Option<Message> {
         Some(match raw {
             tungstenite::Message::Text(text) => Message::Text(text.as_str().to_owned()),
             tungstenite::Message::Binary(data) => Message::Binary(data),
@@ -77,7 +77,7 @@ impl Message {
         })
     }
 
-    fn into_raw(self) -> tungstenite::Message {
+    pub(crate) fn into_raw(self) -> tungstenite::Message {
         match self {
             Message::Text(text) => tungstenite::Message::text(text),
             Message::Binary(data) => tungstenite::Message::Binary(data),
@@ -244,9 +244,7 @@ async fn connect(
     let (connect_timeout, read_timeout) = client.timeouts();
     let deadline = Deadline::after(connect_timeout, TimeoutKind::Connect);
     let (conn, permit) = client.open_connection(&http_url).await?;
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(max_message_size))
-        .max_frame_size(Some(max_message_size));
+    let config = client_config(max_message_size);
     let handshake =
         async_tungstenite::client_async_with_config(request, Conn::into_stream(conn), Some(config));
     // The connection and the handshake share the connect timeout.
@@ -263,6 +261,14 @@ async fn connect(
         read_timeout,
         read_timer: None,
     })
+}
+
+/// The codec's settings for a client socket: messages and frames from the
+/// server of at most `max_message_size` bytes.
+pub(crate) fn client_config(max_message_size: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size))
 }
 
 /// An open WebSocket; from [`Client::ws_connect`]. Send with
@@ -510,7 +516,7 @@ impl fmt::Debug for WebSocket {
 }
 
 /// tungstenite's error as ours.
-fn ws_error(e: tungstenite::Error) -> Error {
+pub(crate) fn ws_error(e: tungstenite::Error) -> Error {
     use tungstenite::Error as E;
     match e {
         E::Io(io) => Error::io(io),

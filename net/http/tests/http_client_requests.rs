@@ -409,3 +409,37 @@ fn a_server_that_stops_reading_a_multipart_upload_and_answers_413_is_the_respons
         );
     });
 }
+
+#[test]
+fn control_characters_in_part_names_are_percent_encoded() {
+    // A NUL, an ESC or a DEL in a name or file name went into the part's
+    // head as it was, which no server parses (fuzz/fuzz_targets/multipart.rs
+    // found it); now they are %-encoded as `"`, CR and LF are, and a tab,
+    // which a header may hold, stays. Under run's 20 s deadline; the
+    // recorder's 200 ends the wait.
+    run(async {
+        let server = recorder().await;
+        let form = Form::new().text("a\0b", "1").part(
+            "c\x1bd\"e\tf",
+            Part::bytes(&b"x"[..]).file_name("up\x7floa\r\nd.txt"),
+        );
+        let seen = sent(
+            &server,
+            Client::new().post(server.url("/upload")).multipart(form),
+        )
+        .await;
+        let parts = parse_multipart(&seen).await;
+        let names: Vec<(&str, Option<&str>)> = parts
+            .iter()
+            .map(|p| (p.0.as_str(), p.1.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a%00b", None),
+                ("c%1Bd%22e\tf", Some("up%7Floa%0D%0Ad.txt"))
+            ]
+        );
+        assert_eq!((&parts[0].3[..], &parts[1].3[..]), (&b"1"[..], &b"x"[..]));
+    });
+}

@@ -3,6 +3,8 @@
 //!
 //! Not here: heads (`head.rs`), gzip (`response.rs`).
 
+use std::io::Write;
+
 use http::header::{HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
 
@@ -11,6 +13,23 @@ use crate::headers;
 
 /// The longest chunk-size line (size plus extensions) a chunked body may carry.
 pub(crate) const MAX_CHUNK_LINE: usize = 4096;
+
+/// Appends `data` as one chunk of a chunked body (RFC 9112, 7.1): its size
+/// in hex, CRLF, the data, CRLF. Empty data is no chunk (a zero size would
+/// end the body): nothing is appended.
+pub(crate) fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
+    if data.is_empty() {
+        return;
+    }
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{:x}\r\n", data.len());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The end of a chunked body without trailers: the last chunk and the
+/// empty line.
+pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 /// How a response body is delimited on the wire (RFC 9112, section 6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

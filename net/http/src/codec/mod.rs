@@ -13,10 +13,12 @@ use std::fmt;
 
 mod body;
 mod head;
+#[cfg(test)]
+mod proptests;
 
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use body::BodyKind;
-pub(crate) use body::{framing, BodyDecoder};
+pub(crate) use body::{encode_chunk, framing, BodyDecoder, LAST_CHUNK};
 #[cfg(test)]
 use body::{Decoded, Framing, MAX_CHUNK_LINE};
 #[cfg(test)]
