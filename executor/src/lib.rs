@@ -84,7 +84,8 @@ pub mod observe {
     pub use crate::builder::Builder;
     pub use crate::context::{current, is_timing, tagged, waiting_on};
     pub use crate::observer::{
-        Dump, Metrics, ObserveConfig, TaskDump, TaskInfo, TaskState, Wait, WaitKind, WorkerMetrics,
+        Dump, Metrics, ObserveConfig, OtherKind, TaskDump, TaskInfo, TaskState, Wait, WaitKind,
+        WorkerMetrics,
     };
     pub use crate::scheduler::{dump, metrics};
 }

@@ -4,5 +4,5 @@
 //! Not here: how they are kept (`ferrio_executor::observe`).
 
 pub use ferrio_executor::observe::{
-    current, dump, Builder, Dump, TaskDump, TaskInfo, TaskState, Wait, WaitKind,
+    current, dump, Builder, Dump, OtherKind, TaskDump, TaskInfo, TaskState, Wait, WaitKind,
 };
