@@ -18,7 +18,8 @@ use crate::observer::{TraceSink, WaitKind};
 use crate::park::Unpark;
 // `Quiet`'s atomics are loom's under `--cfg loom` (its model is below).
 use crate::sync::atomic::{fence, AtomicBool, AtomicUsize};
-use crate::task::{Header, JoinError, JoinHandle, JoinSource, FIRST_BLOCKING_ID};
+use crate::join::{JoinError, JoinHandle, JoinSource, FIRST_BLOCKING_ID};
+use crate::raw::Header;
 
 /// Settings of the blocking pool.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@
 //! `tagged` (re-exported as `ferrio_executor::observe`), and `poll_budgeted`
 //! (as `ferrio_executor::coop`).
 //!
-//! Why a module of its own: the task (`task.rs`) tags what its `JoinHandle`
+//! Why a module of its own: the task's handle (`join.rs`) tags what its `JoinHandle`
 //! waits on, and the scheduler owns the context. With the pointer here, below
 //! both, neither imports the other for it.
 //!

@@ -6,7 +6,7 @@
 //! both push to the remote queue and unpark the loop.
 //!
 //! Not here: what parks the loop (a [`Park`] implementation: the reactor in the
-//! runtime, a condvar in tests) or the task type (`task.rs`).
+//! runtime, a condvar in tests) or the task type (`raw.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -28,7 +28,8 @@ use crate::observer::{Dump, Metrics, Observer, TaskInfo, TaskState, WorkerMetric
 pub use crate::park::{Park, Unpark};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex};
-use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
+use crate::join::JoinHandle;
+use crate::raw::{Registry, Runnable, Schedule, Task};
 use crate::workers::{self, Worker};
 
 // Process-wide, so std's (loom's atomics cannot live in a static).

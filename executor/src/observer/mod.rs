@@ -87,7 +87,7 @@ impl TaskInfo {
         self.id
     }
 
-    /// The name given with [`Builder::name`](crate::observe::Builder::name), if any.
+    /// The name given with [`Builder::name`](crate::task::Builder::name), if any.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }

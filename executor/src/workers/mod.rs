@@ -23,7 +23,7 @@
 //!   watching I/O while the others poll (one worker stuck in a long poll does
 //!   not stall the sockets and timers of the rest).
 //!
-//! Not here: the task (`task.rs`), the blocking pool, the free functions
+//! Not here: the task (`raw.rs`, `join.rs`), the blocking pool, the free functions
 //! (`spawn`, ...) that find the current worker (`scheduler.rs`).
 
 mod idle;
@@ -52,7 +52,8 @@ use crate::observer::{
 use crate::park::{Park, Unpark};
 use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex, ThreadBuilder, ThreadHandle};
-use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
+use crate::join::JoinHandle;
+use crate::raw::{Registry, Runnable, Schedule, Task};
 
 use idle::{Idle, Parker};
 use queue::RunQueue;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex};
-use crate::task::Runnable;
+use crate::raw::Runnable;
 
 pub(crate) struct RunQueue {
     inner: Mutex<Inner>,
