@@ -8,7 +8,7 @@
 //! Not here: what parks the loop (a [`Park`] implementation: the reactor in the
 //! runtime, a condvar in tests) or the task type (`raw.rs`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
@@ -85,18 +85,12 @@ pub(crate) struct Core {
     pub(crate) cx: RunContext,
 }
 
-// The current core, as a pointer: no destructor and no borrow flag, so
-// finding it (every wake, spawn and wait tag) is one thread-local load. The
-// `EnterGuard` that set it holds an `Rc<Core>` until it puts the previous
-// pointer back.
-#[cfg(not(loom))]
-thread_local! {
-    static CURRENT: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
-}
-// Loom runs its threads on one OS thread: the model needs its own thread-locals.
-#[cfg(loom)]
-loom::thread_local! {
-    static CURRENT: Cell<*const Core> = Cell::new(std::ptr::null());
+// SAFETY: `Core` is the only owner of kind `One`.
+unsafe impl context::Owner for Core {
+    const KIND: context::Kind = context::Kind::One;
+    fn context(&self) -> &RunContext {
+        &self.cx
+    }
 }
 
 /// This thread's executor core, if it is inside one.
@@ -107,12 +101,8 @@ loom::thread_local! {
 /// (a poll, a spawn, a wake): see [`with_current`], which scopes it.
 #[inline]
 unsafe fn current<'a>() -> Option<&'a Core> {
-    let core = CURRENT.with(Cell::get);
-    // SAFETY: `CURRENT` is non-null only while the `EnterGuard` that stored
-    // it is alive, and that guard owns an `Rc` of the core, so the core lives
-    // at least as long; the caller keeps the reference no longer (see above).
-    // Shared access only: `Core` mutates through `RefCell`s.
-    unsafe { core.as_ref() }
+    // SAFETY: the caller keeps the reference no longer (see above).
+    unsafe { context::current_owner::<Core>() }
 }
 
 /// Calls `f` with this thread's executor core, if it is inside one.
@@ -399,28 +389,8 @@ impl Core {
 
 /// Makes `core` the current executor of this thread (and its context the
 /// current context) while the guard lives.
-struct EnterGuard {
-    /// Keeps the core alive while `CURRENT` points at it.
-    _core: Rc<Core>,
-    previous: *const Core,
-    previous_context: *const RunContext,
-}
-
-fn enter(core: Rc<Core>) -> EnterGuard {
-    let previous = CURRENT.with(|c| c.replace(Rc::as_ptr(&core)));
-    let previous_context = context::replace(&core.cx);
-    EnterGuard {
-        _core: core,
-        previous,
-        previous_context,
-    }
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        context::replace(self.previous_context);
-        CURRENT.with(|c| c.set(self.previous));
-    }
+fn enter(core: Rc<Core>) -> context::EnterGuard<Core> {
+    context::enter(core)
 }
 
 /// Whether this thread is inside a running executor's `block_on`.
@@ -430,7 +400,8 @@ impl Drop for EnterGuard {
 /// ferrio::run(async { assert!(ferrio::in_runtime()) });
 /// ```
 pub fn in_runtime() -> bool {
-    with_current(|core| core.is_some()) || workers::with_current(|w| w.is_some())
+    // One load: a context is current exactly while an executor is.
+    context::with_context(|cx| cx.is_some())
 }
 
 /// A single-threaded executor that parks on `P` when no task is ready.
