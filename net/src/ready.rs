@@ -16,12 +16,13 @@ use std::task::{ready, Context, Poll};
 use ferrio_reactor::{Direction, PollIo, Readiness, ReadyEvent};
 use mio::event::Source;
 
-use crate::lock::lock;
+use ferrio_reactor::lock;
 
 /// The readiness event that `readable()` and `writable()` last returned on
 /// one socket, per direction: the `try_*` methods clear it when the socket
 /// says `WouldBlock`, so a `readable`/`try_read` loop waits instead of
-/// spinning.
+/// spinning. Each lock holds one event that a change replaces or takes
+/// whole, so `lock` may ignore poisoning.
 #[derive(Default)]
 pub(crate) struct LastReady {
     read: Mutex<Option<ReadyEvent>>,
