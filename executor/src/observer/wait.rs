@@ -38,15 +38,44 @@ pub enum WaitKind {
 /// the dump shows.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OtherKind {
-    /// Its state-word code, `FIRST_OTHER..16`.
-    code: u8,
+    code: OtherCode,
 }
+
+/// A registered kind's state-word code, `FIRST_OTHER..16`: an enum rather
+/// than a `u8`, so that `WaitKind` keeps one byte (its other variants take
+/// the values this leaves free) and stays as cheap to pass and compare as a
+/// plain enum.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+enum OtherCode {
+    C8 = 8,
+    C9,
+    C10,
+    C11,
+    C12,
+    C13,
+    C14,
+    C15,
+}
+
+const OTHER_CODES: [OtherCode; 8] = [
+    OtherCode::C8,
+    OtherCode::C9,
+    OtherCode::C10,
+    OtherCode::C11,
+    OtherCode::C12,
+    OtherCode::C13,
+    OtherCode::C14,
+    OtherCode::C15,
+];
+
+const _: () = assert!(std::mem::size_of::<WaitKind>() == 1);
 
 impl OtherKind {
     /// The label it was registered under (`"other"` for a registration that
     /// found the table full).
     pub fn label(self) -> &'static str {
-        OTHER_LABELS[usize::from(self.code - FIRST_OTHER)]
+        OTHER_LABELS[usize::from(self.code as u8 - FIRST_OTHER)]
             .get()
             .copied()
             .unwrap_or(OVERFLOW_LABEL)
@@ -103,12 +132,12 @@ impl WaitKind {
             let _ = cell.set(label);
             if cell.get() == Some(&label) {
                 return WaitKind::Other(OtherKind {
-                    code: FIRST_OTHER + slot as u8,
+                    code: OTHER_CODES[slot],
                 });
             }
         }
         WaitKind::Other(OtherKind {
-            code: FIRST_OTHER + last as u8,
+            code: OTHER_CODES[last],
         })
     }
 
@@ -123,7 +152,7 @@ impl WaitKind {
             WaitKind::Lock => 5,
             WaitKind::Join => 6,
             WaitKind::Blocking => 7,
-            WaitKind::Other(other) => other.code,
+            WaitKind::Other(other) => other.code as u8,
         }
     }
 
@@ -131,7 +160,9 @@ impl WaitKind {
         match code {
             0 => None,
             1..FIRST_OTHER => Some(WaitKind::BUILT_IN[usize::from(code - 1)]),
-            FIRST_OTHER..16 => Some(WaitKind::Other(OtherKind { code })),
+            FIRST_OTHER..16 => Some(WaitKind::Other(OtherKind {
+                code: OTHER_CODES[usize::from(code - FIRST_OTHER)],
+            })),
             _ => None,
         }
     }
