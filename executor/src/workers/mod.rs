@@ -1,3 +1,4 @@
+// Whole on purpose (about 1,000 lines): the worker loop, stealing, parking and the driver's hand-over share one protocol (docs/architecture.md, "Several workers") whose steps cite each other; idle.rs and queue.rs hold the parts that stand alone.
 //! The several-worker scheduler (`Runtime::builder().workers(n)` with n > 1):
 //! n threads run tasks, idle ones steal from busy ones, and whichever worker
 //! parks first waits in the shared driver (the reactor) for everyone.
