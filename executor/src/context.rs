@@ -113,8 +113,16 @@ pub(crate) fn enter<T: Owner>(owner: Rc<T>) -> EnterGuard<T> {
     let at = Rc::as_ptr(&owner).cast::<()>();
     let entered = Current {
         context: owner.context(),
-        one: if T::KIND == Kind::One { at } else { std::ptr::null() },
-        many: if T::KIND == Kind::Many { at } else { std::ptr::null() },
+        one: if T::KIND == Kind::One {
+            at
+        } else {
+            std::ptr::null()
+        },
+        many: if T::KIND == Kind::Many {
+            at
+        } else {
+            std::ptr::null()
+        },
     };
     let previous = CURRENT.with(|c| c.replace(entered));
     EnterGuard {

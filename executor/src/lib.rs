@@ -48,7 +48,6 @@ mod state;
 mod sync;
 mod workers;
 
-
 /// The cooperative budget: how many I/O operations one poll of a task may
 /// complete before the task has to yield, so that a task whose socket is
 /// always ready cannot keep the loop to itself (docs/architecture.md, rule E7: the
@@ -100,11 +99,11 @@ pub mod observe {
 }
 
 pub use blocking::PoolConfig;
+pub use join::{AbortOnDrop, JoinError, JoinHandle};
 pub use multi::MultiExecutor;
 pub use park::ThreadParker;
 pub use scheduler::{
     in_runtime, spawn, spawn_blocking, spawn_local, try_current, yield_now, Config, Executor, Park,
     Spawner, Unpark, EVENT_INTERVAL,
 };
-pub use join::{AbortOnDrop, JoinError, JoinHandle};
 pub use workers::OnThreadStart;

@@ -457,4 +457,3 @@ impl<F: Future + 'static, S: Schedule> JoinSource<F::Output> for Task<F, S> {
         WaitKind::Join
     }
 }
-

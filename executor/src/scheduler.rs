@@ -25,12 +25,12 @@ use crate::blocking::BlockingPool;
 use crate::budget::Budget;
 pub use crate::config::{Config, EVENT_INTERVAL};
 use crate::context::{self, RunContext};
+use crate::join::JoinHandle;
 use crate::observer::{Dump, Metrics, Observer, TaskInfo, TaskState, WorkerMetrics};
 pub use crate::park::{Park, Unpark};
+use crate::raw::{Registry, Runnable, Schedule, Task};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex};
-use crate::join::JoinHandle;
-use crate::raw::{Registry, Runnable, Schedule, Task};
 use crate::workers::{self, Worker};
 
 // Process-wide, so std's (loom's atomics cannot live in a static).

@@ -44,7 +44,11 @@ impl LastReady {
     /// `Registration::ready`'s, so the socket's method awaits one future, not
     /// an async block nested in another.
     #[inline]
-    pub(crate) fn wait<'a, T: Source>(&'a self, io: &'a PollIo<T>, direction: Direction) -> Wait<'a> {
+    pub(crate) fn wait<'a, T: Source>(
+        &'a self,
+        io: &'a PollIo<T>,
+        direction: Direction,
+    ) -> Wait<'a> {
         Wait {
             ready: io.registration().ready(direction),
             last: self,

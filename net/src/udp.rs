@@ -289,7 +289,8 @@ impl UdpSocket {
     ///
     /// `WouldBlock` when no datagram is there; the OS's errors of `recv`.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.last_ready.try_io(&self.io, Direction::Read, |s| s.recv(buf))
+        self.last_ready
+            .try_io(&self.io, Direction::Read, |s| s.recv(buf))
     }
 
     /// Receives one datagram and its sender's address if one is there now,
@@ -299,7 +300,8 @@ impl UdpSocket {
     ///
     /// `WouldBlock` when no datagram is there; the OS's errors of `recvfrom`.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.last_ready.try_io(&self.io, Direction::Read, |s| s.recv_from(buf))
+        self.last_ready
+            .try_io(&self.io, Direction::Read, |s| s.recv_from(buf))
     }
 
     /// Sends one datagram to the connected peer if it fits now, without
@@ -311,7 +313,8 @@ impl UdpSocket {
     /// `WouldBlock` when the send buffer is full; `NotConnected` if
     /// [`connect`](UdpSocket::connect) was not called; the OS's errors of `send`.
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.last_ready.try_io(&self.io, Direction::Write, |s| s.send(buf))
+        self.last_ready
+            .try_io(&self.io, Direction::Write, |s| s.send(buf))
             .map_err(not_connected_hint)
     }
 
@@ -322,7 +325,8 @@ impl UdpSocket {
     ///
     /// `WouldBlock` when the send buffer is full; the OS's errors of `sendto`.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.last_ready.try_io(&self.io, Direction::Write, |s| s.send_to(buf, target))
+        self.last_ready
+            .try_io(&self.io, Direction::Write, |s| s.send_to(buf, target))
     }
 
     /// The address the socket is bound to.

@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-
 use super::{asyncify, join_error, on_path};
 use crate::{spawn_blocking, JoinHandle};
 

@@ -46,15 +46,15 @@ use crate::blocking::BlockingPool;
 use crate::budget::Budget;
 use crate::config::Config;
 use crate::context::{self, RunContext};
+use crate::join::JoinHandle;
 use crate::observer::{
     shared_stats, Dump, Metrics, ObserveConfig, Observer, StatsMap, TaskInfo, TaskState, TraceSink,
     WorkerMetrics,
 };
 use crate::park::{Park, Unpark};
+use crate::raw::{Registry, Runnable, Schedule, Task};
 use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex, ThreadBuilder, ThreadHandle};
-use crate::join::JoinHandle;
-use crate::raw::{Registry, Runnable, Schedule, Task};
 
 use idle::{Idle, Parker};
 use queue::RunQueue;

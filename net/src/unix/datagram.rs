@@ -183,7 +183,8 @@ impl UnixDatagram {
     ///
     /// `WouldBlock` when no datagram is there; the OS's errors of `recv`.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.last_ready.try_io(&self.io, Direction::Read, |s| s.recv(buf))
+        self.last_ready
+            .try_io(&self.io, Direction::Read, |s| s.recv(buf))
     }
 
     /// Sends one datagram to the connected peer if it fits now, without
@@ -195,7 +196,8 @@ impl UnixDatagram {
     /// `WouldBlock` when the peer's queue is full; `NotConnected` without a
     /// peer; the OS's other errors of `send`.
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.last_ready.try_io(&self.io, Direction::Write, |s| s.send(buf))
+        self.last_ready
+            .try_io(&self.io, Direction::Write, |s| s.send(buf))
     }
 
     /// Sets the default peer: [`send`](UnixDatagram::send) goes there, and

@@ -206,7 +206,8 @@ impl UnixStream {
     ///
     /// `WouldBlock` when nothing is there to read; the OS's errors of the read.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.last_ready.try_io(&self.io, Direction::Read, |mut s| s.read(buf))
+        self.last_ready
+            .try_io(&self.io, Direction::Read, |mut s| s.read(buf))
     }
 
     /// Writes what fits now, without waiting: `ErrorKind::WouldBlock` if
@@ -218,7 +219,8 @@ impl UnixStream {
     /// `WouldBlock` when the send buffer is full; `BrokenPipe` once the peer
     /// closed; the OS's other errors of the write.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.last_ready.try_io(&self.io, Direction::Write, |mut s| s.write(buf))
+        self.last_ready
+            .try_io(&self.io, Direction::Write, |mut s| s.write(buf))
     }
 
     /// The address of this end (unnamed for a client or a pair).
