@@ -41,7 +41,7 @@ pub fn run_with<F: Future>(
             .name(format!("ferrio-test-timeout-{name}"))
             .spawn(move || {
                 let (lock, condvar) = &*finished;
-                let done = lock.lock().unwrap_or_else(|e| e.into_inner());
+                let done = ferrio_reactor::lock(lock);
                 let (done, _) = condvar
                     .wait_timeout_while(done, limit, |done| !*done)
                     .unwrap_or_else(|e| e.into_inner());
@@ -60,7 +60,7 @@ pub fn run_with<F: Future>(
             Either::Right((Err(_), body)) => Some(body.await),
         }
     });
-    *finished.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    *ferrio_reactor::lock(&finished.0) = true;
     finished.1.notify_all();
     let _ = watchdog.join();
     match raced {

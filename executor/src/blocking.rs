@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use crate::observer::{TraceSink, WaitKind};
 use crate::park::Unpark;
 // `Quiet`'s atomics are loom's under `--cfg loom` (its model is below).
+use crate::join::{JoinError, JoinHandle, JoinSource, FIRST_BLOCKING_ID};
+use crate::raw::Header;
 use crate::sync::atomic::{fence, AtomicBool, AtomicUsize};
-use crate::task::{Header, JoinError, JoinHandle, JoinSource, FIRST_BLOCKING_ID};
 
 /// Settings of the blocking pool.
 #[derive(Clone, Debug)]

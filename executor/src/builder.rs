@@ -7,9 +7,9 @@ use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
 
+use crate::join::JoinHandle;
 use crate::scheduler::Spawner;
 use crate::scheduler::{new_task_info, with_runtime, Current};
-use crate::task::JoinHandle;
 
 /// Spawns a task with a name (asyncio's `create_task(coro, name=...)`). The
 /// name shows in [`crate::JoinHandle`]'s `Debug`, the task dump, debug-mode

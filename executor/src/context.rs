@@ -1,23 +1,29 @@
 //! What code running on an executor's thread reaches without knowing the
 //! executor: the context of the poll running now, that is the executor's
 //! [`Observer`] (who is being polled, what it waits on) and its cooperative
-//! [`Budget`], found through one thread-local pointer. The public functions
+//! [`Budget`], found through the executor's one thread-local. The public functions
 //! that read it are here: `task::current`, `waiting_on`, `is_timing` and
 //! `tagged` (re-exported as `ferrio_executor::observe`), and `poll_budgeted`
 //! (as `ferrio_executor::coop`).
 //!
-//! Why a module of its own: the task (`task.rs`) tags what its `JoinHandle`
-//! waits on, and the scheduler owns the context. With the pointer here, below
-//! both, neither imports the other for it.
+//! The same thread-local holds the current executor (the one-worker core or
+//! a worker, each an [`Owner`] of its context): `scheduler.rs` and
+//! `workers/` find themselves through [`current_owner`], and one guard
+//! ([`enter`]) makes an executor current (one thread-local, one name, as
+//! tokio's `CONTEXT`).
 //!
-//! Not here: the executor's core and its own thread-local (`scheduler.rs`),
-//! which sets this one for as long as it is current; `dump` and `metrics`,
-//! which need the core (also in `scheduler.rs`).
+//! Why a module of its own: the task's handle (`join.rs`) tags what its
+//! `JoinHandle` waits on, and the schedulers own the context. With the
+//! pointer here, below them, none imports another for it.
+//!
+//! Not here: the executors' cores (`scheduler.rs`, `workers/`); `dump` and
+//! `metrics`, which need the core (`scheduler.rs`).
 
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
@@ -51,32 +57,121 @@ impl RunContext {
     }
 }
 
-// No destructor: reading it is one load. Loom runs its threads on one OS
-// thread, so the models need loom's thread-locals.
+/// Which kind of executor a thread entered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The one-worker executor's core (`scheduler.rs`).
+    One,
+    /// A worker of the several-worker executor (`workers/`).
+    Many,
+}
+
+/// What owns a [`RunContext`] and enters a thread with it.
+///
+/// # Safety
+///
+/// No other implementor shares the implementor's `KIND`: the pointer kept
+/// for a kind is then always one to the implementor of that kind.
+pub(crate) unsafe trait Owner {
+    const KIND: Kind;
+    fn context(&self) -> &RunContext;
+}
+
+/// The thread's current executor: its context, and the executor itself in
+/// the field of its kind (the other field is null). Three pointers rather
+/// than one and a tag, so that each reader (the context, the core, the
+/// worker) is one load and a null check, as with a thread-local of its own.
+#[derive(Clone, Copy)]
+struct Current {
+    context: *const RunContext,
+    one: *const (),
+    many: *const (),
+}
+
+const NONE: Current = Current {
+    context: std::ptr::null(),
+    one: std::ptr::null(),
+    many: std::ptr::null(),
+};
+
+// The one thread-local of the executor: pointers with no destructor and no
+// borrow flag, so finding the context or the executor (every spawn, wake,
+// wait tag and budget check) is one thread-local load. Loom runs its threads
+// on one OS thread, so the models need loom's thread-locals.
 #[cfg(not(loom))]
 thread_local! {
-    static CURRENT: Cell<*const RunContext> = const { Cell::new(std::ptr::null()) };
+    static CURRENT: Cell<Current> = const { Cell::new(NONE) };
 }
 #[cfg(loom)]
 loom::thread_local! {
-    static CURRENT: Cell<*const RunContext> = Cell::new(std::ptr::null());
+    static CURRENT: Cell<Current> = Cell::new(NONE);
 }
 
-/// Makes `context` this thread's, returning the one it replaces. The
-/// scheduler calls it when it enters an executor (and again with the old
-/// pointer when it leaves), while it holds an `Rc` of the core that owns
-/// `context`: see `with_context` for why that makes the pointer valid.
-pub(crate) fn replace(context: *const RunContext) -> *const RunContext {
-    CURRENT.with(|c| c.replace(context))
+/// Makes `owner` (and its context) this thread's current executor while
+/// the guard lives; the guard holds the owner, so the pointers stay valid.
+pub(crate) fn enter<T: Owner>(owner: Rc<T>) -> EnterGuard<T> {
+    let at = Rc::as_ptr(&owner).cast::<()>();
+    let entered = Current {
+        context: owner.context(),
+        one: if T::KIND == Kind::One {
+            at
+        } else {
+            std::ptr::null()
+        },
+        many: if T::KIND == Kind::Many {
+            at
+        } else {
+            std::ptr::null()
+        },
+    };
+    let previous = CURRENT.with(|c| c.replace(entered));
+    EnterGuard {
+        _owner: owner,
+        previous,
+    }
+}
+
+/// Keeps the executor `enter` made current alive, and puts the previous one
+/// back when dropped.
+pub(crate) struct EnterGuard<T> {
+    _owner: Rc<T>,
+    previous: Current,
+}
+
+impl<T> Drop for EnterGuard<T> {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.previous));
+    }
+}
+
+/// This thread's current executor, if it is a `T`.
+///
+/// # Safety
+///
+/// The reference must not be kept past the current call into the executor
+/// (a poll, a spawn, a wake): the owner is alive only while the guard that
+/// entered it is.
+#[inline]
+pub(crate) unsafe fn current_owner<'a, T: Owner>() -> Option<&'a T> {
+    let current = CURRENT.with(Cell::get);
+    let at = match T::KIND {
+        Kind::One => current.one,
+        Kind::Many => current.many,
+    };
+    // SAFETY: the field of `T::KIND` is set only by `enter::<T>` (no other
+    // owner has that kind), to a `T` it holds an `Rc` of until the guard
+    // drops, and the caller keeps the reference no longer. Shared access
+    // only: owners mutate through cells.
+    unsafe { at.cast::<T>().as_ref() }
 }
 
 /// Calls `f` with the context of the executor running on this thread, if any.
 #[inline]
 pub(crate) fn with_context<R>(f: impl FnOnce(Option<&RunContext>) -> R) -> R {
-    let context = CURRENT.with(Cell::get);
-    // SAFETY: `CURRENT` is non-null only between the scheduler's `enter` and
-    // the drop of the guard it returned, which owns an `Rc` of the core the
-    // context lives in, so the context outlives this call. The reference is
+    let context = CURRENT.with(Cell::get).context;
+    // SAFETY: the pointer is non-null only between `enter` and the drop of
+    // the guard it returned, which owns an `Rc` of the owner the context is
+    // a field of, so the context outlives this call. The reference is
     // only `f`'s argument, and `f` runs below the frame that owns the guard
     // (`block_on`, or the executor's drop), which cannot return meanwhile.
     // Shared access only: the context mutates through cells.

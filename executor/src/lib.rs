@@ -23,7 +23,8 @@
 //! - [`MultiExecutor`], [`OnThreadStart`]: several workers (threads) with
 //!   work stealing, `block_on`'s thread being one of them.
 //! - [`spawn`], [`spawn_local`], [`spawn_blocking`], [`yield_now`]: what tasks call.
-//! - [`JoinHandle`], [`JoinError`]: a task's result.
+//! - [`JoinHandle`], [`JoinError`]: a task's result; [`task`]: those and
+//!   the task [`Builder`](task::Builder), which spawns a task with a name.
 //! - [`Park`], [`Unpark`], [`ThreadParker`]: what the executor sleeps on.
 //! - [`PoolConfig`]: the blocking pool's settings.
 //! - [`coop`]: the cooperative budget of one task poll, spent by I/O operations.
@@ -37,14 +38,15 @@ mod budget;
 mod builder;
 mod config;
 mod context;
+mod join;
 mod multi;
 mod observer;
 mod park;
+mod raw;
 mod scheduler;
 mod seed;
 mod state;
 mod sync;
-mod task;
 mod workers;
 
 /// The cooperative budget: how many I/O operations one poll of a task may
@@ -60,6 +62,13 @@ mod workers;
 pub mod coop {
     pub use crate::budget::BUDGET_PER_POLL;
     pub use crate::context::poll_budgeted;
+}
+
+/// Tasks: the [`Builder`](task::Builder) that spawns one with a name, and
+/// what its awaiter holds (also at the crate root).
+pub mod task {
+    pub use crate::builder::Builder;
+    pub use crate::join::{AbortOnDrop, JoinError, JoinHandle};
 }
 
 /// Observability: what each task is, what the loop is doing, and what a
@@ -82,20 +91,20 @@ pub mod coop {
 /// `ferrio::slow_poll`, `ferrio::watchdog` and `ferrio::trace`, so
 /// `RUST_LOG=ferrio=debug` selects them all.
 pub mod observe {
-    pub use crate::builder::Builder;
     pub use crate::context::{current, is_timing, tagged, waiting_on};
     pub use crate::observer::{
-        Dump, Metrics, ObserveConfig, TaskDump, TaskInfo, TaskState, Wait, WaitKind, WorkerMetrics,
+        Dump, Metrics, ObserveConfig, OtherKind, TaskDump, TaskInfo, TaskState, Wait, WaitKind,
+        WorkerMetrics,
     };
     pub use crate::scheduler::{dump, metrics};
 }
 
 pub use blocking::PoolConfig;
+pub use join::{AbortOnDrop, JoinError, JoinHandle};
 pub use multi::MultiExecutor;
 pub use park::ThreadParker;
 pub use scheduler::{
     in_runtime, spawn, spawn_blocking, spawn_local, try_current, yield_now, Config, Executor, Park,
     Spawner, Unpark, EVENT_INTERVAL,
 };
-pub use task::{AbortOnDrop, JoinError, JoinHandle};
 pub use workers::OnThreadStart;

@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::config::Config;
+use crate::join::JoinHandle;
 use crate::observer::{Dump, Metrics};
 use crate::park::Park;
 use crate::scheduler::{in_runtime, Spawner};
 use crate::sync::ThreadHandle;
-use crate::task::JoinHandle;
 use crate::workers::{self, enter, MainWaker, OnThreadStart, Shared, Worker};
 
 /// The several-worker executor: `workers - 1` threads of its own, plus the

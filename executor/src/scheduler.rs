@@ -1,3 +1,4 @@
+// Whole on purpose (under 900 lines): the one-worker core, its waker and its loop are one protocol with the `Executor` that drives it; `dump`, `metrics` and the spawn functions read that core directly.
 //! The single-threaded scheduler: run queues, the registry of live tasks, and
 //! the loop that polls tasks and parks when there is nothing to do.
 //!
@@ -6,9 +7,9 @@
 //! both push to the remote queue and unpark the loop.
 //!
 //! Not here: what parks the loop (a [`Park`] implementation: the reactor in the
-//! runtime, a condvar in tests) or the task type (`task.rs`).
+//! runtime, a condvar in tests) or the task type (`raw.rs`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
@@ -24,12 +25,13 @@ use crate::blocking::BlockingPool;
 use crate::budget::Budget;
 pub use crate::config::{Config, EVENT_INTERVAL};
 use crate::context::{self, RunContext};
+use crate::join::JoinHandle;
 use crate::observer::{Dump, Metrics, Observer, TaskInfo, TaskState, WorkerMetrics};
 pub use crate::park::{Park, Unpark};
+use crate::raw::{Registry, Runnable, Schedule, Task};
 use crate::seed::SeedRng;
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex};
-use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
 use crate::workers::{self, Worker};
 
 // Process-wide, so std's (loom's atomics cannot live in a static).
@@ -88,18 +90,12 @@ pub(crate) struct Core {
     pub(crate) cx: RunContext,
 }
 
-// The current core, as a pointer: no destructor and no borrow flag, so
-// finding it (every wake, spawn and wait tag) is one thread-local load. The
-// `EnterGuard` that set it holds an `Rc<Core>` until it puts the previous
-// pointer back.
-#[cfg(not(loom))]
-thread_local! {
-    static CURRENT: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
-}
-// Loom runs its threads on one OS thread: the model needs its own thread-locals.
-#[cfg(loom)]
-loom::thread_local! {
-    static CURRENT: Cell<*const Core> = Cell::new(std::ptr::null());
+// SAFETY: `Core` is the only owner of kind `One`.
+unsafe impl context::Owner for Core {
+    const KIND: context::Kind = context::Kind::One;
+    fn context(&self) -> &RunContext {
+        &self.cx
+    }
 }
 
 /// This thread's executor core, if it is inside one.
@@ -110,12 +106,8 @@ loom::thread_local! {
 /// (a poll, a spawn, a wake): see [`with_current`], which scopes it.
 #[inline]
 unsafe fn current<'a>() -> Option<&'a Core> {
-    let core = CURRENT.with(Cell::get);
-    // SAFETY: `CURRENT` is non-null only while the `EnterGuard` that stored
-    // it is alive, and that guard owns an `Rc` of the core, so the core lives
-    // at least as long; the caller keeps the reference no longer (see above).
-    // Shared access only: `Core` mutates through `RefCell`s.
-    unsafe { core.as_ref() }
+    // SAFETY: the caller keeps the reference no longer (see above).
+    unsafe { context::current_owner::<Core>() }
 }
 
 /// Calls `f` with this thread's executor core, if it is inside one.
@@ -446,28 +438,8 @@ enum Pick {
 
 /// Makes `core` the current executor of this thread (and its context the
 /// current context) while the guard lives.
-struct EnterGuard {
-    /// Keeps the core alive while `CURRENT` points at it.
-    _core: Rc<Core>,
-    previous: *const Core,
-    previous_context: *const RunContext,
-}
-
-fn enter(core: Rc<Core>) -> EnterGuard {
-    let previous = CURRENT.with(|c| c.replace(Rc::as_ptr(&core)));
-    let previous_context = context::replace(&core.cx);
-    EnterGuard {
-        _core: core,
-        previous,
-        previous_context,
-    }
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        context::replace(self.previous_context);
-        CURRENT.with(|c| c.set(self.previous));
-    }
+fn enter(core: Rc<Core>) -> context::EnterGuard<Core> {
+    context::enter(core)
 }
 
 /// Whether this thread is inside a running executor's `block_on`.
@@ -477,7 +449,8 @@ impl Drop for EnterGuard {
 /// ferrio::run(async { assert!(ferrio::in_runtime()) });
 /// ```
 pub fn in_runtime() -> bool {
-    with_current(|core| core.is_some()) || workers::with_current(|w| w.is_some())
+    // One load: a context is current exactly while an executor is.
+    context::with_context(|cx| cx.is_some())
 }
 
 /// A single-threaded executor that parks on `P` when no task is ready.

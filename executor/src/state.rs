@@ -18,7 +18,7 @@
 //!   other side gone (the handle dropped, or the task completed) drops the
 //!   output. `JOIN_WAKER` says a waker waits in the header's slot.
 //!
-//! Not here: where the future and the output live (`task.rs`), or queues
+//! Not here: where the future and the output live (`raw.rs`), or queues
 //! (`scheduler.rs`). The word carries no reference count: tasks are `Arc`s.
 //! Above the flags it keeps the task's registry slot ([`State::set_slot`]).
 

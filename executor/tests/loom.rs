@@ -23,7 +23,7 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 
-#[path = "support/loom_check.rs"]
+#[path = "../../reactor/src/testing/loom_check.rs"]
 mod loom_check;
 
 /// Runs `model` at a preemption bound of at least 3 (see `loom_check`).

@@ -21,7 +21,7 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 
-#[path = "support/loom_check.rs"]
+#[path = "../../reactor/src/testing/loom_check.rs"]
 mod loom_check;
 
 /// Runs `model` at the bound `LOOM_MAX_PREEMPTIONS` gives, 1 without it

@@ -34,7 +34,6 @@
 mod addr;
 mod attempt;
 mod dns;
-mod lock;
 #[cfg(unix)]
 mod oneway;
 mod ready;

@@ -1,10 +1,15 @@
 //! Making OS sockets with socket2: non-blocking and close-on-exec from the
-//! start, ready to hand to mio. Also the errno checks the socket types share.
+//! start, ready to hand to mio. Also the errno checks the socket types share,
+//! and the wait for a connect in progress to finish ([`poll_connected`]),
+//! which the TCP and Unix streams share.
 //!
 //! Not here: registering with the reactor (each socket type does that).
 
 use std::io;
 use std::net::SocketAddr;
+use std::task::{ready, Context, Poll};
+
+use ferrio_reactor::{Direction, PollIo};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -90,4 +95,56 @@ pub(crate) fn not_connected_hint(e: io::Error) -> io::Error {
         );
     }
     e
+}
+
+/// A stream socket whose connect may still be in progress.
+pub(crate) trait Connecting: mio::event::Source {
+    /// The socket's pending error (`SO_ERROR`), taking it.
+    fn take_error(&self) -> io::Result<Option<io::Error>>;
+    /// Whether it has a peer: the OS's error of `getpeername` otherwise.
+    fn has_peer(&self) -> io::Result<()>;
+}
+
+impl Connecting for mio::net::TcpStream {
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        mio::net::TcpStream::take_error(self)
+    }
+    fn has_peer(&self) -> io::Result<()> {
+        self.peer_addr().map(drop)
+    }
+}
+
+#[cfg(unix)]
+impl Connecting for mio::net::UnixStream {
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        mio::net::UnixStream::take_error(self)
+    }
+    fn has_peer(&self) -> io::Result<()> {
+        self.peer_addr().map(drop)
+    }
+}
+
+/// Ready once a connect in progress on `io` has finished: writable, no
+/// pending error, and a peer address (mio's recipe; a writable event alone
+/// may be spurious, and then its readiness is cleared and the wait goes on).
+/// A `getpeername` error for which `still_connecting` is true means "not
+/// yet".
+pub(crate) fn poll_connected<T: Connecting>(
+    io: &PollIo<T>,
+    cx: &mut Context<'_>,
+    still_connecting: fn(&io::Error) -> bool,
+) -> Poll<io::Result<()>> {
+    let registration = io.registration();
+    loop {
+        let event = ready!(registration.poll_ready(cx, Direction::Write))?;
+        let socket = io.get_ref();
+        if let Some(e) = socket.take_error()? {
+            return Poll::Ready(Err(e));
+        }
+        match socket.has_peer() {
+            Ok(()) => return Poll::Ready(Ok(())),
+            Err(e) if still_connecting(&e) => registration.clear_readiness(event),
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
 }

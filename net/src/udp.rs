@@ -260,9 +260,7 @@ impl UdpSocket {
     /// runtime the socket was made in has shut down, or another runtime runs
     /// on this thread.
     pub async fn readable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Read).await?;
-        self.last_ready.keep(Direction::Read, event);
-        Ok(())
+        self.last_ready.wait(&self.io, Direction::Read).await
     }
 
     /// Waits until the socket may be writable (see [`readable`](UdpSocket::readable)).
@@ -279,9 +277,7 @@ impl UdpSocket {
     ///
     /// As [`readable`](UdpSocket::readable).
     pub async fn writable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Write).await?;
-        self.last_ready.keep(Direction::Write, event);
-        Ok(())
+        self.last_ready.wait(&self.io, Direction::Write).await
     }
 
     /// Receives one datagram from the connected peer if one is there now,
@@ -294,9 +290,7 @@ impl UdpSocket {
     /// `WouldBlock` when no datagram is there; the OS's errors of `recv`.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.last_ready
-            .try_io(self.io.registration(), Direction::Read, || {
-                self.io.get_ref().recv(buf)
-            })
+            .try_io(&self.io, Direction::Read, |s| s.recv(buf))
     }
 
     /// Receives one datagram and its sender's address if one is there now,
@@ -307,9 +301,7 @@ impl UdpSocket {
     /// `WouldBlock` when no datagram is there; the OS's errors of `recvfrom`.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.last_ready
-            .try_io(self.io.registration(), Direction::Read, || {
-                self.io.get_ref().recv_from(buf)
-            })
+            .try_io(&self.io, Direction::Read, |s| s.recv_from(buf))
     }
 
     /// Sends one datagram to the connected peer if it fits now, without
@@ -322,9 +314,7 @@ impl UdpSocket {
     /// [`connect`](UdpSocket::connect) was not called; the OS's errors of `send`.
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
         self.last_ready
-            .try_io(self.io.registration(), Direction::Write, || {
-                self.io.get_ref().send(buf)
-            })
+            .try_io(&self.io, Direction::Write, |s| s.send(buf))
             .map_err(not_connected_hint)
     }
 
@@ -336,9 +326,7 @@ impl UdpSocket {
     /// `WouldBlock` when the send buffer is full; the OS's errors of `sendto`.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         self.last_ready
-            .try_io(self.io.registration(), Direction::Write, || {
-                self.io.get_ref().send_to(buf, target)
-            })
+            .try_io(&self.io, Direction::Write, |s| s.send_to(buf, target))
     }
 
     /// The address the socket is bound to.

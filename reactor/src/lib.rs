@@ -67,6 +67,9 @@ pub mod time;
 mod testing;
 
 pub use io::{PollIo, Readiness, Registration};
+/// The poison-tolerant lock helper the workspace's crates share.
+#[doc(hidden)]
+pub use lock::lock;
 pub use mio::Interest;
 pub use reactor::{Handle, Reactor};
 pub use scheduled_io::{Direction, ReadyEvent, ReadySlot};

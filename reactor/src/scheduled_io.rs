@@ -737,7 +737,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
-    use crate::testing::check_model;
+    use crate::testing::check;
     use loom::sync::atomic::AtomicBool;
     use loom::sync::Arc;
     use loom::thread;
@@ -804,7 +804,7 @@ mod loom_model {
 
     #[test]
     fn one_readable_event_wakes_every_poller_and_every_readable_future() {
-        check_model("waiter list", || {
+        check("waiter list", 3, || {
             let sched = Arc::new(ScheduledIo::new(0, 0));
             let waiters: Vec<_> = [Path::Poller, Path::Poller, Path::List]
                 .into_iter()
@@ -841,7 +841,7 @@ mod loom_model {
     /// reports the deadlock.
     #[test]
     fn an_event_completes_the_readable_future_waiting_for_it_even_if_a_reader_clears_it_first() {
-        check_model("seen wake stays seen", || {
+        check("seen wake stays seen", 3, || {
             let sched = Arc::new(ScheduledIo::new(0, 0));
             let registered = Arc::new(AtomicBool::new(false));
             let future = {

@@ -88,7 +88,7 @@ impl Timers {
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
-    use crate::testing::check_model as check;
+    use crate::testing::check;
     use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use loom::sync::{Arc, Condvar, Mutex};
     use std::task::Wake;
@@ -186,7 +186,7 @@ mod loom_model {
 
     #[test]
     fn a_due_timer_armed_from_another_thread_interrupts_a_sleeping_turn() {
-        check("timer armed from another thread", || {
+        check("timer armed from another thread", 3, || {
             let (reactor, _late) = reactor_with_a_late_timer();
             let fired = std::sync::Arc::new(Fired(AtomicUsize::new(0)));
             let armer = loom::thread::spawn({
@@ -216,7 +216,7 @@ mod loom_model {
 
     #[test]
     fn a_timer_cancelled_from_another_thread_fires_at_most_once_and_leaves_nothing() {
-        check("timer arm + cancel from another thread", || {
+        check("timer arm + cancel from another thread", 3, || {
             let (reactor, late) = reactor_with_a_late_timer();
             let fired = std::sync::Arc::new(Fired(AtomicUsize::new(0)));
             let done = std::sync::Arc::new(AtomicBool::new(false));

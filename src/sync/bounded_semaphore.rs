@@ -49,7 +49,7 @@ impl BoundedSemaphore {
     }
 
     fn count(&self) -> MutexGuard<'_, usize> {
-        self.available.lock().unwrap_or_else(|e| e.into_inner())
+        ferrio_reactor::lock(&self.available)
     }
 
     /// Takes a permit if one is free.

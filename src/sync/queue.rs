@@ -104,7 +104,7 @@ impl<S> Inner<S> {
     }
 
     fn state(&self) -> MutexGuard<'_, State<S>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        ferrio_reactor::lock(&self.state)
     }
 
     fn qsize<T>(&self) -> usize

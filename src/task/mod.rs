@@ -14,4 +14,5 @@
 mod observe;
 
 pub use crate::{spawn, spawn_blocking, spawn_local, yield_now, JoinError, JoinHandle};
+pub use ferrio_executor::task::Builder;
 pub use observe::*;

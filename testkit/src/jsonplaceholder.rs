@@ -1,3 +1,4 @@
+// Whole on purpose (about 1,000 lines, 200 of them its tests): one fake API, whose routes and deterministic data generator are read together.
 //! An embedded jsonplaceholder: the fake REST API that `examples/fetch_posts.rs`
 //! fetches posts from, served locally on ferrio's [`server`].
 //!

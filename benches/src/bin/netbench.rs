@@ -1,3 +1,4 @@
+// Whole on purpose (about 940 lines): one benchmark binary, each subcommand a self-contained workload beside the others it is compared with.
 //! The network workloads' Rust programs, one per subcommand:
 //!
 //! ```text

@@ -17,11 +17,13 @@ mod dump;
 mod metrics;
 mod origin;
 mod trace;
+mod wait;
 mod warn;
 mod watchdog;
 
 pub use dump::{Dump, TaskDump, TaskState};
 pub use metrics::{Metrics, WorkerMetrics};
+pub use wait::{OtherKind, Wait, WaitKind};
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -85,7 +87,7 @@ impl TaskInfo {
         self.id
     }
 
-    /// The name given with [`Builder::name`](crate::observe::Builder::name), if any.
+    /// The name given with [`Builder::name`](crate::task::Builder::name), if any.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
@@ -197,122 +199,6 @@ pub(crate) fn write_repr(
         write!(f, " name='{name}'")?;
     }
     write!(f, " id={} spawned at {}>", info.id, info.location)
-}
-
-/// What kind of resource a task waits on (see [`Wait`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WaitKind {
-    /// A socket becoming readable or writable.
-    Socket,
-    /// A timer (`sleep`, `timeout`, `interval`).
-    Timer,
-    /// A `Queue`'s `get`, `put` or `join`.
-    Queue,
-    /// An `Event`.
-    Event,
-    /// A `Mutex` or `Semaphore`.
-    Lock,
-    /// Another task's `JoinHandle`.
-    Join,
-    /// A connection from the HTTP client's pool.
-    Pool,
-    /// A `spawn_blocking` function.
-    Blocking,
-}
-
-impl WaitKind {
-    const ALL: [WaitKind; 8] = [
-        WaitKind::Socket,
-        WaitKind::Timer,
-        WaitKind::Queue,
-        WaitKind::Event,
-        WaitKind::Lock,
-        WaitKind::Join,
-        WaitKind::Pool,
-        WaitKind::Blocking,
-    ];
-
-    /// Its place in `ALL`, plus one (0 is "nothing").
-    #[inline]
-    pub(crate) fn code(self) -> u8 {
-        match self {
-            WaitKind::Socket => 1,
-            WaitKind::Timer => 2,
-            WaitKind::Queue => 3,
-            WaitKind::Event => 4,
-            WaitKind::Lock => 5,
-            WaitKind::Join => 6,
-            WaitKind::Pool => 7,
-            WaitKind::Blocking => 8,
-        }
-    }
-
-    pub(crate) fn from_code(code: u8) -> Option<WaitKind> {
-        WaitKind::ALL
-            .get(usize::from(code).checked_sub(1)?)
-            .copied()
-    }
-}
-
-impl fmt::Display for WaitKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            WaitKind::Socket => "socket",
-            WaitKind::Timer => "timer",
-            WaitKind::Queue => "queue",
-            WaitKind::Event => "event",
-            WaitKind::Lock => "lock",
-            WaitKind::Join => "join",
-            WaitKind::Pool => "http pool",
-            WaitKind::Blocking => "spawn_blocking",
-        })
-    }
-}
-
-/// One thing a task waits on, as the primitive that stored its waker
-/// described it: `socket read 127.0.0.1:40312 -> 127.0.0.1:8080`,
-/// `timer in 950ms`, `queue get`, `join <Task ...>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Wait {
-    kind: WaitKind,
-    detail: String,
-    deadline: Option<Instant>,
-}
-
-impl Wait {
-    /// The kind of resource.
-    pub fn kind(&self) -> WaitKind {
-        self.kind
-    }
-
-    /// What the primitive said about it (an address, a host, a task).
-    pub fn detail(&self) -> &str {
-        &self.detail
-    }
-
-    /// When it ends by itself, for timers.
-    pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
-    }
-}
-
-impl fmt::Display for Wait {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.kind)?;
-        if !self.detail.is_empty() {
-            write!(f, " {}", self.detail)?;
-        }
-        if let Some(deadline) = self.deadline {
-            let now = Instant::now();
-            if deadline >= now {
-                write!(f, " in {:.3?}", deadline - now)?;
-            } else {
-                write!(f, " due {:.3?} ago", now - deadline)?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Settings of what the executor observes beyond its counters.
@@ -848,20 +734,5 @@ impl Observer {
         if let Some(trace) = &self.trace {
             trace.finish();
         }
-    }
-}
-
-#[cfg(test)]
-mod wait_code_tests {
-    use super::*;
-
-    #[test]
-    fn every_wait_kind_round_trips_through_its_code_and_fits_the_bits() {
-        for kind in WaitKind::ALL {
-            let code = kind.code();
-            assert!(code > 0 && code < 16, "fits the state word's four bits");
-            assert_eq!(WaitKind::from_code(code), Some(kind));
-        }
-        assert_eq!(WaitKind::from_code(0), None);
     }
 }

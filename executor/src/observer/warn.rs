@@ -4,7 +4,7 @@
 //! handler when no handler is configured. Debug mode must not be silent only
 //! because the program never set up a `log` backend.
 //!
-//! Not here: what is warned of and when (`mod.rs`, `watchdog.rs`, `task.rs`).
+//! Not here: what is warned of and when (`mod.rs`, `watchdog.rs`, `raw.rs`, `join.rs`).
 
 use std::fmt;
 use std::io::Write;

@@ -1,3 +1,4 @@
+// Whole on purpose (about 1,000 lines): the worker loop, stealing, parking and the driver's hand-over share one protocol (docs/architecture.md, "Several workers") whose steps cite each other; idle.rs and queue.rs hold the parts that stand alone.
 //! The several-worker scheduler (`Runtime::builder().workers(n)` with n > 1):
 //! n threads run tasks, idle ones steal from busy ones, and whichever worker
 //! parks first waits in the shared driver (the reactor) for everyone.
@@ -23,7 +24,7 @@
 //!   watching I/O while the others poll (one worker stuck in a long poll does
 //!   not stall the sockets and timers of the rest).
 //!
-//! Not here: the task (`task.rs`), the blocking pool, the free functions
+//! Not here: the task (`raw.rs`, `join.rs`), the blocking pool, the free functions
 //! (`spawn`, ...) that find the current worker (`scheduler.rs`).
 
 mod idle;
@@ -45,14 +46,15 @@ use crate::blocking::BlockingPool;
 use crate::budget::Budget;
 use crate::config::Config;
 use crate::context::{self, RunContext};
+use crate::join::JoinHandle;
 use crate::observer::{
     shared_stats, Dump, Metrics, ObserveConfig, Observer, StatsMap, TaskInfo, TaskState, TraceSink,
     WorkerMetrics,
 };
 use crate::park::{Park, Unpark};
+use crate::raw::{Registry, Runnable, Schedule, Task};
 use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex, ThreadBuilder, ThreadHandle};
-use crate::task::{JoinHandle, Registry, Runnable, Schedule, Task};
 
 use idle::{Idle, Parker};
 use queue::RunQueue;
@@ -191,15 +193,12 @@ pub(crate) struct Worker {
     since_driver: Cell<usize>,
 }
 
-// The worker this thread is, as a pointer (one load to find it), valid while
-// the guard that set it holds the worker (`enter`).
-#[cfg(not(loom))]
-thread_local! {
-    static CURRENT: Cell<*const Worker> = const { Cell::new(std::ptr::null()) };
-}
-#[cfg(loom)]
-loom::thread_local! {
-    static CURRENT: Cell<*const Worker> = Cell::new(std::ptr::null());
+// SAFETY: `Worker` is the only owner of kind `Many`.
+unsafe impl context::Owner for Worker {
+    const KIND: context::Kind = context::Kind::Many;
+    fn context(&self) -> &RunContext {
+        &self.cx
+    }
 }
 
 /// The worker this thread is, if it is one.
@@ -210,11 +209,8 @@ loom::thread_local! {
 /// (a poll, a spawn, a wake): see [`with_current`], which scopes it.
 #[inline]
 pub(crate) unsafe fn current<'a>() -> Option<&'a Worker> {
-    let worker = CURRENT.with(Cell::get);
-    // SAFETY: `CURRENT` is non-null only while the `EnterGuard` that stored
-    // it is alive, and that guard owns an `Rc` of the worker, so the worker
-    // lives at least as long; the caller keeps the reference no longer.
-    unsafe { worker.as_ref() }
+    // SAFETY: the caller keeps the reference no longer (see above).
+    unsafe { context::current_owner::<Worker>() }
 }
 
 /// Calls `f` with the worker this thread is, if it is one.
@@ -225,28 +221,9 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
     f(unsafe { current() })
 }
 
-/// Makes a worker this thread's current one while it lives.
-pub(crate) struct EnterGuard {
-    _worker: Rc<Worker>,
-    previous: *const Worker,
-    previous_context: *const RunContext,
-}
-
-pub(crate) fn enter(worker: Rc<Worker>) -> EnterGuard {
-    let previous = CURRENT.with(|c| c.replace(Rc::as_ptr(&worker)));
-    let previous_context = context::replace(&worker.cx);
-    EnterGuard {
-        _worker: worker,
-        previous,
-        previous_context,
-    }
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        context::replace(self.previous_context);
-        CURRENT.with(|c| c.set(self.previous));
-    }
+/// Makes a worker this thread's current one while the guard lives.
+pub(crate) fn enter(worker: Rc<Worker>) -> context::EnterGuard<Worker> {
+    context::enter(worker)
 }
 
 impl Shared {

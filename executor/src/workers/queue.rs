@@ -15,9 +15,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use crate::raw::Runnable;
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex};
-use crate::task::Runnable;
 
 pub(crate) struct RunQueue {
     inner: Mutex<Inner>,

@@ -26,13 +26,18 @@ use std::fmt;
 use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use ferrio_executor::observe::WaitKind;
 use ferrio_reactor::time::Instant;
 
 use crate::lock::lock;
+
+/// What a request waiting for a connection slot is tagged as in the task
+/// dump (`http pool <host>`).
+static POOL_WAIT: LazyLock<WaitKind> = LazyLock::new(|| WaitKind::register("http pool"));
 
 /// Which origin a connection talks to: connections are only reused for the
 /// same scheme, host and port.
@@ -530,11 +535,9 @@ impl<C: Send + 'static> Future for Acquire<C> {
                     {
                         waiter.waker = Some(cx.waker().clone());
                     }
-                    ferrio_executor::observe::waiting_on(
-                        ferrio_executor::observe::WaitKind::Pool,
-                        None,
-                        || waiter.key.to_string(),
-                    );
+                    ferrio_executor::observe::waiting_on(*POOL_WAIT, None, || {
+                        waiter.key.to_string()
+                    });
                     return Poll::Pending;
                 }
             }
@@ -682,6 +685,33 @@ mod tests {
 
     fn waker() -> Arc<CountingWaker> {
         Arc::new(CountingWaker(AtomicUsize::new(0)))
+    }
+
+    /// A request waiting for a slot says so in the task dump, in every mode:
+    /// the pool registers its own kind of wait with the executor.
+    #[test]
+    fn a_waiting_acquire_shows_as_http_pool_in_the_dump() {
+        ferrio::run(async {
+            let pool: Pool<u32> = Pool::new(limits(1, usize::MAX));
+            let held = pool.acquire(key("a")).await;
+            let second = pool.acquire(key("a"));
+            let waiter = ferrio::spawn(async move { drop(second.await) });
+            // One yield lets the waiter run until the pool parks it.
+            ferrio::task::yield_now().await;
+            let dump = ferrio::task::dump();
+            let waits: Vec<String> = dump
+                .tasks()
+                .iter()
+                .flat_map(|t| t.waits().iter().map(|w| w.to_string()))
+                .collect();
+            assert_eq!(waits, ["http pool"], "{dump}");
+            drop(held);
+            // Freeing the slot wakes the waiter; the timeout bounds it.
+            ferrio::time::timeout(Duration::from_secs(10), waiter)
+                .await
+                .expect("the waiter got the freed slot")
+                .unwrap();
+        });
     }
 
     #[test]

@@ -4,11 +4,12 @@
 use std::sync::Mutex;
 
 use super::child::ChildInner;
-use crate::lock::lock;
+use ferrio_reactor::lock;
 
 /// Children dropped unreaped whose reaper could not run (no runtime, or it
 /// ended): each spawn reaps those that have exited since, so zombies do not
-/// pile up in a long-lived process.
+/// pile up in a long-lived process. A change pushes or drains whole
+/// children, so `lock` may ignore poisoning.
 pub(super) static ORPHANS: Mutex<Vec<std::process::Child>> = Mutex::new(Vec::new());
 
 /// Reaps the orphans that have exited.

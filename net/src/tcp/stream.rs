@@ -16,7 +16,7 @@ use socket2::{SockRef, TcpKeepalive, Type};
 
 use crate::attempt::{first_that_works, try_each};
 use crate::ready::LastReady;
-use crate::socket::{connect_in_progress, new_socket};
+use crate::socket::{connect_in_progress, new_socket, poll_connected};
 use crate::stream_io::{impl_async_read, impl_async_write};
 use crate::ToSocketAddrs;
 
@@ -157,25 +157,11 @@ impl TcpStream {
         Ok(stream)
     }
 
-    /// Ready once a connect in progress has finished: writable, no pending
-    /// error, and a peer address (mio's recipe; a writable event alone may be
-    /// spurious).
+    /// Ready once a connect in progress has finished (`socket::poll_connected`).
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let registration = self.io.registration();
-        loop {
-            let event = ready!(registration.poll_ready(cx, Direction::Write))?;
-            let io = self.io.get_ref();
-            if let Some(e) = io.take_error()? {
-                return Poll::Ready(Err(e));
-            }
-            match io.peer_addr() {
-                Ok(_) => return Poll::Ready(Ok(())),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected || connect_in_progress(&e) => {
-                    registration.clear_readiness(event)
-                }
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
+        poll_connected(&self.io, cx, |e| {
+            e.kind() == io::ErrorKind::NotConnected || connect_in_progress(e)
+        })
     }
 
     fn from_mio(io: mio::net::TcpStream) -> io::Result<TcpStream> {
@@ -498,9 +484,7 @@ impl TcpStream {
     /// on this thread. An error on the socket itself makes it readable: the
     /// next read reports it.
     pub async fn readable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Read).await?;
-        self.last_ready.keep(Direction::Read, event);
-        Ok(())
+        self.last_ready.wait(&self.io, Direction::Read).await
     }
 
     /// Waits until the socket may be writable (see [`readable`](TcpStream::readable)).
@@ -520,9 +504,7 @@ impl TcpStream {
     /// As [`readable`](TcpStream::readable): only kind `Other`, when the
     /// stream's runtime has shut down or another runtime runs on this thread.
     pub async fn writable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Write).await?;
-        self.last_ready.keep(Direction::Write, event);
-        Ok(())
+        self.last_ready.wait(&self.io, Direction::Write).await
     }
 
     /// Reads what is there now, without waiting: `ErrorKind::WouldBlock` if
@@ -545,7 +527,8 @@ impl TcpStream {
     /// `readable` returned); any other OS error of the read, such as
     /// `ConnectionReset`.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_io(Direction::Read, || self.io.get_ref().read(buf))
+        self.last_ready
+            .try_io(&self.io, Direction::Read, |mut s| s.read(buf))
     }
 
     /// Writes what fits now, without waiting: `ErrorKind::WouldBlock` if
@@ -568,12 +551,8 @@ impl TcpStream {
     /// or after the peer closed or reset the connection; any other OS error of
     /// the write, such as `ConnectionReset`.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.try_io(Direction::Write, || self.io.get_ref().write(buf))
-    }
-
-    fn try_io<R>(&self, direction: Direction, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
         self.last_ready
-            .try_io(self.io.registration(), direction, op)
+            .try_io(&self.io, Direction::Write, |mut s| s.write(buf))
     }
 
     pub(super) fn poll_read_priv(

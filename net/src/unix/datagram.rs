@@ -154,9 +154,7 @@ impl UnixDatagram {
     /// runtime the socket was made in has shut down, or another runtime runs
     /// on this thread.
     pub async fn readable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Read).await?;
-        self.last_ready.keep(Direction::Read, event);
-        Ok(())
+        self.last_ready.wait(&self.io, Direction::Read).await
     }
 
     /// Waits until the socket may be writable (see [`readable`](UnixDatagram::readable)).
@@ -173,9 +171,7 @@ impl UnixDatagram {
     ///
     /// As [`readable`](UnixDatagram::readable).
     pub async fn writable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Write).await?;
-        self.last_ready.keep(Direction::Write, event);
-        Ok(())
+        self.last_ready.wait(&self.io, Direction::Write).await
     }
 
     /// Receives one datagram if one is there now, without waiting:
@@ -188,9 +184,7 @@ impl UnixDatagram {
     /// `WouldBlock` when no datagram is there; the OS's errors of `recv`.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.last_ready
-            .try_io(self.io.registration(), Direction::Read, || {
-                self.io.get_ref().recv(buf)
-            })
+            .try_io(&self.io, Direction::Read, |s| s.recv(buf))
     }
 
     /// Sends one datagram to the connected peer if it fits now, without
@@ -203,9 +197,7 @@ impl UnixDatagram {
     /// peer; the OS's other errors of `send`.
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
         self.last_ready
-            .try_io(self.io.registration(), Direction::Write, || {
-                self.io.get_ref().send(buf)
-            })
+            .try_io(&self.io, Direction::Write, |s| s.send(buf))
     }
 
     /// Sets the default peer: [`send`](UnixDatagram::send) goes there, and

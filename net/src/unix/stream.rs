@@ -10,13 +10,14 @@ use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use ferrio_executor::coop::poll_budgeted;
 use ferrio_reactor::{Direction, PollIo};
 
 use super::{with_path, SocketAddr};
 use crate::ready::LastReady;
+use crate::socket::poll_connected;
 use crate::stream_io::{impl_async_read, impl_async_write};
 
 /// A Unix stream connection (asyncio's `open_unix_connection` reader and
@@ -83,23 +84,9 @@ impl UnixStream {
     }
 
     /// Ready once a connect in progress has finished (Linux finishes a Unix
-    /// connect at once; other systems may not).
+    /// connect at once; other systems may not): `socket::poll_connected`.
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let registration = self.io.registration();
-        loop {
-            let event = ready!(registration.poll_ready(cx, Direction::Write))?;
-            let io = self.io.get_ref();
-            if let Some(e) = io.take_error()? {
-                return Poll::Ready(Err(e));
-            }
-            match io.peer_addr() {
-                Ok(_) => return Poll::Ready(Ok(())),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    registration.clear_readiness(event)
-                }
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
+        poll_connected(&self.io, cx, |e| e.kind() == io::ErrorKind::NotConnected)
     }
 
     /// A pair of connected sockets (`socketpair(2)`), for talking between
@@ -191,9 +178,7 @@ impl UnixStream {
     /// runtime the stream was made in has shut down, or another runtime runs
     /// on this thread.
     pub async fn readable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Read).await?;
-        self.last_ready.keep(Direction::Read, event);
-        Ok(())
+        self.last_ready.wait(&self.io, Direction::Read).await
     }
 
     /// Waits until the socket may be writable (see [`readable`](UnixStream::readable)).
@@ -210,9 +195,7 @@ impl UnixStream {
     ///
     /// As [`readable`](UnixStream::readable).
     pub async fn writable(&self) -> io::Result<()> {
-        let event = self.io.registration().ready(Direction::Write).await?;
-        self.last_ready.keep(Direction::Write, event);
-        Ok(())
+        self.last_ready.wait(&self.io, Direction::Write).await
     }
 
     /// Reads what is there now, without waiting: `ErrorKind::WouldBlock` if
@@ -224,9 +207,7 @@ impl UnixStream {
     /// `WouldBlock` when nothing is there to read; the OS's errors of the read.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.last_ready
-            .try_io(self.io.registration(), Direction::Read, || {
-                self.io.get_ref().read(buf)
-            })
+            .try_io(&self.io, Direction::Read, |mut s| s.read(buf))
     }
 
     /// Writes what fits now, without waiting: `ErrorKind::WouldBlock` if
@@ -239,9 +220,7 @@ impl UnixStream {
     /// closed; the OS's other errors of the write.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.last_ready
-            .try_io(self.io.registration(), Direction::Write, || {
-                self.io.get_ref().write(buf)
-            })
+            .try_io(&self.io, Direction::Write, |mut s| s.write(buf))
     }
 
     /// The address of this end (unnamed for a client or a pair).
