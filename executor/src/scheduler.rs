@@ -1,4 +1,4 @@
-// Whole on purpose (under 900 lines): the one-worker core, its waker and its loop are one protocol with the `Executor` that drives it; `dump`, `metrics` and the spawn functions read that core directly.
+// Whole on purpose (about 1,000 lines): the one-worker core, its waker and its loops (FIFO, and seeded) are one protocol with the `Executor` that drives it; `dump`, `metrics` and the spawn functions read that core directly.
 //! The single-threaded scheduler: run queues, the registry of live tasks, and
 //! the loop that polls tasks and parks when there is nothing to do.
 //!

@@ -1,3 +1,4 @@
+// Over 800 lines on purpose: one protocol (a source's readiness word and its waiters), about 530 lines of code; the rest are its unit tests and loom models, which reach its private state.
 //! The waiter state of one registered source, [`ScheduledIo`]: its readiness
 //! word (what the OS said, stamped with the tick of the turn that said it)
 //! and, per [`Direction`], the lists of who waits for it. With it the

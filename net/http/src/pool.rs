@@ -1,4 +1,4 @@
-// Over 800 lines on purpose: one concern (the limits), under 600 lines of code; the rest are the integer tests of its rules, which reach its private state.
+// Over 800 lines on purpose: one concern (the limits), about 640 lines of code; the rest are the integer tests of its rules, which reach its private state.
 //! The connection pool: aiohttp's `TCPConnector` limits. A total limit on open
 //! connections and an optional per-host limit, idle connections kept for reuse,
 //! and the requests waiting for a connection served first come, first served.

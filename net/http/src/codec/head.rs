@@ -1,3 +1,4 @@
+// Over 800 lines on purpose: the heads both ways (parse and encode, request and response), about 490 lines of code; the rest are tests of the edge cases of each.
 //! Heads: the request head the client encodes and the server parses, the
 //! response head the server encodes and the client parses.
 //!
