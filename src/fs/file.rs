@@ -115,7 +115,7 @@ impl Default for OpenOptions {
 /// notes, and `flush` before dropping a file you wrote to if you want its
 /// errors.
 ///
-/// To read a whole file, [`read`] is the fast way (one trip to the pool).
+/// To read a whole file, [`read`](crate::fs::read) is the fast way (one trip to the pool).
 /// futures' `read_to_end` on a `File` is several times slower: it zeroes the
 /// spare capacity of its vector again after every trip to the pool (each
 /// returns `Pending` once), which costs the more the larger the vector was
