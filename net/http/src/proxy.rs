@@ -277,7 +277,21 @@ where
     let mut response = httparse::Response::new(&mut headers);
     let parsed = response.parse(&head[..end]);
     let code = match (parsed, response.code) {
-        (Ok(httparse::Status::Complete(_)), Some(code)) => code,
+        // httparse also ends a head at a bare "\n\n" and skips empty lines
+        // before the status line; the head read above ends at the first
+        // "\r\n\r\n". Both must agree, or the bytes between would be
+        // taken as part of the head (fuzz/fuzz_targets/proxy_connect.rs).
+        (Ok(httparse::Status::Complete(len)), Some(code))
+            if len == end && head.starts_with(b"HTTP/") =>
+        {
+            code
+        }
+        (Ok(httparse::Status::Complete(len)), Some(_)) if len < end => {
+            return Err(Error::new(
+                ErrorKind::Proxy,
+                format!("{}: bytes after the CONNECT response", proxy.url),
+            ))
+        }
         _ => {
             return Err(Error::new(
                 ErrorKind::Proxy,

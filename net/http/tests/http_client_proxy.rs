@@ -193,6 +193,26 @@ async fn half_proxy(reply: &'static [u8], stall: bool) -> std::net::SocketAddr {
 }
 
 #[test]
+fn a_connect_reply_whose_head_ends_at_a_bare_newline_before_more_bytes_is_no_tunnel() {
+    // httparse ends this head at "\n\n"; the bytes after it, up to the
+    // "\r\n\r\n" the client reads to, are not part of any head (found by
+    // fuzz/fuzz_targets/proxy_connect.rs). Before: a tunnel, the bytes
+    // dropped. Under run's deadline; the proxy's close ends any wait.
+    run(async {
+        for reply in [
+            &b"HTTP/1.1 200 OK\n\nsmuggled\r\n\r\n"[..],
+            &b"\nHTTP/1.0 220 226\n\n\xff\xff1\r3\r\n\xff\xff\r\n\r\n"[..],
+        ] {
+            let proxy = half_proxy(reply, false).await;
+            let client = builder().proxy(format!("http://{proxy}")).build().unwrap();
+            let err = client.get("https://localhost:1/").send().await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Proxy, "{err}");
+            assert!(err.status().is_none(), "{err}");
+        }
+    });
+}
+
+#[test]
 fn a_proxy_that_drops_the_connection_half_way_through_its_connect_reply_is_an_error() {
     run(async {
         // Nothing listens behind the proxy: the tunnel never opens.
