@@ -56,7 +56,7 @@ impl Handle {
         if self.is_shut_down() {
             return Err(shut_down_error());
         }
-        let (_, sched) = self.add_source(source, interest)?;
+        let sched = self.add_source(source, interest)?;
         Ok(Registration {
             handle: self.clone(),
             sched,
@@ -265,8 +265,7 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         // Wakers still waiting are dropped with the ScheduledIo.
-        self.handle
-            .remove_source(self.sched.index as usize, &self.sched);
+        self.handle.remove_source(&self.sched);
     }
 }
 

@@ -423,12 +423,12 @@ impl Handle {
 
     /// The reactor's half of [`Handle::register`]: gives `source` a slot and
     /// a token that carries the slot's generation, and registers it with the
-    /// OS poller for `interest`. Returns the slot and its waiter state.
+    /// OS poller for `interest`. Returns its waiter state, which holds the slot.
     pub(crate) fn add_source<S: mio::event::Source + ?Sized>(
         &self,
         source: &mut S,
         interest: Interest,
-    ) -> stdio::Result<(usize, Arc<ScheduledIo>)> {
+    ) -> stdio::Result<Arc<ScheduledIo>> {
         let generation =
             self.inner.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
         let (index, sched) = {
@@ -451,11 +451,12 @@ impl Handle {
             return Err(e);
         }
         log::trace!("registered {token:?} for {interest:?}");
-        Ok((index, sched))
+        Ok(sched)
     }
 
-    /// Frees slot `index`, when a registration that holds `sched` drops.
-    pub(crate) fn remove_source(&self, index: usize, sched: &Arc<ScheduledIo>) {
+    /// Frees `sched`'s slot, when a registration that holds it drops.
+    pub(crate) fn remove_source(&self, sched: &Arc<ScheduledIo>) {
+        let index = sched.index as usize;
         let mut io = self.inner.io();
         // Only free the slot if it is still ours (it always is: slots are freed
         // only here).
